@@ -1,0 +1,1 @@
+"""Implementations of the ports: media (FFmpeg + PyAV) and, later, storage and catalog."""

@@ -1,0 +1,1 @@
+"""The media engine: PyAV probing, the bundled FFmpeg for encoding and packaging."""

@@ -1,0 +1,325 @@
+"""Probing with PyAV: container and stream facts plus a short decode of the first frames
+(rotation, interlacing, frame-rate regularity) and of the last second (truncation)."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.error
+
+from primevod.core.errors import MediaError
+from primevod.core.probe import (
+    AudioStreamInfo,
+    ProbeResult,
+    SubtitleStreamInfo,
+    VideoStreamInfo,
+)
+
+_SAMPLE_PACKETS = 240  # packets read to judge frame-rate regularity
+_SAMPLE_FRAMES = 8  # frames decoded for rotation and interlacing
+
+
+def probe_file(path: str | os.PathLike[str], *, check_decode: bool = True) -> ProbeResult:
+    """Probe a media file; raise MediaError with a `source.*` code when it cannot be read."""
+    file = Path(path)
+    if not file.is_file():
+        raise MediaError("source.missing", f"no such file: {file}")
+    size = file.stat().st_size
+    if size == 0:
+        raise MediaError("source.empty", f"{file.name} is empty (0 bytes)")
+    try:
+        container = av.open(str(file), mode="r", metadata_errors="ignore")
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise MediaError(
+            "source.unreadable", f"{file.name} is not a readable media file ({_reason(exc)})"
+        ) from None
+    try:
+        with container:
+            result = _describe(container, file, size)
+            if check_decode:
+                _check_decodable(container, result, file)
+            return result
+    except MediaError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError, ZeroDivisionError) as exc:
+        raise MediaError(
+            "source.unreadable", f"{file.name} could not be read ({_reason(exc)})"
+        ) from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.strip().splitlines()[0][:160] if text.strip() else type(exc).__name__
+
+
+def _language(stream: av.stream.Stream) -> str | None:
+    lang = (stream.metadata or {}).get("language")
+    return lang if lang and lang != "und" else None
+
+
+def _is_default(stream: av.stream.Stream) -> bool:
+    try:
+        return bool(stream.disposition & av.stream.Disposition.default)
+    except (AttributeError, TypeError):
+        return False
+
+
+def _ratio_str(value: Fraction | None) -> str | None:
+    if not value:
+        return None
+    return f"{value.numerator}:{value.denominator}"
+
+
+def _describe(container: av.container.InputContainer, file: Path, size: int) -> ProbeResult:
+    duration = container.duration / 1_000_000 if container.duration else None
+    video: list[VideoStreamInfo] = []
+    audio: list[AudioStreamInfo] = []
+    subtitles: list[SubtitleStreamInfo] = []
+    for stream in container.streams:
+        stream_duration = (
+            float(stream.duration * stream.time_base)
+            if stream.duration and stream.time_base
+            else None
+        )
+        if stream.type == "video":
+            ctx = stream.codec_context
+            if ctx.name in ("mjpeg", "png", "bmp") and stream.disposition & getattr(
+                av.stream.Disposition, "attached_pic", 0
+            ):
+                continue  # cover art, not a video
+            fmt = ctx.format
+            bit_depth = None
+            chroma = None
+            if fmt is not None:
+                try:
+                    bit_depth = max(c.bits for c in fmt.components) if fmt.components else None
+                except (AttributeError, ValueError):
+                    bit_depth = None
+                chroma = _chroma(fmt.name)
+            rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+            sar = ctx.sample_aspect_ratio or stream.sample_aspect_ratio
+            dar = ctx.display_aspect_ratio or stream.display_aspect_ratio
+            video.append(
+                VideoStreamInfo(
+                    index=stream.index,
+                    codec=ctx.name,
+                    profile=ctx.profile or None,
+                    width=ctx.width,
+                    height=ctx.height,
+                    sample_aspect_ratio=_ratio_str(sar) or "1:1",
+                    display_aspect_ratio=_ratio_str(dar),
+                    frame_rate=float(rate) if rate else None,
+                    pixel_format=fmt.name if fmt is not None else None,
+                    bit_depth=bit_depth,
+                    chroma_subsampling=chroma,
+                    scan_type=_scan_from_field_order(ctx),
+                    bit_rate=ctx.bit_rate or None,
+                    frame_count=stream.frames or None,
+                    duration=stream_duration,
+                    language=_language(stream),
+                    default=_is_default(stream),
+                )
+            )
+        elif stream.type == "audio":
+            ctx = stream.codec_context
+            layout = getattr(ctx, "layout", None)
+            channels = getattr(layout, "nb_channels", None) or getattr(ctx, "channels", 0) or 0
+            audio.append(
+                AudioStreamInfo(
+                    index=stream.index,
+                    codec=ctx.name,
+                    profile=ctx.profile or None,
+                    channels=channels,
+                    channel_layout=getattr(layout, "name", None),
+                    sample_rate=ctx.sample_rate or 0,
+                    bit_rate=ctx.bit_rate or None,
+                    language=_language(stream),
+                    duration=stream_duration,
+                    default=_is_default(stream),
+                )
+            )
+        elif stream.type == "subtitle":
+            subtitles.append(
+                SubtitleStreamInfo(
+                    index=stream.index,
+                    codec=stream.codec_context.name if stream.codec_context else "unknown",
+                    language=_language(stream),
+                    title=(stream.metadata or {}).get("title"),
+                    default=_is_default(stream),
+                )
+            )
+    if duration is None:
+        durations = [s.duration for s in [*video, *audio] if s.duration]
+        duration = max(durations) if durations else None
+    bit_rate = container.bit_rate or (int(size * 8 / duration) if duration else None)
+    fmt = container.format
+    return ProbeResult(
+        path=str(file),
+        format_name=fmt.name,
+        format_long_name=fmt.long_name,
+        size=size,
+        duration=duration,
+        bit_rate=bit_rate or None,
+        video=video,
+        audio=audio,
+        subtitles=subtitles,
+        tags={str(k): str(v) for k, v in (container.metadata or {}).items()},
+    )
+
+
+def _chroma(pix_fmt: str) -> str | None:
+    name = pix_fmt.lower()
+    if name.startswith(("yuv420", "yuvj420", "nv12", "nv21", "p010", "p016")):
+        return "4:2:0"
+    if name.startswith(("yuv422", "yuvj422", "nv16", "y210", "uyvy", "yuyv")):
+        return "4:2:2"
+    if name.startswith(("yuv444", "yuvj444", "gbr", "rgb", "bgr", "argb", "abgr", "rgba", "bgra")):
+        return "4:4:4"
+    if name.startswith("gray"):
+        return "4:0:0"
+    return None
+
+
+def _scan_from_field_order(ctx: av.codec.context.CodecContext) -> str:
+    # AVFieldOrder: 0 unknown, 1 progressive, 2..5 the four interlaced field orders.
+    order = getattr(ctx, "field_order", 0)
+    if isinstance(order, str):
+        return "progressive" if order.lower() in ("progressive", "unknown", "") else "interlaced"
+    return "interlaced" if int(order or 0) >= 2 else "progressive"
+
+
+def _check_decodable(
+    container: av.container.InputContainer, result: ProbeResult, file: Path
+) -> None:
+    """Decode the first frames (rotation, interlacing, frame-rate regularity) and the end of
+    the file (truncation). Each problem becomes a `source.*` MediaError."""
+    primary = result.primary_video
+    if primary is not None:
+        stream = container.streams[primary.index]
+        _check_codec(stream, file)
+        _inspect_video(container, stream, primary, file)
+    else:
+        primary_audio = result.primary_audio
+        if primary_audio is not None:
+            stream = container.streams[primary_audio.index]
+            _check_codec(stream, file)
+            _decode_some(container, stream, file, frames=4)
+    if result.duration and result.duration > 2.0:
+        target = primary or result.primary_audio
+        if target is not None:
+            _check_tail(container, container.streams[target.index], result.duration, file)
+
+
+def _check_codec(stream: av.stream.Stream, file: Path) -> None:
+    try:
+        codec = av.codec.Codec(stream.codec_context.name, "r")
+    except (av.error.FFmpegError, ValueError, av.codec.codec.UnknownCodecError):
+        codec = None
+    if codec is None or stream.codec_context.name in ("none", ""):
+        raise MediaError(
+            "source.unsupported_codec",
+            f"{file.name}: no decoder for {stream.type} codec {stream.codec_context.name!r}",
+        )
+
+
+def _inspect_video(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    info: VideoStreamInfo,
+    file: Path,
+) -> None:
+    container.seek(0)
+    pts: list[int] = []
+    decoded = 0
+    interlaced = 0
+    rotation = 0
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is not None:
+                pts.append(packet.pts)
+            if decoded < _SAMPLE_FRAMES:
+                for frame in packet.decode():
+                    if decoded == 0:
+                        rotation = int(round(getattr(frame, "rotation", 0) or 0))
+                    decoded += 1
+                    interlaced += int(bool(frame.interlaced_frame))
+            if len(pts) >= _SAMPLE_PACKETS and decoded >= _SAMPLE_FRAMES:
+                break
+        if decoded < _SAMPLE_FRAMES:
+            for frame in stream.codec_context.decode(None):  # flush the decoder
+                decoded += 1
+                interlaced += int(bool(frame.interlaced_frame))
+    except av.error.FFmpegError as exc:
+        if decoded == 0:
+            raise MediaError(
+                "source.truncated", f"{file.name}: the video cannot be decoded ({_reason(exc)})"
+            ) from None
+    if decoded == 0:
+        raise MediaError("source.truncated", f"{file.name}: no video frame could be decoded")
+    # FFmpeg reports the display matrix as a counter-clockwise angle; players rotate clockwise.
+    info.rotation = (-rotation) % 360 if rotation % 90 == 0 else 0
+    if interlaced * 2 > decoded:
+        info.scan_type = "interlaced"
+    info.variable_frame_rate = _is_variable(pts, stream.time_base, info.frame_rate)
+
+
+def _is_variable(pts: list[int], time_base: Fraction | None, avg_fps: float | None) -> bool:
+    if len(pts) < 8 or not time_base:
+        return False
+    ordered = sorted(set(pts))
+    deltas = [b - a for a, b in zip(ordered, ordered[1:], strict=False)]
+    deltas = [d for d in deltas if d > 0]
+    if not deltas:
+        return False
+    smallest, largest = min(deltas), max(deltas)
+    # Constant-rate streams keep every step within a tick or two of each other.
+    tolerance = max(2, smallest * 0.1)
+    return largest - smallest > tolerance
+
+
+def _decode_some(
+    container: av.container.InputContainer, stream: av.stream.Stream, file: Path, frames: int
+) -> None:
+    container.seek(0)
+    got = 0
+    try:
+        for packet in container.demux(stream):
+            for _ in packet.decode():
+                got += 1
+            if got >= frames:
+                return
+    except av.error.FFmpegError as exc:
+        if got == 0:
+            raise MediaError(
+                "source.truncated", f"{file.name}: the stream cannot be decoded ({_reason(exc)})"
+            ) from None
+    if got == 0:
+        raise MediaError("source.truncated", f"{file.name}: no frame could be decoded")
+
+
+def _check_tail(
+    container: av.container.InputContainer, stream: av.stream.Stream, duration: float, file: Path
+) -> None:
+    """Seek to just before the end and decode: a cut-off file has nothing there."""
+    target_s = max(0.0, duration - 1.5)
+    try:
+        container.seek(int(target_s * 1_000_000), any_frame=False, backward=True)
+        last_time = None
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                if frame.time is not None:
+                    last_time = frame.time
+    except av.error.FFmpegError:
+        last_time = None
+    start = float(stream.start_time * stream.time_base) if stream.start_time and (
+        stream.time_base
+    ) else 0.0
+    if last_time is None or last_time - start < duration * 0.9 - 2.0:
+        reached = f"{last_time - start:.1f}s" if last_time is not None else "nothing"
+        raise MediaError(
+            "source.truncated",
+            f"{file.name} claims {duration:.1f}s but decoding near the end reached {reached}",
+        )

@@ -1,0 +1,50 @@
+"""Media errors with stable codes.
+
+Every error a user can cause carries a stable, dotted ``code`` (for machines, the catalog and
+alarms) and a one-line ``message`` (for people). Codes never change once released.
+"""
+
+from __future__ import annotations
+
+# code -> what it means; the single list of codes the media core raises.
+ERROR_CODES: dict[str, str] = {
+    "source.missing": "the source file does not exist",
+    "source.empty": "the source file is empty",
+    "source.unreadable": "the file is not a media file FFmpeg can read",
+    "source.truncated": "the media is truncated or cannot be decoded to its end",
+    "source.no_video": "the file has no video stream",
+    "source.no_streams": "the file has neither video nor audio",
+    "source.unsupported_codec": "no decoder for the stream's codec",
+    "source.dimensions": "width or height outside the accepted range",
+    "source.duration": "duration missing or outside the accepted range",
+    "source.frame_rate": "frame rate missing or outside the accepted range",
+    "ladder.unknown_policy": "no ladder policy of that name",
+    "ladder.empty": "the policy produced no rung for this source",
+    "encode.failed": "FFmpeg exited with an error",
+    "encode.cancelled": "the encode was cancelled",
+    "package.invalid": "the packaged output failed validation",
+    "request.invalid": "an argument is out of range",
+}
+
+
+class MediaError(Exception):
+    """A user-caused or media-caused failure with a stable code and a one-line message."""
+
+    def __init__(self, code: str, message: str, *, detail: str | None = None) -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"unknown error code {code!r}")
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message.strip().splitlines()[0] if message.strip() else ERROR_CODES[code]
+        self.detail = detail
+
+    @property
+    def permanent(self) -> bool:
+        """Whether retrying with the same input can never succeed (bad source, bad request)."""
+        return self.code.split(".")[0] in {"source", "ladder", "request"}
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"code": self.code, "message": self.message}
+        if self.detail:
+            out["detail"] = self.detail
+        return out

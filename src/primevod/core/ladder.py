@@ -1,0 +1,270 @@
+"""ABR ladder planning: from a probe result and a policy to the rungs to encode. Pure."""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from fractions import Fraction
+
+from pydantic import BaseModel, Field
+
+from primevod.core.errors import MediaError
+from primevod.core.h264 import h264_level
+from primevod.core.probe import ProbeResult, VideoStreamInfo
+
+DEFAULT_SEGMENT_SECONDS = 4.0
+MAX_FRAME_RATE = 60.0
+# Common broadcast rates a variable-frame-rate source is snapped to when close enough.
+_STANDARD_RATES = [
+    Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
+    Fraction(48), Fraction(50), Fraction(60000, 1001), Fraction(60),
+]
+
+
+class RateControl(StrEnum):
+    VBR = "vbr"  # target average bitrate, capped by maxrate/bufsize (VBV)
+    CAPPED_CRF = "capped_crf"  # constant quality, capped by maxrate/bufsize (QVBR analog)
+
+
+def quality_to_crf(quality: int) -> int:
+    """Map a QVBR-style quality level (1-10, 10 best) to an x264 CRF (10 -> 18, 1 -> 36)."""
+    if not 1 <= quality <= 10:
+        raise MediaError("request.invalid", f"quality level {quality} is not in 1..10")
+    return 38 - 2 * quality
+
+
+class RungTemplate(BaseModel):
+    """One rung of a policy, given for a 16:9 landscape source (the box it must fit in)."""
+
+    width: int
+    height: int
+    bitrate_kbps: int = Field(description="target average (vbr) or cap (capped_crf)")
+    max_bitrate_kbps: int | None = None
+    quality: int | None = Field(None, ge=1, le=10, description="capped_crf quality level")
+    profile: str = "high"
+    audio_bitrate_kbps: int = 128
+
+
+class LadderPolicy(BaseModel):
+    name: str
+    description: str
+    rate_control: RateControl
+    rungs: list[RungTemplate]
+    segment_seconds: float = DEFAULT_SEGMENT_SECONDS
+    gop_seconds: float | None = None
+    maxrate_factor: float = Field(1.25, description="vbr: maxrate = factor x target")
+    buffer_factor: float = Field(2.0, description="bufsize = factor x maxrate")
+    max_frame_rate: float = MAX_FRAME_RATE
+    upscale_tolerance: float = Field(1.1, description="a box this much above the source fits")
+    dedup_ratio: float = Field(1.2, description="same size rungs closer than this are one")
+
+
+class Rung(BaseModel):
+    name: str
+    width: int
+    height: int
+    codec: str = "h264"
+    profile: str
+    level: str
+    rate_control: RateControl
+    bitrate_kbps: int | None = Field(None, description="target average; None for capped_crf")
+    max_bitrate_kbps: int
+    buffer_kbits: int
+    crf: int | None = None
+    frame_rate: str
+    gop_frames: int
+    audio_bitrate_kbps: int | None = None
+    audio_group: str | None = None
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+class AudioRendition(BaseModel):
+    group_id: str
+    codec: str = "aac"
+    bitrate_kbps: int
+    channels: int
+    sample_rate: int
+
+
+class Ladder(BaseModel):
+    policy: str
+    rungs: list[Rung]
+    audio: list[AudioRendition]
+    segment_seconds: float
+    gop_seconds: float
+    frame_rate: str | None
+    deinterlace: bool = False
+    source_display: tuple[int, int] | None = None
+
+    @property
+    def audio_only(self) -> bool:
+        return not self.rungs
+
+
+def audio_group_id(kbps: int) -> str:
+    return f"aac-{kbps}k"
+
+
+def _even(value: float) -> int:
+    return max(2, int(round(value / 2.0)) * 2)
+
+
+def output_frame_rate(video: VideoStreamInfo, max_fps: float = MAX_FRAME_RATE) -> Fraction:
+    """The constant output rate: the source's (snapped when variable), divided down to <= max."""
+    fps = Fraction(video.frame_rate or 25).limit_denominator(1001)
+    if video.variable_frame_rate:
+        nearest = min(_STANDARD_RATES, key=lambda r: abs(float(r) - float(fps)))
+        if abs(float(nearest) - float(fps)) / float(nearest) <= 0.05:
+            fps = nearest
+        else:
+            fps = Fraction(round(float(fps) * 1000), 1000)
+    divisor = max(1, math.ceil(float(fps) / max_fps - 1e-9))
+    return fps / divisor
+
+
+def gop_seconds_for(segment_seconds: float) -> float:
+    """Keyframe interval: segments hold a whole number of GOPs of about 2 s (or less)."""
+    if segment_seconds <= 0:
+        raise MediaError("request.invalid", "segment duration must be positive")
+    return segment_seconds / max(1, math.ceil(segment_seconds / 2.0 - 1e-9))
+
+
+def _fraction_str(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}" if value.denominator != 1 else str(
+        value.numerator
+    )
+
+
+def plan_ladder(
+    probe: ProbeResult,
+    policy: LadderPolicy,
+    *,
+    segment_seconds: float | None = None,
+) -> Ladder:
+    """Plan the rungs for one source: never upscale, keep the display aspect ratio, even sizes,
+    source frame rate up to the policy's maximum, no duplicate rungs, at least one rung."""
+    seg = float(segment_seconds or policy.segment_seconds)
+    if not 0.5 <= seg <= 30:
+        raise MediaError("request.invalid", f"segment duration {seg}s is not in 0.5..30 s")
+    gop_s = policy.gop_seconds if policy.gop_seconds and segment_seconds is None else None
+    gop_s = gop_s or gop_seconds_for(seg)
+    video = probe.primary_video
+    source_audio = probe.primary_audio
+
+    if video is None:
+        audio = _audio_renditions(sorted({t.audio_bitrate_kbps for t in policy.rungs}), probe)
+        if not audio:
+            raise MediaError("ladder.empty", "the source has neither video nor audio to encode")
+        return Ladder(
+            policy=policy.name, rungs=[], audio=audio, segment_seconds=seg,
+            gop_seconds=gop_s, frame_rate=None,
+        )
+
+    fps = output_frame_rate(video, policy.max_frame_rate)
+    gop_frames = max(1, round(float(fps) * gop_s))
+    src_w, src_h = video.display_size
+    src_w, src_h = _even(src_w), _even(src_h)
+    portrait = src_h > src_w
+    src_long, src_short = max(src_w, src_h), min(src_w, src_h)
+
+    planned: list[tuple[int, int, RungTemplate]] = []
+    for template in sorted(policy.rungs, key=lambda t: (t.width * t.height, t.bitrate_kbps)):
+        box_long, box_short = max(template.width, template.height), min(
+            template.width, template.height
+        )
+        scale = min(box_long / src_long, box_short / src_short)
+        if scale > policy.upscale_tolerance:
+            continue  # the box is well above the source: it would upscale
+        scale = min(scale, 1.0)
+        long_side, short_side = _even(src_long * scale), _even(src_short * scale)
+        width, height = (short_side, long_side) if portrait else (long_side, short_side)
+        planned.append((width, height, template))
+    if not planned:
+        # Smaller than every box (a 176x144 phone clip): one rung at source size.
+        smallest = min(policy.rungs, key=lambda t: t.width * t.height)
+        planned.append((src_w, src_h, smallest))
+
+    rungs: list[Rung] = []
+    for width, height, template in planned:
+        ratio = (width * height) / float(template.width * template.height)
+        factor = min(1.0, max(0.5, ratio))
+        if policy.rate_control is RateControl.VBR:
+            target = max(32, round(template.bitrate_kbps * factor))
+            maxrate = round(
+                (template.max_bitrate_kbps or template.bitrate_kbps * policy.maxrate_factor)
+                * factor
+            )
+            crf = None
+        else:
+            target = None
+            maxrate = max(32, round((template.max_bitrate_kbps or template.bitrate_kbps) * factor))
+            crf = quality_to_crf(template.quality or 7)
+        maxrate = max(maxrate, target or 0)
+        level = h264_level(width, height, float(fps), maxrate, template.profile)
+        rungs.append(
+            Rung(
+                name=f"{height if not portrait else width}p-{target or maxrate}k",
+                width=width, height=height, profile=template.profile, level=level,
+                rate_control=policy.rate_control, bitrate_kbps=target,
+                max_bitrate_kbps=maxrate, buffer_kbits=round(maxrate * policy.buffer_factor),
+                crf=crf, frame_rate=_fraction_str(fps), gop_frames=gop_frames,
+                audio_bitrate_kbps=template.audio_bitrate_kbps if source_audio else None,
+                audio_group=audio_group_id(template.audio_bitrate_kbps) if source_audio else None,
+            )
+        )
+
+    rungs = _drop_duplicates(rungs, policy.dedup_ratio)
+    audio_rates = sorted({r.audio_bitrate_kbps for r in rungs if r.audio_bitrate_kbps})
+    audio = _audio_renditions(audio_rates, probe)
+    return Ladder(
+        policy=policy.name, rungs=rungs, audio=audio, segment_seconds=seg, gop_seconds=gop_s,
+        frame_rate=_fraction_str(fps), deinterlace=video.scan_type == "interlaced",
+        source_display=(src_w, src_h),
+    )
+
+
+def _nominal(rung: Rung) -> int:
+    return rung.bitrate_kbps or rung.max_bitrate_kbps
+
+
+def _drop_duplicates(rungs: list[Rung], dedup_ratio: float) -> list[Rung]:
+    """Keep a ladder that rises in both size and bitrate; a rung of the same size as the one
+    below it and within `dedup_ratio` of its bitrate (or the same CRF) adds nothing."""
+    ordered = sorted(rungs, key=lambda r: (r.pixels, _nominal(r)))
+    kept: list[Rung] = []
+    for rung in ordered:
+        if kept:
+            below = kept[-1]
+            same_size = (rung.width, rung.height) == (below.width, below.height)
+            if same_size and (
+                _nominal(rung) < _nominal(below) * dedup_ratio
+                or (rung.crf is not None and rung.crf == below.crf)
+            ):
+                kept[-1] = rung if _nominal(rung) > _nominal(below) else below
+                continue
+            if _nominal(rung) <= _nominal(below):
+                continue  # bigger picture for fewer bits: worse than the rung below
+        kept.append(rung)
+    return kept
+
+
+def _audio_renditions(bitrates: list[int], probe: ProbeResult) -> list[AudioRendition]:
+    source = probe.primary_audio
+    if source is None:
+        return []
+    channels = max(1, min(source.channels or 2, 2))
+    sample_rate = source.sample_rate if source.sample_rate in (44100, 48000) else 48000
+    out = []
+    for kbps in bitrates:
+        # Mono needs about half the bits of stereo for the same quality.
+        effective = kbps if channels == 2 else max(32, kbps // 2)
+        out.append(
+            AudioRendition(
+                group_id=audio_group_id(kbps), bitrate_kbps=effective, channels=channels,
+                sample_rate=sample_rate,
+            )
+        )
+    return out
