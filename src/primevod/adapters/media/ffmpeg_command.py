@@ -1,0 +1,124 @@
+"""The one FFmpeg command: decode once, split to every rung, thumbnails and poster, CMAF
+segments with both an HLS and a DASH manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from primevod.core.ladder import Ladder, RateControl
+from primevod.core.probe import ProbeResult
+from primevod.core.thumbnails import ThumbnailPlan
+
+
+class EncodeOptions(BaseModel):
+    preset: str = "veryfast"
+    threads: int = 0  # 0: FFmpeg decides
+    thumbnails: bool = True
+
+
+MANIFEST = "manifest.mpd"
+MASTER = "master.m3u8"
+THUMB_DIR = "thumbs"
+THUMB_PATTERN = "thumb_%05d.jpg"
+SPRITE_PATTERN = "sprite_%03d.jpg"
+POSTER = "poster.jpg"
+
+
+def build_command(
+    ffmpeg: str,
+    source: Path,
+    probe: ProbeResult,
+    ladder: Ladder,
+    workdir: Path,
+    options: EncodeOptions,
+    thumbs: ThumbnailPlan | None,
+) -> list[str]:
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+           "-progress", "pipe:1", "-nostats", "-stats_period", "0.5"]
+    if options.threads:
+        cmd += ["-threads", str(options.threads)]
+    cmd += ["-i", str(source)]
+
+    video = probe.primary_video
+    audio = probe.primary_audio
+    maps: list[str] = []
+    trailing: list[str] = []
+    if ladder.rungs and video is not None:
+        branches = len(ladder.rungs) + (2 if thumbs else 0)
+        pre = []
+        if ladder.deinterlace:
+            pre.append("bwdif=mode=send_frame:parity=auto:deint=all")
+        pre.append(f"fps={ladder.frame_rate}")
+        graph = [f"[0:{video.index}]{','.join(pre)},split={branches}"
+                 + "".join(f"[s{i}]" for i in range(branches))]
+        for i, rung in enumerate(ladder.rungs):
+            graph.append(
+                f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,setsar=1,"
+                f"format=yuv420p[v{i}]"
+            )
+            maps += ["-map", f"[v{i}]"]
+        if thumbs:
+            t, p = len(ladder.rungs), len(ladder.rungs) + 1
+            graph.append(
+                f"[s{t}]select='gte(t\\,selected_n*{thumbs.interval:g})',split=2[ta][tb];"
+                f"[ta]scale={thumbs.thumb_width}:{thumbs.thumb_height},setsar=1,"
+                f"format=yuvj420p[thumbs];"
+                f"[tb]scale={thumbs.tile_width}:{thumbs.tile_height},setsar=1,"
+                f"tile={thumbs.columns}x{thumbs.rows},format=yuvj420p[sprite]"
+            )
+            graph.append(
+                f"[s{p}]select='gte(t\\,{thumbs.poster_time:.3f})',"
+                f"scale={thumbs.poster_width}:{thumbs.poster_height},setsar=1,"
+                f"format=yuvj420p[poster]"
+            )
+            tdir = workdir / THUMB_DIR
+            trailing += ["-map", "[thumbs]", "-fps_mode", "passthrough", "-c:v", "mjpeg",
+                         "-q:v", "4", "-f", "image2",
+                         str(tdir / THUMB_PATTERN)]
+            trailing += ["-map", "[sprite]", "-fps_mode", "passthrough", "-c:v", "mjpeg",
+                         "-q:v", "5", "-f", "image2",
+                         str(tdir / SPRITE_PATTERN)]
+            trailing += ["-map", "[poster]", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "3",
+                         "-f", "image2", "-update", "1", str(tdir / POSTER)]
+        cmd += ["-filter_complex", ";".join(graph)]
+    for _ in ladder.audio:
+        if audio is not None:
+            maps += ["-map", f"0:{audio.index}"]
+
+    cmd += maps
+    cmd += ["-map_metadata", "-1", "-map_chapters", "-1"]
+    for i, rung in enumerate(ladder.rungs):
+        cmd += [f"-c:v:{i}", "libx264", f"-preset:v:{i}", options.preset,
+                f"-profile:v:{i}", rung.profile, f"-level:v:{i}", rung.level,
+                f"-g:v:{i}", str(rung.gop_frames), f"-keyint_min:v:{i}", str(rung.gop_frames),
+                f"-sc_threshold:v:{i}", "0",
+                f"-maxrate:v:{i}", f"{rung.max_bitrate_kbps}k",
+                f"-bufsize:v:{i}", f"{rung.buffer_kbits}k"]
+        if rung.rate_control is RateControl.CAPPED_CRF:
+            cmd += [f"-crf:v:{i}", str(rung.crf)]
+        else:
+            cmd += [f"-b:v:{i}", f"{rung.bitrate_kbps}k"]
+    for j, rendition in enumerate(ladder.audio):
+        cmd += [f"-c:a:{j}", "aac", f"-b:a:{j}", f"{rendition.bitrate_kbps}k",
+                f"-ac:a:{j}", str(rendition.channels), f"-ar:a:{j}", str(rendition.sample_rate)]
+
+    sets = []
+    if ladder.rungs:
+        sets.append("id=0,streams=v")
+    if ladder.audio:
+        sets.append(f"id={len(sets)},streams=a")
+    cmd += [
+        "-f", "dash",
+        "-seg_duration", f"{ladder.segment_seconds:g}",
+        "-use_template", "1", "-use_timeline", "1",
+        "-dash_segment_type", "mp4",
+        "-hls_playlist", "1", "-hls_master_name", MASTER,
+        "-adaptation_sets", " ".join(sets),
+        "-init_seg_name", "init-$RepresentationID$.m4s",
+        "-media_seg_name", "chunk-$RepresentationID$-$Number%05d$.m4s",
+        "-write_prft", "0",
+        str(workdir / MANIFEST),
+    ]
+    return cmd + trailing

@@ -1,0 +1,83 @@
+"""Run an FFmpeg command: progress from `-progress pipe:1`, a stall watchdog, cancellation,
+and the tail of stderr as the error reason."""
+
+from __future__ import annotations
+
+import collections
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+
+from primevod.core.errors import MediaError
+from primevod.core.progress import ProgressCallback, parse_progress_block
+
+
+def run_ffmpeg(
+    cmd: Sequence[str],
+    *,
+    duration: float | None,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    stall_timeout: float = 300.0,
+) -> None:
+    """Run FFmpeg to the end. Raise MediaError(encode.failed / encode.cancelled) otherwise."""
+    proc = subprocess.Popen(
+        list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        text=True, errors="replace",
+    )
+    stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+    last_activity = [time.monotonic()]
+    reason: list[str] = []
+
+    def read_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.strip():
+                stderr_tail.append(line.rstrip())
+
+    def watchdog() -> None:
+        while proc.poll() is None:
+            if cancel is not None and cancel.is_set():
+                reason.append("cancelled")
+                proc.kill()
+                return
+            if time.monotonic() - last_activity[0] > stall_timeout:
+                reason.append("stalled")
+                proc.kill()
+                return
+            time.sleep(0.2)
+
+    threads = [threading.Thread(target=read_stderr, daemon=True),
+               threading.Thread(target=watchdog, daemon=True)]
+    for thread in threads:
+        thread.start()
+    block: dict[str, str] = {}
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            key, sep, value = line.strip().partition("=")
+            if not sep:
+                continue
+            block[key] = value
+            if key == "progress":
+                last_activity[0] = time.monotonic()
+                if on_progress is not None:
+                    on_progress(parse_progress_block(block, duration))
+                block = {}
+    finally:
+        returncode = proc.wait()
+        for thread in threads:
+            thread.join(timeout=5)
+    if reason and reason[0] == "cancelled":
+        raise MediaError("encode.cancelled", "the encode was cancelled")
+    if reason and reason[0] == "stalled":
+        raise MediaError(
+            "encode.failed", f"FFmpeg made no progress for {stall_timeout:.0f}s and was stopped"
+        )
+    if returncode != 0:
+        tail = [line for line in stderr_tail if line.strip()]
+        last = tail[-1] if tail else f"exit code {returncode}"
+        raise MediaError(
+            "encode.failed", f"FFmpeg failed: {last}", detail="\n".join(tail)
+        )

@@ -1,0 +1,358 @@
+"""Output validation: parse what was written (or what an origin serves) and check the HLS
+authoring rules that matter and the DASH MPD's segment references. Used after every encode
+and by the canary. Reading goes through a Fetcher so the same checks run on files and URLs."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urljoin
+
+import av
+import av.error
+
+from primevod.core.hls import (
+    Segment,
+    measure_bitrates,
+    parse_attributes,
+    parse_media_playlist,
+    required_version,
+)
+from primevod.core.outputs import ValidationReport
+
+DEFAULT_TOLERANCE = 0.10
+
+
+class Fetcher(Protocol):
+    def read(self, uri: str) -> bytes: ...
+
+    def size(self, uri: str) -> int: ...
+
+
+class LocalFetcher:
+    """Reads URIs relative to a folder; nothing outside it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def _path(self, uri: str) -> Path:
+        path = (self.root / posixpath.normpath(uri)).resolve()
+        if path != self.root and self.root not in path.parents:
+            raise FileNotFoundError(f"{uri} is outside the package")
+        return path
+
+    def read(self, uri: str) -> bytes:
+        return self._path(uri).read_bytes()
+
+    def size(self, uri: str) -> int:
+        return self._path(uri).stat().st_size
+
+
+def validate_package(root: Path, master: str = "master.m3u8",
+                     manifest: str = "manifest.mpd") -> ValidationReport:
+    fetcher = LocalFetcher(root)
+    report = validate_hls(master, fetcher)
+    validate_dash(manifest, fetcher, report)
+    return report
+
+
+def _master_entries(text: str) -> tuple[list[tuple[dict[str, str], str]], list[dict[str, str]]]:
+    variants: list[tuple[dict[str, str], str]] = []
+    media: list[dict[str, str]] = []
+    pending: dict[str, str] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("#EXT-X-STREAM-INF:"):
+            pending = parse_attributes(line.split(":", 1)[1])
+        elif line.startswith("#EXT-X-MEDIA:"):
+            media.append(parse_attributes(line.split(":", 1)[1]))
+        elif line and not line.startswith("#") and pending is not None:
+            variants.append((pending, line))
+            pending = None
+    return variants, media
+
+
+def _within(measured: int, declared: int, tolerance: float) -> bool:
+    return declared > 0 and abs(measured - declared) <= declared * tolerance
+
+
+def validate_hls(
+    master_uri: str,
+    fetcher: Fetcher,
+    report: ValidationReport | None = None,
+    *,
+    sample_segments: int | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ValidationReport:
+    """Check a master playlist, its media playlists and (a sample of) their segments."""
+    report = report or ValidationReport()
+    try:
+        master_text = fetcher.read(master_uri).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        report.add("master.reachable", master_uri, False, f"cannot read: {exc}")
+        return report
+    if not master_text.startswith("#EXTM3U"):
+        report.add("master.parse", master_uri, False, "does not start with #EXTM3U")
+        return report
+    variants, media = _master_entries(master_text)
+    report.add("master.variants", master_uri, bool(variants),
+               f"{len(variants)} variant(s)" if variants else "no EXT-X-STREAM-INF")
+    _check_version(report, master_uri, master_text)
+
+    groups: dict[str, list[dict[str, str]]] = {}
+    for m in media:
+        groups.setdefault(m.get("GROUP-ID", ""), []).append(m)
+    for m in media:
+        if m.get("TYPE") == "AUDIO":
+            report.add("audio.channels", m.get("URI", master_uri), "CHANNELS" in m,
+                       "CHANNELS present" if "CHANNELS" in m else "EXT-X-MEDIA without CHANNELS")
+
+    measured: dict[str, tuple[int, int]] = {}  # playlist uri -> (average, peak)
+
+    def media_playlist(uri: str, kind: str) -> tuple[int, int] | None:
+        if uri in measured:
+            return measured[uri]
+        result = _check_media_playlist(uri, kind, fetcher, report, sample_segments)
+        if result is not None:
+            measured[uri] = result
+        return result
+
+    for m in media:
+        if m.get("URI"):
+            media_playlist(urljoin(master_uri, m["URI"]), m.get("TYPE", "AUDIO").lower())
+
+    for attrs, uri in variants:
+        target = urljoin(master_uri, uri)
+        codecs = attrs.get("CODECS", "")
+        has_video = "avc1" in codecs or "hvc1" in codecs or "av01" in codecs or (
+            "RESOLUTION" in attrs
+        )
+        required = ["BANDWIDTH", "AVERAGE-BANDWIDTH", "CODECS"]
+        if has_video:
+            required += ["RESOLUTION", "FRAME-RATE"]
+        missing = [a for a in required if a not in attrs]
+        report.add("variant.attributes", target, not missing,
+                   f"missing {', '.join(missing)}" if missing else "all present")
+        audio_group = attrs.get("AUDIO")
+        audio_measure: tuple[int, int] | None = (0, 0)
+        if audio_group is not None:
+            members = [m for m in groups.get(audio_group, []) if m.get("TYPE") == "AUDIO"]
+            report.add("variant.audio_group", target, bool(members),
+                       f"group {audio_group!r} " + ("defined" if members else "not defined"))
+            default = next((m for m in members if m.get("DEFAULT") == "YES"),
+                           members[0] if members else None)
+            audio_measure = (
+                measured.get(urljoin(master_uri, default["URI"]))
+                if default and default.get("URI") else (0, 0)
+            )
+        own = media_playlist(target, "video" if has_video else "audio")
+        if own is None or audio_measure is None:
+            continue
+        average = own[0] + audio_measure[0]
+        peak = own[1] + audio_measure[1]
+        if "AVERAGE-BANDWIDTH" in attrs:
+            declared = int(attrs["AVERAGE-BANDWIDTH"])
+            report.add("bitrate.average", target, _within(average, declared, tolerance),
+                       f"measured {average} b/s, declared {declared}")
+        if "BANDWIDTH" in attrs:
+            declared = int(attrs["BANDWIDTH"])
+            report.add("bitrate.peak", target, _within(peak, declared, tolerance),
+                       f"measured {peak} b/s, declared {declared}")
+    return report
+
+
+def _check_version(report: ValidationReport, uri: str, text: str) -> None:
+    declared = None
+    for line in text.splitlines():
+        if line.startswith("#EXT-X-VERSION:"):
+            declared = int(line.split(":", 1)[1])
+    needed = required_version(text)
+    ok = (declared or 1) >= needed
+    report.add("playlist.version", uri, ok,
+               f"EXT-X-VERSION {declared or 'absent (1)'}, tags need {needed}")
+
+
+def _check_media_playlist(
+    uri: str, kind: str, fetcher: Fetcher, report: ValidationReport,
+    sample_segments: int | None,
+) -> tuple[int, int] | None:
+    try:
+        text = fetcher.read(uri).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        report.add("playlist.reachable", uri, False, f"cannot read: {exc}")
+        return None
+    info = parse_media_playlist(text)
+    _check_version(report, uri, text)
+    report.add("playlist.vod", uri, info.playlist_type == "VOD" and info.endlist,
+               f"PLAYLIST-TYPE {info.playlist_type or 'absent'}, "
+               f"ENDLIST {'present' if info.endlist else 'absent'}")
+    report.add("playlist.no_program_date_time", uri, not info.has_program_date_time,
+               "wall-clock PROGRAM-DATE-TIME in a VOD playlist" if info.has_program_date_time
+               else "none", severity="warning")
+    if not info.segments:
+        report.add("playlist.segments", uri, False, "no segments")
+        return None
+    target = info.target_duration or 0
+    longest = max(s.duration for s in info.segments)
+    report.add("segment.duration", uri, longest <= target + 0.5,
+               f"longest EXTINF {longest:.3f}s, TARGETDURATION {target}")
+
+    sized: list[Segment] = []
+    unreachable: list[str] = []
+    for seg in info.segments:
+        seg_uri = urljoin(uri, seg.uri)
+        try:
+            sized.append(Segment(uri=seg_uri, duration=seg.duration, size=fetcher.size(seg_uri)))
+        except OSError:
+            unreachable.append(seg.uri)
+    report.add("segment.reachable", uri, not unreachable,
+               f"missing: {', '.join(unreachable[:5])}" if unreachable
+               else f"{len(sized)} segment(s)")
+
+    init = b""
+    if info.map_uri:
+        try:
+            init = fetcher.read(urljoin(uri, info.map_uri))
+        except OSError as exc:
+            report.add("segment.init", uri, False, f"init segment unreadable: {exc}")
+            return None
+    picks = sized if sample_segments is None else _spread(sized, sample_segments)
+    bad_key: list[str] = []
+    undecodable: list[str] = []
+    for seg in picks:
+        try:
+            keyframe, decoded = _first_packet(init + fetcher.read(seg.uri), kind)
+        except OSError:
+            continue
+        if not decoded:
+            undecodable.append(posixpath.basename(seg.uri))
+        elif kind == "video" and not keyframe:
+            bad_key.append(posixpath.basename(seg.uri))
+    report.add("segment.decodable", uri, not undecodable,
+               f"cannot decode: {', '.join(undecodable[:5])}" if undecodable
+               else f"{len(picks)} checked")
+    if kind == "video":
+        report.add("segment.keyframe", uri, not bad_key,
+                   f"not starting with a keyframe: {', '.join(bad_key[:5])}" if bad_key
+                   else f"{len(picks)} checked")
+    if unreachable:
+        return None
+    return measure_bitrates(sized)
+
+
+def _spread(items: list[Segment], count: int) -> list[Segment]:
+    if count <= 0 or len(items) <= count:
+        return items
+    step = (len(items) - 1) / max(1, count - 1)
+    return [items[round(i * step)] for i in range(count)]
+
+
+def _first_packet(data: bytes, kind: str) -> tuple[bool, bool]:
+    """(first packet is a keyframe, a frame decodes) for an init + media segment pair."""
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            streams = container.streams.video if kind == "video" else container.streams.audio
+            if not streams:
+                return False, False
+            stream = streams[0]
+            first = True
+            keyframe = False
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue
+                if first:
+                    keyframe = bool(packet.is_keyframe)
+                    first = False
+                for _ in packet.decode():
+                    return keyframe, True
+            return keyframe, False
+    except (av.error.FFmpegError, ValueError):
+        return False, False
+
+
+_NS = "{urn:mpeg:dash:schema:mpd:2011}"
+
+
+def validate_dash(
+    mpd_uri: str, fetcher: Fetcher, report: ValidationReport | None = None
+) -> ValidationReport:
+    """The MPD parses, is static, and every segment it references exists."""
+    report = report or ValidationReport()
+    try:
+        root = ET.fromstring(fetcher.read(mpd_uri))
+    except (OSError, ET.ParseError) as exc:
+        report.add("mpd.parse", mpd_uri, False, f"cannot parse: {exc}")
+        return report
+    report.add("mpd.parse", mpd_uri, root.tag == f"{_NS}MPD", "parsed")
+    report.add("mpd.static", mpd_uri, root.get("type", "static") == "static",
+               f"type={root.get('type', 'static')}")
+    missing: list[str] = []
+    total = 0
+    reps = 0
+    for aset in root.iter(f"{_NS}AdaptationSet"):
+        aset_template = aset.find(f"{_NS}SegmentTemplate")
+        for rep in aset.iter(f"{_NS}Representation"):
+            reps += 1
+            template = rep.find(f"{_NS}SegmentTemplate")
+            if template is None:
+                template = aset_template
+            if template is None:
+                missing.append(f"representation {rep.get('id')}: no SegmentTemplate")
+                continue
+            for name in _template_files(template, rep):
+                total += 1
+                try:
+                    fetcher.size(urljoin(mpd_uri, name))
+                except OSError:
+                    missing.append(name)
+    report.add("mpd.representations", mpd_uri, reps > 0, f"{reps} representation(s)")
+    report.add("mpd.segments", mpd_uri, not missing,
+               f"missing: {', '.join(missing[:5])}" if missing
+               else f"{total} referenced file(s) present")
+    return report
+
+
+def _expand(pattern: str, rep: ET.Element, number: int | None = None,
+            time: int | None = None) -> str:
+    import re
+
+    def sub(match: re.Match[str]) -> str:
+        name, fmt = match.group(1), match.group(2)
+        value: object
+        if name == "RepresentationID":
+            return rep.get("id", "")
+        if name == "Bandwidth":
+            value = int(rep.get("bandwidth", "0"))
+        elif name == "Number":
+            value = number
+        elif name == "Time":
+            value = time
+        else:
+            return match.group(0)
+        return (fmt % value) if fmt else str(value)
+
+    return re.sub(r"\$(RepresentationID|Number|Time|Bandwidth)(%0\d+d)?\$", sub, pattern)
+
+
+def _template_files(template: ET.Element, rep: ET.Element) -> list[str]:
+    files = []
+    init = template.get("initialization")
+    if init:
+        files.append(_expand(init, rep))
+    media = template.get("media")
+    timeline = template.find(f"{_NS}SegmentTimeline")
+    if media and timeline is not None:
+        number = int(template.get("startNumber", "1"))
+        t = 0
+        for s in timeline.findall(f"{_NS}S"):
+            if s.get("t") is not None:
+                t = int(s.get("t", "0"))
+            d = int(s.get("d", "0"))
+            for _ in range(int(s.get("r", "0")) + 1):
+                files.append(_expand(media, rep, number=number, time=t))
+                number += 1
+                t += d
+    return files

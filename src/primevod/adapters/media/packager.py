@@ -1,0 +1,178 @@
+"""After FFmpeg: measure every rendition, rewrite the HLS playlists and the MPD bandwidths
+from measured figures, write the master playlist and the WebVTT storyboard."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from primevod.core.errors import MediaError
+from primevod.core.hls import (
+    AudioMedia,
+    Segment,
+    Variant,
+    measure_bitrates,
+    parse_media_playlist,
+    render_master,
+    rewrite_media_playlist,
+)
+from primevod.core.ladder import Ladder
+from primevod.core.outputs import RenditionOutput, VariantOutput
+from primevod.core.probe import ProbeResult
+from primevod.core.thumbnails import ThumbnailPlan, storyboard_vtt
+from primevod.adapters.media.ffmpeg_command import (
+    MANIFEST,
+    MASTER,
+    POSTER,
+    THUMB_DIR,
+)
+
+MPD_NS = {"mpd": "urn:mpeg:dash:schema:mpd:2011"}
+STORYBOARD = "storyboard.vtt"
+
+
+def _representations(mpd_text: str) -> dict[str, dict[str, str]]:
+    root = ET.fromstring(mpd_text)
+    reps: dict[str, dict[str, str]] = {}
+    for aset in root.iter("{urn:mpeg:dash:schema:mpd:2011}AdaptationSet"):
+        for rep in aset.iter("{urn:mpeg:dash:schema:mpd:2011}Representation"):
+            info = dict(aset.attrib)
+            info.update(rep.attrib)
+            reps[rep.attrib["id"]] = info
+    return reps
+
+
+def _rate(text: str | None) -> float | None:
+    if not text:
+        return None
+    num, _, den = text.partition("/")
+    try:
+        return float(num) / float(den or 1)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def finalize(
+    workdir: Path, ladder: Ladder, probe: ProbeResult, thumbs: ThumbnailPlan | None
+) -> tuple[list[RenditionOutput], list[VariantOutput]]:
+    mpd_path = workdir / MANIFEST
+    if not mpd_path.is_file():
+        raise MediaError("encode.failed", "FFmpeg wrote no DASH manifest")
+    mpd_text = mpd_path.read_text()
+    reps = _representations(mpd_text)
+    expected = len(ladder.rungs) + len(ladder.audio)
+    if len(reps) != expected:
+        raise MediaError(
+            "encode.failed", f"expected {expected} representations, the MPD has {len(reps)}"
+        )
+
+    renditions: list[RenditionOutput] = []
+    for index in range(expected):
+        rep_id = str(index)
+        rep = reps[rep_id]
+        playlist = f"media_{rep_id}.m3u8"
+        text = (workdir / playlist).read_text()
+        info = parse_media_playlist(text)
+        segments = [
+            Segment(uri=s.uri, duration=s.duration, size=(workdir / s.uri).stat().st_size)
+            for s in info.segments
+        ]
+        if not segments:
+            raise MediaError("encode.failed", f"rendition {rep_id} has no segments")
+        average, peak = measure_bitrates(segments)
+        size = sum(s.size or 0 for s in segments)
+        if info.map_uri:
+            size += (workdir / info.map_uri).stat().st_size
+        (workdir / playlist).write_text(rewrite_media_playlist(text))
+        if index < len(ladder.rungs):
+            rung = ladder.rungs[index]
+            renditions.append(RenditionOutput(
+                kind="video", name=rung.name, representation_id=rep_id, playlist=playlist,
+                init_segment=info.map_uri, codecs=rep.get("codecs", "avc1"),
+                width=int(rep.get("width", rung.width)),
+                height=int(rep.get("height", rung.height)),
+                frame_rate=_rate(rep.get("frameRate")) or _rate(ladder.frame_rate),
+                audio_group=rung.audio_group,
+                target_bitrate=(rung.bitrate_kbps or rung.max_bitrate_kbps) * 1000,
+                average_bitrate=average, peak_bitrate=peak, segments=len(segments), bytes=size,
+            ))
+        else:
+            audio = ladder.audio[index - len(ladder.rungs)]
+            renditions.append(RenditionOutput(
+                kind="audio", name=audio.group_id, representation_id=rep_id, playlist=playlist,
+                init_segment=info.map_uri, codecs=rep.get("codecs", "mp4a.40.2"),
+                channels=audio.channels, audio_group=audio.group_id,
+                target_bitrate=audio.bitrate_kbps * 1000,
+                average_bitrate=average, peak_bitrate=peak, segments=len(segments), bytes=size,
+            ))
+
+    variants = _write_master(workdir, renditions, probe)
+    _rewrite_mpd_bandwidth(mpd_path, mpd_text, {r.representation_id: r for r in renditions})
+    if thumbs is not None:
+        count = len(list((workdir / THUMB_DIR).glob("thumb_*.jpg")))
+        duration = probe.duration or 0.0
+        (workdir / THUMB_DIR / STORYBOARD).write_text(storyboard_vtt(thumbs, count, duration))
+        if not (workdir / THUMB_DIR / POSTER).is_file():
+            raise MediaError("encode.failed", "FFmpeg wrote no poster image")
+    return renditions, variants
+
+
+def _write_master(
+    workdir: Path, renditions: list[RenditionOutput], probe: ProbeResult
+) -> list[VariantOutput]:
+    audio = {r.audio_group: r for r in renditions if r.kind == "audio"}
+    language = probe.primary_audio.language if probe.primary_audio else None
+    media = [
+        AudioMedia(group_id=r.audio_group or r.name, name=f"Audio {r.channels}ch",
+                   uri=r.playlist, channels=r.channels or 2, language=language)
+        for r in audio.values()
+    ]
+    variants: list[Variant] = []
+    video = [r for r in renditions if r.kind == "video"]
+    if video:
+        for r in video:
+            a = audio.get(r.audio_group) if r.audio_group else None
+            variants.append(Variant(
+                uri=r.playlist,
+                bandwidth=r.peak_bitrate + (a.peak_bitrate if a else 0),
+                average_bandwidth=r.average_bitrate + (a.average_bitrate if a else 0),
+                codecs=r.codecs + (f",{a.codecs}" if a else ""),
+                resolution=(r.width or 0, r.height or 0), frame_rate=r.frame_rate,
+                audio_group=r.audio_group if a else None,
+            ))
+        text = render_master(variants, media)
+    else:  # audio-only title: each audio rendition is a variant of its own
+        for r in audio.values():
+            variants.append(Variant(uri=r.playlist, bandwidth=r.peak_bitrate,
+                                    average_bandwidth=r.average_bitrate, codecs=r.codecs))
+        text = render_master(variants, [])
+    (workdir / MASTER).write_text(text)
+    return [
+        VariantOutput(
+            playlist=v.uri, bandwidth=v.bandwidth, average_bandwidth=v.average_bandwidth,
+            codecs=v.codecs,
+            resolution=f"{v.resolution[0]}x{v.resolution[1]}" if v.resolution else None,
+            audio_group=v.audio_group,
+        )
+        for v in sorted(variants, key=lambda v: v.bandwidth)
+    ]
+
+
+_REP_TAG = re.compile(r"<Representation\b[^>]*>")
+
+
+def _rewrite_mpd_bandwidth(
+    mpd_path: Path, mpd_text: str, by_id: dict[str, RenditionOutput]
+) -> None:
+    """Declare the measured peak as each Representation's @bandwidth, keeping the layout."""
+
+    def fix(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        rep_id = re.search(r'\bid="([^"]+)"', tag)
+        rendition = by_id.get(rep_id.group(1)) if rep_id else None
+        if rendition is None:
+            return tag
+        return re.sub(r'\bbandwidth="\d+"', f'bandwidth="{rendition.peak_bitrate}"', tag)
+
+    mpd_path.write_text(_REP_TAG.sub(fix, mpd_text))

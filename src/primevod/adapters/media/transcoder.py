@@ -1,0 +1,143 @@
+"""The media engine behind the Prober and Encoder ports: probe, check, plan, encode in one
+FFmpeg run, package, validate, and move the finished package into place atomically."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
+from primevod.adapters.media.ffmpeg_command import (
+    MANIFEST,
+    MASTER,
+    POSTER,
+    THUMB_DIR,
+    EncodeOptions,
+    build_command,
+)
+from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
+from primevod.adapters.media.package_validator import validate_package
+from primevod.adapters.media.packager import STORYBOARD, finalize
+from primevod.adapters.media.pyav_probe import probe_file
+from primevod.core.errors import MediaError
+from primevod.core.ladder import LadderPolicy, plan_ladder
+from primevod.core.outputs import PackageResult
+from primevod.core.probe import ProbeResult
+from primevod.core.progress import Progress, ProgressCallback
+from primevod.core.source_rules import SourceLimits, check_source
+from primevod.core.thumbnails import plan_thumbnails
+
+
+class MediaEngine:
+    """FFmpeg (imageio-ffmpeg wheel) + PyAV implementation of Prober and Encoder."""
+
+    def __init__(
+        self, options: EncodeOptions | None = None, limits: SourceLimits | None = None
+    ) -> None:
+        self.options = options or EncodeOptions()
+        self.limits = limits or SourceLimits()
+
+    def probe(self, source: Path) -> ProbeResult:
+        return probe_file(source)
+
+    def inspect(self, source: Path) -> ProbeResult:
+        """Probe and apply the source rules: the ingest check."""
+        result = probe_file(source)
+        check_source(result, self.limits)
+        return result
+
+    def transcode(
+        self,
+        source: Path,
+        output_dir: Path,
+        policy: LadderPolicy,
+        *,
+        segment_seconds: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        overwrite: bool = False,
+    ) -> PackageResult:
+        output_dir = Path(output_dir)
+        if output_dir.exists() and any(output_dir.iterdir()) and not overwrite:
+            raise MediaError("request.invalid", f"output directory {output_dir} is not empty")
+        probe = self.inspect(Path(source))
+        ladder = plan_ladder(probe, policy, segment_seconds=segment_seconds)
+        duration = probe.duration or 0.0
+        thumbs = None
+        if self.options.thumbnails and ladder.rungs and ladder.source_display:
+            thumbs = plan_thumbnails(ladder.source_display, duration)
+
+        output_dir.parent.mkdir(parents=True, exist_ok=True)
+        workdir = output_dir.parent / f".{output_dir.name}.partial-{uuid.uuid4().hex[:8]}"
+        workdir.mkdir()
+        (workdir / THUMB_DIR).mkdir()
+        last: list[Progress] = []
+
+        def progress(p: Progress) -> None:
+            last[:] = [p]
+            if on_progress is not None and not p.done:
+                on_progress(p)
+
+        started = time.monotonic()
+        try:
+            cmd = build_command(ffmpeg_exe(), Path(source), probe, ladder, workdir,
+                                self.options, thumbs)
+            run_ffmpeg(cmd, duration=duration, on_progress=progress, cancel=cancel)
+            encode_seconds = time.monotonic() - started
+            encoded = last[0].out_time if last else 0.0
+            if duration > 2.0 and encoded < duration * 0.9 - 1.0:
+                raise MediaError(
+                    "source.truncated",
+                    f"the source claims {duration:.1f}s but only {encoded:.1f}s could be decoded",
+                )
+            renditions, variants = finalize(workdir, ladder, probe, thumbs)
+            report = validate_package(workdir)
+            if not report.passed:
+                failed = "; ".join(f"{r.rule} ({r.target}): {r.message}"
+                                   for r in report.failures[:3])
+                raise MediaError("package.invalid", f"output failed validation: {failed}",
+                                 detail=report.model_dump_json())
+            _move_into_place(workdir, output_dir)
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+
+        thumb_dir = output_dir / THUMB_DIR
+        has_thumbs = thumbs is not None and thumb_dir.is_dir()
+        result = PackageResult(
+            output_dir=str(output_dir),
+            master=MASTER,
+            manifest=MANIFEST,
+            duration=duration,
+            ladder=ladder,
+            renditions=renditions,
+            variants=variants,
+            poster=f"{THUMB_DIR}/{POSTER}" if has_thumbs else None,
+            thumbnails=sorted(f"{THUMB_DIR}/{p.name}" for p in thumb_dir.glob("thumb_*.jpg"))
+            if has_thumbs else [],
+            sprites=sorted(f"{THUMB_DIR}/{p.name}" for p in thumb_dir.glob("sprite_*.jpg"))
+            if has_thumbs else [],
+            storyboard=f"{THUMB_DIR}/{STORYBOARD}" if has_thumbs else None,
+            total_bytes=sum(p.stat().st_size for p in output_dir.rglob("*") if p.is_file()),
+            encode_seconds=round(encode_seconds, 3),
+            realtime_factor=round(duration / encode_seconds, 3) if encode_seconds else 0.0,
+            validation=report,
+        )
+        if on_progress is not None:
+            on_progress(Progress(fraction=1.0, out_time=duration, speed=result.realtime_factor,
+                                 done=True))
+        return result
+
+
+def _move_into_place(workdir: Path, output_dir: Path) -> None:
+    """Swap the finished package in; a replaced package is removed only after the swap."""
+    trash = None
+    if output_dir.exists():
+        trash = output_dir.parent / f".{output_dir.name}.old-{uuid.uuid4().hex[:8]}"
+        output_dir.rename(trash)
+    workdir.rename(output_dir)
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)

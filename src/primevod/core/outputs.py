@@ -1,0 +1,89 @@
+"""What an encode produced: renditions with measured figures, files, and the validation
+report. Serialises to JSON for the CLI and the catalog."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from primevod.core.ladder import Ladder
+
+Severity = Literal["error", "warning"]
+
+
+class RuleResult(BaseModel):
+    rule: str  # stable id, e.g. "segment.keyframe"
+    target: str  # what was checked: "master", a playlist or the MPD
+    passed: bool
+    severity: Severity = "error"
+    message: str = ""
+
+
+class ValidationReport(BaseModel):
+    passed: bool = True
+    results: list[RuleResult] = Field(default_factory=list)
+
+    def add(self, rule: str, target: str, passed: bool, message: str = "",
+            severity: Severity = "error") -> None:
+        self.results.append(RuleResult(rule=rule, target=target, passed=passed,
+                                       message=message, severity=severity))
+        if not passed and severity == "error":
+            self.passed = False
+
+    @property
+    def failures(self) -> list[RuleResult]:
+        return [r for r in self.results if not r.passed and r.severity == "error"]
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "checked": len(self.results),
+            "failed": len(self.failures),
+            "warnings": sum(1 for r in self.results if not r.passed and r.severity == "warning"),
+        }
+
+
+class RenditionOutput(BaseModel):
+    kind: Literal["video", "audio"]
+    name: str
+    representation_id: str
+    playlist: str
+    init_segment: str | None
+    codecs: str
+    width: int | None = None
+    height: int | None = None
+    frame_rate: float | None = None
+    channels: int | None = None
+    audio_group: str | None = None
+    target_bitrate: int | None = Field(None, description="bit/s planned (cap for capped CRF)")
+    average_bitrate: int = Field(description="bit/s measured over all segments")
+    peak_bitrate: int = Field(description="bit/s of the heaviest segment")
+    segments: int
+    bytes: int
+
+
+class VariantOutput(BaseModel):
+    playlist: str
+    bandwidth: int
+    average_bandwidth: int
+    codecs: str
+    resolution: str | None
+    audio_group: str | None
+
+
+class PackageResult(BaseModel):
+    output_dir: str
+    master: str
+    manifest: str
+    duration: float
+    ladder: Ladder
+    renditions: list[RenditionOutput]
+    variants: list[VariantOutput]
+    poster: str | None = None
+    thumbnails: list[str] = Field(default_factory=list)
+    sprites: list[str] = Field(default_factory=list)
+    storyboard: str | None = None
+    total_bytes: int = 0
+    encode_seconds: float = 0.0
+    realtime_factor: float = 0.0
+    validation: ValidationReport = Field(default_factory=ValidationReport)

@@ -1,0 +1,1 @@
+"""Ports: the small protocols the pipeline is written against."""

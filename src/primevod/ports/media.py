@@ -1,0 +1,29 @@
+"""The media ports: probing a source and turning it into a packaged ABR ladder."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from primevod.core.ladder import LadderPolicy
+from primevod.core.outputs import PackageResult
+from primevod.core.probe import ProbeResult
+from primevod.core.progress import ProgressCallback
+
+
+class Prober(Protocol):
+    def probe(self, source: Path) -> ProbeResult: ...
+
+
+class Encoder(Protocol):
+    def transcode(
+        self,
+        source: Path,
+        output_dir: Path,
+        policy: LadderPolicy,
+        *,
+        segment_seconds: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> PackageResult: ...
