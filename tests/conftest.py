@@ -22,7 +22,7 @@ CLIPS: dict[str, list[str]] = {
                    "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
                    "-movflags", "+faststart"],
     "odd.mkv": ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=24:duration=2",
-                "-vf", "scale=175:97", "-pix_fmt", "yuv444p", "-c:v", "ffv1"],
+                "-vf", "scale=175:97,setsar=1", "-pix_fmt", "yuv444p", "-c:v", "ffv1"],
     "tenbit.mp4": ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=2",
                    "-pix_fmt", "yuv420p10le", "-c:v", "libx264", "-preset", "ultrafast"],
     "yuv444.mp4": ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=2",

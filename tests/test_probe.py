@@ -1,0 +1,88 @@
+"""Probing real files: generated clips, Big Buck Bunny, and broken inputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from primevod.adapters.media.pyav_probe import probe_file
+from primevod.core.errors import MediaError
+
+
+def test_probe_big_buck_bunny(bbb) -> None:
+    result = probe_file(bbb)
+    assert result.format_name.startswith("mov,mp4")
+    assert abs(result.duration - 5.31) < 0.05
+    assert result.size == bbb.stat().st_size
+    assert result.bit_rate and result.bit_rate > 1_000_000
+    video = result.primary_video
+    assert video is not None
+    assert (video.codec, video.width, video.height) == ("h264", 1280, 720)
+    assert video.profile == "Main"
+    assert video.frame_rate == 25.0 and not video.variable_frame_rate
+    assert video.pixel_format == "yuv420p" and video.bit_depth == 8
+    assert video.chroma_subsampling == "4:2:0"
+    assert video.scan_type == "progressive" and video.rotation == 0
+    assert video.display_aspect_ratio == "16:9"
+    assert video.frame_count == 132
+    audio = result.primary_audio
+    assert audio is not None
+    assert (audio.codec, audio.channels, audio.sample_rate) == ("aac", 6, 48000)
+    # serialises to JSON and back
+    again = type(result).model_validate(json.loads(result.model_dump_json()))
+    assert again == result
+
+
+@pytest.mark.parametrize(
+    ("name", "expect"),
+    [
+        ("tenbit.mp4", {"bit_depth": 10, "pixel_format": "yuv420p10le"}),
+        ("yuv444.mp4", {"chroma_subsampling": "4:4:4", "bit_depth": 8}),
+        ("interlaced.ts", {"scan_type": "interlaced", "codec": "mpeg2video"}),
+        ("odd.mkv", {"width": 175, "height": 97, "codec": "ffv1"}),
+        ("vfr.mp4", {"variable_frame_rate": True}),
+        ("small.mp4", {"variable_frame_rate": False, "frame_rate": 30.0}),
+        ("anamorphic.mp4", {"sample_aspect_ratio": "4:3", "display_aspect_ratio": "16:9"}),
+        ("fast120.mp4", {"frame_rate": 120.0}),
+    ],
+)
+def test_probe_video_properties(clip, name: str, expect: dict[str, object]) -> None:
+    video = probe_file(clip(name)).primary_video
+    assert video is not None
+    for key, value in expect.items():
+        assert getattr(video, key) == value, key
+
+
+def test_probe_rotation(rotated) -> None:
+    video = probe_file(rotated).primary_video
+    assert video is not None
+    assert (video.width, video.height) == (320, 180)
+    assert video.rotation in (90, 270)
+    assert video.display_size == (180, 320)
+
+
+def test_probe_audio_only_and_no_audio(clip) -> None:
+    audio_only = probe_file(clip("audioonly.m4a"))
+    assert audio_only.video == [] and audio_only.audio[0].codec == "aac"
+    no_audio = probe_file(clip("noaudio.mp4"))
+    assert no_audio.audio == [] and no_audio.primary_video is not None
+
+
+@pytest.mark.parametrize(
+    ("key", "code"),
+    [("empty", "source.empty"), ("text", "source.unreadable"),
+     ("cut_moov", "source.unreadable"), ("cut_faststart", "source.truncated")],
+)
+def test_probe_broken_inputs(corrupt, key: str, code: str) -> None:
+    with pytest.raises(MediaError) as info:
+        probe_file(corrupt[key])
+    assert info.value.code == code
+    assert corrupt[key].name in info.value.message
+    assert "\n" not in info.value.message
+
+
+def test_probe_missing_file(tmp_path) -> None:
+    with pytest.raises(MediaError) as info:
+        probe_file(tmp_path / "nope.mp4")
+    assert info.value.code == "source.missing"
