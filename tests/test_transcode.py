@@ -142,7 +142,7 @@ def test_thumbnails_poster_and_storyboard(bbb_package) -> None:
 
 @pytest.mark.parametrize(
     ("name", "size"),
-    [("tenbit.mp4", (312, 234)), ("yuv444.mp4", (312, 234)), ("odd.mkv", (176, 98)),
+    [("tenbit.mp4", (312, 234)), ("yuv444.mp4", (312, 234)), ("odd.mkv", (176, 96)),
      ("interlaced.ts", (312, 234)), ("anamorphic.mp4", (640, 360)), ("qcif.mp4", (176, 144))],
 )
 def test_difficult_sources_play_everywhere(clip, tmp_path, name: str, size) -> None:
