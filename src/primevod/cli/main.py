@@ -27,7 +27,13 @@ err = Console(stderr=True)
 
 def _fail(exc: MediaError, as_json: bool) -> None:
     if as_json:
-        print(json.dumps({"ok": False, "error": exc.to_dict()}))
+        error: dict[str, object] = {"code": exc.code, "message": exc.message}
+        if exc.detail:
+            try:
+                error["detail"] = json.loads(exc.detail)
+            except ValueError:
+                error["detail"] = exc.detail
+        print(json.dumps({"ok": False, "error": error}))
     err.print(f"[red]error[/red] {exc.code}: {exc.message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2 if exc.permanent else 1)
 

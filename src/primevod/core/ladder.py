@@ -146,7 +146,7 @@ def plan_ladder(
 ) -> Ladder:
     """Plan the rungs for one source: never upscale, keep the display aspect ratio, even sizes,
     source frame rate up to the policy's maximum, no duplicate rungs, at least one rung."""
-    seg = float(segment_seconds or policy.segment_seconds)
+    seg = float(segment_seconds if segment_seconds is not None else policy.segment_seconds)
     if not 0.5 <= seg <= 30:
         raise MediaError("request.invalid", f"segment duration {seg}s is not in 0.5..30 s")
     gop_s = policy.gop_seconds if policy.gop_seconds and segment_seconds is None else None

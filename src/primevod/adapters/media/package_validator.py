@@ -227,10 +227,10 @@ def _check_media_playlist(
             keyframe, decoded = _first_packet(init + fetcher.read(seg.uri), kind)
         except OSError:
             continue
-        if not decoded:
+        if kind == "video" and decoded is not None and not keyframe:
+            bad_key.append(posixpath.basename(seg.uri))  # no decode without its reference
+        elif not decoded:
             undecodable.append(posixpath.basename(seg.uri))
-        elif kind == "video" and not keyframe:
-            bad_key.append(posixpath.basename(seg.uri))
     report.add("segment.decodable", uri, not undecodable,
                f"cannot decode: {', '.join(undecodable[:5])}" if undecodable
                else f"{len(picks)} checked")
@@ -250,13 +250,14 @@ def _spread(items: list[Segment], count: int) -> list[Segment]:
     return [items[round(i * step)] for i in range(count)]
 
 
-def _first_packet(data: bytes, kind: str) -> tuple[bool, bool]:
-    """(first packet is a keyframe, a frame decodes) for an init + media segment pair."""
+def _first_packet(data: bytes, kind: str) -> tuple[bool, bool | None]:
+    """(first packet is a keyframe, a frame decodes) for an init + media segment pair;
+    decodes is None when the bytes do not even demux."""
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             streams = container.streams.video if kind == "video" else container.streams.audio
             if not streams:
-                return False, False
+                return False, None
             stream = streams[0]
             first = True
             keyframe = False
@@ -268,9 +269,15 @@ def _first_packet(data: bytes, kind: str) -> tuple[bool, bool]:
                     first = False
                 for _ in packet.decode():
                     return keyframe, True
-            return keyframe, False
+            if first:
+                return keyframe, None
+            # a short last segment may hold fewer packets than the decoder's delay: flush
+            frames = any(True for _ in stream.codec_context.decode(None))
+            # a tail audio packet can decode to zero samples (encoder padding trimmed):
+            # for audio, packets that decode without error are enough
+            return keyframe, frames or kind != "video"
     except (av.error.FFmpegError, ValueError):
-        return False, False
+        return False, None
 
 
 _NS = "{urn:mpeg:dash:schema:mpd:2011}"
