@@ -31,8 +31,18 @@ def test_probe_human(bbb) -> None:
 
 
 def test_transcode_json(clip, tmp_path: Path) -> None:
-    proc = run("transcode", str(clip("small.mp4")), str(tmp_path / "out"), "--ladder",
-               "aws-vod", "--segment-seconds", "1", "--preset", "ultrafast", "--json")
+    proc = run(
+        "transcode",
+        str(clip("small.mp4")),
+        str(tmp_path / "out"),
+        "--ladder",
+        "aws-vod",
+        "--segment-seconds",
+        "1",
+        "--preset",
+        "ultrafast",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["ok"] and data["validation"]["passed"] and data["validation"]["failed"] == 0
@@ -45,16 +55,18 @@ def test_transcode_json(clip, tmp_path: Path) -> None:
 
 
 def test_transcode_human_output(clip, tmp_path: Path) -> None:
-    proc = run("transcode", str(clip("small.mp4")), str(tmp_path / "out"), "--preset",
-               "ultrafast")
+    proc = run("transcode", str(clip("small.mp4")), str(tmp_path / "out"), "--preset", "ultrafast")
     assert proc.returncode == 0, proc.stderr
     assert "validation passed" in proc.stdout and "master.m3u8" in proc.stdout
 
 
 @pytest.mark.parametrize(
     ("key", "code"),
-    [("empty", "source.empty"), ("text", "source.unreadable"),
-     ("cut_faststart", "source.truncated")],
+    [
+        ("empty", "source.empty"),
+        ("text", "source.unreadable"),
+        ("cut_faststart", "source.truncated"),
+    ],
 )
 def test_bad_input_one_line_error(corrupt, tmp_path: Path, key: str, code: str) -> None:
     proc = run("transcode", str(corrupt[key]), str(tmp_path / "out"))
@@ -74,8 +86,7 @@ def test_bad_input_json_error(corrupt, tmp_path: Path) -> None:
 def test_unknown_ladder_and_bad_segment(clip, tmp_path: Path) -> None:
     proc = run("transcode", str(clip("small.mp4")), str(tmp_path / "o"), "--ladder", "nope")
     assert proc.returncode == 2 and "ladder.unknown_policy" in proc.stderr
-    proc = run("transcode", str(clip("small.mp4")), str(tmp_path / "o"),
-               "--segment-seconds", "0")
+    proc = run("transcode", str(clip("small.mp4")), str(tmp_path / "o"), "--segment-seconds", "0")
     assert proc.returncode == 2 and "request.invalid" in proc.stderr
     assert "Traceback" not in proc.stderr
 

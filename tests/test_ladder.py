@@ -20,15 +20,38 @@ from primevod.core.policies import POLICIES, get_policy
 from primevod.core.probe import AudioStreamInfo, ProbeResult, VideoStreamInfo
 
 
-def source(width=1280, height=720, fps=25.0, rotation=0, sar="1:1", vfr=False,
-           scan="progressive", audio=True, channels=2) -> ProbeResult:
+def source(
+    width=1280,
+    height=720,
+    fps=25.0,
+    rotation=0,
+    sar="1:1",
+    vfr=False,
+    scan="progressive",
+    audio=True,
+    channels=2,
+) -> ProbeResult:
     return ProbeResult(
-        path="x.mp4", format_name="mp4", size=1000, duration=60.0,
-        video=[VideoStreamInfo(index=0, codec="h264", width=width, height=height,
-                               frame_rate=fps, rotation=rotation, sample_aspect_ratio=sar,
-                               variable_frame_rate=vfr, scan_type=scan)],
+        path="x.mp4",
+        format_name="mp4",
+        size=1000,
+        duration=60.0,
+        video=[
+            VideoStreamInfo(
+                index=0,
+                codec="h264",
+                width=width,
+                height=height,
+                frame_rate=fps,
+                rotation=rotation,
+                sample_aspect_ratio=sar,
+                variable_frame_rate=vfr,
+                scan_type=scan,
+            )
+        ],
         audio=[AudioStreamInfo(index=1, codec="aac", channels=channels, sample_rate=48000)]
-        if audio else [],
+        if audio
+        else [],
     )
 
 
@@ -78,8 +101,13 @@ def test_ladder_invariants(src: ProbeResult, policy_name: str) -> None:
     assert pixels == sorted(pixels)
     assert len(ladder.rungs) <= len(policy.rungs)
     # segments hold whole GOPs
-    assert abs(ladder.segment_seconds / ladder.gop_seconds
-               - round(ladder.segment_seconds / ladder.gop_seconds)) < 1e-9
+    assert (
+        abs(
+            ladder.segment_seconds / ladder.gop_seconds
+            - round(ladder.segment_seconds / ladder.gop_seconds)
+        )
+        < 1e-9
+    )
 
 
 def test_qcif_source_gets_one_valid_rung() -> None:
@@ -92,8 +120,13 @@ def test_qcif_source_gets_one_valid_rung() -> None:
 def test_apple_ladder_on_720p_tops_at_720p() -> None:
     ladder = plan_ladder(source(1280, 720), get_policy("apple"))
     assert [(r.width, r.height, r.bitrate_kbps) for r in ladder.rungs] == [
-        (416, 234, 145), (640, 360, 365), (768, 432, 730), (768, 432, 1100),
-        (960, 540, 2000), (1280, 720, 3000), (1280, 720, 4500),
+        (416, 234, 145),
+        (640, 360, 365),
+        (768, 432, 730),
+        (768, 432, 1100),
+        (960, 540, 2000),
+        (1280, 720, 3000),
+        (1280, 720, 4500),
     ]
     assert {a.bitrate_kbps for a in ladder.audio} == {64, 96, 128}
     assert ladder.rungs[0].profile == "main" and ladder.rungs[-1].profile == "high"
@@ -103,8 +136,11 @@ def test_apple_ladder_on_720p_tops_at_720p() -> None:
 def test_aws_vod_ladder_on_1080p_maps_qvbr_to_capped_crf() -> None:
     ladder = plan_ladder(source(1920, 1080, fps=29.97), get_policy("aws-vod"))
     assert [(r.width, r.height, r.max_bitrate_kbps, r.crf) for r in ladder.rungs] == [
-        (480, 270, 400, 24), (640, 360, 1500, 24), (960, 540, 3500, 22),
-        (1280, 720, 6000, 22), (1920, 1080, 8500, 20),
+        (480, 270, 400, 24),
+        (640, 360, 1500, 24),
+        (960, 540, 3500, 22),
+        (1280, 720, 6000, 22),
+        (1920, 1080, 8500, 20),
     ]
     assert ladder.segment_seconds == 3.0 and ladder.gop_seconds == 3.0
     assert ladder.rungs[0].gop_frames == 90

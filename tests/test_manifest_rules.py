@@ -58,8 +58,11 @@ def test_target_duration_rounds_to_nearest() -> None:
 
 
 def test_measure_bitrates_average_and_peak() -> None:
-    segs = [Segment(uri="1", duration=4, size=500_000), Segment(uri="2", duration=4,
-            size=1_000_000), Segment(uri="3", duration=0.5, size=200_000)]
+    segs = [
+        Segment(uri="1", duration=4, size=500_000),
+        Segment(uri="2", duration=4, size=1_000_000),
+        Segment(uri="3", duration=0.5, size=200_000),
+    ]
     average, peak = measure_bitrates(segs)
     assert average == round((1_700_000 * 8) / 8.5)
     assert peak == 2_000_000  # the 0.5 s tail is not a peak
@@ -75,23 +78,40 @@ def test_required_version() -> None:
 
 def test_render_master_orders_variants_and_declares_audio() -> None:
     text = render_master(
-        [Variant(uri="hi.m3u8", bandwidth=3_000_000, average_bandwidth=2_500_000,
-                 codecs="avc1.64001f,mp4a.40.2", resolution=(1280, 720), frame_rate=25,
-                 audio_group="aac-128k"),
-         Variant(uri="lo.m3u8", bandwidth=300_000, average_bandwidth=250_000,
-                 codecs="avc1.4d400d,mp4a.40.2", resolution=(416, 234), frame_rate=25,
-                 audio_group="aac-128k")],
-        [AudioMedia(group_id="aac-128k", name="Audio", uri="a.m3u8", channels=2,
-                    language="en")],
+        [
+            Variant(
+                uri="hi.m3u8",
+                bandwidth=3_000_000,
+                average_bandwidth=2_500_000,
+                codecs="avc1.64001f,mp4a.40.2",
+                resolution=(1280, 720),
+                frame_rate=25,
+                audio_group="aac-128k",
+            ),
+            Variant(
+                uri="lo.m3u8",
+                bandwidth=300_000,
+                average_bandwidth=250_000,
+                codecs="avc1.4d400d,mp4a.40.2",
+                resolution=(416, 234),
+                frame_rate=25,
+                audio_group="aac-128k",
+            ),
+        ],
+        [AudioMedia(group_id="aac-128k", name="Audio", uri="a.m3u8", channels=2, language="en")],
     )
     lines = text.splitlines()
     assert lines[0] == "#EXTM3U" and "#EXT-X-VERSION:6" in lines
     assert text.index("lo.m3u8") < text.index("hi.m3u8")
-    assert ('#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac-128k",NAME="Audio",LANGUAGE="en",'
-            'DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="a.m3u8"') in lines
-    assert ("#EXT-X-STREAM-INF:BANDWIDTH=300000,AVERAGE-BANDWIDTH=250000,"
-            'CODECS="avc1.4d400d,mp4a.40.2",RESOLUTION=416x234,FRAME-RATE=25.000,'
-            'AUDIO="aac-128k"') in lines
+    assert (
+        '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac-128k",NAME="Audio",LANGUAGE="en",'
+        'DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="a.m3u8"'
+    ) in lines
+    assert (
+        "#EXT-X-STREAM-INF:BANDWIDTH=300000,AVERAGE-BANDWIDTH=250000,"
+        'CODECS="avc1.4d400d,mp4a.40.2",RESOLUTION=416x234,FRAME-RATE=25.000,'
+        'AUDIO="aac-128k"'
+    ) in lines
 
 
 def test_h264_levels() -> None:
@@ -110,8 +130,9 @@ def test_h264_levels() -> None:
 def _probe(**video) -> ProbeResult:
     base = dict(index=0, codec="h264", width=1280, height=720, frame_rate=25.0)
     base.update(video)
-    return ProbeResult(path="x", format_name="mp4", size=10, duration=10.0,
-                       video=[VideoStreamInfo(**base)])
+    return ProbeResult(
+        path="x", format_name="mp4", size=10, duration=10.0, video=[VideoStreamInfo(**base)]
+    )
 
 
 @pytest.mark.parametrize(
@@ -142,9 +163,13 @@ def test_source_rules_duration() -> None:
 
 
 def test_audio_only_policy_switch() -> None:
-    probe = ProbeResult(path="x", format_name="mp4", size=10, duration=10.0,
-                        audio=[AudioStreamInfo(index=0, codec="aac", channels=2,
-                                               sample_rate=48000)])
+    probe = ProbeResult(
+        path="x",
+        format_name="mp4",
+        size=10,
+        duration=10.0,
+        audio=[AudioStreamInfo(index=0, codec="aac", channels=2, sample_rate=48000)],
+    )
     check_source(probe)  # accepted by default
     with pytest.raises(MediaError) as info:
         check_source(probe, SourceLimits(allow_audio_only=False))

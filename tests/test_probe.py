@@ -71,8 +71,12 @@ def test_probe_audio_only_and_no_audio(clip) -> None:
 
 @pytest.mark.parametrize(
     ("key", "code"),
-    [("empty", "source.empty"), ("text", "source.unreadable"),
-     ("cut_moov", "source.unreadable"), ("cut_faststart", "source.truncated")],
+    [
+        ("empty", "source.empty"),
+        ("text", "source.unreadable"),
+        ("cut_moov", "source.unreadable"),
+        ("cut_faststart", "source.truncated"),
+    ],
 )
 def test_probe_broken_inputs(corrupt, key: str, code: str) -> None:
     with pytest.raises(MediaError) as info:

@@ -25,7 +25,8 @@ from primevod.core.policies import get_policy
 def package(clip, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("valid") / "pkg"
     MediaEngine(EncodeOptions(preset="ultrafast")).transcode(
-        clip("long9s.mp4"), out, get_policy("default"), segment_seconds=2)
+        clip("long9s.mp4"), out, get_policy("default"), segment_seconds=2
+    )
     return out
 
 
@@ -51,8 +52,16 @@ def test_real_output_passes(package) -> None:
     report = validate_package(package)
     assert report.passed, report.failures
     rules = {r.rule for r in report.results}
-    assert {"segment.keyframe", "bitrate.peak", "bitrate.average", "variant.attributes",
-            "playlist.vod", "segment.duration", "mpd.segments", "playlist.version"} <= rules
+    assert {
+        "segment.keyframe",
+        "bitrate.peak",
+        "bitrate.average",
+        "variant.attributes",
+        "playlist.vod",
+        "segment.duration",
+        "mpd.segments",
+        "playlist.version",
+    } <= rules
 
 
 def test_missing_segment(copy) -> None:
@@ -61,14 +70,20 @@ def test_missing_segment(copy) -> None:
 
 
 def test_lying_bandwidth(copy) -> None:
-    edit(copy / "master.m3u8", r"BANDWIDTH=(\d+),AVERAGE",
-         lambda m: f"BANDWIDTH={int(m.group(1)) * 2},AVERAGE")
+    edit(
+        copy / "master.m3u8",
+        r"BANDWIDTH=(\d+),AVERAGE",
+        lambda m: f"BANDWIDTH={int(m.group(1)) * 2},AVERAGE",
+    )
     assert failed_rules(copy) == {"bitrate.peak"}
 
 
 def test_lying_average_bandwidth(copy) -> None:
-    edit(copy / "master.m3u8", r"AVERAGE-BANDWIDTH=(\d+)",
-         lambda m: f"AVERAGE-BANDWIDTH={int(m.group(1)) // 2}")
+    edit(
+        copy / "master.m3u8",
+        r"AVERAGE-BANDWIDTH=(\d+)",
+        lambda m: f"AVERAGE-BANDWIDTH={int(m.group(1)) // 2}",
+    )
     assert failed_rules(copy) == {"bitrate.average"}
 
 
@@ -98,12 +113,14 @@ def test_not_vod(copy) -> None:
 
 
 def test_program_date_time_is_a_warning(copy) -> None:
-    edit(copy / "media_0.m3u8", r"(#EXTINF:[\d.]+,)",
-         r"\1\n#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00.000+0000")
+    edit(
+        copy / "media_0.m3u8",
+        r"(#EXTINF:[\d.]+,)",
+        r"\1\n#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00.000+0000",
+    )
     report = validate_package(copy)
     assert report.passed
-    assert any(r.rule == "playlist.no_program_date_time" and not r.passed
-               for r in report.results)
+    assert any(r.rule == "playlist.no_program_date_time" and not r.passed for r in report.results)
 
 
 def test_garbage_segment(copy) -> None:
@@ -116,16 +133,42 @@ def test_segment_not_starting_with_keyframe(clip, tmp_path) -> None:
     """HLS cut by time, not at keyframes (10 s GOP, 1 s segments)."""
     out = tmp_path / "bad"
     out.mkdir()
-    subprocess.run([
-        ffmpeg_exe(), "-v", "error", "-y", "-i", str(clip("long9s.mp4")), "-an",
-        "-c:v", "libx264", "-preset", "ultrafast", "-g", "250", "-sc_threshold", "0",
-        "-f", "hls", "-hls_time", "1", "-hls_segment_type", "fmp4",
-        "-hls_flags", "split_by_time", "-hls_playlist_type", "vod",
-        str(out / "v.m3u8")], check=True)
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(clip("long9s.mp4")),
+            "-an",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "250",
+            "-sc_threshold",
+            "0",
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_segment_type",
+            "fmp4",
+            "-hls_flags",
+            "split_by_time",
+            "-hls_playlist_type",
+            "vod",
+            str(out / "v.m3u8"),
+        ],
+        check=True,
+    )
     (out / "master.m3u8").write_text(
         "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-STREAM-INF:BANDWIDTH=1000000,"
         'AVERAGE-BANDWIDTH=900000,CODECS="avc1.42c00d",RESOLUTION=320x180,FRAME-RATE=25\n'
-        "v.m3u8\n")
+        "v.m3u8\n"
+    )
     report = validate_hls("master.m3u8", LocalFetcher(out))
     bad = [r for r in report.failures if r.rule == "segment.keyframe"]
     assert bad and "not starting with a keyframe" in bad[0].message

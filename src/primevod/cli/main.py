@@ -18,8 +18,11 @@ from primevod.core.outputs import PackageResult
 from primevod.core.probe import ProbeResult
 
 app = typer.Typer(
-    name="primevod", help="prime-vod: video-on-demand pipeline.", no_args_is_help=True,
-    add_completion=False, pretty_exceptions_enable=False,
+    name="primevod",
+    help="prime-vod: video-on-demand pipeline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
 )
 out = Console()
 err = Console(stderr=True)
@@ -121,13 +124,22 @@ def transcode(
         show_bar = not as_json and sys.stderr.isatty()
         if show_bar:
             with Progress(
-                TextColumn("[bold]encoding"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
-                TextColumn("{task.fields[speed]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                console=err, transient=True,
+                TextColumn("[bold]encoding"),
+                BarColumn(),
+                TextColumn("{task.percentage:>5.1f}%"),
+                TextColumn("{task.fields[speed]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
             ) as bar:
                 task = bar.add_task("encode", total=1.0, speed="")
                 result = engine.transcode(
-                    file, outdir, policy, segment_seconds=segment_seconds, overwrite=overwrite,
+                    file,
+                    outdir,
+                    policy,
+                    segment_seconds=segment_seconds,
+                    overwrite=overwrite,
                     on_progress=lambda p: bar.update(
                         task, completed=p.fraction, speed=f"{p.speed:.2f}x" if p.speed else ""
                     ),
@@ -145,8 +157,17 @@ def transcode(
     _print_result(result)
 
 
-_PRESETS = {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
-            "slower", "veryslow"}
+_PRESETS = {
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+}
 
 
 def _transcode_json(result: PackageResult) -> dict[str, object]:
@@ -175,26 +196,40 @@ def _transcode_json(result: PackageResult) -> dict[str, object]:
 
 
 def _print_result(result: PackageResult) -> None:
-    table = Table(title=f"{result.ladder.policy} ladder, {result.duration:.1f} s", title_justify="left")
+    table = Table(
+        title=f"{result.ladder.policy} ladder, {result.duration:.1f} s", title_justify="left"
+    )
     for col in ("rendition", "size", "codecs", "target kb/s", "avg kb/s", "peak kb/s", "bytes"):
         table.add_column(col, justify="right" if "kb" in col or col == "bytes" else "left")
     for r in result.renditions:
         size = f"{r.width}x{r.height}" if r.kind == "video" else f"{r.channels} ch"
-        table.add_row(r.name, size, r.codecs, f"{(r.target_bitrate or 0) / 1000:.0f}",
-                      f"{r.average_bitrate / 1000:.0f}", f"{r.peak_bitrate / 1000:.0f}",
-                      f"{r.bytes:,}")
+        table.add_row(
+            r.name,
+            size,
+            r.codecs,
+            f"{(r.target_bitrate or 0) / 1000:.0f}",
+            f"{r.average_bitrate / 1000:.0f}",
+            f"{r.peak_bitrate / 1000:.0f}",
+            f"{r.bytes:,}",
+        )
     out.print(table)
     root = Path(result.output_dir)
     summary = result.validation.summary()
     state = "[green]passed[/green]" if result.validation.passed else "[red]FAILED[/red]"
     out.print(f"HLS   {root / result.master}\nDASH  {root / result.manifest}")
     if result.poster:
-        out.print(f"poster {root / result.poster}, {len(result.thumbnails)} thumbnails, "
-                  f"storyboard {root / result.storyboard}")
-    out.print(f"validation {state}: {summary['checked']} checks, {summary['failed']} failed, "
-              f"{summary['warnings']} warnings")
-    out.print(f"encoded in {result.encode_seconds:.1f} s ({result.realtime_factor:.2f}x realtime), "
-              f"{result.total_bytes:,} bytes")
+        out.print(
+            f"poster {root / result.poster}, {len(result.thumbnails)} thumbnails, "
+            f"storyboard {root / result.storyboard}"
+        )
+    out.print(
+        f"validation {state}: {summary['checked']} checks, {summary['failed']} failed, "
+        f"{summary['warnings']} warnings"
+    )
+    out.print(
+        f"encoded in {result.encode_seconds:.1f} s ({result.realtime_factor:.2f}x realtime), "
+        f"{result.total_bytes:,} bytes"
+    )
 
 
 if __name__ == "__main__":

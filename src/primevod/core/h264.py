@@ -32,7 +32,11 @@ PROFILE_IDC = {"baseline": 66, "main": 77, "high": 100}
 
 
 def h264_level(
-    width: int, height: int, fps: float, max_kbps: int, profile: str = "high",
+    width: int,
+    height: int,
+    fps: float,
+    max_kbps: int,
+    profile: str = "high",
     buffer_kbits: int = 0,
 ) -> str:
     """The lowest level whose limits admit this picture size, frame rate, peak bitrate and

@@ -67,8 +67,13 @@ def parse_media_playlist(text: str) -> MediaPlaylistInfo:
             segments.append(Segment(uri=line, duration=pending or 0.0))
             pending = None
     return MediaPlaylistInfo(
-        version=version, target_duration=target, playlist_type=ptype, endlist=endlist,
-        map_uri=map_uri, segments=segments, has_program_date_time=pdt,
+        version=version,
+        target_duration=target,
+        playlist_type=ptype,
+        endlist=endlist,
+        map_uri=map_uri,
+        segments=segments,
+        has_program_date_time=pdt,
         independent_segments=independent,
     )
 
@@ -91,7 +96,7 @@ def measure_bitrates(segments: Sequence[Segment]) -> tuple[int, int]:
 def target_duration(segments: Sequence[Segment]) -> int:
     """RFC 8216: the maximum EXTINF rounded to the nearest integer (at least 1)."""
     longest = max((s.duration for s in segments), default=1.0)
-    return max(1, int(math.floor(longest + 0.5)))
+    return max(1, math.floor(longest + 0.5))
 
 
 def required_version(text: str) -> int:
@@ -112,11 +117,22 @@ def rewrite_media_playlist(text: str) -> str:
     """A media playlist fit for VOD: no wall-clock PROGRAM-DATE-TIME, PLAYLIST-TYPE:VOD,
     INDEPENDENT-SEGMENTS, EXT-X-VERSION and TARGETDURATION recomputed."""
     info = parse_media_playlist(text)
-    out = ["#EXTM3U", f"#EXT-X-VERSION:{HLS_VERSION}",
-           f"#EXT-X-TARGETDURATION:{target_duration(info.segments)}",
-           "#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    skip = ("#EXTM3U", "#EXT-X-VERSION", "#EXT-X-TARGETDURATION", "#EXT-X-PLAYLIST-TYPE",
-            "#EXT-X-PROGRAM-DATE-TIME", "#EXT-X-INDEPENDENT-SEGMENTS", "#EXT-X-ENDLIST")
+    out = [
+        "#EXTM3U",
+        f"#EXT-X-VERSION:{HLS_VERSION}",
+        f"#EXT-X-TARGETDURATION:{target_duration(info.segments)}",
+        "#EXT-X-PLAYLIST-TYPE:VOD",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+    ]
+    skip = (
+        "#EXTM3U",
+        "#EXT-X-VERSION",
+        "#EXT-X-TARGETDURATION",
+        "#EXT-X-PLAYLIST-TYPE",
+        "#EXT-X-PROGRAM-DATE-TIME",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+        "#EXT-X-ENDLIST",
+    )
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith(skip):
@@ -150,21 +166,27 @@ def render_master(variants: Sequence[Variant], audio: Sequence[AudioMedia]) -> s
     out = ["#EXTM3U", f"#EXT-X-VERSION:{HLS_VERSION}", "#EXT-X-INDEPENDENT-SEGMENTS", ""]
     for media in audio:
         attrs = [
-            "TYPE=AUDIO", f'GROUP-ID="{media.group_id}"', f'NAME="{media.name}"',
+            "TYPE=AUDIO",
+            f'GROUP-ID="{media.group_id}"',
+            f'NAME="{media.name}"',
         ]
         if media.language:
             attrs.append(f'LANGUAGE="{media.language}"')
         attrs += [
-            f"DEFAULT={'YES' if media.default else 'NO'}", "AUTOSELECT=YES",
-            f'CHANNELS="{media.channels}"', f'URI="{media.uri}"',
+            f"DEFAULT={'YES' if media.default else 'NO'}",
+            "AUTOSELECT=YES",
+            f'CHANNELS="{media.channels}"',
+            f'URI="{media.uri}"',
         ]
         out.append("#EXT-X-MEDIA:" + ",".join(attrs))
     if audio:
         out.append("")
     for variant in sorted(variants, key=lambda v: v.bandwidth):
-        attrs = [f"BANDWIDTH={variant.bandwidth}",
-                 f"AVERAGE-BANDWIDTH={variant.average_bandwidth}",
-                 f'CODECS="{variant.codecs}"']
+        attrs = [
+            f"BANDWIDTH={variant.bandwidth}",
+            f"AVERAGE-BANDWIDTH={variant.average_bandwidth}",
+            f'CODECS="{variant.codecs}"',
+        ]
         if variant.resolution:
             attrs.append(f"RESOLUTION={variant.resolution[0]}x{variant.resolution[1]}")
         if variant.frame_rate:

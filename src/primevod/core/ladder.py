@@ -16,8 +16,15 @@ DEFAULT_SEGMENT_SECONDS = 4.0
 MAX_FRAME_RATE = 60.0
 # Common broadcast rates a variable-frame-rate source is snapped to when close enough.
 _STANDARD_RATES = [
-    Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
-    Fraction(48), Fraction(50), Fraction(60000, 1001), Fraction(60),
+    Fraction(24000, 1001),
+    Fraction(24),
+    Fraction(25),
+    Fraction(30000, 1001),
+    Fraction(30),
+    Fraction(48),
+    Fraction(50),
+    Fraction(60000, 1001),
+    Fraction(60),
 ]
 
 
@@ -109,7 +116,7 @@ def audio_group_id(kbps: int) -> str:
 
 
 def _even(value: float) -> int:
-    return max(2, int(round(value / 2.0)) * 2)
+    return max(2, round(value / 2.0) * 2)
 
 
 def output_frame_rate(video: VideoStreamInfo, max_fps: float = MAX_FRAME_RATE) -> Fraction:
@@ -133,8 +140,8 @@ def gop_seconds_for(segment_seconds: float) -> float:
 
 
 def _fraction_str(value: Fraction) -> str:
-    return f"{value.numerator}/{value.denominator}" if value.denominator != 1 else str(
-        value.numerator
+    return (
+        f"{value.numerator}/{value.denominator}" if value.denominator != 1 else str(value.numerator)
     )
 
 
@@ -159,8 +166,12 @@ def plan_ladder(
         if not audio:
             raise MediaError("ladder.empty", "the source has neither video nor audio to encode")
         return Ladder(
-            policy=policy.name, rungs=[], audio=audio, segment_seconds=seg,
-            gop_seconds=gop_s, frame_rate=None,
+            policy=policy.name,
+            rungs=[],
+            audio=audio,
+            segment_seconds=seg,
+            gop_seconds=gop_s,
+            frame_rate=None,
         )
 
     fps = output_frame_rate(video, policy.max_frame_rate)
@@ -172,8 +183,9 @@ def plan_ladder(
 
     planned: list[tuple[int, int, RungTemplate]] = []
     for template in sorted(policy.rungs, key=lambda t: (t.width * t.height, t.bitrate_kbps)):
-        box_long, box_short = max(template.width, template.height), min(
-            template.width, template.height
+        box_long, box_short = (
+            max(template.width, template.height),
+            min(template.width, template.height),
         )
         scale = min(box_long / src_long, box_short / src_short)
         if scale > policy.upscale_tolerance:
@@ -208,10 +220,17 @@ def plan_ladder(
         rungs.append(
             Rung(
                 name=f"{height if not portrait else width}p-{target or maxrate}k",
-                width=width, height=height, profile=template.profile, level=level,
-                rate_control=policy.rate_control, bitrate_kbps=target,
-                max_bitrate_kbps=maxrate, buffer_kbits=buffer,
-                crf=crf, frame_rate=_fraction_str(fps), gop_frames=gop_frames,
+                width=width,
+                height=height,
+                profile=template.profile,
+                level=level,
+                rate_control=policy.rate_control,
+                bitrate_kbps=target,
+                max_bitrate_kbps=maxrate,
+                buffer_kbits=buffer,
+                crf=crf,
+                frame_rate=_fraction_str(fps),
+                gop_frames=gop_frames,
                 audio_bitrate_kbps=template.audio_bitrate_kbps if source_audio else None,
                 audio_group=audio_group_id(template.audio_bitrate_kbps) if source_audio else None,
             )
@@ -221,8 +240,13 @@ def plan_ladder(
     audio_rates = sorted({r.audio_bitrate_kbps for r in rungs if r.audio_bitrate_kbps})
     audio = _audio_renditions(audio_rates, probe)
     return Ladder(
-        policy=policy.name, rungs=rungs, audio=audio, segment_seconds=seg, gop_seconds=gop_s,
-        frame_rate=_fraction_str(fps), deinterlace=video.scan_type == "interlaced",
+        policy=policy.name,
+        rungs=rungs,
+        audio=audio,
+        segment_seconds=seg,
+        gop_seconds=gop_s,
+        frame_rate=_fraction_str(fps),
+        deinterlace=video.scan_type == "interlaced",
         source_display=(src_w, src_h),
     )
 
@@ -264,7 +288,9 @@ def _audio_renditions(bitrates: list[int], probe: ProbeResult) -> list[AudioRend
         effective = kbps if channels == 2 else max(32, kbps // 2)
         out.append(
             AudioRendition(
-                group_id=audio_group_id(kbps), bitrate_kbps=effective, channels=channels,
+                group_id=audio_group_id(kbps),
+                bitrate_kbps=effective,
+                channels=channels,
                 sample_rate=sample_rate,
             )
         )

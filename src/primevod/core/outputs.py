@@ -24,10 +24,12 @@ class ValidationReport(BaseModel):
     passed: bool = True
     results: list[RuleResult] = Field(default_factory=list)
 
-    def add(self, rule: str, target: str, passed: bool, message: str = "",
-            severity: Severity = "error") -> None:
-        self.results.append(RuleResult(rule=rule, target=target, passed=passed,
-                                       message=message, severity=severity))
+    def add(
+        self, rule: str, target: str, passed: bool, message: str = "", severity: Severity = "error"
+    ) -> None:
+        self.results.append(
+            RuleResult(rule=rule, target=target, passed=passed, message=message, severity=severity)
+        )
         if not passed and severity == "error":
             self.passed = False
 

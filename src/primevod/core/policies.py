@@ -13,10 +13,12 @@ APPLE = LadderPolicy(
     rate_control=RateControl.VBR,
     segment_seconds=6.0,
     rungs=[
-        RungTemplate(width=416, height=234, bitrate_kbps=145, profile="main",
-                     audio_bitrate_kbps=64),
-        RungTemplate(width=640, height=360, bitrate_kbps=365, profile="main",
-                     audio_bitrate_kbps=64),
+        RungTemplate(
+            width=416, height=234, bitrate_kbps=145, profile="main", audio_bitrate_kbps=64
+        ),
+        RungTemplate(
+            width=640, height=360, bitrate_kbps=365, profile="main", audio_bitrate_kbps=64
+        ),
         RungTemplate(width=768, height=432, bitrate_kbps=730, audio_bitrate_kbps=96),
         RungTemplate(width=768, height=432, bitrate_kbps=1100, audio_bitrate_kbps=96),
         RungTemplate(width=960, height=540, bitrate_kbps=2000, audio_bitrate_kbps=128),
@@ -35,15 +37,25 @@ AWS_VOD = LadderPolicy(
     segment_seconds=3.0,
     gop_seconds=3.0,
     rungs=[
-        RungTemplate(width=480, height=270, bitrate_kbps=400, quality=7, profile="main",
-                     audio_bitrate_kbps=64),
-        RungTemplate(width=640, height=360, bitrate_kbps=1500, quality=7, profile="main",
-                     audio_bitrate_kbps=64),
+        RungTemplate(
+            width=480,
+            height=270,
+            bitrate_kbps=400,
+            quality=7,
+            profile="main",
+            audio_bitrate_kbps=64,
+        ),
+        RungTemplate(
+            width=640,
+            height=360,
+            bitrate_kbps=1500,
+            quality=7,
+            profile="main",
+            audio_bitrate_kbps=64,
+        ),
         RungTemplate(width=960, height=540, bitrate_kbps=3500, quality=8, audio_bitrate_kbps=96),
-        RungTemplate(width=1280, height=720, bitrate_kbps=6000, quality=8,
-                     audio_bitrate_kbps=96),
-        RungTemplate(width=1920, height=1080, bitrate_kbps=8500, quality=9,
-                     audio_bitrate_kbps=128),
+        RungTemplate(width=1280, height=720, bitrate_kbps=6000, quality=8, audio_bitrate_kbps=96),
+        RungTemplate(width=1920, height=1080, bitrate_kbps=8500, quality=9, audio_bitrate_kbps=128),
     ],
 )
 
@@ -55,20 +67,31 @@ DEFAULT = LadderPolicy(
     rate_control=RateControl.CAPPED_CRF,
     segment_seconds=4.0,
     rungs=[
-        RungTemplate(width=416, height=234, bitrate_kbps=400, quality=7, profile="main",
-                     audio_bitrate_kbps=64),
-        RungTemplate(width=640, height=360, bitrate_kbps=900, quality=7, profile="main",
-                     audio_bitrate_kbps=64),
-        RungTemplate(width=960, height=540, bitrate_kbps=2000, quality=8,
-                     audio_bitrate_kbps=128),
-        RungTemplate(width=1280, height=720, bitrate_kbps=4000, quality=8,
-                     audio_bitrate_kbps=128),
-        RungTemplate(width=1920, height=1080, bitrate_kbps=7000, quality=8,
-                     audio_bitrate_kbps=128),
-        RungTemplate(width=2560, height=1440, bitrate_kbps=12000, quality=8,
-                     audio_bitrate_kbps=128),
-        RungTemplate(width=3840, height=2160, bitrate_kbps=20000, quality=8,
-                     audio_bitrate_kbps=128),
+        RungTemplate(
+            width=416,
+            height=234,
+            bitrate_kbps=400,
+            quality=7,
+            profile="main",
+            audio_bitrate_kbps=64,
+        ),
+        RungTemplate(
+            width=640,
+            height=360,
+            bitrate_kbps=900,
+            quality=7,
+            profile="main",
+            audio_bitrate_kbps=64,
+        ),
+        RungTemplate(width=960, height=540, bitrate_kbps=2000, quality=8, audio_bitrate_kbps=128),
+        RungTemplate(width=1280, height=720, bitrate_kbps=4000, quality=8, audio_bitrate_kbps=128),
+        RungTemplate(width=1920, height=1080, bitrate_kbps=7000, quality=8, audio_bitrate_kbps=128),
+        RungTemplate(
+            width=2560, height=1440, bitrate_kbps=12000, quality=8, audio_bitrate_kbps=128
+        ),
+        RungTemplate(
+            width=3840, height=2160, bitrate_kbps=20000, quality=8, audio_bitrate_kbps=128
+        ),
     ],
 )
 
@@ -80,5 +103,6 @@ def get_policy(name: str) -> LadderPolicy:
         return POLICIES[name]
     except KeyError:
         known = ", ".join(sorted(POLICIES))
-        raise MediaError("ladder.unknown_policy", f"no ladder policy {name!r} (known: {known})")\
-            from None
+        raise MediaError(
+            "ladder.unknown_policy", f"no ladder policy {name!r} (known: {known})"
+        ) from None

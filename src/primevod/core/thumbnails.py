@@ -25,7 +25,7 @@ class ThumbnailPlan(BaseModel):
 
 
 def _even(value: float) -> int:
-    return max(2, int(round(value / 2.0)) * 2)
+    return max(2, round(value / 2.0) * 2)
 
 
 def plan_thumbnails(
@@ -50,15 +50,18 @@ def plan_thumbnails(
     poster_w, poster_h = fit(1280)
     return ThumbnailPlan(
         interval=interval,
-        thumb_width=thumb_w, thumb_height=thumb_h,
-        tile_width=tile_w, tile_height=tile_h,
+        thumb_width=thumb_w,
+        thumb_height=thumb_h,
+        tile_width=tile_w,
+        tile_height=tile_h,
         poster_time=min(duration * 0.2, 10.0),
-        poster_width=poster_w, poster_height=poster_h,
+        poster_width=poster_w,
+        poster_height=poster_h,
     )
 
 
 def _timestamp(seconds: float) -> str:
-    millis = int(round(seconds * 1000))
+    millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)

@@ -35,8 +35,19 @@ def build_command(
     options: EncodeOptions,
     thumbs: ThumbnailPlan | None,
 ) -> list[str]:
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-           "-progress", "pipe:1", "-nostats", "-stats_period", "0.5"]
+    cmd = [
+        ffmpeg,
+        "-hide_banner",
+        "-nostdin",
+        "-y",
+        "-loglevel",
+        "error",
+        "-progress",
+        "pipe:1",
+        "-nostats",
+        "-stats_period",
+        "0.5",
+    ]
     if options.threads:
         cmd += ["-threads", str(options.threads)]
     cmd += ["-i", str(source)]
@@ -51,8 +62,10 @@ def build_command(
         if ladder.deinterlace:
             pre.append("bwdif=mode=send_frame:parity=auto:deint=all")
         pre.append(f"fps={ladder.frame_rate}")
-        graph = [f"[0:{video.index}]{','.join(pre)},split={branches}"
-                 + "".join(f"[s{i}]" for i in range(branches))]
+        graph = [
+            f"[0:{video.index}]{','.join(pre)},split={branches}"
+            + "".join(f"[s{i}]" for i in range(branches))
+        ]
         for i, rung in enumerate(ladder.rungs):
             graph.append(
                 f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,setsar=1,"
@@ -74,14 +87,47 @@ def build_command(
                 f"format=yuvj420p[poster]"
             )
             tdir = workdir / THUMB_DIR
-            trailing += ["-map", "[thumbs]", "-fps_mode", "passthrough", "-c:v", "mjpeg",
-                         "-q:v", "4", "-f", "image2",
-                         str(tdir / THUMB_PATTERN)]
-            trailing += ["-map", "[sprite]", "-fps_mode", "passthrough", "-c:v", "mjpeg",
-                         "-q:v", "5", "-f", "image2",
-                         str(tdir / SPRITE_PATTERN)]
-            trailing += ["-map", "[poster]", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "3",
-                         "-f", "image2", "-update", "1", str(tdir / POSTER)]
+            trailing += [
+                "-map",
+                "[thumbs]",
+                "-fps_mode",
+                "passthrough",
+                "-c:v",
+                "mjpeg",
+                "-q:v",
+                "4",
+                "-f",
+                "image2",
+                str(tdir / THUMB_PATTERN),
+            ]
+            trailing += [
+                "-map",
+                "[sprite]",
+                "-fps_mode",
+                "passthrough",
+                "-c:v",
+                "mjpeg",
+                "-q:v",
+                "5",
+                "-f",
+                "image2",
+                str(tdir / SPRITE_PATTERN),
+            ]
+            trailing += [
+                "-map",
+                "[poster]",
+                "-frames:v",
+                "1",
+                "-c:v",
+                "mjpeg",
+                "-q:v",
+                "3",
+                "-f",
+                "image2",
+                "-update",
+                "1",
+                str(tdir / POSTER),
+            ]
         cmd += ["-filter_complex", ";".join(graph)]
     for _ in ladder.audio:
         if audio is not None:
@@ -90,19 +136,41 @@ def build_command(
     cmd += maps
     cmd += ["-map_metadata", "-1", "-map_chapters", "-1"]
     for i, rung in enumerate(ladder.rungs):
-        cmd += [f"-c:v:{i}", "libx264", f"-preset:v:{i}", options.preset,
-                f"-profile:v:{i}", rung.profile, f"-level:v:{i}", rung.level,
-                f"-g:v:{i}", str(rung.gop_frames), f"-keyint_min:v:{i}", str(rung.gop_frames),
-                f"-sc_threshold:v:{i}", "0",
-                f"-maxrate:v:{i}", f"{rung.max_bitrate_kbps}k",
-                f"-bufsize:v:{i}", f"{rung.buffer_kbits}k"]
+        cmd += [
+            f"-c:v:{i}",
+            "libx264",
+            f"-preset:v:{i}",
+            options.preset,
+            f"-profile:v:{i}",
+            rung.profile,
+            f"-level:v:{i}",
+            rung.level,
+            f"-g:v:{i}",
+            str(rung.gop_frames),
+            f"-keyint_min:v:{i}",
+            str(rung.gop_frames),
+            f"-sc_threshold:v:{i}",
+            "0",
+            f"-maxrate:v:{i}",
+            f"{rung.max_bitrate_kbps}k",
+            f"-bufsize:v:{i}",
+            f"{rung.buffer_kbits}k",
+        ]
         if rung.rate_control is RateControl.CAPPED_CRF:
             cmd += [f"-crf:v:{i}", str(rung.crf)]
         else:
             cmd += [f"-b:v:{i}", f"{rung.bitrate_kbps}k"]
     for j, rendition in enumerate(ladder.audio):
-        cmd += [f"-c:a:{j}", "aac", f"-b:a:{j}", f"{rendition.bitrate_kbps}k",
-                f"-ac:a:{j}", str(rendition.channels), f"-ar:a:{j}", str(rendition.sample_rate)]
+        cmd += [
+            f"-c:a:{j}",
+            "aac",
+            f"-b:a:{j}",
+            f"{rendition.bitrate_kbps}k",
+            f"-ac:a:{j}",
+            str(rendition.channels),
+            f"-ar:a:{j}",
+            str(rendition.sample_rate),
+        ]
 
     sets = []
     if ladder.rungs:
@@ -110,15 +178,28 @@ def build_command(
     if ladder.audio:
         sets.append(f"id={len(sets)},streams=a")
     cmd += [
-        "-f", "dash",
-        "-seg_duration", f"{ladder.segment_seconds:g}",
-        "-use_template", "1", "-use_timeline", "1",
-        "-dash_segment_type", "mp4",
-        "-hls_playlist", "1", "-hls_master_name", MASTER,
-        "-adaptation_sets", " ".join(sets),
-        "-init_seg_name", "init-$RepresentationID$.m4s",
-        "-media_seg_name", "chunk-$RepresentationID$-$Number%05d$.m4s",
-        "-write_prft", "0",
+        "-f",
+        "dash",
+        "-seg_duration",
+        f"{ladder.segment_seconds:g}",
+        "-use_template",
+        "1",
+        "-use_timeline",
+        "1",
+        "-dash_segment_type",
+        "mp4",
+        "-hls_playlist",
+        "1",
+        "-hls_master_name",
+        MASTER,
+        "-adaptation_sets",
+        " ".join(sets),
+        "-init_seg_name",
+        "init-$RepresentationID$.m4s",
+        "-media_seg_name",
+        "chunk-$RepresentationID$-$Number%05d$.m4s",
+        "-write_prft",
+        "0",
         str(workdir / MANIFEST),
     ]
     return cmd + trailing

@@ -23,8 +23,12 @@ def run_ffmpeg(
 ) -> None:
     """Run FFmpeg to the end. Raise MediaError(encode.failed / encode.cancelled) otherwise."""
     proc = subprocess.Popen(
-        list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        text=True, errors="replace",
+        list(cmd),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
     )
     stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
     last_activity = [time.monotonic()]
@@ -48,8 +52,10 @@ def run_ffmpeg(
                 return
             time.sleep(0.2)
 
-    threads = [threading.Thread(target=read_stderr, daemon=True),
-               threading.Thread(target=watchdog, daemon=True)]
+    threads = [
+        threading.Thread(target=read_stderr, daemon=True),
+        threading.Thread(target=watchdog, daemon=True),
+    ]
     for thread in threads:
         thread.start()
     block: dict[str, str] = {}
@@ -78,6 +84,4 @@ def run_ffmpeg(
     if returncode != 0:
         tail = [line for line in stderr_tail if line.strip()]
         last = tail[-1] if tail else f"exit code {returncode}"
-        raise MediaError(
-            "encode.failed", f"FFmpeg failed: {last}", detail="\n".join(tail)
-        )
+        raise MediaError("encode.failed", f"FFmpeg failed: {last}", detail="\n".join(tail))

@@ -51,8 +51,9 @@ class LocalFetcher:
         return self._path(uri).stat().st_size
 
 
-def validate_package(root: Path, master: str = "master.m3u8",
-                     manifest: str = "manifest.mpd") -> ValidationReport:
+def validate_package(
+    root: Path, master: str = "master.m3u8", manifest: str = "manifest.mpd"
+) -> ValidationReport:
     fetcher = LocalFetcher(root)
     report = validate_hls(master, fetcher)
     validate_dash(manifest, fetcher, report)
@@ -98,8 +99,12 @@ def validate_hls(
         report.add("master.parse", master_uri, False, "does not start with #EXTM3U")
         return report
     variants, media = _master_entries(master_text)
-    report.add("master.variants", master_uri, bool(variants),
-               f"{len(variants)} variant(s)" if variants else "no EXT-X-STREAM-INF")
+    report.add(
+        "master.variants",
+        master_uri,
+        bool(variants),
+        f"{len(variants)} variant(s)" if variants else "no EXT-X-STREAM-INF",
+    )
     _check_version(report, master_uri, master_text)
 
     groups: dict[str, list[dict[str, str]]] = {}
@@ -107,8 +112,12 @@ def validate_hls(
         groups.setdefault(m.get("GROUP-ID", ""), []).append(m)
     for m in media:
         if m.get("TYPE") == "AUDIO":
-            report.add("audio.channels", m.get("URI", master_uri), "CHANNELS" in m,
-                       "CHANNELS present" if "CHANNELS" in m else "EXT-X-MEDIA without CHANNELS")
+            report.add(
+                "audio.channels",
+                m.get("URI", master_uri),
+                "CHANNELS" in m,
+                "CHANNELS present" if "CHANNELS" in m else "EXT-X-MEDIA without CHANNELS",
+            )
 
     measured: dict[str, tuple[int, int]] = {}  # playlist uri -> (average, peak)
 
@@ -127,26 +136,36 @@ def validate_hls(
     for attrs, uri in variants:
         target = urljoin(master_uri, uri)
         codecs = attrs.get("CODECS", "")
-        has_video = "avc1" in codecs or "hvc1" in codecs or "av01" in codecs or (
-            "RESOLUTION" in attrs
+        has_video = (
+            "avc1" in codecs or "hvc1" in codecs or "av01" in codecs or ("RESOLUTION" in attrs)
         )
         required = ["BANDWIDTH", "AVERAGE-BANDWIDTH", "CODECS"]
         if has_video:
             required += ["RESOLUTION", "FRAME-RATE"]
         missing = [a for a in required if a not in attrs]
-        report.add("variant.attributes", target, not missing,
-                   f"missing {', '.join(missing)}" if missing else "all present")
+        report.add(
+            "variant.attributes",
+            target,
+            not missing,
+            f"missing {', '.join(missing)}" if missing else "all present",
+        )
         audio_group = attrs.get("AUDIO")
         audio_measure: tuple[int, int] | None = (0, 0)
         if audio_group is not None:
             members = [m for m in groups.get(audio_group, []) if m.get("TYPE") == "AUDIO"]
-            report.add("variant.audio_group", target, bool(members),
-                       f"group {audio_group!r} " + ("defined" if members else "not defined"))
-            default = next((m for m in members if m.get("DEFAULT") == "YES"),
-                           members[0] if members else None)
+            report.add(
+                "variant.audio_group",
+                target,
+                bool(members),
+                f"group {audio_group!r} " + ("defined" if members else "not defined"),
+            )
+            default = next(
+                (m for m in members if m.get("DEFAULT") == "YES"), members[0] if members else None
+            )
             audio_measure = (
                 measured.get(urljoin(master_uri, default["URI"]))
-                if default and default.get("URI") else (0, 0)
+                if default and default.get("URI")
+                else (0, 0)
             )
         own = media_playlist(target, "video" if has_video else "audio")
         if own is None or audio_measure is None:
@@ -155,12 +174,20 @@ def validate_hls(
         peak = own[1] + audio_measure[1]
         if "AVERAGE-BANDWIDTH" in attrs:
             declared = int(attrs["AVERAGE-BANDWIDTH"])
-            report.add("bitrate.average", target, _within(average, declared, tolerance),
-                       f"measured {average} b/s, declared {declared}")
+            report.add(
+                "bitrate.average",
+                target,
+                _within(average, declared, tolerance),
+                f"measured {average} b/s, declared {declared}",
+            )
         if "BANDWIDTH" in attrs:
             declared = int(attrs["BANDWIDTH"])
-            report.add("bitrate.peak", target, _within(peak, declared, tolerance),
-                       f"measured {peak} b/s, declared {declared}")
+            report.add(
+                "bitrate.peak",
+                target,
+                _within(peak, declared, tolerance),
+                f"measured {peak} b/s, declared {declared}",
+            )
     return report
 
 
@@ -171,12 +198,16 @@ def _check_version(report: ValidationReport, uri: str, text: str) -> None:
             declared = int(line.split(":", 1)[1])
     needed = required_version(text)
     ok = (declared or 1) >= needed
-    report.add("playlist.version", uri, ok,
-               f"EXT-X-VERSION {declared or 'absent (1)'}, tags need {needed}")
+    report.add(
+        "playlist.version", uri, ok, f"EXT-X-VERSION {declared or 'absent (1)'}, tags need {needed}"
+    )
 
 
 def _check_media_playlist(
-    uri: str, kind: str, fetcher: Fetcher, report: ValidationReport,
+    uri: str,
+    kind: str,
+    fetcher: Fetcher,
+    report: ValidationReport,
     sample_segments: int | None,
 ) -> tuple[int, int] | None:
     try:
@@ -186,19 +217,31 @@ def _check_media_playlist(
         return None
     info = parse_media_playlist(text)
     _check_version(report, uri, text)
-    report.add("playlist.vod", uri, info.playlist_type == "VOD" and info.endlist,
-               f"PLAYLIST-TYPE {info.playlist_type or 'absent'}, "
-               f"ENDLIST {'present' if info.endlist else 'absent'}")
-    report.add("playlist.no_program_date_time", uri, not info.has_program_date_time,
-               "wall-clock PROGRAM-DATE-TIME in a VOD playlist" if info.has_program_date_time
-               else "none", severity="warning")
+    report.add(
+        "playlist.vod",
+        uri,
+        info.playlist_type == "VOD" and info.endlist,
+        f"PLAYLIST-TYPE {info.playlist_type or 'absent'}, "
+        f"ENDLIST {'present' if info.endlist else 'absent'}",
+    )
+    report.add(
+        "playlist.no_program_date_time",
+        uri,
+        not info.has_program_date_time,
+        "wall-clock PROGRAM-DATE-TIME in a VOD playlist" if info.has_program_date_time else "none",
+        severity="warning",
+    )
     if not info.segments:
         report.add("playlist.segments", uri, False, "no segments")
         return None
     target = info.target_duration or 0
     longest = max(s.duration for s in info.segments)
-    report.add("segment.duration", uri, longest <= target + 0.5,
-               f"longest EXTINF {longest:.3f}s, TARGETDURATION {target}")
+    report.add(
+        "segment.duration",
+        uri,
+        longest <= target + 0.5,
+        f"longest EXTINF {longest:.3f}s, TARGETDURATION {target}",
+    )
 
     sized: list[Segment] = []
     unreachable: list[str] = []
@@ -208,9 +251,12 @@ def _check_media_playlist(
             sized.append(Segment(uri=seg_uri, duration=seg.duration, size=fetcher.size(seg_uri)))
         except OSError:
             unreachable.append(seg.uri)
-    report.add("segment.reachable", uri, not unreachable,
-               f"missing: {', '.join(unreachable[:5])}" if unreachable
-               else f"{len(sized)} segment(s)")
+    report.add(
+        "segment.reachable",
+        uri,
+        not unreachable,
+        f"missing: {', '.join(unreachable[:5])}" if unreachable else f"{len(sized)} segment(s)",
+    )
 
     init = b""
     if info.map_uri:
@@ -231,13 +277,21 @@ def _check_media_playlist(
             bad_key.append(posixpath.basename(seg.uri))  # no decode without its reference
         elif not decoded:
             undecodable.append(posixpath.basename(seg.uri))
-    report.add("segment.decodable", uri, not undecodable,
-               f"cannot decode: {', '.join(undecodable[:5])}" if undecodable
-               else f"{len(picks)} checked")
+    report.add(
+        "segment.decodable",
+        uri,
+        not undecodable,
+        f"cannot decode: {', '.join(undecodable[:5])}" if undecodable else f"{len(picks)} checked",
+    )
     if kind == "video":
-        report.add("segment.keyframe", uri, not bad_key,
-                   f"not starting with a keyframe: {', '.join(bad_key[:5])}" if bad_key
-                   else f"{len(picks)} checked")
+        report.add(
+            "segment.keyframe",
+            uri,
+            not bad_key,
+            f"not starting with a keyframe: {', '.join(bad_key[:5])}"
+            if bad_key
+            else f"{len(picks)} checked",
+        )
     if unreachable:
         return None
     return measure_bitrates(sized)
@@ -294,8 +348,12 @@ def validate_dash(
         report.add("mpd.parse", mpd_uri, False, f"cannot parse: {exc}")
         return report
     report.add("mpd.parse", mpd_uri, root.tag == f"{_NS}MPD", "parsed")
-    report.add("mpd.static", mpd_uri, root.get("type", "static") == "static",
-               f"type={root.get('type', 'static')}")
+    report.add(
+        "mpd.static",
+        mpd_uri,
+        root.get("type", "static") == "static",
+        f"type={root.get('type', 'static')}",
+    )
     missing: list[str] = []
     total = 0
     reps = 0
@@ -316,14 +374,18 @@ def validate_dash(
                 except OSError:
                     missing.append(name)
     report.add("mpd.representations", mpd_uri, reps > 0, f"{reps} representation(s)")
-    report.add("mpd.segments", mpd_uri, not missing,
-               f"missing: {', '.join(missing[:5])}" if missing
-               else f"{total} referenced file(s) present")
+    report.add(
+        "mpd.segments",
+        mpd_uri,
+        not missing,
+        f"missing: {', '.join(missing[:5])}" if missing else f"{total} referenced file(s) present",
+    )
     return report
 
 
-def _expand(pattern: str, rep: ET.Element, number: int | None = None,
-            time: int | None = None) -> str:
+def _expand(
+    pattern: str, rep: ET.Element, number: int | None = None, time: int | None = None
+) -> str:
     import re
 
     def sub(match: re.Match[str]) -> str:

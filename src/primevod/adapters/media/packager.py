@@ -7,6 +7,12 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from primevod.adapters.media.ffmpeg_command import (
+    MANIFEST,
+    MASTER,
+    POSTER,
+    THUMB_DIR,
+)
 from primevod.core.errors import MediaError
 from primevod.core.hls import (
     AudioMedia,
@@ -21,12 +27,6 @@ from primevod.core.ladder import Ladder
 from primevod.core.outputs import RenditionOutput, VariantOutput
 from primevod.core.probe import ProbeResult
 from primevod.core.thumbnails import ThumbnailPlan, storyboard_vtt
-from primevod.adapters.media.ffmpeg_command import (
-    MANIFEST,
-    MASTER,
-    POSTER,
-    THUMB_DIR,
-)
 
 MPD_NS = {"mpd": "urn:mpeg:dash:schema:mpd:2011"}
 STORYBOARD = "storyboard.vtt"
@@ -87,25 +87,44 @@ def finalize(
         (workdir / playlist).write_text(rewrite_media_playlist(text))
         if index < len(ladder.rungs):
             rung = ladder.rungs[index]
-            renditions.append(RenditionOutput(
-                kind="video", name=rung.name, representation_id=rep_id, playlist=playlist,
-                init_segment=info.map_uri, codecs=rep.get("codecs", "avc1"),
-                width=int(rep.get("width", rung.width)),
-                height=int(rep.get("height", rung.height)),
-                frame_rate=_rate(rep.get("frameRate")) or _rate(ladder.frame_rate),
-                audio_group=rung.audio_group,
-                target_bitrate=(rung.bitrate_kbps or rung.max_bitrate_kbps) * 1000,
-                average_bitrate=average, peak_bitrate=peak, segments=len(segments), bytes=size,
-            ))
+            renditions.append(
+                RenditionOutput(
+                    kind="video",
+                    name=rung.name,
+                    representation_id=rep_id,
+                    playlist=playlist,
+                    init_segment=info.map_uri,
+                    codecs=rep.get("codecs", "avc1"),
+                    width=int(rep.get("width", rung.width)),
+                    height=int(rep.get("height", rung.height)),
+                    frame_rate=_rate(rep.get("frameRate")) or _rate(ladder.frame_rate),
+                    audio_group=rung.audio_group,
+                    target_bitrate=(rung.bitrate_kbps or rung.max_bitrate_kbps) * 1000,
+                    average_bitrate=average,
+                    peak_bitrate=peak,
+                    segments=len(segments),
+                    bytes=size,
+                )
+            )
         else:
             audio = ladder.audio[index - len(ladder.rungs)]
-            renditions.append(RenditionOutput(
-                kind="audio", name=audio.group_id, representation_id=rep_id, playlist=playlist,
-                init_segment=info.map_uri, codecs=rep.get("codecs", "mp4a.40.2"),
-                channels=audio.channels, audio_group=audio.group_id,
-                target_bitrate=audio.bitrate_kbps * 1000,
-                average_bitrate=average, peak_bitrate=peak, segments=len(segments), bytes=size,
-            ))
+            renditions.append(
+                RenditionOutput(
+                    kind="audio",
+                    name=audio.group_id,
+                    representation_id=rep_id,
+                    playlist=playlist,
+                    init_segment=info.map_uri,
+                    codecs=rep.get("codecs", "mp4a.40.2"),
+                    channels=audio.channels,
+                    audio_group=audio.group_id,
+                    target_bitrate=audio.bitrate_kbps * 1000,
+                    average_bitrate=average,
+                    peak_bitrate=peak,
+                    segments=len(segments),
+                    bytes=size,
+                )
+            )
 
     variants = _write_master(workdir, renditions, probe)
     _rewrite_mpd_bandwidth(mpd_path, mpd_text, {r.representation_id: r for r in renditions})
@@ -124,8 +143,13 @@ def _write_master(
     audio = {r.audio_group: r for r in renditions if r.kind == "audio"}
     language = probe.primary_audio.language if probe.primary_audio else None
     media = [
-        AudioMedia(group_id=r.audio_group or r.name, name=f"Audio {r.channels}ch",
-                   uri=r.playlist, channels=r.channels or 2, language=language)
+        AudioMedia(
+            group_id=r.audio_group or r.name,
+            name=f"Audio {r.channels}ch",
+            uri=r.playlist,
+            channels=r.channels or 2,
+            language=language,
+        )
         for r in audio.values()
     ]
     variants: list[Variant] = []
@@ -133,24 +157,35 @@ def _write_master(
     if video:
         for r in video:
             a = audio.get(r.audio_group) if r.audio_group else None
-            variants.append(Variant(
-                uri=r.playlist,
-                bandwidth=r.peak_bitrate + (a.peak_bitrate if a else 0),
-                average_bandwidth=r.average_bitrate + (a.average_bitrate if a else 0),
-                codecs=r.codecs + (f",{a.codecs}" if a else ""),
-                resolution=(r.width or 0, r.height or 0), frame_rate=r.frame_rate,
-                audio_group=r.audio_group if a else None,
-            ))
+            variants.append(
+                Variant(
+                    uri=r.playlist,
+                    bandwidth=r.peak_bitrate + (a.peak_bitrate if a else 0),
+                    average_bandwidth=r.average_bitrate + (a.average_bitrate if a else 0),
+                    codecs=r.codecs + (f",{a.codecs}" if a else ""),
+                    resolution=(r.width or 0, r.height or 0),
+                    frame_rate=r.frame_rate,
+                    audio_group=r.audio_group if a else None,
+                )
+            )
         text = render_master(variants, media)
     else:  # audio-only title: each audio rendition is a variant of its own
         for r in audio.values():
-            variants.append(Variant(uri=r.playlist, bandwidth=r.peak_bitrate,
-                                    average_bandwidth=r.average_bitrate, codecs=r.codecs))
+            variants.append(
+                Variant(
+                    uri=r.playlist,
+                    bandwidth=r.peak_bitrate,
+                    average_bandwidth=r.average_bitrate,
+                    codecs=r.codecs,
+                )
+            )
         text = render_master(variants, [])
     (workdir / MASTER).write_text(text)
     return [
         VariantOutput(
-            playlist=v.uri, bandwidth=v.bandwidth, average_bandwidth=v.average_bandwidth,
+            playlist=v.uri,
+            bandwidth=v.bandwidth,
+            average_bandwidth=v.average_bandwidth,
             codecs=v.codecs,
             resolution=f"{v.resolution[0]}x{v.resolution[1]}" if v.resolution else None,
             audio_group=v.audio_group,

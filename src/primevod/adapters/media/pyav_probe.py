@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -243,7 +244,7 @@ def _inspect_video(
             if decoded < _SAMPLE_FRAMES:
                 for frame in packet.decode():
                     if decoded == 0:
-                        rotation = int(round(getattr(frame, "rotation", 0) or 0))
+                        rotation = round(getattr(frame, "rotation", 0) or 0)
                     decoded += 1
                     interlaced += int(bool(frame.interlaced_frame))
             if len(pts) >= _SAMPLE_PACKETS and decoded >= _SAMPLE_FRAMES:
@@ -270,7 +271,7 @@ def _is_variable(pts: list[int], time_base: Fraction | None, avg_fps: float | No
     if len(pts) < 8 or not time_base:
         return False
     ordered = sorted(set(pts))
-    deltas = [b - a for a, b in zip(ordered, ordered[1:], strict=False)]
+    deltas = [b - a for a, b in itertools.pairwise(ordered)]
     deltas = [d for d in deltas if d > 0]
     if not deltas:
         return False
@@ -314,9 +315,11 @@ def _check_tail(
                     last_time = frame.time
     except av.error.FFmpegError:
         last_time = None
-    start = float(stream.start_time * stream.time_base) if stream.start_time and (
-        stream.time_base
-    ) else 0.0
+    start = (
+        float(stream.start_time * stream.time_base)
+        if stream.start_time and (stream.time_base)
+        else 0.0
+    )
     if last_time is None or last_time - start < duration * 0.9 - 2.0:
         reached = f"{last_time - start:.1f}s" if last_time is not None else "nothing"
         raise MediaError(

@@ -83,8 +83,9 @@ class MediaEngine:
 
         started = time.monotonic()
         try:
-            cmd = build_command(ffmpeg_exe(), Path(source), probe, ladder, workdir,
-                                self.options, thumbs)
+            cmd = build_command(
+                ffmpeg_exe(), Path(source), probe, ladder, workdir, self.options, thumbs
+            )
             run_ffmpeg(cmd, duration=duration, on_progress=progress, cancel=cancel)
             encode_seconds = time.monotonic() - started
             encoded = last[0].out_time if last else 0.0
@@ -96,10 +97,14 @@ class MediaEngine:
             renditions, variants = finalize(workdir, ladder, probe, thumbs)
             report = validate_package(workdir)
             if not report.passed:
-                failed = "; ".join(f"{r.rule} ({r.target}): {r.message}"
-                                   for r in report.failures[:3])
-                raise MediaError("package.invalid", f"output failed validation: {failed}",
-                                 detail=report.model_dump_json())
+                failed = "; ".join(
+                    f"{r.rule} ({r.target}): {r.message}" for r in report.failures[:3]
+                )
+                raise MediaError(
+                    "package.invalid",
+                    f"output failed validation: {failed}",
+                    detail=report.model_dump_json(),
+                )
             _move_into_place(workdir, output_dir)
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -117,9 +122,11 @@ class MediaEngine:
             variants=variants,
             poster=f"{THUMB_DIR}/{POSTER}" if has_thumbs else None,
             thumbnails=sorted(f"{THUMB_DIR}/{p.name}" for p in thumb_dir.glob("thumb_*.jpg"))
-            if has_thumbs else [],
+            if has_thumbs
+            else [],
             sprites=sorted(f"{THUMB_DIR}/{p.name}" for p in thumb_dir.glob("sprite_*.jpg"))
-            if has_thumbs else [],
+            if has_thumbs
+            else [],
             storyboard=f"{THUMB_DIR}/{STORYBOARD}" if has_thumbs else None,
             total_bytes=sum(p.stat().st_size for p in output_dir.rglob("*") if p.is_file()),
             encode_seconds=round(encode_seconds, 3),
@@ -127,8 +134,9 @@ class MediaEngine:
             validation=report,
         )
         if on_progress is not None:
-            on_progress(Progress(fraction=1.0, out_time=duration, speed=result.realtime_factor,
-                                 done=True))
+            on_progress(
+                Progress(fraction=1.0, out_time=duration, speed=result.realtime_factor, done=True)
+            )
         return result
 
 
