@@ -55,6 +55,30 @@ def version() -> None:
 
 
 @app.command()
+def sample(
+    file: Annotated[Path, typer.Argument(help="MP4 file to write")],
+    seconds: Annotated[float, typer.Option(help="length in seconds")] = 10.0,
+    size: Annotated[str, typer.Option(help="WIDTHxHEIGHT")] = "1280x720",
+    fps: Annotated[int, typer.Option(help="frames per second")] = 30,
+    pattern: Annotated[str, typer.Option(help="testsrc2, mandelbrot or slides")] = "testsrc2",
+) -> None:
+    """Write a synthetic test clip (moving picture + tone) made by the bundled FFmpeg."""
+    from primevod.adapters.media.samples import make_sample
+
+    try:
+        width, _, height = size.lower().partition("x")
+        if not (width.isdigit() and height.isdigit()):
+            raise MediaError("request.invalid", f"size {size!r} is not WIDTHxHEIGHT")
+        make_sample(
+            file, seconds=seconds, width=int(width), height=int(height), fps=fps, pattern=pattern
+        )
+    except MediaError as exc:
+        _fail(exc, False)
+        return
+    out.print(f"wrote {file}")
+
+
+@app.command()
 def probe(
     file: Annotated[Path, typer.Argument(help="media file to inspect")],
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
@@ -186,6 +210,7 @@ def _transcode_json(result: PackageResult) -> dict[str, object]:
         "thumbnails": len(result.thumbnails),
         "total_bytes": result.total_bytes,
         "encode_seconds": result.encode_seconds,
+        "total_seconds": result.total_seconds,
         "realtime_factor": result.realtime_factor,
         "validation": {
             "passed": result.validation.passed,

@@ -86,6 +86,7 @@ class PackageResult(BaseModel):
     sprites: list[str] = Field(default_factory=list)
     storyboard: str | None = None
     total_bytes: int = 0
-    encode_seconds: float = 0.0
-    realtime_factor: float = 0.0
+    encode_seconds: float = Field(0.0, description="the FFmpeg run alone")
+    total_seconds: float = Field(0.0, description="probe to validated package in place")
+    realtime_factor: float = Field(0.0, description="duration / total_seconds")
     validation: ValidationReport = Field(default_factory=ValidationReport)

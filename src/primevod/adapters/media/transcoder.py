@@ -61,6 +61,7 @@ class MediaEngine:
         overwrite: bool = False,
     ) -> PackageResult:
         output_dir = Path(output_dir)
+        started = time.monotonic()
         if output_dir.exists() and any(output_dir.iterdir()) and not overwrite:
             raise MediaError("request.invalid", f"output directory {output_dir} is not empty")
         probe = self.inspect(Path(source))
@@ -81,13 +82,13 @@ class MediaEngine:
             if on_progress is not None and not p.done:
                 on_progress(p)
 
-        started = time.monotonic()
         try:
+            encode_started = time.monotonic()
             cmd = build_command(
                 ffmpeg_exe(), Path(source), probe, ladder, workdir, self.options, thumbs
             )
             run_ffmpeg(cmd, duration=duration, on_progress=progress, cancel=cancel)
-            encode_seconds = time.monotonic() - started
+            encode_seconds = time.monotonic() - encode_started
             encoded = last[0].out_time if last else 0.0
             if duration > 2.0 and encoded < duration * 0.9 - 1.0:
                 raise MediaError(
@@ -106,6 +107,7 @@ class MediaEngine:
                     detail=report.model_dump_json(),
                 )
             _move_into_place(workdir, output_dir)
+            total_seconds = time.monotonic() - started
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
@@ -130,7 +132,8 @@ class MediaEngine:
             storyboard=f"{THUMB_DIR}/{STORYBOARD}" if has_thumbs else None,
             total_bytes=sum(p.stat().st_size for p in output_dir.rglob("*") if p.is_file()),
             encode_seconds=round(encode_seconds, 3),
-            realtime_factor=round(duration / encode_seconds, 3) if encode_seconds else 0.0,
+            total_seconds=round(total_seconds, 3),
+            realtime_factor=round(duration / total_seconds, 3) if total_seconds else 0.0,
             validation=report,
         )
         if on_progress is not None:
