@@ -103,20 +103,21 @@ def timed(cmd: list[str], repeat: int = 1) -> float:
     return best
 
 
-def one_vs_separate(source: Path, work: Path, preset: str) -> dict[str, object]:
+def one_vs_separate(source: Path, work: Path, preset: str, repeat: int) -> dict[str, object]:
     probe = probe_file(source)
     ladder = plan_ladder(probe, get_policy("default"))
     options = EncodeOptions(preset=preset, thumbnails=False)
     one_dir = work / "one"
     one_dir.mkdir()
-    one = timed(build_command(ffmpeg_exe(), source, probe, ladder, one_dir, options, None))
+    one = timed(build_command(ffmpeg_exe(), source, probe, ladder, one_dir, options, None), repeat)
     separate = 0.0
     parts = [ladder.model_copy(update={"rungs": [r], "audio": []}) for r in ladder.rungs]
     parts += [ladder.model_copy(update={"rungs": [], "audio": [a]}) for a in ladder.audio]
     for i, part in enumerate(parts):
         part_dir = work / f"sep{i}"
         part_dir.mkdir()
-        separate += timed(build_command(ffmpeg_exe(), source, probe, part, part_dir, options, None))
+        cmd = build_command(ffmpeg_exe(), source, probe, part, part_dir, options, None)
+        separate += timed(cmd, repeat)
     return {
         "rungs": [f"{r.width}x{r.height}" for r in ladder.rungs],
         "audio": [a.group_id for a in ladder.audio],
@@ -144,6 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--preset", default="veryfast")
+    parser.add_argument("--repeat", type=int, default=2, help="best of N runs per command")
     args = parser.parse_args()
     report: dict[str, object] = {
         "machine": {
@@ -159,7 +161,9 @@ def main() -> None:
         src720 = work / "src720.mp4"
         report["source"] = make_source(src720, args.seconds, 1280, 720)
         (work / "a").mkdir()
-        report["one_pass_vs_separate_720p"] = one_vs_separate(src720, work / "a", args.preset)
+        report["one_pass_vs_separate_720p"] = one_vs_separate(
+            src720, work / "a", args.preset, args.repeat
+        )
         (work / "b").mkdir()
         report["realtime_720p"] = realtime(src720, work / "b", args.preset, args.seconds)
         src1080 = work / "src1080.mp4"

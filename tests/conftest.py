@@ -229,7 +229,8 @@ def bbb() -> Path:
 
 @pytest.fixture(scope="session")
 def corrupt(media_dir: Path, clip) -> dict[str, Path]:
-    """Broken inputs: zero bytes, text, truncated (moov lost), truncated (moov first)."""
+    """Broken inputs: zero bytes, text, truncated (moov lost), truncated (moov first),
+    unknown codec."""
     empty = media_dir / "empty.mp4"
     empty.write_bytes(b"")
     text = media_dir / "notes.mp4"
@@ -240,4 +241,16 @@ def corrupt(media_dir: Path, clip) -> dict[str, Path]:
     fast = clip("long9s.mp4").read_bytes()
     cut_fast = media_dir / "cut-faststart.mp4"
     cut_fast.write_bytes(fast[: len(fast) // 3])
-    return {"empty": empty, "text": text, "cut_moov": cut_tail, "cut_faststart": cut_fast}
+    # an MP4 whose video sample entry names a codec nobody knows ("zzz9" for "avc1")
+    plain = clip("noaudio.mp4").read_bytes()
+    entry = plain.find(b"avc1\x00\x00\x00\x00\x00\x00\x00\x01")
+    assert entry > 0
+    unknown = media_dir / "unknown-codec.mp4"
+    unknown.write_bytes(plain[:entry] + b"zzz9" + plain[entry + 4 :])
+    return {
+        "empty": empty,
+        "text": text,
+        "cut_moov": cut_tail,
+        "cut_faststart": cut_fast,
+        "unknown_codec": unknown,
+    }

@@ -66,6 +66,7 @@ def test_transcode_human_output(clip, tmp_path: Path) -> None:
         ("empty", "source.empty"),
         ("text", "source.unreadable"),
         ("cut_faststart", "source.truncated"),
+        ("unknown_codec", "source.unsupported_codec"),
     ],
 )
 def test_bad_input_one_line_error(corrupt, tmp_path: Path, key: str, code: str) -> None:

@@ -76,6 +76,7 @@ def test_probe_audio_only_and_no_audio(clip) -> None:
         ("text", "source.unreadable"),
         ("cut_moov", "source.unreadable"),
         ("cut_faststart", "source.truncated"),
+        ("unknown_codec", "source.unsupported_codec"),
     ],
 )
 def test_probe_broken_inputs(corrupt, key: str, code: str) -> None:

@@ -221,6 +221,7 @@ def test_aws_vod_policy_three_second_segments(clip, tmp_path) -> None:
         ("text", "source.unreadable"),
         ("cut_moov", "source.unreadable"),
         ("cut_faststart", "source.truncated"),
+        ("unknown_codec", "source.unsupported_codec"),
     ],
 )
 def test_broken_sources_fail_cleanly(corrupt, tmp_path, key: str, code: str) -> None:

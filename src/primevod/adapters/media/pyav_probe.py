@@ -45,7 +45,7 @@ def probe_file(path: str | os.PathLike[str], *, check_decode: bool = True) -> Pr
             return result
     except MediaError:
         raise
-    except (av.error.FFmpegError, OSError, ValueError, ZeroDivisionError) as exc:
+    except Exception as exc:  # any decoder or demuxer surprise is the file's fault, not ours
         raise MediaError(
             "source.unreadable", f"{file.name} could not be read ({_reason(exc)})"
         ) from None
@@ -79,7 +79,11 @@ def _describe(container: av.container.InputContainer, file: Path, size: int) -> 
     video: list[VideoStreamInfo] = []
     audio: list[AudioStreamInfo] = []
     subtitles: list[SubtitleStreamInfo] = []
+    undecodable: list[str] = []  # types of streams FFmpeg has no decoder for
     for stream in container.streams:
+        if stream.type in ("video", "audio") and stream.codec_context is None:
+            undecodable.append(stream.type)
+            continue
         stream_duration = (
             float(stream.duration * stream.time_base)
             if stream.duration and stream.time_base
@@ -152,6 +156,11 @@ def _describe(container: av.container.InputContainer, file: Path, size: int) -> 
                     default=_is_default(stream),
                 )
             )
+    if undecodable and (not video and ("video" in undecodable or not audio)):
+        kind = "video" if "video" in undecodable else "audio"
+        raise MediaError(
+            "source.unsupported_codec", f"{file.name}: no decoder for its {kind} codec"
+        )
     if duration is None:
         durations = [s.duration for s in [*video, *audio] if s.duration]
         duration = max(durations) if durations else None
