@@ -1,0 +1,108 @@
+"""Object storage vocabulary shared by every store: object and part descriptions, the errors,
+and the rules for bucket names and object keys (the same on disk and on S3)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3: every part but the last is at least 5 MiB
+MAX_PARTS = 10_000
+MAX_KEY_BYTES = 1024
+
+
+class StoreError(Exception):
+    """Base of object store errors; `code` is stable."""
+
+    code = "store.error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ObjectNotFound(StoreError):
+    code = "store.not_found"
+
+
+class InvalidKey(StoreError):
+    code = "store.invalid_key"
+
+
+class UploadNotFound(StoreError):
+    code = "store.upload_not_found"
+
+
+class InvalidPart(StoreError):
+    code = "store.invalid_part"
+
+
+class ObjectInfo(BaseModel):
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    content_type: str = "application/octet-stream"
+    metadata: dict[str, str] = Field(default_factory=dict)
+    last_modified: datetime
+    version_id: str | None = None
+
+
+class PartInfo(BaseModel):
+    part_number: int
+    etag: str
+    size: int
+
+
+class UploadInfo(BaseModel):
+    bucket: str
+    key: str
+    upload_id: str
+    initiated: datetime
+
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def validate_bucket(bucket: str) -> str:
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        raise InvalidKey(f"invalid bucket name {bucket!r}")
+    return bucket
+
+
+def validate_key(key: str) -> str:
+    """Keys are relative, '/'-separated paths: no '..' or '.' segment, no empty segment, no
+    leading '/', no backslash, no NUL or other control character, at most 1024 bytes."""
+    if not isinstance(key, str) or not key:
+        raise InvalidKey("object key is empty")
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise InvalidKey("object key is longer than 1024 bytes")
+    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+        raise InvalidKey("object key contains a control character")
+    if key.startswith("/") or "\\" in key:
+        raise InvalidKey(f"object key {key!r} must be relative and use '/'")
+    parts = key.split("/")
+    if any(p in ("", ".", "..") for p in parts[:-1]) or parts[-1] in (".", ".."):
+        raise InvalidKey(f"object key {key!r} has an empty, '.' or '..' segment")
+    if parts[-1] == "":
+        raise InvalidKey(f"object key {key!r} ends with '/'")
+    return key
+
+
+def validate_prefix(prefix: str) -> str:
+    if prefix == "":
+        return prefix
+    if prefix.endswith("/"):
+        validate_key(prefix[:-1])
+    else:
+        validate_key(prefix)
+    return prefix
+
+
+def multipart_etag(part_md5s: list[bytes]) -> str:
+    """S3's ETag of a multipart object: MD5 of the concatenated part MD5s, dash, part count."""
+    import hashlib
+
+    return f'"{hashlib.md5(b"".join(part_md5s)).hexdigest()}-{len(part_md5s)}"'

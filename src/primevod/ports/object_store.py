@@ -1,0 +1,76 @@
+"""The object store port: S3's vocabulary, implemented by local folders and by S3 itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from primevod.core.storage import ObjectInfo, PartInfo, UploadInfo
+
+
+class ObjectStore(Protocol):
+    def ensure_bucket(self, bucket: str, *, versioning: bool = False) -> None: ...
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes | BinaryIO,
+        *,
+        content_type: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> ObjectInfo: ...
+
+    def put_file(
+        self,
+        bucket: str,
+        key: str,
+        path: Path,
+        *,
+        content_type: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> ObjectInfo: ...
+
+    def get(self, bucket: str, key: str) -> bytes: ...
+
+    def get_range(self, bucket: str, key: str, start: int, end: int) -> bytes:
+        """Bytes start..end inclusive, like an HTTP Range."""
+        ...
+
+    def download(self, bucket: str, key: str, path: Path) -> ObjectInfo: ...
+
+    def head(self, bucket: str, key: str) -> ObjectInfo: ...
+
+    def exists(self, bucket: str, key: str) -> bool: ...
+
+    def delete(self, bucket: str, key: str) -> None: ...
+
+    def delete_prefix(self, bucket: str, prefix: str) -> int: ...
+
+    def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]: ...
+
+    def list_versions(self, bucket: str, key: str) -> list[ObjectInfo]: ...
+
+    def create_multipart(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> str: ...
+
+    def upload_part(
+        self, bucket: str, key: str, upload_id: str, part_number: int, data: bytes
+    ) -> PartInfo: ...
+
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[PartInfo]: ...
+
+    def complete_multipart(
+        self, bucket: str, key: str, upload_id: str, parts: list[tuple[int, str]]
+    ) -> ObjectInfo: ...
+
+    def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None: ...
+
+    def list_multipart_uploads(self, bucket: str) -> list[UploadInfo]: ...

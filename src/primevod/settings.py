@@ -1,0 +1,86 @@
+"""Effective configuration: defaults, then `primevod.toml`, then `PRIMEVOD_*` environment
+variables (highest). Everything of the embedded default lives under `home`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_workers() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PRIMEVOD_", extra="ignore")
+
+    home: Path = Field(Path("primevod-data"), description="data folder of the embedded default")
+    database_url: str | None = Field(None, description="catalog; default SQLite in home")
+    dbos_database_url: str | None = Field(None, description="workflow state; default SQLite")
+    store: Literal["local", "s3"] = "local"
+    source_bucket: str = "source"
+    destination_bucket: str = "destination"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    encode_concurrency: int = Field(default_factory=_default_workers, ge=1)
+    ladder: str = "default"
+    segment_seconds: float | None = None
+    preset: str = "veryfast"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = Field(None, description="base URL the server is reached at")
+    inbox_prefix: str = "inbox/"
+    inbox_poll_seconds: float = 2.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_hours: float = 2.0
+    queue_max_receives: int = 5
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("PRIMEVOD_CONFIG", "primevod.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+    @model_validator(mode="after")
+    def _derive(self) -> Settings:
+        self.home = self.home.expanduser().absolute()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'catalog.db'}"
+        if not self.dbos_database_url:
+            self.dbos_database_url = f"sqlite:///{self.home / 'workflows.db'}"
+        return self
+
+    @property
+    def buckets_dir(self) -> Path:
+        return self.home / "buckets"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.home / "work"
+
+    def redacted(self) -> dict[str, object]:
+        data = self.model_dump(mode="json")
+        if self.s3_secret_access_key is not None:
+            data["s3_secret_access_key"] = "***"
+        return data
