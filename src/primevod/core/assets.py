@@ -1,0 +1,102 @@
+"""Assets, executions, steps and events: the catalog's records (the DynamoDB table's role)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AssetStatus(StrEnum):
+    INGESTING = "ingesting"
+    PROCESSING = "processing"
+    PUBLISHING = "publishing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+TERMINAL = {AssetStatus.READY, AssetStatus.FAILED}
+
+
+class AssetError(BaseModel):
+    code: str
+    step: str | None = None
+    message: str
+
+
+class Asset(BaseModel):
+    id: str
+    status: AssetStatus = AssetStatus.INGESTING
+    title: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    source_bucket: str
+    source_key: str
+    source_size: int | None = None
+    checksum: str | None = Field(None, description="sha256 of the source")
+    probe: dict[str, Any] | None = None
+    ladder: dict[str, Any] | None = None
+    renditions: list[dict[str, Any]] = Field(default_factory=list)
+    output_bucket: str | None = None
+    output_prefix: str | None = None
+    hls_path: str | None = None
+    dash_path: str | None = None
+    thumbnails: dict[str, Any] = Field(default_factory=dict)
+    validation: dict[str, Any] | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+    progress: float = 0.0
+    duration: float | None = None
+    error: AssetError | None = None
+    execution_id: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class StepRecord(BaseModel):
+    name: str
+    attempt: int = 1
+    status: str  # running, succeeded, failed
+    started_at: datetime
+    finished_at: datetime | None = None
+    duration: float | None = None
+    error: str | None = None
+
+
+class Execution(BaseModel):
+    id: str
+    asset_id: str
+    status: str  # running, succeeded, failed, cancelled
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    error: AssetError | None = None
+    steps: list[StepRecord] = Field(default_factory=list)
+
+
+class Event(BaseModel):
+    id: int | None = None
+    type: str  # asset.ingested, asset.processing, asset.ready, asset.failed, ...
+    asset_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+EVENT_TYPES = (
+    "asset.created",
+    "asset.ingested",
+    "asset.processing",
+    "asset.progress",
+    "asset.publishing",
+    "asset.ready",
+    "asset.failed",
+    "asset.deleted",
+)
+
+
+class Page(BaseModel):
+    items: list[Asset]
+    next_cursor: str | None = None
