@@ -1,0 +1,155 @@
+"""Entry-point wiring: settings -> adapters -> the pipeline runtime, DBOS launched with the
+encode queue. CLI commands, the server and workers all start here."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from primevod import __version__
+from primevod.adapters.catalog.sql_catalog import SqlCatalog, new_asset_id
+from primevod.adapters.media.ffmpeg_command import EncodeOptions
+from primevod.adapters.media.transcoder import MediaEngine
+from primevod.core.assets import Asset
+from primevod.pipeline.runtime import Runtime, runtime, set_runtime
+from primevod.settings import Settings
+
+log = logging.getLogger("primevod")
+APP_NAME = "primevod"
+
+
+def make_store(settings: Settings) -> Any:
+    if settings.store == "s3":
+        from primevod.adapters.storage.s3_store import S3ObjectStore
+
+        secret = settings.s3_secret_access_key
+        return S3ObjectStore(
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=secret.get_secret_value() if secret else None,
+        )
+    from primevod.adapters.storage.local_store import LocalObjectStore
+
+    return LocalObjectStore(settings.buckets_dir)
+
+
+def build(settings: Settings | None = None) -> Runtime:
+    """Adapters only (no DBOS): enough for catalog reads and key management."""
+    settings = settings or Settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    store = make_store(settings)
+    store.ensure_bucket(settings.source_bucket)
+    store.ensure_bucket(settings.destination_bucket)
+    rt = Runtime(
+        settings=settings,
+        store=store,
+        catalog=SqlCatalog(settings.database_url or ""),
+        media=MediaEngine(EncodeOptions(preset=settings.preset)),
+    )
+    set_runtime(rt)
+    return rt
+
+
+def _dbos_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "name": APP_NAME,
+        "system_database_url": settings.dbos_database_url or "",
+        "application_version": __version__,
+        "log_level": os.environ.get("PRIMEVOD_DBOS_LOG_LEVEL", "WARNING"),
+        "executor_id": os.environ.get("PRIMEVOD_EXECUTOR_ID", "local"),
+    }
+
+
+def start(settings: Settings | None = None) -> Runtime:
+    """Adapters plus a DBOS worker in this process: it recovers interrupted workflows and
+    runs the encode queue (at most `encode_concurrency` encodes at once here)."""
+    from dbos import DBOS, SetWorkflowID
+
+    from primevod.pipeline.workflows import QUEUE, asset_pipeline
+
+    rt = build(settings)
+    DBOS(config=_dbos_config(rt.settings))  # type: ignore[arg-type]
+    DBOS.launch()
+    queue = DBOS.register_queue(
+        QUEUE,
+        worker_concurrency=rt.settings.encode_concurrency,
+        polling_interval_sec=0.5,
+        on_conflict="always_update",
+    )
+
+    def enqueue(workflow_id: str, asset_id: str) -> None:
+        with SetWorkflowID(workflow_id):
+            queue.enqueue(asset_pipeline, asset_id)
+
+    rt.extras.update(enqueue=enqueue, cancel=DBOS.cancel_workflow, worker=True)
+    return rt
+
+
+def connect(settings: Settings | None = None) -> Runtime:
+    """Adapters plus a DBOS client: enqueue, cancel and inspect workflows that workers run."""
+    from dbos import DBOSClient
+
+    from primevod.pipeline.workflows import QUEUE
+
+    rt = build(settings)
+    client = DBOSClient(
+        system_database_url=rt.settings.dbos_database_url, application_name=APP_NAME
+    )
+
+    def enqueue(workflow_id: str, asset_id: str) -> None:
+        client.enqueue(
+            {
+                "queue_name": QUEUE,
+                "workflow_name": "asset_pipeline",
+                "workflow_id": workflow_id,
+                "app_version": __version__,
+            },
+            asset_id,
+        )
+
+    rt.extras.update(enqueue=enqueue, cancel=client.cancel_workflow, worker=False, client=client)
+    return rt
+
+
+def stop() -> None:
+    rt = runtime()
+    if rt.extras.get("worker"):
+        from dbos import DBOS
+
+        DBOS.destroy(destroy_registry=False)
+    elif rt.extras.get("client") is not None:
+        rt.extras["client"].destroy()  # type: ignore[attr-defined]
+    rt.catalog.engine.dispose()
+
+
+def submit_file(
+    path: Path,
+    *,
+    title: str | None = None,
+    ladder: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Asset:
+    """Put a local file into the source bucket and record its asset (workflow not started)."""
+    rt = runtime()
+    asset_id = new_asset_id()
+    key = f"uploads/{asset_id}/{path.name}"
+    rt.store.put_file(
+        rt.settings.source_bucket,
+        key,
+        path,
+        content_type="video/mp4" if path.suffix.lower() == ".mp4" else None,
+    )
+    meta = dict(metadata or {})
+    if ladder:
+        meta["ladder"] = ladder
+    asset = Asset(
+        id=asset_id,
+        title=title or path.stem,
+        metadata=meta,
+        source_bucket=rt.settings.source_bucket,
+        source_key=key,
+    )
+    return rt.catalog.create_asset(asset)
