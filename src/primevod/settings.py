@@ -72,8 +72,9 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def buckets_dir(self) -> Path:
-        return self.home / "buckets"
+    def store_dir(self) -> Path:
+        """Root of the local object store: buckets under store/buckets/<bucket>/."""
+        return self.home / "store"
 
     @property
     def work_dir(self) -> Path:

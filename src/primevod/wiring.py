@@ -33,7 +33,7 @@ def make_store(settings: Settings) -> Any:
         )
     from primevod.adapters.storage.local_store import LocalObjectStore
 
-    return LocalObjectStore(settings.buckets_dir)
+    return LocalObjectStore(settings.store_dir)
 
 
 def build(settings: Settings | None = None) -> Runtime:

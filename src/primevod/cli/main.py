@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from primevod import __version__
+from primevod.cli.output import err, fail_media, out
 from primevod.core.errors import MediaError
 from primevod.core.outputs import PackageResult
 from primevod.core.probe import ProbeResult
@@ -24,21 +24,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-
-def _fail(exc: MediaError, as_json: bool) -> None:
-    if as_json:
-        error: dict[str, object] = {"code": exc.code, "message": exc.message}
-        if exc.detail:
-            try:
-                error["detail"] = json.loads(exc.detail)
-            except ValueError:
-                error["detail"] = exc.detail
-        print(json.dumps({"ok": False, "error": error}))
-    err.print(f"[red]error[/red] {exc.code}: {exc.message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2 if exc.permanent else 1)
 
 
 @app.callback()
@@ -73,8 +58,7 @@ def sample(
             file, seconds=seconds, width=int(width), height=int(height), fps=fps, pattern=pattern
         )
     except MediaError as exc:
-        _fail(exc, False)
-        return
+        fail_media(exc, False)
     out.print(f"wrote {file}")
 
 
@@ -89,8 +73,7 @@ def probe(
     try:
         result = probe_file(file)
     except MediaError as exc:
-        _fail(exc, as_json)
-        return
+        fail_media(exc, as_json)
     if as_json:
         print(result.model_dump_json(indent=2))
         return
@@ -173,8 +156,7 @@ def transcode(
                 file, outdir, policy, segment_seconds=segment_seconds, overwrite=overwrite
             )
     except MediaError as exc:
-        _fail(exc, as_json)
-        return
+        fail_media(exc, as_json)
     if as_json:
         print(json.dumps(_transcode_json(result), indent=2))
         return
@@ -256,6 +238,10 @@ def _print_result(result: PackageResult) -> None:
         f"{result.total_bytes:,} bytes"
     )
 
+
+from primevod.cli import pipeline_cli  # noqa: E402  (adds the pipeline commands to app)
+
+pipeline_cli.register(app)
 
 if __name__ == "__main__":
     app()

@@ -68,11 +68,12 @@ def asset_pipeline(asset_id: str) -> dict[str, Any]:
     start_step(asset_id, execution_id)
     stage = "ingest"
     try:
-        for stage, run in (
+        for name, run in (
             ("ingest", ingest_step),
             ("process", process_step),
             ("publish", publish_step),
         ):
+            stage = name
             outcome = run(asset_id, execution_id)
             if not outcome.get("ok"):
                 failure_step(asset_id, execution_id, outcome["error"])
@@ -130,3 +131,33 @@ def retry(asset_id: str) -> str:
         raise ValueError(f"asset {asset_id} is {asset.status.value}; only failed assets retry")
     runtime().catalog.update_asset(asset_id, status=AssetStatus.INGESTING, error=None, progress=0.0)
     return start(asset_id)
+
+
+def run_here(asset_id: str) -> Any:
+    """Start the asset's workflow in this process now (no queue wait); still durable: a
+    crash leaves it to be recovered by the next worker that starts. Returns the handle."""
+    from dbos import SetWorkflowID
+
+    workflow_id = f"{asset_id}.{len(execution_ids(asset_id)) + 1}"
+    runtime().catalog.update_asset(asset_id, execution_id=workflow_id)
+    with SetWorkflowID(workflow_id):
+        return DBOS.start_workflow(asset_pipeline, asset_id)
+
+
+def delete(asset_id: str) -> int:
+    """Cancel if running, then remove published outputs, the source and the record."""
+    rt = runtime()
+    asset = rt.catalog.get_asset(asset_id)
+    if asset.status not in (AssetStatus.READY, AssetStatus.FAILED):
+        cancel(asset_id)
+    removed = 0
+    if asset.output_prefix:
+        removed += rt.store.delete_prefix(
+            asset.output_bucket or rt.settings.destination_bucket, asset.output_prefix
+        )
+    removed += rt.store.delete_prefix(rt.settings.destination_bucket, f"assets/{asset_id}/")
+    if rt.store.exists(asset.source_bucket, asset.source_key):
+        rt.store.delete(asset.source_bucket, asset.source_key)
+        removed += 1
+    rt.catalog.delete_asset(asset_id)
+    return removed

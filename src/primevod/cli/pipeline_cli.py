@@ -1,0 +1,311 @@
+"""Pipeline commands: config, process, assets, executions, keys, subscriptions, serve,
+worker, demo. They only wire adapters (primevod.wiring) and print."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from primevod.cli.output import asset_json, err, fail, out
+from primevod.core.assets import TERMINAL, Asset
+
+assets_app = typer.Typer(
+    help="List, inspect, retry, cancel and delete assets.", no_args_is_help=True
+)
+executions_app = typer.Typer(help="Workflow executions and their steps.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (stored hashed; shown once).", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("config")(config)
+    app.command("process")(process)
+    app.add_typer(assets_app, name="assets")
+    app.add_typer(executions_app, name="executions")
+    app.add_typer(keys_app, name="keys")
+
+
+def config(as_json: JsonOpt = False) -> None:
+    """Print the effective settings (defaults < primevod.toml < PRIMEVOD_* variables)."""
+    from primevod.settings import Settings
+
+    data = Settings().redacted()
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    table = Table(show_header=False)
+    for key, value in data.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+def process(
+    files: Annotated[list[Path], typer.Argument(help="source media files")],
+    title: Annotated[str | None, typer.Option("--title", help="title (one file)")] = None,
+    ladder: Annotated[str | None, typer.Option("--ladder", help="ladder policy")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the whole workflow (ingest, process, publish) on FILE... in this process."""
+    from primevod import wiring
+    from primevod.core.errors import MediaError
+    from primevod.core.policies import get_policy
+    from primevod.pipeline import workflows
+
+    try:
+        get_policy(ladder or "default")
+    except MediaError as exc:
+        fail(exc.code, exc.message, as_json=as_json)
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        fail("source.missing", f"no such file: {missing[0]}", as_json=as_json)
+    rt = wiring.start()
+    try:
+        assets = [
+            wiring.submit_file(f, title=title if len(files) == 1 else None, ladder=ladder)
+            for f in files
+        ]
+
+        def run(asset: Asset) -> None:
+            workflows.run_here(asset.id).get_result()
+
+        with ThreadPoolExecutor(max_workers=rt.settings.encode_concurrency) as pool:
+            futures = [pool.submit(run, a) for a in assets]
+            _watch(rt, [a.id for a in assets], show=not as_json and err.is_terminal)
+            for future in futures:
+                future.result()
+        final = [rt.catalog.get_asset(a.id) for a in assets]
+    finally:
+        wiring.stop()
+    results = [asset_json(a) for a in final]
+    if as_json:
+        print(json.dumps(results[0] if len(results) == 1 else {"assets": results}, indent=2))
+    else:
+        for r in results:
+            out.print(f"[bold]{r['asset_id']}[/bold] {r['status']}")
+            if r["status"] == "ready":
+                out.print(f"  HLS  {r['hls_path']}\n  DASH {r['dash_path']}")
+    failed = [r for r in results if r["status"] != "ready"]
+    for r in failed:
+        error = r["error"] or {"code": "workflow.failed", "message": "did not finish"}
+        err.print(
+            f"[red]error[/red] {error['code']}: {error['message']}", highlight=False, soft_wrap=True
+        )
+    if failed:
+        raise typer.Exit(2)
+
+
+def _watch(rt: Any, asset_ids: list[str], *, show: bool) -> None:
+    """Follow the catalog until every asset is ready or failed (with a bar on a terminal)."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not show,
+    ) as bar:
+        tasks = {a: bar.add_task(a[:8], total=1.0, status="") for a in asset_ids}
+        pending = set(asset_ids)
+        while pending:
+            for asset_id in list(pending):
+                asset = rt.catalog.get_asset(asset_id)
+                bar.update(tasks[asset_id], completed=asset.progress, status=asset.status.value)
+                if asset.status in TERMINAL:
+                    pending.discard(asset_id)
+            time.sleep(0.2)
+
+
+def _client() -> Any:
+    from primevod import wiring
+
+    return wiring.connect()
+
+
+def _asset_or_404(rt: Any, asset_id: str, as_json: bool = False) -> Asset:
+    from primevod.adapters.catalog.sql_catalog import NotFound
+
+    try:
+        return rt.catalog.get_asset(asset_id)
+    except NotFound:
+        fail("asset.not_found", f"no asset {asset_id}", as_json=as_json)
+
+
+@assets_app.command("list")
+def assets_list(
+    status: Annotated[str | None, typer.Option(help="only this status")] = None,
+    limit: Annotated[int, typer.Option(help="page size")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="next page cursor")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List assets, newest first."""
+    from primevod import wiring
+
+    rt = wiring.build()
+    page = rt.catalog.list_assets(status=status, limit=limit, cursor=cursor)
+    if as_json:
+        print(
+            json.dumps(
+                {"items": [asset_json(a) for a in page.items], "next_cursor": page.next_cursor},
+                indent=2,
+            )
+        )
+        return
+    table = Table()
+    for col in ("id", "status", "title", "duration", "rungs", "created"):
+        table.add_column(col)
+    for a in page.items:
+        table.add_row(
+            a.id,
+            a.status.value,
+            a.title or "",
+            f"{a.duration:.1f}s" if a.duration else "",
+            str(sum(1 for r in a.renditions if r.get("kind") == "video")),
+            a.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    out.print(table)
+    if page.next_cursor:
+        out.print(f"next page: --cursor {page.next_cursor}")
+
+
+@assets_app.command("show")
+def assets_show(asset_id: str, as_json: JsonOpt = False) -> None:
+    """Everything the catalog knows about one asset."""
+    from primevod import wiring
+
+    rt = wiring.build()
+    asset = _asset_or_404(rt, asset_id, as_json)
+    if as_json:
+        print(json.dumps({**asset.model_dump(mode="json"), **asset_json(asset)}, indent=2))
+        return
+    out.print_json(asset.model_dump_json(exclude={"probe"}))
+
+
+@assets_app.command("retry")
+def assets_retry(asset_id: str, as_json: JsonOpt = False) -> None:
+    """Start a new execution of a failed asset (a worker or server runs it)."""
+    from primevod.pipeline import workflows
+
+    rt = _client()
+    _asset_or_404(rt, asset_id, as_json)
+    try:
+        execution = workflows.retry(asset_id)
+    except ValueError as exc:
+        fail("asset.conflict", str(exc), as_json=as_json)
+    print(
+        json.dumps({"asset_id": asset_id, "execution_id": execution})
+        if as_json
+        else f"queued {execution}"
+    )
+
+
+@assets_app.command("cancel")
+def assets_cancel(asset_id: str, as_json: JsonOpt = False) -> None:
+    """Cancel an asset's running workflow (its encode stops within a second or two)."""
+    from primevod.pipeline import workflows
+
+    rt = _client()
+    _asset_or_404(rt, asset_id, as_json)
+    execution = workflows.cancel(asset_id)
+    if execution is None:
+        fail("asset.conflict", f"asset {asset_id} has no running workflow", as_json=as_json)
+    print(
+        json.dumps({"asset_id": asset_id, "cancelled": execution})
+        if as_json
+        else f"cancelled {execution}"
+    )
+
+
+@assets_app.command("delete")
+def assets_delete(asset_id: str, as_json: JsonOpt = False) -> None:
+    """Delete an asset: its published outputs, its source and its catalog record."""
+    from primevod.pipeline import workflows
+
+    rt = _client()
+    _asset_or_404(rt, asset_id, as_json)
+    removed = workflows.delete(asset_id)
+    print(
+        json.dumps({"asset_id": asset_id, "deleted_objects": removed})
+        if as_json
+        else f"deleted {asset_id} ({removed} objects)"
+    )
+
+
+@executions_app.command("show")
+def executions_show(execution_id: str, as_json: JsonOpt = False) -> None:
+    """An execution with its step history (attempts, durations, outcomes)."""
+    from primevod import wiring
+    from primevod.adapters.catalog.sql_catalog import NotFound
+
+    rt = wiring.build()
+    try:
+        execution = rt.catalog.get_execution(execution_id)
+    except NotFound:
+        fail("execution.not_found", f"no execution {execution_id}", as_json=as_json)
+    if as_json:
+        print(execution.model_dump_json(indent=2))
+        return
+    out.print(f"{execution.id} [bold]{execution.status}[/bold] asset {execution.asset_id}")
+    table = Table()
+    for col in ("step", "attempt", "status", "duration", "error"):
+        table.add_column(col)
+    for step in execution.steps:
+        table.add_row(
+            step.name,
+            str(step.attempt),
+            step.status,
+            f"{step.duration:.2f}s" if step.duration is not None else "",
+            step.error or "",
+        )
+    out.print(table)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", help="admin, uploader or viewer")],
+    name: Annotated[str | None, typer.Option(help="a note to recognise the key")] = None,
+) -> None:
+    """Create an API key and print it once."""
+    from primevod import wiring
+    from primevod.adapters.catalog.sql_catalog import ROLES
+
+    if role not in ROLES:
+        fail("request.invalid", f"role must be one of {', '.join(ROLES)}")
+    print(wiring.build().catalog.create_key(role, name))
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonOpt = False) -> None:
+    """Key ids, roles and whether they are revoked (never the secrets)."""
+    from primevod import wiring
+
+    keys = wiring.build().catalog.list_keys()
+    if as_json:
+        print(json.dumps(keys, indent=2))
+        return
+    for k in keys:
+        out.print(
+            f"{k['id']} {k['role']} {'revoked' if k['revoked'] else 'active'} {k['name'] or ''}"
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by its id."""
+    from primevod import wiring
+    from primevod.adapters.catalog.sql_catalog import NotFound
+
+    try:
+        wiring.build().catalog.revoke_key(key_id)
+    except NotFound:
+        fail("key.not_found", f"no key {key_id}")
+    print(f"revoked {key_id}")
