@@ -239,9 +239,10 @@ def _print_result(result: PackageResult) -> None:
     )
 
 
-from primevod.cli import pipeline_cli  # noqa: E402  (adds the pipeline commands to app)
+from primevod.cli import pipeline_cli, server_cli  # noqa: E402  (the pipeline's commands)
 
 pipeline_cli.register(app)
+server_cli.register(app)
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,275 @@
+"""Subscriptions (SNS + SQS roles) on the catalog's tables: webhook deliveries with retries and
+a dead-letter list, and pull queues with visibility timeouts and dead-lettering."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from primevod.adapters.catalog.sql_catalog import NotFound, SqlCatalog, _aware
+from primevod.adapters.catalog.tables import DeliveryRow, EventRow, SubscriptionRow
+from primevod.core.assets import EVENT_TYPES, utcnow
+from primevod.core.webhooks import retry_delay
+
+
+def _valid_types(event_types: list[str] | None) -> list[str]:
+    types = event_types or ["*"]
+    for t in types:
+        if t != "*" and t not in EVENT_TYPES and not (t.endswith(".*") and t != ".*"):
+            raise ValueError(f"unknown event type {t!r}")
+    return types
+
+
+def _sub_dict(row: SubscriptionRow, *, with_secret: bool = False) -> dict[str, Any]:
+    data = {
+        "id": row.id,
+        "kind": row.kind,
+        "name": row.name,
+        "url": row.url,
+        "event_types": row.event_types,
+        "created_at": _aware(row.created_at).isoformat(),
+    }
+    if with_secret:
+        data["secret"] = row.secret
+    return data
+
+
+class SqlSubscriptions:
+    def __init__(self, catalog: SqlCatalog) -> None:
+        self.catalog = catalog
+
+    # management --------------------------------------------------------------------------
+    def add_webhook(
+        self,
+        url: str,
+        event_types: list[str] | None = None,
+        secret: str | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("webhook URL must start with http:// or https://")
+        row = SubscriptionRow(
+            id=str(uuid.uuid4()),
+            kind="webhook",
+            name=name,
+            url=url,
+            secret=secret or f"whsec_{secrets.token_urlsafe(24)}",
+            event_types=_valid_types(event_types),
+            created_at=utcnow(),
+        )
+        with self.catalog.session() as s:
+            s.add(row)
+        return _sub_dict(row, with_secret=True)
+
+    def add_queue(self, name: str, event_types: list[str] | None = None) -> dict[str, Any]:
+        row = SubscriptionRow(
+            id=str(uuid.uuid4()),
+            kind="queue",
+            name=name,
+            url=None,
+            secret=None,
+            event_types=_valid_types(event_types),
+            created_at=utcnow(),
+        )
+        with self.catalog.session() as s:
+            s.add(row)
+        return _sub_dict(row)
+
+    def list(self) -> list[dict[str, Any]]:
+        with self.catalog.session() as s:
+            rows = s.execute(select(SubscriptionRow).order_by(SubscriptionRow.created_at))
+            return [_sub_dict(r) for r in rows.scalars()]
+
+    def get(self, sub_id: str) -> dict[str, Any]:
+        with self.catalog.session() as s:
+            row = s.get(SubscriptionRow, sub_id)
+            if row is None:
+                raise NotFound(f"no subscription {sub_id}")
+            return _sub_dict(row)
+
+    def remove(self, sub_id: str) -> None:
+        with self.catalog.session() as s:
+            row = s.get(SubscriptionRow, sub_id)
+            if row is None:
+                raise NotFound(f"no subscription {sub_id}")
+            for d in s.execute(
+                select(DeliveryRow).where(DeliveryRow.subscription_id == sub_id)
+            ).scalars():
+                s.delete(d)
+            s.delete(row)
+
+    # webhooks ----------------------------------------------------------------------------
+    def claim_due_webhooks(
+        self, limit: int = 20, lease_seconds: float = 60.0
+    ) -> list[dict[str, Any]]:
+        """Deliveries due now, leased for `lease_seconds` so no other worker sends them."""
+        now = utcnow()
+        out = []
+        with self.catalog.session() as s:
+            rows = s.execute(
+                select(DeliveryRow, SubscriptionRow, EventRow)
+                .join(SubscriptionRow, DeliveryRow.subscription_id == SubscriptionRow.id)
+                .join(EventRow, DeliveryRow.event_id == EventRow.id)
+                .where(
+                    DeliveryRow.status == "pending",
+                    DeliveryRow.next_attempt_at <= now,
+                    SubscriptionRow.kind == "webhook",
+                )
+                .order_by(DeliveryRow.next_attempt_at)
+                .limit(limit)
+                .with_for_update()
+            ).all()
+            for delivery, sub, ev in rows:
+                delivery.next_attempt_at = now + timedelta(seconds=lease_seconds)
+                out.append(
+                    {
+                        "delivery_id": delivery.id,
+                        "attempts": delivery.attempts,
+                        "created_at": _aware(delivery.created_at),
+                        "url": sub.url,
+                        "secret": sub.secret,
+                        "subscription_id": sub.id,
+                        "event": {
+                            "id": ev.id,
+                            "type": ev.type,
+                            "asset_id": ev.asset_id,
+                            "data": ev.data,
+                            "created_at": _aware(ev.created_at).isoformat(),
+                        },
+                    }
+                )
+        return out
+
+    def webhook_delivered(self, delivery_id: int) -> None:
+        with self.catalog.session() as s:
+            row = s.get(DeliveryRow, delivery_id)
+            if row is not None:
+                row.status = "delivered"
+                row.attempts += 1
+                row.updated_at = utcnow()
+                row.last_error = None
+
+    def webhook_failed(self, delivery_id: int, error: str, *, retry_window: float) -> str:
+        """Schedule the next try with backoff, or dead-letter after the retry window."""
+        with self.catalog.session() as s:
+            row = s.get(DeliveryRow, delivery_id)
+            if row is None:
+                return "gone"
+            row.attempts += 1
+            row.last_error = error[:2000]
+            now = utcnow()
+            row.updated_at = now
+            nxt = now + timedelta(seconds=retry_delay(row.attempts))
+            if nxt > _aware(row.created_at) + timedelta(seconds=retry_window):
+                row.status = "dead"
+            else:
+                row.next_attempt_at = nxt
+            return row.status
+
+    def deliveries(self, sub_id: str, status: str | None = None) -> list[dict[str, Any]]:
+        with self.catalog.session() as s:
+            query = select(DeliveryRow).where(DeliveryRow.subscription_id == sub_id)
+            if status:
+                query = query.where(DeliveryRow.status == status)
+            return [
+                {
+                    "id": d.id,
+                    "event_id": d.event_id,
+                    "status": d.status,
+                    "attempts": d.attempts,
+                    "last_error": d.last_error,
+                }
+                for d in s.execute(query.order_by(DeliveryRow.id)).scalars()
+            ]
+
+    def replay_dead(self, sub_id: str) -> int:
+        """Put every dead-lettered delivery or message of a subscription back in line."""
+        now = utcnow()
+        with self.catalog.session() as s:
+            sub = s.get(SubscriptionRow, sub_id)
+            if sub is None:
+                raise NotFound(f"no subscription {sub_id}")
+            rows = s.execute(
+                select(DeliveryRow).where(
+                    DeliveryRow.subscription_id == sub_id, DeliveryRow.status == "dead"
+                )
+            ).scalars()
+            count = 0
+            for row in rows:
+                row.status = "pending" if sub.kind == "webhook" else "ready"
+                row.attempts = 0
+                row.created_at = now
+                row.next_attempt_at = now
+                row.receipt = None
+                count += 1
+            return count
+
+    # pull queues -------------------------------------------------------------------------
+    def receive(
+        self,
+        sub_id: str,
+        *,
+        max_messages: int = 10,
+        visibility_timeout: float = 30.0,
+        max_receives: int = 5,
+    ) -> list[dict[str, Any]]:
+        now = utcnow()
+        out = []
+        with self.catalog.session() as s:
+            sub = s.get(SubscriptionRow, sub_id)
+            if sub is None or sub.kind != "queue":
+                raise NotFound(f"no queue subscription {sub_id}")
+            rows = s.execute(
+                select(DeliveryRow, EventRow)
+                .join(EventRow, DeliveryRow.event_id == EventRow.id)
+                .where(
+                    DeliveryRow.subscription_id == sub_id,
+                    DeliveryRow.status == "ready",
+                    DeliveryRow.next_attempt_at <= now,
+                )
+                .order_by(DeliveryRow.id)
+                .limit(max(1, min(max_messages, 100)))
+                .with_for_update()
+            ).all()
+            for msg, ev in rows:
+                if msg.attempts >= max_receives:
+                    msg.status = "dead"  # received too often without being deleted
+                    continue
+                msg.attempts += 1
+                msg.receipt = secrets.token_hex(16)
+                msg.next_attempt_at = now + timedelta(seconds=visibility_timeout)
+                msg.updated_at = now
+                out.append(
+                    {
+                        "message_id": msg.id,
+                        "receipt": msg.receipt,
+                        "receive_count": msg.attempts,
+                        "event": {
+                            "id": ev.id,
+                            "type": ev.type,
+                            "asset_id": ev.asset_id,
+                            "data": ev.data,
+                            "created_at": _aware(ev.created_at).isoformat(),
+                        },
+                    }
+                )
+        return out
+
+    def delete_message(self, sub_id: str, receipt: str) -> bool:
+        with self.catalog.session() as s:
+            row = s.execute(
+                select(DeliveryRow).where(
+                    DeliveryRow.subscription_id == sub_id,
+                    DeliveryRow.receipt == receipt,
+                    DeliveryRow.status == "ready",
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                return False
+            row.status = "deleted"
+            row.updated_at = utcnow()
+            return True

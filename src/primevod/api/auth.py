@@ -1,0 +1,39 @@
+"""Bearer API keys with roles: 401 without a valid key, 403 with a role the route refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from primevod.pipeline.runtime import runtime
+
+_bearer = HTTPBearer(auto_error=False)
+
+VIEW = ("admin", "uploader", "viewer")
+UPLOAD = ("admin", "uploader")
+ADMIN = ("admin",)
+
+
+def require(roles: tuple[str, ...]) -> Callable[..., str]:
+    def check(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    ) -> str:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise HTTPException(
+                401,
+                "missing API key: send Authorization: Bearer KEY",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        role = runtime().catalog.check_key(credentials.credentials)
+        if role is None:
+            raise HTTPException(
+                401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+            )
+        if role not in roles:
+            raise HTTPException(403, f"role {role} may not do this (needs {' or '.join(roles)})")
+        request.state.role = role
+        return role
+
+    return check

@@ -1,0 +1,230 @@
+"""Long-running commands: serve (API + workers + inbox + webhooks), worker, demo; and the
+subscription management commands."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from primevod.cli.output import asset_json, err, fail, out
+
+subs_app = typer.Typer(help="Event subscriptions: webhooks and pull queues.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("worker")(worker)
+    app.command("demo")(demo)
+    app.add_typer(subs_app, name="subscriptions")
+
+
+def _background(rt: Any) -> list[Any]:
+    from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
+    from primevod.pipeline.inbox import InboxWatcher
+    from primevod.pipeline.webhook_sender import WebhookSender
+
+    sender = WebhookSender(
+        SqlSubscriptions(rt.catalog),
+        timeout=rt.settings.webhook_timeout_seconds,
+        retry_window=rt.settings.webhook_retry_hours * 3600,
+    )
+    return [sender, InboxWatcher()]
+
+
+def _serve_app(rt: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    from primevod import wiring
+    from primevod.api.app import create_app
+
+    helpers = _background(rt)
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> Any:
+        for helper in helpers:
+            helper.start()
+        yield
+        for helper in helpers:
+            helper.stop()
+        wiring.stop()
+
+    uvicorn.run(create_app(lifespan=lifespan), host=host, port=port, log_level="warning")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+) -> None:
+    """One process: the HTTP API (OpenAPI at /docs), workers, inbox watcher, webhooks."""
+    from primevod import wiring
+
+    rt = wiring.start()
+    host = host or rt.settings.host
+    port = port or rt.settings.port
+    err.print(
+        f"prime-vod serving on http://{host}:{port} (API docs at /docs), data in {rt.settings.home}"
+    )
+    _serve_app(rt, host, port)
+
+
+def _idle(rt: Any) -> bool:
+    from dbos import DBOS
+
+    busy = DBOS.list_workflows(status=["PENDING", "ENQUEUED"], load_input=False, load_output=False)
+    return not busy
+
+
+def worker(
+    exit_when_idle: Annotated[
+        bool, typer.Option("--exit-when-idle", help="stop once no workflow is queued or running")
+    ] = False,
+    inbox: Annotated[
+        bool, typer.Option("--inbox/--no-inbox", help="also watch the source inbox")
+    ] = False,
+) -> None:
+    """Workers only: run queued encodes and resume interrupted workflows, beside a server that
+    shares the same database and store."""
+    from primevod import wiring
+
+    rt = wiring.start()
+    helpers = _background(rt)
+    if not inbox:
+        helpers = helpers[:1]
+    for helper in helpers:
+        helper.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    err.print(f"prime-vod worker: {rt.settings.encode_concurrency} encode(s) at once")
+    time.sleep(2.0)  # let recovery pick up interrupted workflows
+    try:
+        while not stop.wait(1.0):
+            if exit_when_idle and _idle(rt):
+                break
+    finally:
+        for helper in helpers:
+            helper.stop()
+        wiring.stop()
+
+
+def demo(
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="serve the result after")
+    ] = True,
+    port: Annotated[int | None, typer.Option(help="port to serve on")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Process the bundled Big Buck Bunny excerpt on the embedded default, then serve it."""
+    from primevod import wiring
+    from primevod.pipeline import workflows
+
+    rt = wiring.start()
+    sample = Path(str(resources.files("primevod.samples") / "bbb-excerpt.mp4"))
+    asset = wiring.submit_file(sample, title="Big Buck Bunny (excerpt)")
+    err.print(f"processing {sample.name} as asset {asset.id} ...")
+    workflows.run_here(asset.id).get_result()
+    asset = rt.catalog.get_asset(asset.id)
+    info = asset_json(asset)
+    key = rt.catalog.create_key("admin", name="demo")
+    port = port or rt.settings.port
+    base = f"http://{rt.settings.host}:{port}"
+    info.update(api=f"{base}/api/v1/assets/{asset.id}", docs=f"{base}/docs", admin_key=key)
+    if as_json:
+        print(json.dumps(info, indent=2))
+    else:
+        out.print(f"asset {asset.id}: [bold]{asset.status.value}[/bold]")
+        if asset.status.value == "ready":
+            out.print(f"  HLS  {info['hls_path']}\n  DASH {info['dash_path']}")
+        out.print(f"  API  {info['api']}  (Authorization: Bearer {key})\n  docs {info['docs']}")
+    if asset.status.value != "ready":
+        wiring.stop()
+        error = asset.error
+        fail(
+            error.code if error else "workflow.failed",
+            error.message if error else "the demo did not finish",
+        )
+    if serve_after:
+        err.print(f"serving on {base} (Ctrl-C to stop)")
+        _serve_app(rt, rt.settings.host, port)
+    else:
+        wiring.stop()
+
+
+def _subs() -> Any:
+    from primevod import wiring
+    from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
+
+    return SqlSubscriptions(wiring.build().catalog)
+
+
+@subs_app.command("add")
+def subs_add(
+    url: Annotated[str | None, typer.Option(help="webhook URL")] = None,
+    queue: Annotated[str | None, typer.Option(help="create a pull queue of this name")] = None,
+    event: Annotated[
+        list[str] | None,
+        typer.Option("--event", help="event type or pattern (asset.*); repeat; default all"),
+    ] = None,
+    secret: Annotated[str | None, typer.Option(help="webhook HMAC secret")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Subscribe a webhook (--url) or a pull queue (--queue) to events."""
+    if bool(url) == bool(queue):
+        fail("request.invalid", "give exactly one of --url or --queue")
+    try:
+        sub = (
+            _subs().add_webhook(url, event, secret)
+            if url
+            else _subs().add_queue(queue or "queue", event)
+        )
+    except ValueError as exc:
+        fail("request.invalid", str(exc))
+    if as_json:
+        print(json.dumps(sub, indent=2))
+    else:
+        out.print(f"subscription {sub['id']} ({sub['kind']})")
+        if sub.get("secret"):
+            out.print(f"signing secret (shown once): {sub['secret']}")
+
+
+@subs_app.command("list")
+def subs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """All subscriptions."""
+    subs = _subs().list()
+    if as_json:
+        print(json.dumps(subs, indent=2))
+        return
+    for s in subs:
+        out.print(f"{s['id']} {s['kind']} {s['url'] or s['name']} {','.join(s['event_types'])}")
+
+
+@subs_app.command("remove")
+def subs_remove(sub_id: str) -> None:
+    """Remove a subscription and its pending deliveries."""
+    from primevod.adapters.catalog.sql_catalog import NotFound
+
+    try:
+        _subs().remove(sub_id)
+    except NotFound:
+        fail("subscription.not_found", f"no subscription {sub_id}")
+    out.print(f"removed {sub_id}")
+
+
+@subs_app.command("replay")
+def subs_replay(sub_id: str) -> None:
+    """Send the dead-lettered deliveries of a subscription again."""
+    from primevod.adapters.catalog.sql_catalog import NotFound
+
+    try:
+        count = _subs().replay_dead(sub_id)
+    except NotFound:
+        fail("subscription.not_found", f"no subscription {sub_id}")
+    out.print(f"replaying {count} deliveries")

@@ -1,0 +1,91 @@
+"""The S3-event trigger of the seed: a file dropped under the source bucket's `inbox/` prefix
+becomes an asset and starts its workflow. Polls the store; a file is taken once its size and
+ETag held still for one poll (so a slow copy is never taken half-written). Every step is
+idempotent: the asset id derives from the object's key and ETag, so a crash between steps
+repeats them harmlessly."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from pathlib import PurePosixPath
+
+from primevod.adapters.catalog.sql_catalog import NotFound
+from primevod.core.assets import Asset
+from primevod.pipeline import workflows
+from primevod.pipeline.runtime import runtime
+
+log = logging.getLogger("primevod.inbox")
+_NAMESPACE = uuid.UUID("6f1c1a8e-5f55-4bd6-9d0e-2b8b8f0a7c11")
+
+
+class InboxWatcher:
+    def __init__(self, poll_seconds: float | None = None) -> None:
+        self.poll_seconds = poll_seconds or runtime().settings.inbox_poll_seconds
+        self._seen: dict[str, tuple[int, str]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def scan(self) -> list[str]:
+        """One pass; returns the ids of assets started."""
+        rt = runtime()
+        bucket, prefix = rt.settings.source_bucket, rt.settings.inbox_prefix
+        started = []
+        current: dict[str, tuple[int, str]] = {}
+        for obj in rt.store.list(bucket, prefix):
+            current[obj.key] = (obj.size, obj.etag)
+            if self._seen.get(obj.key) != current[obj.key]:
+                continue  # new or still changing: look again next pass
+            started.append(self._take(obj.key, obj.etag))
+        self._seen = current
+        return started
+
+    def _take(self, key: str, etag: str) -> str:
+        rt = runtime()
+        bucket = rt.settings.source_bucket
+        asset_id = str(uuid.uuid5(_NAMESPACE, f"{bucket}/{key}/{etag}"))
+        name = PurePosixPath(key).name
+        target = f"uploads/{asset_id}/{name}"
+        if not rt.store.exists(bucket, target):
+            info = rt.store.head(bucket, key)
+            rt.store.put(
+                bucket,
+                target,
+                rt.store.get(bucket, key),
+                content_type=info.content_type,
+                metadata=info.metadata,
+            )
+        try:
+            rt.catalog.get_asset(asset_id)
+        except NotFound:
+            rt.catalog.create_asset(
+                Asset(
+                    id=asset_id,
+                    title=PurePosixPath(name).stem,
+                    source_bucket=bucket,
+                    source_key=target,
+                    metadata={"inbox_key": key},
+                )
+            )
+            workflows.start(asset_id, attempt=1)
+        rt.store.delete(bucket, key)
+        log.info("inbox %s -> asset %s", key, asset_id)
+        return asset_id
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.scan()
+            except Exception:
+                log.exception("inbox scan failed")
+            self._stop.wait(self.poll_seconds)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="inbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
