@@ -100,6 +100,8 @@ def test_bbb_default_ladder_package(bbb_package) -> None:
     # progress went forward and ended at 1.0
     fractions = [p.fraction for p in seen]
     assert fractions == sorted(fractions) and seen[-1].done and seen[-1].fraction == 1.0
+    # progress moved before the end, not just 0 then 1
+    assert any(0.0 < f < 1.0 for f in fractions), fractions
 
 
 def test_keyframes_aligned_across_rungs(bbb_package) -> None:

@@ -18,13 +18,19 @@ class Progress(BaseModel):
 ProgressCallback = Callable[[Progress], None]
 
 
-def parse_progress_block(block: dict[str, str], duration: float | None) -> Progress:
-    """Turn one `-progress` key=value block of FFmpeg into a Progress."""
+def parse_progress_block(
+    block: dict[str, str], duration: float | None, frame_rate: float | None = None
+) -> Progress:
+    """Turn one `-progress` key=value block of FFmpeg into a Progress. FFmpeg reports
+    `out_time_us=N/A` while any output has written nothing yet (a sprite sheet waiting for
+    its tiles): then the frame count at the output frame rate tells the time."""
     out_us = block.get("out_time_us") or block.get("out_time_ms") or "0"
     try:
         out_time = max(0.0, int(out_us) / 1_000_000)
     except ValueError:
         out_time = 0.0
+        if frame_rate and block.get("frame", "").isdigit():
+            out_time = int(block["frame"]) / frame_rate
     speed_text = block.get("speed", "").strip().rstrip("x")
     try:
         speed = float(speed_text) if speed_text and speed_text != "N/A" else None

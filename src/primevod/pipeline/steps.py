@@ -4,6 +4,7 @@ raised is transient and retried by the workflow's step policy."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import threading
@@ -44,6 +45,13 @@ def _sha256(path: Path) -> str:
         while chunk := src.read(1024 * 1024):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def clean_work(asset_id: str, execution_id: str) -> None:
+    folder = work_dir(asset_id, execution_id)
+    shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        folder.parent.rmdir()  # the asset's folder, once no execution uses it
 
 
 def _failure(exc: MediaError, step: str) -> dict[str, Any]:
@@ -219,7 +227,7 @@ def publish(asset_id: str, execution_id: str) -> dict[str, Any]:
         rt.catalog.step_finished(step, "failed", f"{type(exc).__name__}: {exc}")
         raise
     rt.catalog.step_finished(step, "succeeded")
-    shutil.rmtree(base, ignore_errors=True)
+    clean_work(asset_id, execution_id)
     return {"ok": True}
 
 
@@ -230,4 +238,4 @@ def record_failure(asset_id: str, execution_id: str, error: dict[str, Any]) -> N
         asset_id, status=AssetStatus.FAILED, error=failure, event_type="asset.failed"
     )
     rt.catalog.finish_execution(execution_id, "failed", failure)
-    shutil.rmtree(work_dir(asset_id, execution_id), ignore_errors=True)
+    clean_work(asset_id, execution_id)

@@ -24,11 +24,13 @@ class WebhookSender:
         timeout: float = 10.0,
         retry_window: float = 7200.0,
         poll_seconds: float = 0.5,
+        retry_base: float = 5.0,
     ) -> None:
         self.subs = subscriptions
         self.timeout = timeout
         self.retry_window = retry_window
         self.poll_seconds = poll_seconds
+        self.retry_base = retry_base
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._client = httpx.Client(timeout=timeout, follow_redirects=False)
@@ -55,7 +57,10 @@ class WebhookSender:
                 sent += 1
             else:
                 state = self.subs.webhook_failed(
-                    item["delivery_id"], error, retry_window=self.retry_window
+                    item["delivery_id"],
+                    error,
+                    retry_window=self.retry_window,
+                    retry_base=self.retry_base,
                 )
                 log.warning(
                     "webhook %s to %s failed (%s), now %s",

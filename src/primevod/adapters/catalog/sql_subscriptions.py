@@ -153,7 +153,9 @@ class SqlSubscriptions:
                 row.updated_at = utcnow()
                 row.last_error = None
 
-    def webhook_failed(self, delivery_id: int, error: str, *, retry_window: float) -> str:
+    def webhook_failed(
+        self, delivery_id: int, error: str, *, retry_window: float, retry_base: float = 5.0
+    ) -> str:
         """Schedule the next try with backoff, or dead-letter after the retry window."""
         with self.catalog.session() as s:
             row = s.get(DeliveryRow, delivery_id)
@@ -163,7 +165,7 @@ class SqlSubscriptions:
             row.last_error = error[:2000]
             now = utcnow()
             row.updated_at = now
-            nxt = now + timedelta(seconds=retry_delay(row.attempts))
+            nxt = now + timedelta(seconds=retry_delay(row.attempts, base=retry_base))
             if nxt > _aware(row.created_at) + timedelta(seconds=retry_window):
                 row.status = "dead"
             else:

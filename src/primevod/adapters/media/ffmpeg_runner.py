@@ -17,6 +17,7 @@ def run_ffmpeg(
     cmd: Sequence[str],
     *,
     duration: float | None,
+    frame_rate: float | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     stall_timeout: float = 300.0,
@@ -69,7 +70,7 @@ def run_ffmpeg(
             if key == "progress":
                 last_activity[0] = time.monotonic()
                 if on_progress is not None:
-                    on_progress(parse_progress_block(block, duration))
+                    on_progress(parse_progress_block(block, duration, frame_rate))
                 block = {}
     finally:
         returncode = proc.wait()

@@ -7,6 +7,7 @@ import shutil
 import threading
 import time
 import uuid
+from fractions import Fraction
 from pathlib import Path
 
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
@@ -87,7 +88,8 @@ class MediaEngine:
             cmd = build_command(
                 ffmpeg_exe(), Path(source), probe, ladder, workdir, self.options, thumbs
             )
-            run_ffmpeg(cmd, duration=duration, on_progress=progress, cancel=cancel)
+            fps = float(Fraction(ladder.frame_rate)) if ladder.frame_rate else None
+            run_ffmpeg(cmd, duration=duration, frame_rate=fps, on_progress=progress, cancel=cancel)
             encode_seconds = time.monotonic() - encode_started
             encoded = last[0].out_time if last else 0.0
             if duration > 2.0 and encoded < duration * 0.9 - 1.0:
