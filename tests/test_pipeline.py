@@ -6,7 +6,6 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -133,10 +132,10 @@ def test_inbox_drop_starts_a_workflow(rt, clip) -> None:
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    statuses: list[int] = []
-    received: list[tuple[dict[str, str], bytes]] = []
+    statuses: ClassVar[list[int]] = []
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append((dict(self.headers), body))
         status = type(self).statuses.pop(0) if type(self).statuses else 200
@@ -186,7 +185,7 @@ def test_webhook_dead_letter_and_replay(rt, receiver) -> None:
     subs = SqlSubscriptions(rt.catalog)
     sub = subs.add_webhook(url, ["asset.*"])
     handler.statuses = [503]
-    rt.catalog.emit_test = None  # noqa: B010  (plain attribute, not a method)
+    rt.catalog.emit_test = None
     from primevod.core.assets import Event
 
     rt.catalog.emit(Event(type="asset.progress", asset_id=None, data={"x": 1}))
