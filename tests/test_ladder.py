@@ -85,6 +85,10 @@ def test_ladder_invariants(src: ProbeResult, policy_name: str) -> None:
         assert abs(rung.width / rung.height - disp_w / disp_h) <= (disp_w / disp_h) * (
             2.5 / rung.height + 2.5 / rung.width
         )
+        # the pixel shape makes every rung display at exactly the source's aspect ratio
+        num, den = (int(x) for x in rung.sample_aspect_ratio.split(":"))
+        shown = Fraction(num, den) * Fraction(rung.width, rung.height)
+        assert abs(float(shown) - disp_w / disp_h) <= 1e-4 * disp_w / disp_h
         assert rung.max_bitrate_kbps >= (rung.bitrate_kbps or 0)
         assert rung.buffer_kbits > 0
         assert rung.gop_frames == max(1, round(float(fps) * ladder.gop_seconds))

@@ -237,10 +237,18 @@ def test_existing_output_is_never_damaged(clip, tmp_path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("precious")
-    with pytest.raises(MediaError) as info:
-        ENGINE.transcode(clip("small.mp4"), out, get_policy("default"))
-    assert info.value.code == "request.invalid"
+    for overwrite in (False, True):  # not a package: refused even with overwrite
+        with pytest.raises(MediaError) as info:
+            ENGINE.transcode(clip("small.mp4"), out, get_policy("default"), overwrite=overwrite)
+        assert info.value.code == "request.invalid"
     assert (out / "keep.txt").read_text() == "precious"
+    # the source inside the folder to replace: refused
+    (out / "master.m3u8").write_text("#EXTM3U\n")
+    inside = out / "src.mp4"
+    inside.write_bytes(clip("small.mp4").read_bytes())
+    with pytest.raises(MediaError):
+        ENGINE.transcode(inside, out, get_policy("default"), overwrite=True)
+    inside.unlink()
     # a failed overwrite keeps the old package too
     with pytest.raises(MediaError):
         ENGINE.transcode(tmp_path / "missing.mp4", out, get_policy("default"), overwrite=True)
@@ -248,6 +256,33 @@ def test_existing_output_is_never_damaged(clip, tmp_path) -> None:
     ENGINE.transcode(clip("small.mp4"), out, get_policy("default"), overwrite=True)
     assert not (out / "keep.txt").exists() and (out / "master.m3u8").is_file()
     assert validate_package(out).passed
+    # a file where the folder should be, or a folder that cannot be made
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for target in (blocker, blocker / "sub"):
+        with pytest.raises(MediaError) as info:
+            ENGINE.transcode(clip("small.mp4"), target, get_policy("default"))
+        assert info.value.code == "request.invalid"
+    assert blocker.read_text() == "x"
+
+
+def test_wide_and_odd_aspect_ratios_package(clip, media_dir, tmp_path) -> None:
+    """Rungs rounded to even sizes keep one display aspect (DASH requires it)."""
+    from primevod.adapters.media.samples import make_sample
+
+    for size in ((640, 270), (320, 256), (270, 338)):
+        src = make_sample(
+            media_dir / f"ar{size[0]}x{size[1]}.mp4",
+            seconds=1.0,
+            width=size[0],
+            height=size[1],
+            audio=False,
+        )
+        result = ENGINE.transcode(src, tmp_path / f"o{size[0]}", get_policy("default"))
+        assert result.validation.passed
+        video = [r for r in result.renditions if r.kind == "video"]
+        if size == (640, 270):
+            assert [(r.width, r.height) for r in video] == [(416, 176), (640, 270)]
 
 
 def test_cancel_stops_the_encode(bbb, tmp_path) -> None:

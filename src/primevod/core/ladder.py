@@ -13,6 +13,7 @@ from primevod.core.h264 import h264_level
 from primevod.core.probe import ProbeResult, VideoStreamInfo
 
 DEFAULT_SEGMENT_SECONDS = 4.0
+MIN_RUNG_SIDE = 16
 MAX_FRAME_RATE = 60.0
 # Common broadcast rates a variable-frame-rate source is snapped to when close enough.
 _STANDARD_RATES = [
@@ -82,6 +83,9 @@ class Rung(BaseModel):
     gop_frames: int
     audio_bitrate_kbps: int | None = None
     audio_group: str | None = None
+    sample_aspect_ratio: str = Field(
+        "1:1", description="pixel shape that makes every rung show the source's exact aspect"
+    )
 
     @property
     def pixels(self) -> int:
@@ -194,10 +198,14 @@ def plan_ladder(
         long_side, short_side = _even(src_long * scale), _even(src_short * scale)
         width, height = (short_side, long_side) if portrait else (long_side, short_side)
         planned.append((width, height, template))
+    # a sliver of a picture (a 4000x16 banner shrunk into a 416x234 box) is no rung
+    planned = [p for p in planned if min(p[0], p[1]) >= MIN_RUNG_SIDE] or planned[-1:]
     if not planned:
         # Smaller than every box (a 176x144 phone clip): one rung at source size.
         smallest = min(policy.rungs, key=lambda t: t.width * t.height)
         planned.append((src_w, src_h, smallest))
+    disp_w, disp_h = video.display_size
+    aspect = Fraction(max(1, disp_w), max(1, disp_h))
 
     rungs: list[Rung] = []
     for width, height, template in planned:
@@ -229,6 +237,7 @@ def plan_ladder(
                 max_bitrate_kbps=maxrate,
                 buffer_kbits=buffer,
                 crf=crf,
+                sample_aspect_ratio=_sar(aspect, width, height),
                 frame_rate=_fraction_str(fps),
                 gop_frames=gop_frames,
                 audio_bitrate_kbps=template.audio_bitrate_kbps if source_audio else None,
@@ -249,6 +258,15 @@ def plan_ladder(
         deinterlace=video.scan_type == "interlaced",
         source_display=(src_w, src_h),
     )
+
+
+def _sar(aspect: Fraction, width: int, height: int) -> str:
+    """The sample aspect ratio that makes width x height display at exactly `aspect`: even
+    rounding leaves each rung a hair off the source, and DASH players (and FFmpeg's DASH
+    muxer) need one aspect ratio across an adaptation set."""
+    sar = aspect * Fraction(height, width)
+    sar = sar.limit_denominator(10000) if sar.denominator > 10000 else sar
+    return f"{sar.numerator}:{sar.denominator}"
 
 
 def _nominal(rung: Rung) -> int:

@@ -68,7 +68,8 @@ def build_command(
         ]
         for i, rung in enumerate(ladder.rungs):
             graph.append(
-                f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,setsar=1,"
+                f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,"
+                f"setsar=r={rung.sample_aspect_ratio.replace(':', '/')}:max=100000,"
                 f"format=yuv420p[v{i}]"
             )
             maps += ["-map", f"[v{i}]"]

@@ -63,8 +63,7 @@ class MediaEngine:
     ) -> PackageResult:
         output_dir = Path(output_dir)
         started = time.monotonic()
-        if output_dir.exists() and any(output_dir.iterdir()) and not overwrite:
-            raise MediaError("request.invalid", f"output directory {output_dir} is not empty")
+        _check_output_dir(Path(source), output_dir, overwrite)
         probe = self.inspect(Path(source))
         ladder = plan_ladder(probe, policy, segment_seconds=segment_seconds)
         duration = probe.duration or 0.0
@@ -72,10 +71,15 @@ class MediaEngine:
         if self.options.thumbnails and ladder.rungs and ladder.source_display:
             thumbs = plan_thumbnails(ladder.source_display, duration)
 
-        output_dir.parent.mkdir(parents=True, exist_ok=True)
-        workdir = output_dir.parent / f".{output_dir.name}.partial-{uuid.uuid4().hex[:8]}"
-        workdir.mkdir()
-        (workdir / THUMB_DIR).mkdir()
+        try:
+            output_dir.parent.mkdir(parents=True, exist_ok=True)
+            workdir = output_dir.parent / f".{output_dir.name}.partial-{uuid.uuid4().hex[:8]}"
+            workdir.mkdir()
+            (workdir / THUMB_DIR).mkdir()
+        except OSError as exc:
+            raise MediaError(
+                "request.invalid", f"cannot write to {output_dir.parent}: {exc.strerror}"
+            ) from None
         last: list[Progress] = []
 
         def progress(p: Progress) -> None:
@@ -143,6 +147,25 @@ class MediaEngine:
                 Progress(fraction=1.0, out_time=duration, speed=result.realtime_factor, done=True)
             )
         return result
+
+
+def _check_output_dir(source: Path, output_dir: Path, overwrite: bool) -> None:
+    """Refuse anything that could damage what is already stored: a file in the way, a
+    non-empty folder (unless replacing an earlier package), a folder holding the source."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise MediaError("request.invalid", f"{output_dir} exists and is not a directory")
+    if not output_dir.is_dir() or not any(output_dir.iterdir()):
+        return
+    if not overwrite:
+        raise MediaError("request.invalid", f"output directory {output_dir} is not empty")
+    if source.resolve().is_relative_to(output_dir.resolve()):
+        raise MediaError("request.invalid", f"the source is inside {output_dir}; not replacing")
+    if not (output_dir / MASTER).is_file() and not (output_dir / MANIFEST).is_file():
+        raise MediaError(
+            "request.invalid",
+            f"{output_dir} holds no earlier package; --overwrite only "
+            "replaces a folder prime-vod wrote",
+        )
 
 
 def _move_into_place(workdir: Path, output_dir: Path) -> None:
