@@ -50,7 +50,7 @@ def build_command(
     ]
     if options.threads:
         cmd += ["-threads", str(options.threads)]
-    cmd += ["-i", str(source)]
+    cmd += ["-protocol_whitelist", "file", "-i", f"file:{source.absolute()}"]
 
     video = probe.primary_video
     audio = probe.primary_audio
@@ -83,7 +83,11 @@ def build_command(
                 f"tile={thumbs.columns}x{thumbs.rows},format=yuvj420p[sprite]"
             )
             graph.append(
-                f"[s{p}]select='gte(t\\,{thumbs.poster_time:.3f})',"
+                # every half second up to the poster time, each overwriting the last: the
+                # file ends as the frame at that time, and a title shorter than it (or a
+                # single still picture) still gets its first frame
+                f"[s{p}]select='lte(t\\,{thumbs.poster_time:.3f})"
+                f"*gte(t\\,selected_n*0.5)',"
                 f"scale={thumbs.poster_width}:{thumbs.poster_height},setsar=1,"
                 f"format=yuvj420p[poster]"
             )
@@ -117,8 +121,8 @@ def build_command(
             trailing += [
                 "-map",
                 "[poster]",
-                "-frames:v",
-                "1",
+                "-fps_mode",
+                "passthrough",
                 "-c:v",
                 "mjpeg",
                 "-q:v",

@@ -32,7 +32,14 @@ def probe_file(path: str | os.PathLike[str], *, check_decode: bool = True) -> Pr
     if size == 0:
         raise MediaError("source.empty", f"{file.name} is empty (0 bytes)")
     try:
-        container = av.open(str(file), mode="r", metadata_errors="ignore")
+        # "file:" keeps a name like "clip:1.mp4" from being read as a protocol, and the
+        # whitelist keeps a playlist posing as a video from making FFmpeg fetch URLs
+        container = av.open(
+            f"file:{file.absolute()}",
+            mode="r",
+            metadata_errors="ignore",
+            options={"protocol_whitelist": "file"},
+        )
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise MediaError(
             "source.unreadable", f"{file.name} is not a readable media file ({_reason(exc)})"
@@ -218,9 +225,7 @@ def _check_decodable(
             _check_codec(stream, file)
             _decode_some(container, stream, file, frames=4)
     if result.duration and result.duration > 2.0:
-        target = primary or result.primary_audio
-        if target is not None:
-            _check_tail(container, container.streams[target.index], result.duration, file)
+        _check_tail(container, result, file)
 
 
 def _check_codec(stream: av.stream.Stream, file: Path) -> None:
@@ -280,6 +285,10 @@ def _is_variable(pts: list[int], time_base: Fraction | None, avg_fps: float | No
     if len(pts) < 8 or not time_base:
         return False
     ordered = sorted(set(pts))
+    if len(ordered) > 32:
+        # the window ends in the middle of B-frame reordering: its last timestamps have
+        # gaps that later packets fill, so they say nothing about the frame rate
+        ordered = ordered[:-16]
     deltas = [b - a for a, b in itertools.pairwise(ordered)]
     deltas = [d for d in deltas if d > 0]
     if not deltas:
@@ -310,28 +319,48 @@ def _decode_some(
         raise MediaError("source.truncated", f"{file.name}: no frame could be decoded")
 
 
-def _check_tail(
-    container: av.container.InputContainer, stream: av.stream.Stream, duration: float, file: Path
-) -> None:
-    """Seek to just before the end and decode: a cut-off file has nothing there."""
-    target_s = max(0.0, duration - 1.5)
-    try:
-        container.seek(int(target_s * 1_000_000), any_frame=False, backward=True)
-        last_time = None
-        for packet in container.demux(stream):
-            for frame in packet.decode():
-                if frame.time is not None:
-                    last_time = frame.time
-    except av.error.FFmpegError:
-        last_time = None
-    start = (
-        float(stream.start_time * stream.time_base)
-        if stream.start_time and (stream.time_base)
-        else 0.0
+def _check_tail(container: av.container.InputContainer, result: ProbeResult, file: Path) -> None:
+    """Seek to just before the end and decode: a cut-off file has nothing there. Passes when
+    the video or the audio reaches the end (a still picture with sound has one frame)."""
+    duration = float(result.duration or 0.0)
+    start = container.start_time / 1_000_000 if container.start_time else 0.0
+    best: float | None = None
+    for info in (result.primary_video, result.primary_audio):
+        if info is None:
+            continue
+        reached = _last_time(container, container.streams[info.index], start, duration)
+        if reached is not None:
+            best = reached if best is None else max(best, reached)
+            if reached >= duration * 0.9 - 2.0:
+                return
+    shown = f"{best:.1f}s" if best is not None else "nothing"
+    raise MediaError(
+        "source.truncated",
+        f"{file.name} claims {duration:.1f}s but decoding near the end reached {shown}",
     )
-    if last_time is None or last_time - start < duration * 0.9 - 2.0:
-        reached = f"{last_time - start:.1f}s" if last_time is not None else "nothing"
-        raise MediaError(
-            "source.truncated",
-            f"{file.name} claims {duration:.1f}s but decoding near the end reached {reached}",
-        )
+
+
+def _last_time(
+    container: av.container.InputContainer,
+    stream: av.stream.Stream,
+    start: float,
+    duration: float,
+) -> float | None:
+    """Seconds (from the file's start) of the last frame decodable near the end; steps back
+    further when a long keyframe interval leaves nothing decodable after the first seek."""
+    for back in (1.5, 10.0, 30.0):
+        target = start + max(0.0, duration - back)
+        last = None
+        try:
+            container.seek(int(target * 1_000_000), any_frame=False, backward=True)
+            for packet in container.demux(stream):
+                for frame in packet.decode():
+                    if frame.time is not None:
+                        last = frame.time if last is None else max(last, frame.time)
+        except av.error.FFmpegError:
+            pass
+        if last is not None:
+            return last - start
+        if duration - back <= 0:
+            break
+    return None
