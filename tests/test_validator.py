@@ -89,7 +89,41 @@ def test_lying_average_bandwidth(copy) -> None:
 
 def test_missing_codecs(copy) -> None:
     edit(copy / "master.m3u8", r'CODECS="[^"]*",', "")
-    assert failed_rules(copy) == {"variant.attributes"}
+    assert "variant.attributes" in failed_rules(copy)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "replacement", "rule"),
+    [
+        (r'CODECS="avc1\.[0-9a-f]+', 'CODECS="avc1.640033', "variant.codecs"),
+        (r"RESOLUTION=\d+x\d+", "RESOLUTION=1920x1080", "variant.resolution"),
+        (r',mp4a\.40\.2"', '"', "variant.audio_codec"),
+        (r"BANDWIDTH=\d+,AVERAGE", "BANDWIDTH=x,AVERAGE", "variant.attributes"),
+    ],
+)
+def test_declared_attributes_must_match_the_stream(copy, pattern, replacement, rule) -> None:
+    edit(copy / "master.m3u8", pattern, replacement)
+    assert rule in failed_rules(copy)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "replacement", "rule"),
+    [
+        (r"#EXTINF:[\d.]+,", "#EXTINF:abc,", "playlist.parse"),
+        (r"#EXT-X-TARGETDURATION:\d+", "#EXT-X-TARGETDURATION:3.0", "playlist.parse"),
+        (r"#EXT-X-VERSION:\d+", "#EXT-X-VERSION:six", "playlist.parse"),
+    ],
+)
+def test_malformed_playlists_fail_a_rule_not_the_validator(
+    copy, pattern, replacement, rule
+) -> None:
+    edit(copy / "media_0.m3u8", pattern, replacement)
+    assert rule in failed_rules(copy)
+
+
+def test_mpd_must_describe_the_same_renditions(copy) -> None:
+    edit(copy / "manifest.mpd", r"<Representation id=\"1\"[\s\S]*?</Representation>", "")
+    assert "mpd.matches_hls" in failed_rules(copy)
 
 
 def test_undefined_audio_group(copy) -> None:

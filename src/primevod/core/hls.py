@@ -37,6 +37,7 @@ def parse_attributes(text: str) -> dict[str, str]:
 
 
 def parse_media_playlist(text: str) -> MediaPlaylistInfo:
+    """Raises ValueError on a malformed number (EXTINF, TARGETDURATION, VERSION)."""
     version = target = None
     ptype = None
     endlist = pdt = independent = False

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import posixpath
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urljoin
@@ -14,6 +15,7 @@ from urllib.parse import urljoin
 import av
 import av.error
 
+from primevod.core.h264 import avc_codec_string_from_avcc
 from primevod.core.hls import (
     Segment,
     measure_bitrates,
@@ -57,6 +59,20 @@ def validate_package(
     fetcher = LocalFetcher(root)
     report = validate_hls(master, fetcher)
     validate_dash(manifest, fetcher, report)
+    # one set of segments behind both manifests: the MPD names each HLS media playlist's
+    # representation (media_N.m3u8 <-> Representation id N)
+    try:
+        root_el = ET.fromstring(fetcher.read(manifest))
+        rep_ids = {r.get("id") for r in root_el.iter(f"{_NS}Representation")}
+        playlists = {p.name[len("media_") : -len(".m3u8")] for p in root.glob("media_*.m3u8")}
+        report.add(
+            "mpd.matches_hls",
+            manifest,
+            rep_ids == playlists,
+            f"MPD representations {sorted(rep_ids)}, HLS media playlists {sorted(playlists)}",
+        )
+    except (OSError, ET.ParseError):
+        pass  # already reported by mpd.parse
     return report
 
 
@@ -78,6 +94,23 @@ def _master_entries(text: str) -> tuple[list[tuple[dict[str, str], str]], list[d
 
 def _within(measured: int, declared: int, tolerance: float) -> bool:
     return declared > 0 and abs(measured - declared) <= declared * tolerance
+
+
+@dataclass
+class MediaStats:
+    """What a media playlist's own files say: measured rates and the coded stream."""
+
+    average: int = 0
+    peak: int = 0
+    codec: str | None = None  # RFC 6381 string read from the init segment
+    resolution: tuple[int, int] | None = None
+
+
+def _int_attr(attrs: dict[str, str], name: str) -> int | None:
+    try:
+        return int(attrs[name])
+    except (KeyError, ValueError):
+        return None
 
 
 def validate_hls(
@@ -110,7 +143,6 @@ def validate_hls(
     groups: dict[str, list[dict[str, str]]] = {}
     for m in media:
         groups.setdefault(m.get("GROUP-ID", ""), []).append(m)
-    for m in media:
         if m.get("TYPE") == "AUDIO":
             report.add(
                 "audio.channels",
@@ -119,15 +151,12 @@ def validate_hls(
                 "CHANNELS present" if "CHANNELS" in m else "EXT-X-MEDIA without CHANNELS",
             )
 
-    measured: dict[str, tuple[int, int]] = {}  # playlist uri -> (average, peak)
+    measured: dict[str, MediaStats | None] = {}
 
-    def media_playlist(uri: str, kind: str) -> tuple[int, int] | None:
-        if uri in measured:
-            return measured[uri]
-        result = _check_media_playlist(uri, kind, fetcher, report, sample_segments)
-        if result is not None:
-            measured[uri] = result
-        return result
+    def media_playlist(uri: str, kind: str) -> MediaStats | None:
+        if uri not in measured:
+            measured[uri] = _check_media_playlist(uri, kind, fetcher, report, sample_segments)
+        return measured[uri]
 
     for m in media:
         if m.get("URI"):
@@ -135,22 +164,31 @@ def validate_hls(
 
     for attrs, uri in variants:
         target = urljoin(master_uri, uri)
-        codecs = attrs.get("CODECS", "")
-        has_video = (
-            "avc1" in codecs or "hvc1" in codecs or "av01" in codecs or ("RESOLUTION" in attrs)
+        codecs = [c.strip() for c in attrs.get("CODECS", "").split(",") if c.strip()]
+        has_video = "RESOLUTION" in attrs or any(
+            c.startswith(("avc1", "avc3", "hvc1", "hev1", "av01", "vp09")) for c in codecs
         )
         required = ["BANDWIDTH", "AVERAGE-BANDWIDTH", "CODECS"]
         if has_video:
             required += ["RESOLUTION", "FRAME-RATE"]
         missing = [a for a in required if a not in attrs]
+        malformed = [
+            a
+            for a in ("BANDWIDTH", "AVERAGE-BANDWIDTH")
+            if a in attrs and _int_attr(attrs, a) is None
+        ]
+        problems = ([f"missing {', '.join(missing)}"] if missing else []) + (
+            [f"{', '.join(malformed)} not an integer"] if malformed else []
+        )
         report.add(
             "variant.attributes",
             target,
-            not missing,
-            f"missing {', '.join(missing)}" if missing else "all present",
+            not problems,
+            "; ".join(problems) if problems else "all present",
         )
+
         audio_group = attrs.get("AUDIO")
-        audio_measure: tuple[int, int] | None = (0, 0)
+        audio_stats: MediaStats | None = MediaStats()
         if audio_group is not None:
             members = [m for m in groups.get(audio_group, []) if m.get("TYPE") == "AUDIO"]
             report.add(
@@ -159,19 +197,43 @@ def validate_hls(
                 bool(members),
                 f"group {audio_group!r} " + ("defined" if members else "not defined"),
             )
+            report.add(
+                "variant.audio_codec",
+                target,
+                any(c.startswith(("mp4a", "ac-3", "ec-3", "opus", "fLaC")) for c in codecs),
+                f"CODECS {attrs.get('CODECS', '')!r} with AUDIO={audio_group!r}",
+            )
             default = next(
                 (m for m in members if m.get("DEFAULT") == "YES"), members[0] if members else None
             )
-            audio_measure = (
+            audio_stats = (
                 measured.get(urljoin(master_uri, default["URI"]))
                 if default and default.get("URI")
-                else (0, 0)
+                else MediaStats()
             )
         own = media_playlist(target, "video" if has_video else "audio")
-        if own is None or audio_measure is None:
+        if own is None:
             continue
-        average = own[0] + audio_measure[0]
-        peak = own[1] + audio_measure[1]
+        if has_video and own.codec:
+            declared_video = next((c for c in codecs if c[:4] == own.codec[:4]), None)
+            report.add(
+                "variant.codecs",
+                target,
+                declared_video is not None and declared_video.lower() == own.codec,
+                f"declared {declared_video or 'none'}, stream is {own.codec}",
+            )
+        if has_video and own.resolution and "RESOLUTION" in attrs:
+            shown = f"{own.resolution[0]}x{own.resolution[1]}"
+            report.add(
+                "variant.resolution",
+                target,
+                attrs["RESOLUTION"] == shown,
+                f"declared {attrs['RESOLUTION']}, stream is {shown}",
+            )
+        if audio_stats is None or malformed:
+            continue
+        average = own.average + audio_stats.average
+        peak = own.peak + audio_stats.peak
         if "AVERAGE-BANDWIDTH" in attrs:
             declared = int(attrs["AVERAGE-BANDWIDTH"])
             report.add(
@@ -195,7 +257,11 @@ def _check_version(report: ValidationReport, uri: str, text: str) -> None:
     declared = None
     for line in text.splitlines():
         if line.startswith("#EXT-X-VERSION:"):
-            declared = int(line.split(":", 1)[1])
+            try:
+                declared = int(line.split(":", 1)[1])
+            except ValueError:
+                report.add("playlist.version", uri, False, f"unreadable {line.strip()!r}")
+                return
     needed = required_version(text)
     ok = (declared or 1) >= needed
     report.add(
@@ -209,13 +275,17 @@ def _check_media_playlist(
     fetcher: Fetcher,
     report: ValidationReport,
     sample_segments: int | None,
-) -> tuple[int, int] | None:
+) -> MediaStats | None:
     try:
         text = fetcher.read(uri).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         report.add("playlist.reachable", uri, False, f"cannot read: {exc}")
         return None
-    info = parse_media_playlist(text)
+    try:
+        info = parse_media_playlist(text)
+    except ValueError as exc:
+        report.add("playlist.parse", uri, False, f"malformed playlist: {exc}")
+        return None
     _check_version(report, uri, text)
     report.add(
         "playlist.vod",
@@ -265,17 +335,20 @@ def _check_media_playlist(
         except OSError as exc:
             report.add("segment.init", uri, False, f"init segment unreadable: {exc}")
             return None
+    stats = MediaStats()
     picks = sized if sample_segments is None else _spread(sized, sample_segments)
     bad_key: list[str] = []
     undecodable: list[str] = []
     for seg in picks:
         try:
-            keyframe, decoded = _first_packet(init + fetcher.read(seg.uri), kind)
+            probe = _first_packet(init + fetcher.read(seg.uri), kind)
         except OSError:
             continue
-        if kind == "video" and decoded is not None and not keyframe:
+        if stats.codec is None:
+            stats.codec, stats.resolution = probe.codec, probe.resolution
+        if kind == "video" and probe.decoded is not None and not probe.keyframe:
             bad_key.append(posixpath.basename(seg.uri))  # no decode without its reference
-        elif not decoded:
+        elif not probe.decoded:
             undecodable.append(posixpath.basename(seg.uri))
     report.add(
         "segment.decodable",
@@ -294,7 +367,8 @@ def _check_media_playlist(
         )
     if unreachable:
         return None
-    return measure_bitrates(sized)
+    stats.average, stats.peak = measure_bitrates(sized)
+    return stats
 
 
 def _spread(items: list[Segment], count: int) -> list[Segment]:
@@ -304,34 +378,48 @@ def _spread(items: list[Segment], count: int) -> list[Segment]:
     return [items[round(i * step)] for i in range(count)]
 
 
-def _first_packet(data: bytes, kind: str) -> tuple[bool, bool | None]:
-    """(first packet is a keyframe, a frame decodes) for an init + media segment pair;
-    decodes is None when the bytes do not even demux."""
+@dataclass
+class _SegmentProbe:
+    keyframe: bool = False
+    decoded: bool | None = None  # None: the bytes do not even demux
+    codec: str | None = None
+    resolution: tuple[int, int] | None = None
+
+
+def _first_packet(data: bytes, kind: str) -> _SegmentProbe:
+    """Whether an init + media segment pair starts with a keyframe and decodes, and the
+    codec string and picture size it carries."""
+    result = _SegmentProbe()
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             streams = container.streams.video if kind == "video" else container.streams.audio
             if not streams:
-                return False, None
+                return result
             stream = streams[0]
+            ctx = stream.codec_context
+            if kind == "video":
+                result.codec = avc_codec_string_from_avcc(bytes(ctx.extradata or b""))
+                result.resolution = (ctx.width, ctx.height)
             first = True
-            keyframe = False
             for packet in container.demux(stream):
                 if packet.size == 0:
                     continue
                 if first:
-                    keyframe = bool(packet.is_keyframe)
+                    result.keyframe = bool(packet.is_keyframe)
                     first = False
                 for _ in packet.decode():
-                    return keyframe, True
+                    result.decoded = True
+                    return result
             if first:
-                return keyframe, None
+                return result
             # a short last segment may hold fewer packets than the decoder's delay: flush
-            frames = any(True for _ in stream.codec_context.decode(None))
+            frames = any(True for _ in ctx.decode(None))
             # a tail audio packet can decode to zero samples (encoder padding trimmed):
             # for audio, packets that decode without error are enough
-            return keyframe, frames or kind != "video"
+            result.decoded = frames or kind != "video"
+            return result
     except (av.error.FFmpegError, ValueError):
-        return False, None
+        return result
 
 
 _NS = "{urn:mpeg:dash:schema:mpd:2011}"
