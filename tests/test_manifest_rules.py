@@ -190,3 +190,12 @@ def test_storyboard_vtt_points_into_sprites() -> None:
     assert "00:01:00.000 --> 00:01:01.000" in lines
     portrait = plan_thumbnails((720, 1280), 10.0)
     assert portrait.tile_height == 160 and portrait.tile_width == 90
+
+
+def test_language_tags_become_rfc5646() -> None:
+    from primevod.core.language import bcp47
+
+    assert bcp47("eng") == "en" and bcp47("fre") == "fr" and bcp47("fra") == "fr"
+    assert bcp47("ger") == "de" and bcp47("pt-BR") == "pt-br"
+    assert bcp47("und") is None and bcp47(None) is None and bcp47("x1") is None
+    assert bcp47("haw") == "haw"  # no two-letter code: the three-letter one is valid

@@ -124,6 +124,8 @@ def test_dash_manifest_references_and_bandwidth(bbb_package) -> None:
     root, result, _ = bbb_package
     ns = {"m": "urn:mpeg:dash:schema:mpd:2011"}
     mpd = ET.parse(root / "manifest.mpd").getroot()
+    assert 2.0 <= float(mpd.get("maxSegmentDuration")[2:-1]) <= 2.1  # measured, not nominal
+    assert {a.get("bitstreamSwitching") for a in mpd.findall(".//m:AdaptationSet", ns)} == {"false"}
     by_id = {r.representation_id: r for r in result.renditions}
     reps = mpd.findall(".//m:Representation", ns)
     assert len(reps) == len(result.renditions)

@@ -165,7 +165,10 @@ def build_command(
             cmd += [f"-crf:v:{i}", str(rung.crf)]
         else:
             cmd += [f"-b:v:{i}", f"{rung.bitrate_kbps}k"]
+    language = audio.language if audio is not None else None
     for j, rendition in enumerate(ladder.audio):
+        if language:  # the MPD's @lang comes from the stream's language tag
+            cmd += [f"-metadata:s:a:{j}", f"language={language}"]
         cmd += [
             f"-c:a:{j}",
             "aac",

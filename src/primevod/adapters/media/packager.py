@@ -24,6 +24,7 @@ from primevod.core.hls import (
     rewrite_media_playlist,
 )
 from primevod.core.ladder import Ladder
+from primevod.core.language import bcp47
 from primevod.core.outputs import RenditionOutput, VariantOutput
 from primevod.core.probe import ProbeResult
 from primevod.core.thumbnails import ThumbnailPlan, storyboard_vtt
@@ -68,6 +69,7 @@ def finalize(
         )
 
     renditions: list[RenditionOutput] = []
+    longest = 0.0
     for index in range(expected):
         rep_id = str(index)
         rep = reps[rep_id]
@@ -81,6 +83,7 @@ def finalize(
         if not segments:
             raise MediaError("encode.failed", f"rendition {rep_id} has no segments")
         average, peak = measure_bitrates(segments)
+        longest = max(longest, max(seg.duration for seg in segments))
         size = sum(s.size or 0 for s in segments)
         if info.map_uri:
             size += (workdir / info.map_uri).stat().st_size
@@ -127,7 +130,9 @@ def finalize(
             )
 
     variants = _write_master(workdir, renditions, probe)
-    _rewrite_mpd_bandwidth(mpd_path, mpd_text, {r.representation_id: r for r in renditions})
+    _rewrite_mpd_bandwidth(
+        mpd_path, mpd_text, {r.representation_id: r for r in renditions}, longest
+    )
     if thumbs is not None:
         count = len(list((workdir / THUMB_DIR).glob("thumb_*.jpg")))
         duration = probe.duration or 0.0
@@ -141,7 +146,7 @@ def _write_master(
     workdir: Path, renditions: list[RenditionOutput], probe: ProbeResult
 ) -> list[VariantOutput]:
     audio = {r.audio_group: r for r in renditions if r.kind == "audio"}
-    language = probe.primary_audio.language if probe.primary_audio else None
+    language = bcp47(probe.primary_audio.language) if probe.primary_audio else None
     media = [
         AudioMedia(
             group_id=r.audio_group or r.name,
@@ -198,9 +203,11 @@ _REP_TAG = re.compile(r"<Representation\b[^>]*>")
 
 
 def _rewrite_mpd_bandwidth(
-    mpd_path: Path, mpd_text: str, by_id: dict[str, RenditionOutput]
+    mpd_path: Path, mpd_text: str, by_id: dict[str, RenditionOutput], longest_segment: float
 ) -> None:
-    """Declare the measured peak as each Representation's @bandwidth, keeping the layout."""
+    """Declare the measured peak as each Representation's @bandwidth, the measured longest
+    segment as @maxSegmentDuration, and no bitstream switching (each representation has its
+    own init segment, and rungs may differ in profile). The layout is kept."""
 
     def fix(match: re.Match[str]) -> str:
         tag = match.group(0)
@@ -210,4 +217,14 @@ def _rewrite_mpd_bandwidth(
             return tag
         return re.sub(r'\bbandwidth="\d+"', f'bandwidth="{rendition.peak_bitrate}"', tag)
 
-    mpd_path.write_text(_REP_TAG.sub(fix, mpd_text))
+    text = _REP_TAG.sub(fix, mpd_text)
+    text = re.sub(
+        r'maxSegmentDuration="[^"]*"',
+        f'maxSegmentDuration="PT{longest_segment:.3f}S"',
+        text,
+        count=1,
+    )
+    text = text.replace('bitstreamSwitching="true"', 'bitstreamSwitching="false"')
+    # DASH @lang is RFC 5646 like HLS LANGUAGE ("fr", not the container's "fre")
+    text = re.sub(r'\blang="([^"]*)"', lambda m: f'lang="{bcp47(m.group(1)) or "und"}"', text)
+    mpd_path.write_text(text)
