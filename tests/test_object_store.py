@@ -170,3 +170,15 @@ def test_multipart_bad_cases(store) -> None:
         store.complete_multipart(b, key, upload, [(1, small.etag)])
     with pytest.raises(UploadNotFound):
         store.upload_part(b, key, "nope", 1, b"x")
+
+
+def test_catalog_head_revision_matches_the_migrations() -> None:
+    """HEAD_REVISION lets a start skip Alembic; it must name the newest migration."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from primevod.adapters.catalog.sql_catalog import HEAD_REVISION, MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION

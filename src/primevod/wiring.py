@@ -60,6 +60,8 @@ def _dbos_config(settings: Settings) -> dict[str, Any]:
         "application_version": __version__,
         "log_level": os.environ.get("PRIMEVOD_DBOS_LOG_LEVEL", "WARNING"),
         "executor_id": os.environ.get("PRIMEVOD_EXECUTOR_ID", "local"),
+        # its background threads wake this often; shutdown waits for them to notice
+        "notification_listener_polling_interval_sec": 0.2,
     }
 
 

@@ -122,7 +122,8 @@ def _watch(rt: Any, asset_ids: list[str], *, show: bool) -> None:
                 bar.update(tasks[asset_id], completed=asset.progress, status=asset.status.value)
                 if asset.status in TERMINAL:
                     pending.discard(asset_id)
-            time.sleep(0.2)
+            if pending:
+                time.sleep(0.1)
 
 
 def _client() -> Any:

@@ -15,9 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, event, func, or_, select, update
+from sqlalchemy import create_engine, event, func, inspect, or_, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +40,7 @@ from primevod.core.assets import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD_REVISION = "0001"  # the newest revision in migrations/versions; bump with each new one
 ROLES = ("admin", "uploader", "viewer")
 
 
@@ -87,6 +86,12 @@ class SqlCatalog:
             self.migrate()
 
     def migrate(self) -> None:
+        """Apply pending Alembic revisions (Alembic is imported only when one is pending)."""
+        if self.schema_version() == HEAD_REVISION:
+            return
+        from alembic import command
+        from alembic.config import Config
+
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
@@ -94,10 +99,10 @@ class SqlCatalog:
             command.upgrade(cfg, "head")
 
     def schema_version(self) -> str | None:
-        from alembic.runtime.migration import MigrationContext
-
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 import av
 import av.error
 
+from primevod.core.fmp4 import first_sample_is_sync, trex_default_flags
 from primevod.core.h264 import avc_codec_string_from_avcc
 from primevod.core.hls import (
     Segment,
@@ -26,6 +27,7 @@ from primevod.core.hls import (
 from primevod.core.outputs import ValidationReport
 
 DEFAULT_TOLERANCE = 0.10
+DECODE_SAMPLES = 3  # segments per playlist decoded (first, last and between); all are demuxed
 
 
 class Fetcher(Protocol):
@@ -337,13 +339,21 @@ def _check_media_playlist(
             return None
     stats = MediaStats()
     picks = sized if sample_segments is None else _spread(sized, sample_segments)
+    # every picked segment is demuxed (keyframe rule); a spread of them is also decoded
+    to_decode = {id(s) for s in _spread(picks, DECODE_SAMPLES)}
     bad_key: list[str] = []
     undecodable: list[str] = []
+    default_flags = trex_default_flags(init) if init else None
     for seg in picks:
         try:
-            probe = _first_packet(init + fetcher.read(seg.uri), kind)
+            data = fetcher.read(seg.uri)
         except OSError:
             continue
+        sync = first_sample_is_sync(data, default_flags)
+        if id(seg) in to_decode or sync is None:
+            probe = _first_packet(init + data, kind, decode=id(seg) in to_decode)
+        else:  # the fragment header answers the keyframe rule without a decoder
+            probe = _SegmentProbe(keyframe=sync, decoded=True)
         if stats.codec is None:
             stats.codec, stats.resolution = probe.codec, probe.resolution
         if kind == "video" and probe.decoded is not None and not probe.keyframe:
@@ -354,7 +364,9 @@ def _check_media_playlist(
         "segment.decodable",
         uri,
         not undecodable,
-        f"cannot decode: {', '.join(undecodable[:5])}" if undecodable else f"{len(picks)} checked",
+        f"cannot decode: {', '.join(undecodable[:5])}"
+        if undecodable
+        else f"{len(picks)} read, {len(to_decode)} decoded",
     )
     if kind == "video":
         report.add(
@@ -386,17 +398,18 @@ class _SegmentProbe:
     resolution: tuple[int, int] | None = None
 
 
-def _first_packet(data: bytes, kind: str) -> _SegmentProbe:
-    """Whether an init + media segment pair starts with a keyframe and decodes, and the
-    codec string and picture size it carries."""
+def _first_packet(data: bytes, kind: str, *, decode: bool = True) -> _SegmentProbe:
+    """Whether an init + media segment pair starts with a keyframe and (when `decode`)
+    decodes, and the codec string and picture size it carries."""
     result = _SegmentProbe()
     try:
-        with av.open(io.BytesIO(data), mode="r") as container:
+        with av.open(io.BytesIO(data), mode="r", format="mp4") as container:
             streams = container.streams.video if kind == "video" else container.streams.audio
             if not streams:
                 return result
             stream = streams[0]
             ctx = stream.codec_context
+            ctx.thread_count = 1  # one frame per segment: threads cost more than they give
             if kind == "video":
                 result.codec = avc_codec_string_from_avcc(bytes(ctx.extradata or b""))
                 result.resolution = (ctx.width, ctx.height)
@@ -407,6 +420,9 @@ def _first_packet(data: bytes, kind: str) -> _SegmentProbe:
                 if first:
                     result.keyframe = bool(packet.is_keyframe)
                     first = False
+                    if not decode:
+                        result.decoded = True  # demuxed; not asked to decode
+                        return result
                 for _ in packet.decode():
                     result.decoded = True
                     return result

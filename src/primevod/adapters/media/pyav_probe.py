@@ -346,17 +346,19 @@ def _last_time(
     start: float,
     duration: float,
 ) -> float | None:
-    """Seconds (from the file's start) of the last frame decodable near the end; steps back
-    further when a long keyframe interval leaves nothing decodable after the first seek."""
+    """Seconds (from the file's start) of the last packet present near the end. Demuxing is
+    enough: a cut-off file has no packets there, and damage inside the data shows up when the
+    encode ends short. Steps back further when the first seek lands past every packet."""
     for back in (1.5, 10.0, 30.0):
         target = start + max(0.0, duration - back)
         last = None
         try:
             container.seek(int(target * 1_000_000), any_frame=False, backward=True)
             for packet in container.demux(stream):
-                for frame in packet.decode():
-                    if frame.time is not None:
-                        last = frame.time if last is None else max(last, frame.time)
+                if packet.pts is None or packet.size == 0 or packet.time_base is None:
+                    continue
+                end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                last = end if last is None else max(last, end)
         except av.error.FFmpegError:
             pass
         if last is not None:

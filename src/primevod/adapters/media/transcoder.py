@@ -60,11 +60,17 @@ class MediaEngine:
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         overwrite: bool = False,
+        probe: ProbeResult | None = None,
     ) -> PackageResult:
+        """Probe (unless `probe` comes from an earlier inspect of the same file), plan, encode,
+        package, validate, and move the package into `output_dir`."""
         output_dir = Path(output_dir)
         started = time.monotonic()
         _check_output_dir(Path(source), output_dir, overwrite)
-        probe = self.inspect(Path(source))
+        if probe is None:
+            probe = self.inspect(Path(source))
+        else:
+            check_source(probe, self.limits)
         ladder = plan_ladder(probe, policy, segment_seconds=segment_seconds)
         duration = probe.duration or 0.0
         thumbs = None

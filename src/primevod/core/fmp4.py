@@ -1,0 +1,84 @@
+"""Just enough ISO-BMFF to read a fragmented MP4 segment's first sample flags: whether a
+CMAF segment starts with a sync sample (keyframe), without opening a decoder. Pure."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+
+_NON_SYNC = 0x00010000  # sample_is_non_sync_sample in ISO/IEC 14496-12 sample flags
+_CONTAINERS = {b"moov", b"mvex", b"moof", b"traf"}
+
+
+def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
+    """(type, payload start, payload end) of each box between start and end."""
+    end = len(data) if end is None else end
+    pos = start
+    while pos + 8 <= end:
+        size, kind = struct.unpack_from(">I4s", data, pos)
+        header = 8
+        if size == 1:
+            if pos + 16 > end:
+                return
+            size = struct.unpack_from(">Q", data, pos + 8)[0]
+            header = 16
+        elif size == 0:
+            size = end - pos
+        if size < header or pos + size > end:
+            return
+        yield kind, pos + header, pos + size
+        pos += size
+
+
+def _find(
+    data: bytes, path: list[bytes], start: int = 0, end: int | None = None
+) -> tuple[int, int] | None:
+    for kind, body, stop in _boxes(data, start, end):
+        if kind == path[0]:
+            if len(path) == 1:
+                return body, stop
+            if kind in _CONTAINERS:
+                return _find(data, path[1:], body, stop)
+    return None
+
+
+def trex_default_flags(init: bytes) -> int | None:
+    found = _find(init, [b"moov", b"mvex", b"trex"])
+    if found is None or found[1] - found[0] < 24:
+        return None
+    return int(struct.unpack_from(">I", init, found[0] + 20)[0])
+
+
+def first_sample_is_sync(segment: bytes, default_flags: int | None = None) -> bool | None:
+    """True/False from the first track fragment of the segment's first `moof`; None when
+    the segment holds no readable fragment."""
+    traf = _find(segment, [b"moof", b"traf"])
+    if traf is None:
+        return None
+    flags = default_flags
+    tfhd = _find(segment, [b"tfhd"], *traf)
+    if tfhd is not None:
+        body = tfhd[0]
+        tf_flags = int.from_bytes(segment[body + 1 : body + 4], "big")
+        offset = body + 8  # version/flags + track_ID
+        for bit, size in ((0x01, 8), (0x02, 4), (0x08, 4), (0x10, 4)):
+            if tf_flags & bit:
+                offset += size
+        if tf_flags & 0x20:
+            flags = int(struct.unpack_from(">I", segment, offset)[0])
+    trun = _find(segment, [b"trun"], *traf)
+    if trun is not None:
+        body = trun[0]
+        tr_flags = int.from_bytes(segment[body + 1 : body + 4], "big")
+        count = int(struct.unpack_from(">I", segment, body + 4)[0])
+        offset = body + 8
+        if tr_flags & 0x01:
+            offset += 4  # data_offset
+        if tr_flags & 0x04:
+            flags = int(struct.unpack_from(">I", segment, offset)[0])
+        elif tr_flags & 0x400 and count:
+            offset += (4 if tr_flags & 0x100 else 0) + (4 if tr_flags & 0x200 else 0)
+            flags = int(struct.unpack_from(">I", segment, offset)[0])
+    if flags is None:
+        return None
+    return not flags & _NON_SYNC
