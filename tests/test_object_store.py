@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,23 +19,6 @@ from primevod.core.storage import (
 )
 
 BUCKET = "media-src"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -78,7 +78,8 @@ def process(
 
         with ThreadPoolExecutor(max_workers=rt.settings.encode_concurrency) as pool:
             futures = [pool.submit(run, a) for a in assets]
-            _watch(rt, [a.id for a in assets], show=not as_json and err.is_terminal)
+            if not as_json and err.is_terminal:  # a bar to draw: follow the catalog
+                _watch(rt, [a.id for a in assets])
             for future in futures:
                 future.result()
         final = [rt.catalog.get_asset(a.id) for a in assets]
@@ -102,8 +103,8 @@ def process(
         raise typer.Exit(2)
 
 
-def _watch(rt: Any, asset_ids: list[str], *, show: bool) -> None:
-    """Follow the catalog until every asset is ready or failed (with a bar on a terminal)."""
+def _watch(rt: Any, asset_ids: list[str]) -> None:
+    """Draw a progress bar from the catalog until every asset is ready or failed."""
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -112,7 +113,6 @@ def _watch(rt: Any, asset_ids: list[str], *, show: bool) -> None:
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=not show,
     ) as bar:
         tasks = {a: bar.add_task(a[:8], total=1.0, status="") for a in asset_ids}
         pending = set(asset_ids)
@@ -123,7 +123,7 @@ def _watch(rt: Any, asset_ids: list[str], *, show: bool) -> None:
                 if asset.status in TERMINAL:
                     pending.discard(asset_id)
             if pending:
-                time.sleep(0.1)
+                time.sleep(0.25)
 
 
 def _client() -> Any:

@@ -24,6 +24,17 @@ def _valid_types(event_types: list[str] | None) -> list[str]:
     return types
 
 
+def _event_body(ev: EventRow) -> dict[str, Any]:
+    """An event as subscribers receive it (webhook body, queue message)."""
+    return {
+        "id": ev.id,
+        "type": ev.type,
+        "asset_id": ev.asset_id,
+        "data": ev.data,
+        "created_at": _aware(ev.created_at).isoformat(),
+    }
+
+
 def _sub_dict(row: SubscriptionRow, *, with_secret: bool = False) -> dict[str, Any]:
     data = {
         "id": row.id,
@@ -133,13 +144,7 @@ class SqlSubscriptions:
                         "url": sub.url,
                         "secret": sub.secret,
                         "subscription_id": sub.id,
-                        "event": {
-                            "id": ev.id,
-                            "type": ev.type,
-                            "asset_id": ev.asset_id,
-                            "data": ev.data,
-                            "created_at": _aware(ev.created_at).isoformat(),
-                        },
+                        "event": _event_body(ev),
                     }
                 )
         return out
@@ -250,13 +255,7 @@ class SqlSubscriptions:
                         "message_id": msg.id,
                         "receipt": msg.receipt,
                         "receive_count": msg.attempts,
-                        "event": {
-                            "id": ev.id,
-                            "type": ev.type,
-                            "asset_id": ev.asset_id,
-                            "data": ev.data,
-                            "created_at": _aware(ev.created_at).isoformat(),
-                        },
+                        "event": _event_body(ev),
                     }
                 )
         return out
