@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = 10.0
     webhook_retry_hours: float = 2.0
     queue_max_receives: int = 5
+    upload_max_bytes: int = Field(50 * 2**30, description="largest accepted upload")
+    upload_min_part_size: int = Field(5 * 2**20, description="every part but the last")
+    upload_part_size: int = Field(16 * 2**20, description="part size offered to clients")
+    upload_ttl_hours: float = Field(24.0, description="incomplete uploads are aborted after")
+    upload_url_seconds: int = Field(3600, description="lifetime of a signed part URL")
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
 
     @classmethod
     def settings_customise_sources(

@@ -33,7 +33,7 @@ def make_store(settings: Settings) -> Any:
         )
     from primevod.adapters.storage.local_store import LocalObjectStore
 
-    return LocalObjectStore(settings.store_dir)
+    return LocalObjectStore(settings.store_dir, min_part_size=settings.upload_min_part_size)
 
 
 def build(settings: Settings | None = None) -> Runtime:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Response
+from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel, Field
 
 from primevod import __version__
 from primevod.adapters.catalog.sql_catalog import NotFound
 from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
 from primevod.api.auth import ADMIN, UPLOAD, VIEW, require
+from primevod.api.uploads import router as uploads_router
 from primevod.core.assets import Asset, AssetStatus, Execution
 from primevod.pipeline import workflows
 from primevod.pipeline.runtime import runtime
@@ -53,6 +55,18 @@ def create_app(*, lifespan: Any = None) -> FastAPI:
         description="Video-on-demand pipeline API. Authenticate with "
         "`Authorization: Bearer KEY` (`primevod keys create`).",
     )
+
+    settings = runtime().settings
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "x-amz-checksum-sha256"],
+        expose_headers=["ETag"],
+        max_age=3600,
+    )
+    app.include_router(uploads_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:

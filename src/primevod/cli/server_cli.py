@@ -36,7 +36,9 @@ def _background(rt: Any) -> list[Any]:
         timeout=rt.settings.webhook_timeout_seconds,
         retry_window=rt.settings.webhook_retry_hours * 3600,
     )
-    return [sender, InboxWatcher()]
+    from primevod.pipeline.uploads import UploadSweeper
+
+    return [sender, InboxWatcher(), UploadSweeper()]
 
 
 def _serve_app(rt: Any, host: str, port: int) -> None:
@@ -97,7 +99,7 @@ def worker(
     rt = wiring.start()
     helpers = _background(rt)
     if not inbox:
-        helpers = helpers[:1]
+        helpers = [h for h in helpers if type(h).__name__ != "InboxWatcher"]
     for helper in helpers:
         helper.start()
     stop = threading.Event()

@@ -304,3 +304,20 @@ class S3ObjectStore:
             )
             for u in result.get("Uploads", [])
         ]
+
+    def presign_upload_part(
+        self, bucket: str, key: str, upload_id: str, part_number: int, expires_in: int
+    ) -> str:
+        """A URL a browser PUTs one part's bytes to, straight into S3."""
+        return str(
+            self.client.generate_presigned_url(
+                "upload_part",
+                ExpiresIn=expires_in,
+                Params={
+                    "Bucket": bucket,
+                    "Key": key,
+                    "UploadId": upload_id,
+                    "PartNumber": part_number,
+                },
+            )
+        )

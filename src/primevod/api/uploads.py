@@ -1,0 +1,141 @@
+"""Upload routes: the five calls of Uppy's @uppy/aws-s3 multipart protocol plus the part PUT
+that a signed URL points at (embedded default)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from primevod.api.auth import UPLOAD, require
+from primevod.core.storage import MAX_PARTS, StoreError
+from primevod.core.uploads import UploadRejected
+from primevod.pipeline import uploads
+from primevod.pipeline.runtime import runtime
+
+router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
+
+
+class InitIn(BaseModel):
+    filename: str = Field(min_length=1, max_length=1000)
+    content_type: str = Field(max_length=200)
+    size: int
+    metadata: dict[str, str] | None = None
+
+
+class InitOut(BaseModel):
+    upload_id: str
+    key: str
+    part_size: int
+    max_parts: int
+    expires_at: str
+
+
+class SignIn(BaseModel):
+    upload_id: str
+    key: str
+    part_number: int = Field(ge=1, le=MAX_PARTS)
+
+
+class PartRef(BaseModel):
+    PartNumber: int = Field(ge=1, le=MAX_PARTS)
+    ETag: str
+
+
+class CompleteIn(BaseModel):
+    upload_id: str
+    key: str
+    parts: list[PartRef] = Field(min_length=1, max_length=MAX_PARTS)
+
+
+class AbortIn(BaseModel):
+    upload_id: str
+    key: str
+
+
+def _http(exc: Exception) -> HTTPException:
+    if isinstance(exc, uploads.UploadGone):
+        return HTTPException(404, str(exc))
+    if isinstance(exc, PermissionError):
+        return HTTPException(403, str(exc))
+    if isinstance(exc, UploadRejected):
+        return HTTPException(400, str(exc))
+    if isinstance(exc, StoreError):
+        return HTTPException(400, exc.message)
+    raise exc
+
+
+def _base_url(request: Request) -> str:
+    return runtime().settings.public_url or str(request.base_url)
+
+
+@router.post("/init", response_model=InitOut, status_code=201)
+def init(body: InitIn, _: str = Depends(require(UPLOAD))) -> InitOut:
+    try:
+        session = uploads.init(body.filename, body.content_type, body.size, body.metadata)
+    except (UploadRejected, StoreError) as exc:
+        raise _http(exc) from None
+    return InitOut(
+        upload_id=session.upload_id,
+        key=session.key,
+        part_size=session.part_size,
+        max_parts=session.max_parts,
+        expires_at=session.expires_at.isoformat(),
+    )
+
+
+@router.post("/signPart")
+def sign_part(body: SignIn, request: Request, _: str = Depends(require(UPLOAD))) -> dict[str, Any]:
+    try:
+        return uploads.sign_part(body.upload_id, body.key, body.part_number, _base_url(request))
+    except (uploads.UploadGone, UploadRejected) as exc:
+        raise _http(exc) from None
+
+
+@router.put("/{upload_id}/parts/{part_number}", include_in_schema=True)
+async def put_part(
+    upload_id: str,
+    part_number: int,
+    request: Request,
+    key: str = Query(...),
+    expires: int = Query(...),
+    sig: str = Query(...),
+) -> Response:
+    """The target of a signed part URL: authorised by its signature alone."""
+    data = await request.body()
+    checksum = request.headers.get("x-amz-checksum-sha256")
+    try:
+        etag = uploads.put_part(upload_id, key, part_number, expires, sig, data, checksum)
+    except (uploads.UploadGone, PermissionError, UploadRejected, StoreError) as exc:
+        raise _http(exc) from None
+    return Response(status_code=200, headers={"ETag": etag})
+
+
+@router.get("/{upload_id}/parts")
+def list_parts(
+    upload_id: str, key: str = Query(...), _: str = Depends(require(UPLOAD))
+) -> list[dict[str, Any]]:
+    try:
+        return uploads.list_parts(upload_id, key)
+    except uploads.UploadGone as exc:
+        raise _http(exc) from None
+
+
+@router.post("/complete")
+def complete(body: CompleteIn, _: str = Depends(require(UPLOAD))) -> dict[str, Any]:
+    try:
+        return uploads.complete(
+            body.upload_id, body.key, [(p.PartNumber, p.ETag) for p in body.parts]
+        )
+    except (uploads.UploadGone, UploadRejected, StoreError) as exc:
+        raise _http(exc) from None
+
+
+@router.post("/abort", status_code=204)
+def abort(body: AbortIn, _: str = Depends(require(UPLOAD))) -> Response:
+    try:
+        uploads.abort(body.upload_id, body.key)
+    except uploads.UploadGone as exc:
+        raise _http(exc) from None
+    return Response(status_code=204)

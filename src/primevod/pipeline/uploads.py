@@ -1,0 +1,245 @@
+"""Multipart uploads into the source bucket (Uppy's @uppy/aws-s3 protocol): init, signPart,
+listParts, complete, abort, and the lifecycle rule that aborts the ones left incomplete.
+With the local store a part URL points at this server and is authorised by an HMAC over
+(upload id, key, part number, expiry); with S3 it is a real presigned UploadPart URL."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import logging
+import os
+import secrets
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from primevod.adapters.catalog.sql_catalog import NotFound
+from primevod.core.assets import Asset, utcnow
+from primevod.core.storage import InvalidPart, StoreError, UploadNotFound
+from primevod.core.uploads import (
+    UploadRejected,
+    UploadSession,
+    check_part_signature,
+    check_upload,
+    part_signature,
+    plan_parts,
+)
+from primevod.pipeline import workflows
+from primevod.pipeline.runtime import runtime
+
+log = logging.getLogger("primevod.uploads")
+
+
+class UploadGone(LookupError):
+    """Unknown upload id, a key that does not match it, or an upload no longer open."""
+
+
+def signing_secret() -> bytes:
+    """The server's part-URL key, made once (0600) under the data folder."""
+    path = runtime().settings.home / "upload-signing.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_bytes(32))
+    return Path(path).read_bytes()
+
+
+def _session(upload_id: str, key: str, *, open_only: bool = True) -> UploadSession:
+    try:
+        session = runtime().catalog.get_upload(upload_id)
+    except NotFound:
+        raise UploadGone(f"no upload {upload_id}") from None
+    if session.key != key:
+        raise UploadGone(f"upload {upload_id} is not for key {key}")
+    if open_only and session.status != "open":
+        raise UploadGone(f"upload {upload_id} is {session.status}")
+    return session
+
+
+def init(
+    filename: str, content_type: str, size: int, metadata: dict[str, str] | None = None
+) -> UploadSession:
+    rt = runtime()
+    settings = rt.settings
+    name = check_upload(filename, content_type, size, settings.upload_max_bytes)
+    part_size, parts = plan_parts(size, settings.upload_min_part_size, settings.upload_part_size)
+    asset_id = str(uuid.uuid4())
+    key = f"uploads/{asset_id}/{name}"
+    upload_id = rt.store.create_multipart(
+        settings.source_bucket, key, content_type=content_type, metadata={"asset-id": asset_id}
+    )
+    now = utcnow()
+    session = UploadSession(
+        upload_id=upload_id,
+        key=key,
+        asset_id=asset_id,
+        filename=name,
+        content_type=content_type,
+        size=size,
+        part_size=part_size,
+        max_parts=parts,
+        metadata={str(k): str(v) for k, v in (metadata or {}).items()},
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.upload_ttl_hours),
+    )
+    rt.catalog.create_upload(session)
+    return session
+
+
+def sign_part(upload_id: str, key: str, part_number: int, base_url: str) -> dict[str, Any]:
+    rt = runtime()
+    session = _session(upload_id, key)
+    if not 1 <= part_number <= session.max_parts:
+        raise UploadRejected(f"part number {part_number} is not in 1..{session.max_parts}")
+    lifetime = rt.settings.upload_url_seconds
+    expires = int(time.time()) + lifetime
+    presign = getattr(rt.store, "presign_upload_part", None)
+    if presign is not None:
+        url = presign(rt.settings.source_bucket, key, upload_id, part_number, lifetime)
+    else:
+        sig = part_signature(signing_secret(), upload_id, key, part_number, expires)
+        url = (
+            f"{base_url.rstrip('/')}/api/v1/uploads/{quote(upload_id)}/parts/{part_number}"
+            f"?key={quote(key, safe='')}&expires={expires}&sig={sig}"
+        )
+    return {"url": url, "headers": {}, "expires_at": expires}
+
+
+def put_part(
+    upload_id: str,
+    key: str,
+    part_number: int,
+    expires: int,
+    signature: str,
+    data: bytes,
+    sha256_b64: str | None = None,
+) -> str:
+    """Store one part sent to a signed URL; returns its ETag. PermissionError for a bad
+    signature, UploadRejected for a bad part, UploadGone for an unknown upload."""
+    reason = check_part_signature(
+        signing_secret(), upload_id, key, part_number, expires, signature, time.time()
+    )
+    if reason:
+        raise PermissionError(reason)
+    session = _session(upload_id, key)
+    if not 1 <= part_number <= session.max_parts:
+        raise UploadRejected(f"part number {part_number} is not in 1..{session.max_parts}")
+    if len(data) > session.part_size:
+        raise UploadRejected(f"part {part_number} is larger than {session.part_size} bytes")
+    if sha256_b64 is not None:
+        digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        if digest != sha256_b64.strip():
+            raise UploadRejected(f"part {part_number}: SHA-256 checksum does not match")
+    try:
+        part = runtime().store.upload_part(
+            runtime().settings.source_bucket, key, upload_id, part_number, data
+        )
+    except UploadNotFound:
+        raise UploadGone(f"no upload {upload_id}") from None
+    return part.etag
+
+
+def list_parts(upload_id: str, key: str) -> list[dict[str, Any]]:
+    _session(upload_id, key)
+    try:
+        parts = runtime().store.list_parts(runtime().settings.source_bucket, key, upload_id)
+    except UploadNotFound:
+        raise UploadGone(f"no upload {upload_id}") from None
+    return [{"PartNumber": p.part_number, "ETag": p.etag, "Size": p.size} for p in parts]
+
+
+_complete_lock = threading.Lock()
+
+
+def complete(upload_id: str, key: str, parts: list[tuple[int, str]]) -> dict[str, Any]:
+    """Assemble the object, record the asset and start its workflow. Completing again
+    returns the same asset."""
+    rt = runtime()
+    with _complete_lock:
+        session = _session(upload_id, key, open_only=False)
+        if session.status == "completed":
+            return _completed(session)
+        if session.status != "open":
+            raise UploadGone(f"upload {upload_id} is {session.status}")
+        try:
+            info = rt.store.complete_multipart(rt.settings.source_bucket, key, upload_id, parts)
+        except UploadNotFound:
+            raise UploadGone(f"no upload {upload_id}") from None
+        except InvalidPart as exc:
+            raise UploadRejected(exc.message) from None
+        title = session.metadata.get("title") or Path(session.filename).stem
+        rt.catalog.create_asset(
+            Asset(
+                id=session.asset_id,
+                title=title,
+                metadata=dict(session.metadata),
+                source_bucket=rt.settings.source_bucket,
+                source_key=key,
+                source_size=info.size,
+            )
+        )
+        execution = workflows.start(session.asset_id, attempt=1)
+        session = rt.catalog.update_upload(upload_id, status="completed", execution_id=execution)
+    return _completed(session)
+
+
+def _completed(session: UploadSession) -> dict[str, Any]:
+    bucket = runtime().settings.source_bucket
+    return {
+        "asset_id": session.asset_id,
+        "execution_id": session.execution_id,
+        "location": f"{bucket}/{session.key}",
+    }
+
+
+def abort(upload_id: str, key: str) -> None:
+    rt = runtime()
+    _session(upload_id, key)
+    with contextlib.suppress(UploadNotFound):
+        rt.store.abort_multipart(rt.settings.source_bucket, key, upload_id)
+    rt.catalog.update_upload(upload_id, status="aborted")
+
+
+def expire_stale() -> int:
+    """The lifecycle rule: abort uploads still open past their expiry, removing their parts."""
+    rt = runtime()
+    count = 0
+    for session in rt.catalog.expired_uploads(utcnow()):
+        with contextlib.suppress(UploadNotFound, StoreError):
+            rt.store.abort_multipart(rt.settings.source_bucket, session.key, session.upload_id)
+        rt.catalog.update_upload(session.upload_id, status="expired")
+        count += 1
+    if count:
+        log.info("aborted %d incomplete uploads", count)
+    return count
+
+
+class UploadSweeper:
+    def __init__(self, every_seconds: float = 300.0) -> None:
+        self.every = every_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                expire_stale()
+            except Exception:
+                log.exception("upload sweep failed")
+            self._stop.wait(self.every)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="uploads", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
