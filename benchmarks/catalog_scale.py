@@ -32,18 +32,34 @@ def fill(catalog: SqlCatalog, count: int) -> list[str]:
     rows = []
     for i in range(count):
         asset = Asset(
-            id=str(uuid.uuid4()), status=random.choice(STATUSES), title=f"title {i}",
-            source_bucket="source", source_key=f"uploads/{i}/clip.mp4",
-            checksum=f"{i:064x}", duration=30.0,
-            renditions=[{"kind": "video", "width": 1280, "height": 720,
-                         "average_bitrate": 2_000_000}] * 4,
-            created_at=base + timedelta(seconds=i), updated_at=base + timedelta(seconds=i),
+            id=str(uuid.uuid4()),
+            status=random.choice(STATUSES),
+            title=f"title {i}",
+            source_bucket="source",
+            source_key=f"uploads/{i}/clip.mp4",
+            checksum=f"{i:064x}",
+            duration=30.0,
+            renditions=[
+                {"kind": "video", "width": 1280, "height": 720, "average_bitrate": 2_000_000}
+            ]
+            * 4,
+            created_at=base + timedelta(seconds=i),
+            updated_at=base + timedelta(seconds=i),
         )
         ids.append(asset.id)
-        rows.append({"id": asset.id, "status": asset.status.value, "title": asset.title,
-                     "checksum": asset.checksum, "execution_id": None, "error_code": None,
-                     "doc": asset.model_dump(mode="json"), "created_at": asset.created_at,
-                     "updated_at": asset.updated_at})
+        rows.append(
+            {
+                "id": asset.id,
+                "status": asset.status.value,
+                "title": asset.title,
+                "checksum": asset.checksum,
+                "execution_id": None,
+                "error_code": None,
+                "doc": asset.model_dump(mode="json"),
+                "created_at": asset.created_at,
+                "updated_at": asset.updated_at,
+            }
+        )
         if len(rows) == 5000:
             with catalog.session() as s:
                 s.execute(AssetRow.__table__.insert(), rows)
@@ -56,8 +72,11 @@ def fill(catalog: SqlCatalog, count: int) -> list[str]:
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ms = sorted(x * 1000 for x in samples)
-    return {"p50_ms": round(statistics.median(ms), 2),
-            "p95_ms": round(ms[int(len(ms) * 0.95) - 1], 2), "max_ms": round(ms[-1], 2)}
+    return {
+        "p50_ms": round(statistics.median(ms), 2),
+        "p95_ms": round(ms[int(len(ms) * 0.95) - 1], 2),
+        "max_ms": round(ms[-1], 2),
+    }
 
 
 def main() -> None:
@@ -88,7 +107,9 @@ def main() -> None:
             catalog.get_asset(asset_id)
             fetch.append(time.perf_counter() - t)
         report = {
-            "assets": args.assets, "fill_s": round(fill_s, 1), "samples": args.samples,
+            "assets": args.assets,
+            "fill_s": round(fill_s, 1),
+            "samples": args.samples,
             "list_first_page_50": percentiles(first),
             "list_by_status_failed_50": percentiles(status_page),
             "list_next_pages_by_cursor_50": percentiles(deep),

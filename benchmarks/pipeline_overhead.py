@@ -45,8 +45,13 @@ def bare_ffmpeg(source: Path, work: Path) -> float:
 def pipeline(source: Path, home: Path) -> tuple[float, dict[str, object]]:
     env = {**os.environ, "PRIMEVOD_HOME": str(home)}
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "primevod.cli.main", "process", str(source),
-                           "--json"], env=env, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "primevod.cli.main", "process", str(source), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return time.monotonic() - started, json.loads(proc.stdout)
 
 

@@ -32,8 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
-        rt = wiring.start(Settings(home=home, preset="ultrafast",
-                                   encode_concurrency=args.workers))
+        rt = wiring.start(Settings(home=home, preset="ultrafast", encode_concurrency=args.workers))
         clip = make_sample(Path(tmp) / "tiny.mp4", seconds=0.5, width=64, height=36)
         started = time.monotonic()
         assets = [wiring.submit_file(clip, title=f"tiny {i}") for i in range(args.count)]
@@ -47,20 +46,21 @@ def main() -> None:
         while pending:
             time.sleep(1.0)
             for asset_id in list(pending):
-                if rt.catalog.get_asset(asset_id).status in (AssetStatus.READY,
-                                                             AssetStatus.FAILED):
+                if rt.catalog.get_asset(asset_id).status in (AssetStatus.READY, AssetStatus.FAILED):
                     pending.discard(asset_id)
         drain_s = time.monotonic() - started
         statuses = [rt.catalog.get_asset(a.id).status.value for a in assets]
         executions = [len(rt.catalog.list_executions(a.id)) for a in assets]
         wiring.stop()
     report = {
-        "workflows": args.count, "encode_concurrency": args.workers,
+        "workflows": args.count,
+        "encode_concurrency": args.workers,
         "assets_created_s": round(created_s, 2),
         "enqueue_s": round(enqueue_s, 2),
         "drain_s": round(drain_s, 1),
         "per_minute": round(args.count / drain_s * 60, 1),
-        "ready": statuses.count("ready"), "failed": statuses.count("failed"),
+        "ready": statuses.count("ready"),
+        "failed": statuses.count("failed"),
         "executions_per_asset": sorted(set(executions)),
     }
     RESULTS.mkdir(exist_ok=True)

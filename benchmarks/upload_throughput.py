@@ -51,13 +51,19 @@ def main() -> None:
         auth = server.auth("uploader")
         client = httpx.Client(timeout=120, limits=httpx.Limits(max_connections=args.parallel))
         started = time.monotonic()
-        session = client.post(f"{server.base}/api/v1/uploads/init", headers=auth, json={
-            "filename": "big.mp4", "content_type": "video/mp4", "size": size}).json()
+        session = client.post(
+            f"{server.base}/api/v1/uploads/init",
+            headers=auth,
+            json={"filename": "big.mp4", "content_type": "video/mp4", "size": size},
+        ).json()
         ids = {"upload_id": session["upload_id"], "key": session["key"]}
 
         def send(n: int) -> dict[str, object]:
-            url = client.post(f"{server.base}/api/v1/uploads/signPart", headers=auth,
-                              json={**ids, "part_number": n}).json()["url"]
+            url = client.post(
+                f"{server.base}/api/v1/uploads/signPart",
+                headers=auth,
+                json={**ids, "part_number": n},
+            ).json()["url"]
             r = client.put(url, content=block)
             r.raise_for_status()
             return {"PartNumber": n, "ETag": r.headers["ETag"]}
@@ -65,8 +71,9 @@ def main() -> None:
         with ThreadPoolExecutor(args.parallel) as pool:
             parts = list(pool.map(send, range(1, session["max_parts"] + 1)))
         parts_s = time.monotonic() - started
-        done = client.post(f"{server.base}/api/v1/uploads/complete", headers=auth,
-                           json={**ids, "parts": parts})
+        done = client.post(
+            f"{server.base}/api/v1/uploads/complete", headers=auth, json={**ids, "parts": parts}
+        )
         done.raise_for_status()
         total_s = time.monotonic() - started
         stored = home / "store" / "buckets" / "source" / session["key"]
@@ -74,10 +81,15 @@ def main() -> None:
         server.stop()
     mb = size / 1e6
     report = {
-        "bytes": size, "part_size": part, "parallel": args.parallel,
-        "direct_write_s": round(direct_s, 2), "direct_mb_s": round(mb / direct_s, 1),
-        "parts_uploaded_s": round(parts_s, 2), "parts_mb_s": round(mb / parts_s, 1),
-        "with_complete_s": round(total_s, 2), "with_complete_mb_s": round(mb / total_s, 1),
+        "bytes": size,
+        "part_size": part,
+        "parallel": args.parallel,
+        "direct_write_s": round(direct_s, 2),
+        "direct_mb_s": round(mb / direct_s, 1),
+        "parts_uploaded_s": round(parts_s, 2),
+        "parts_mb_s": round(mb / parts_s, 1),
+        "with_complete_s": round(total_s, 2),
+        "with_complete_mb_s": round(mb / total_s, 1),
         "ratio_parts_to_direct": round((mb / parts_s) / (mb / direct_s), 2),
         "ratio_with_complete_to_direct": round((mb / total_s) / (mb / direct_s), 2),
     }

@@ -70,6 +70,18 @@ def _base_url(request: Request) -> str:
     return runtime().settings.public_url or str(request.base_url)
 
 
+@router.get("/config")
+def config(_: str = Depends(require(UPLOAD))) -> dict[str, int]:
+    """What a client needs to cut a file the way the server expects."""
+    settings = runtime().settings
+    return {
+        "part_size": settings.upload_part_size,
+        "min_part_size": settings.upload_min_part_size,
+        "max_bytes": settings.upload_max_bytes,
+        "max_parts": MAX_PARTS,
+    }
+
+
 @router.post("/init", response_model=InitOut, status_code=201)
 def init(body: InitIn, _: str = Depends(require(UPLOAD))) -> InitOut:
     try:

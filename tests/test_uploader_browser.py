@@ -1,0 +1,136 @@
+"""The React uploader in a real browser (Playwright driving Debian's Chromium, headless)
+against a real `primevod serve`: upload, a lost connection mid-upload, the asset becoming
+ready."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+    reason="Chromium is not installed (CI installs it; see .ci/run)",
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from conftest import Server
+
+    # real part sizes: Uppy never cuts parts under S3's 5 MiB minimum
+    srv = Server(tmp_path_factory.mktemp("webhome"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert shutil.which(CHROMIUM) or os.path.exists(CHROMIUM), "CI must install chromium"
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+def open_uploader(browser, server):
+    page = browser.new_page()
+    page.goto(server.base + "/")
+    page.fill("#api-key", server.keys["uploader"])
+    page.click("text=Save key")
+    page.wait_for_selector("[data-testid=key-saved]")
+    return page
+
+
+def upload(page, path: Path) -> None:
+    page.set_input_files("input.uppy-Dashboard-input >> nth=0", str(path))
+    page.click("button.uppy-StatusBar-actionBtn--upload")
+
+
+def test_upload_through_the_page_until_ready(browser, server, clip, tmp_path) -> None:
+    page = open_uploader(browser, server)
+    upload(page, clip("long9s.mp4"))
+    page.wait_for_selector(".uppy-StatusBar.is-complete", timeout=60_000)
+    row = page.wait_for_selector("[data-testid=asset][data-status=ready]", timeout=120_000)
+    assert "Ready" in row.inner_text()
+    assert page.get_attribute("[data-testid=watch-link]", "href").startswith("/watch/")
+    page.screenshot(path=str(tmp_path / "uploaded.png"))
+    page.click("[data-testid=watch-link]")
+    details = page.wait_for_selector("[data-testid=asset-page]", timeout=10_000)
+    assert "ready" in details.inner_text() and "kb/s" in details.inner_text()
+    page.close()
+
+
+def test_lost_connection_mid_upload_is_retried(browser, server, clip) -> None:
+    page = open_uploader(browser, server)
+    failures = {"left": 2}
+
+    def flaky(route) -> None:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/uploads/*/parts/*?**", flaky)
+    upload(page, clip("small.mp4"))
+    page.wait_for_selector(".uppy-StatusBar.is-complete", timeout=90_000)
+    assert failures["left"] == 0  # the connection really was lost, twice
+    page.wait_for_selector("[data-testid=asset][data-status=ready]", timeout=120_000)
+    page.close()
+
+
+def test_bad_key_is_explained(browser, server, clip) -> None:
+    page = browser.new_page()
+    page.goto(server.base + "/")
+    page.fill("#api-key", "pv_wrong_key")
+    page.click("text=Save key")
+    alert = page.wait_for_selector("[role=alert]", timeout=10_000)
+    assert "API key" in alert.inner_text()
+    page.close()
+
+
+def test_reload_mid_upload_resumes_the_same_upload(browser, server, clip) -> None:
+    """The part PUT hangs, the page is reloaded, Golden Retriever restores the file and the
+    same multipart upload (no second init) completes."""
+    page = open_uploader(browser, server)
+    inits: list[str] = []
+    page.on("request", lambda r: inits.append(r.url) if r.url.endswith("/uploads/init") else None)
+    held: list[object] = []
+
+    def hold_first(route) -> None:  # the first part PUT never answers; later ones go through
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/v1/uploads/*/parts/*?**", hold_first)
+    upload(page, clip("noaudio.mp4"))
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the part upload never started"
+    page.wait_for_timeout(1500)  # Golden Retriever saves its state at most every second
+    page.reload()  # mid-upload: the held request dies with the page
+    page.wait_for_selector(".uppy-Dashboard-Item", timeout=20_000)  # restored from storage
+    page.click("button.uppy-StatusBar-actionBtn--upload, button.uppy-StatusBar-actionBtn--retry")
+    page.wait_for_selector("[data-testid=asset][data-status=ready]", timeout=120_000)
+    assert len(inits) == 1  # the upload resumed; it was not started again
+    page.close()

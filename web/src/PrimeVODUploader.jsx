@@ -1,0 +1,197 @@
+import { useEffect, useMemo, useRef, useState } from 'react'
+import Uppy from '@uppy/core'
+import AwsS3 from '@uppy/aws-s3'
+import GoldenRetriever from '@uppy/golden-retriever'
+import { Dashboard } from '@uppy/react'
+import '@uppy/core/dist/style.min.css'
+import '@uppy/dashboard/dist/style.min.css'
+import { api, getKey, setKey } from './api.js'
+
+const UPLOADS = '/api/v1/uploads'
+const MIB = 1024 * 1024
+
+// The server's part size rule (core/uploads.py plan_parts), so Uppy cuts what it expects.
+function chunkSize(size, config) {
+  let part = Math.max(config.min_part_size, config.part_size, Math.ceil(size / config.max_parts))
+  if (part > MIB) part = Math.ceil(part / MIB) * MIB
+  return part
+}
+
+function makeUppy(configRef) {
+  const uppy = new Uppy({
+    id: 'primevod',
+    autoProceed: false,
+    restrictions: { allowedFileTypes: ['video/*', 'audio/*', '.mkv', '.mxf', '.ts', '.mts'] },
+  })
+  uppy.use(AwsS3, {
+    shouldUseMultipart: true,
+    limit: 6,
+    retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
+    getChunkSize: (file) => chunkSize(file.size, configRef.current),
+    async createMultipartUpload(file) {
+      const session = await api(`${UPLOADS}/init`, {
+        method: 'POST',
+        body: {
+          filename: file.name,
+          content_type: file.type || 'application/octet-stream',
+          size: file.size,
+          metadata: { title: file.meta?.name?.replace(/\.[^.]+$/, '') || file.name },
+        },
+      })
+      return { uploadId: session.upload_id, key: session.key }
+    },
+    async signPart(file, { uploadId, key, partNumber, signal }) {
+      const signed = await api(`${UPLOADS}/signPart`, {
+        method: 'POST', signal, body: { upload_id: uploadId, key, part_number: partNumber },
+      })
+      return { method: 'PUT', url: signed.url, headers: signed.headers || {} }
+    },
+    listParts(file, { uploadId, key, signal }) {
+      const query = `key=${encodeURIComponent(key)}`
+      return api(`${UPLOADS}/${encodeURIComponent(uploadId)}/parts?${query}`, { signal })
+    },
+    completeMultipartUpload(file, { uploadId, key, parts, signal }) {
+      return api(`${UPLOADS}/complete`, {
+        method: 'POST', signal,
+        body: { upload_id: uploadId, key, parts: parts.map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag })) },
+      })
+    },
+    async abortMultipartUpload(file, { uploadId, key, signal }) {
+      await api(`${UPLOADS}/abort`, { method: 'POST', signal, body: { upload_id: uploadId, key } })
+    },
+  })
+  uppy.use(GoldenRetriever, { serviceWorker: false })
+  return uppy
+}
+
+function ApiKeyForm({ onSaved }) {
+  const [value, setValue] = useState(getKey())
+  const [saved, setSaved] = useState(Boolean(getKey()))
+  return (
+    <form
+      className="key"
+      onSubmit={(e) => {
+        e.preventDefault()
+        setKey(value)
+        setSaved(true)
+        onSaved()
+      }}
+    >
+      <label htmlFor="api-key">API key</label>
+      <input
+        id="api-key"
+        type="password"
+        autoComplete="off"
+        placeholder="pv_..."
+        value={value}
+        onChange={(e) => { setValue(e.target.value); setSaved(false) }}
+      />
+      <button type="submit">Save key</button>
+      {saved && <span className="muted" data-testid="key-saved">Key saved in this browser.</span>}
+    </form>
+  )
+}
+
+const STATUS_WORDS = {
+  ingesting: 'Checking the file',
+  processing: 'Encoding',
+  publishing: 'Publishing',
+  ready: 'Ready',
+  failed: 'Failed',
+}
+
+function AssetRow({ item }) {
+  const [asset, setAsset] = useState(null)
+  const [error, setError] = useState('')
+  useEffect(() => {
+    let stop = false
+    let timer
+    const poll = async () => {
+      try {
+        const data = await api(`/api/v1/assets/${item.assetId}`)
+        if (stop) return
+        setAsset(data)
+        setError('')
+        if (data.status !== 'ready' && data.status !== 'failed') timer = setTimeout(poll, 1000)
+      } catch (e) {
+        if (stop) return
+        setError(e.message)
+        timer = setTimeout(poll, 3000)
+      }
+    }
+    poll()
+    return () => { stop = true; clearTimeout(timer) }
+  }, [item.assetId])
+  const status = asset?.status || 'ingesting'
+  const percent = status === 'processing' ? ` ${Math.round((asset?.progress || 0) * 100)} %` : ''
+  return (
+    <li className={`asset asset-${status}`} data-testid="asset" data-status={status}>
+      <span className="name">{item.name}</span>
+      <span className="status">{STATUS_WORDS[status] || status}{percent}</span>
+      {status === 'ready' && (
+        <a href={`/watch/${item.assetId}`} data-testid="watch-link">Watch</a>
+      )}
+      {status === 'failed' && asset?.error && (
+        <span className="error">{asset.error.message} ({asset.error.code})</span>
+      )}
+      {error && <span className="error">{error}</span>}
+    </li>
+  )
+}
+
+export default function PrimeVODUploader() {
+  const configRef = useRef({ part_size: 16 * MIB, min_part_size: 5 * MIB, max_parts: 10000 })
+  const uppy = useMemo(() => makeUppy(configRef), [])
+  const [assets, setAssets] = useState([])
+  const [problem, setProblem] = useState('')
+  const [keyVersion, setKeyVersion] = useState(0)
+
+  useEffect(() => {
+    api(`${UPLOADS}/config`)
+      .then((config) => {
+        configRef.current = config
+        uppy.setOptions({ restrictions: { ...uppy.opts.restrictions, maxFileSize: config.max_bytes } })
+        setProblem('')
+      })
+      .catch((e) => setProblem(e.message))
+  }, [uppy, keyVersion])
+
+  useEffect(() => {
+    const onSuccess = (file, response) => {
+      const assetId = response?.body?.asset_id
+      if (assetId) setAssets((list) => [...list, { name: file.name, assetId }])
+    }
+    const onError = (file, error) => setProblem(`${file?.name || 'Upload'}: ${error?.message || error}`)
+    uppy.on('upload-success', onSuccess)
+    uppy.on('upload-error', onError)
+    return () => {
+      uppy.off('upload-success', onSuccess)
+      uppy.off('upload-error', onError)
+    }
+  }, [uppy])
+
+  useEffect(() => () => uppy.destroy(), [uppy])
+
+  return (
+    <section className="uploader">
+      <ApiKeyForm onSaved={() => setKeyVersion((v) => v + 1)} />
+      {problem && <p className="problem" role="alert">{problem}</p>}
+      <Dashboard
+        uppy={uppy}
+        width="100%"
+        height={380}
+        showProgressDetails
+        proudlyDisplayPoweredByUppy={false}
+        note="Video or audio files. Uploads resume after a reload or a lost connection."
+      />
+      <h2>Your uploads</h2>
+      {assets.length === 0 ? (
+        <p className="muted">Uploaded files appear here while they are processed.</p>
+      ) : (
+        <ul className="assets">
+          {assets.map((item) => <AssetRow key={item.assetId} item={item} />)}
+        </ul>
+      )}
+    </section>
+  )
+}
