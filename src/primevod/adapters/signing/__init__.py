@@ -1,0 +1,1 @@
+"""Signing keys on disk (the CloudFront key group's role)."""
