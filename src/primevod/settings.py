@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     upload_ttl_hours: float = Field(24.0, description="incomplete uploads are aborted after")
     upload_url_seconds: int = Field(3600, description="lifetime of a signed part URL")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    playback_ttl_seconds: int = Field(4 * 3600, description="lifetime of playback links")
 
     @classmethod
     def settings_customise_sources(

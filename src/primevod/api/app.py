@@ -13,6 +13,7 @@ from primevod import __version__
 from primevod.adapters.catalog.sql_catalog import NotFound
 from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
 from primevod.api.auth import ADMIN, UPLOAD, VIEW, require
+from primevod.api.edge import router as edge_router
 from primevod.api.uploads import router as uploads_router
 from primevod.core.assets import Asset, AssetStatus, Execution
 from primevod.pipeline import workflows
@@ -63,11 +64,24 @@ def create_app(*, lifespan: Any = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_credentials=False,
         allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "x-amz-checksum-sha256"],
-        expose_headers=["ETag"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "x-amz-checksum-sha256",
+            "Range",
+            "If-None-Match",
+        ],
+        expose_headers=[
+            "ETag",
+            "Content-Range",
+            "Content-Length",
+            "Accept-Ranges",
+            "X-PrimeVOD-Reason",
+        ],
         max_age=3600,
     )
     app.include_router(uploads_router)
+    app.include_router(edge_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:

@@ -46,7 +46,9 @@ def _serve_app(rt: Any, host: str, port: int) -> None:
 
     from primevod import wiring
     from primevod.api.app import create_app
+    from primevod.api.edge import ensure_signing_key
 
+    ensure_signing_key()  # the embedded default signs playback links from the first start
     helpers = _background(rt)
 
     @asynccontextmanager

@@ -1,0 +1,259 @@
+"""The delivery edge (CloudFront + OAC + key group role): destination objects only, and only
+with a valid CloudFront-format signed URL or signed cookies. Byte ranges, ETag/304,
+Cache-Control, gzip for manifests, HEAD, an access log line per request."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+
+from primevod.adapters.catalog.sql_catalog import NotFound
+from primevod.adapters.signing.key_store import KeyStore
+from primevod.adapters.storage.local_store import guess_type
+from primevod.api.auth import ADMIN, VIEW, require
+from primevod.core.assets import AssetStatus
+from primevod.core.signing import Rejected, Signer, Verifier
+from primevod.core.storage import InvalidKey, ObjectNotFound, validate_key
+from primevod.pipeline.runtime import runtime
+
+router = APIRouter()
+MANIFESTS = (".m3u8", ".mpd", ".vtt")
+REASON_HEADER = "X-PrimeVOD-Reason"
+_state: dict[str, Any] = {"verifier": None, "loaded": 0.0}
+
+
+def key_store() -> KeyStore:
+    return KeyStore(runtime().settings.home / "signing-keys")
+
+
+def ensure_signing_key() -> None:
+    store = key_store()
+    if not any(k["status"] == "active" for k in store.list()):
+        store.create()
+
+
+def _verifier() -> Verifier:
+    """Public keys reloaded every 10 s, so rotation and retirement apply without a restart."""
+    now = time.monotonic()
+    if _state["verifier"] is None or now - _state["loaded"] > 10:
+        _state["verifier"] = Verifier(key_store().active_public_keys())
+        _state["loaded"] = now
+    return _state["verifier"]
+
+
+def _access_log() -> logging.Logger:
+    log = logging.getLogger("primevod.edge.access")
+    if not log.handlers:
+        folder = runtime().settings.home / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(folder / "edge-access.log")
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return log
+
+
+def public_base(request: Request) -> str:
+    return (runtime().settings.public_url or f"{request.url.scheme}://{request.url.netloc}").rstrip(
+        "/"
+    )
+
+
+def _log(
+    request: Request,
+    asset_id: str,
+    path: str,
+    status: int,
+    sent: int,
+    started: float,
+    cache: str,
+    reason: str = "",
+) -> None:
+    _access_log().info(
+        json.dumps(
+            {
+                "ts": round(time.time(), 3),
+                "ip": request.client.host if request.client else None,
+                "method": request.method,
+                "asset": asset_id,
+                "path": path,
+                "status": status,
+                "bytes": sent,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "cache": cache,
+                "reason": reason or None,
+            }
+        )
+    )
+
+
+def _deny(
+    request: Request,
+    asset_id: str,
+    path: str,
+    started: float,
+    reason: str,
+    detail: str,
+    status: int = 403,
+) -> Response:
+    _log(request, asset_id, path, status, 0, started, "DENY", reason)
+    return JSONResponse(
+        {"detail": detail, "reason": reason},
+        status_code=status,
+        headers={REASON_HEADER: reason, "Cache-Control": "no-store"},
+    )
+
+
+@router.api_route("/vod/{asset_id}/{path:path}", methods=["GET", "HEAD"], tags=["delivery"])
+def deliver(asset_id: str, path: str, request: Request) -> Response:
+    started = time.perf_counter()
+    rt = runtime()
+    url = f"{public_base(request)}{request.url.path}"
+    if request.url.query:
+        url += f"?{request.url.query}"
+    try:
+        _verifier().check(
+            url,
+            cookies=dict(request.cookies),
+            client_ip=request.client.host if request.client else None,
+            now=time.time(),
+        )
+    except Rejected as exc:
+        return _deny(request, asset_id, path, started, exc.reason, str(exc))
+    try:
+        asset = rt.catalog.get_asset(asset_id)
+    except NotFound:
+        return _deny(request, asset_id, path, started, "not-found", "no such asset", 404)
+    if asset.status is not AssetStatus.READY or not asset.output_prefix:
+        return _deny(request, asset_id, path, started, "not-ready", "asset not ready", 404)
+    try:
+        key = validate_key(asset.output_prefix + path)
+    except InvalidKey:
+        return _deny(request, asset_id, path, started, "bad-path", "invalid path", 404)
+    bucket = asset.output_bucket or rt.settings.destination_bucket
+    try:
+        info = rt.store.head(bucket, key)
+    except (ObjectNotFound, InvalidKey):
+        return _deny(request, asset_id, path, started, "not-found", "no such object", 404)
+    version = int(asset.metadata.get("delivery_version", 0))
+    etag = f'"{info.etag.strip(chr(34))}-v{version}"'
+    manifest = path.endswith(MANIFESTS)
+    headers = {
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+        "Content-Type": guess_type(key),
+        "Cache-Control": "public, max-age=5" if manifest else "public, max-age=31536000, immutable",
+        "Vary": "Accept-Encoding",
+    }
+    if request.headers.get("if-none-match") == etag:
+        _log(request, asset_id, path, 304, 0, started, "REVALIDATED")
+        return Response(status_code=304, headers=headers)
+    size = info.size
+    range_header = request.headers.get("range")
+    if range_header and not manifest:
+        span = _parse_range(range_header, size)
+        if span is None:
+            _log(request, asset_id, path, 416, 0, started, "MISS")
+            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+        start, end = span
+        body = b"" if request.method == "HEAD" else rt.store.get_range(bucket, key, start, end)
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        headers["Content-Length"] = str(end - start + 1)
+        _log(request, asset_id, path, 206, len(body), started, "MISS")
+        return Response(body, status_code=206, headers=headers)
+    body = rt.store.get(bucket, key) if request.method == "GET" or manifest else b""
+    if manifest and "gzip" in request.headers.get("accept-encoding", ""):
+        body = gzip.compress(body, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body) if manifest else size)
+        body = b""
+    _log(request, asset_id, path, 200, len(body), started, "MISS")
+    return Response(body, status_code=200, headers=headers)
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """A single `bytes=` range within the object, else None (416)."""
+    if not header.startswith("bytes=") or "," in header:
+        return None
+    first, _, last = header[6:].strip().partition("-")
+    try:
+        if first == "":
+            length = int(last)
+            if length <= 0:
+                return None
+            return max(0, size - length), size - 1
+        start = int(first)
+        end = int(last) if last else size - 1
+    except ValueError:
+        return None
+    if start >= size or end < start:
+        return None
+    return start, min(end, size - 1)
+
+
+@router.get("/api/v1/assets/{asset_id}/playback", tags=["delivery"])
+def playback(
+    asset_id: str, request: Request, response: Response, _: str = Depends(require(VIEW))
+) -> dict[str, Any]:
+    """Signed playback URLs and, as cookies scoped to the asset's path, the signature every
+    variant playlist and segment request needs."""
+    rt = runtime()
+    try:
+        asset = rt.catalog.get_asset(asset_id)
+    except NotFound:
+        raise HTTPException(404, f"no asset {asset_id}") from None
+    if asset.status is not AssetStatus.READY or not asset.hls_path:
+        raise HTTPException(409, f"asset {asset_id} is {asset.status.value}, not ready")
+    key_id, private = key_store().signing_key()
+    signer = Signer(key_id, private)
+    expires = int(time.time()) + rt.settings.playback_ttl_seconds
+    base = f"{public_base(request)}/vod/{asset_id}/"
+    resource = base + "*"
+    prefix = asset.output_prefix or ""
+    poster = asset.thumbnails.get("poster")
+    storyboard = asset.thumbnails.get("storyboard")
+
+    def signed(key: str | None) -> str | None:
+        if not key:
+            return None
+        return signer.signed_url(base + key[len(prefix) :], expires, resource=resource)
+
+    for name, value in signer.signed_cookies(resource, expires).items():
+        response.set_cookie(
+            name,
+            value,
+            path=f"/vod/{asset_id}/",
+            expires=expires,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+    return {
+        "hls_url": signed(asset.hls_path),
+        "dash_url": signed(asset.dash_path),
+        "poster_url": signed(poster),
+        "storyboard_url": signed(storyboard),
+        "expires_at": expires,
+    }
+
+
+@router.post("/api/v1/assets/{asset_id}/invalidate", tags=["delivery"])
+def invalidate(asset_id: str, _: str = Depends(require(ADMIN))) -> dict[str, Any]:
+    """Bump the asset's delivery version: every ETag changes, so no cache serves a replaced
+    output as current."""
+    rt = runtime()
+    try:
+        asset = rt.catalog.get_asset(asset_id)
+    except NotFound:
+        raise HTTPException(404, f"no asset {asset_id}") from None
+    version = int(asset.metadata.get("delivery_version", 0)) + 1
+    rt.catalog.update_asset(asset_id, metadata={**asset.metadata, "delivery_version": version})
+    return {"asset_id": asset_id, "delivery_version": version}
