@@ -72,8 +72,7 @@ def test_upload_through_the_page_until_ready(browser, server, clip, tmp_path) ->
     assert page.get_attribute("[data-testid=watch-link]", "href").startswith("/watch/")
     page.screenshot(path=str(tmp_path / "uploaded.png"))
     page.click("[data-testid=watch-link]")
-    details = page.wait_for_selector("[data-testid=asset-page]", timeout=10_000)
-    assert "ready" in details.inner_text() and "kb/s" in details.inner_text()
+    page.wait_for_selector("[data-testid=player]", timeout=10_000)
     page.close()
 
 

@@ -1,18 +1,25 @@
-import AssetPage from './AssetPage.jsx'
+import Library from './Library.jsx'
+import Player from './Player.jsx'
 import PrimeVODUploader from './PrimeVODUploader.jsx'
+import { ApiKeyForm } from './PrimeVODUploader.jsx'
 
 export default function App() {
-  const watch = window.location.pathname.match(/^\/watch\/([0-9a-f-]{36})/)
+  const path = window.location.pathname
+  const watch = path.match(/^\/watch\/([0-9a-f-]{36})/)
+  let page = <PrimeVODUploader />
+  if (watch) page = <><ApiKeyForm onSaved={() => window.location.reload()} /><Player assetId={watch[1]} /></>
+  else if (path.startsWith('/library')) page = <><ApiKeyForm onSaved={() => window.location.reload()} /><Library /></>
   return (
     <main className="page">
       <header className="top">
         <h1>prime-vod</h1>
         <nav>
           <a href="/">Upload</a>
+          <a href="/library">Library</a>
           <a href="/docs">API</a>
         </nav>
       </header>
-      {watch ? <AssetPage assetId={watch[1]} /> : <PrimeVODUploader />}
+      {page}
     </main>
   )
 }

@@ -64,7 +64,7 @@ function makeUppy(configRef) {
   return uppy
 }
 
-function ApiKeyForm({ onSaved }) {
+export function ApiKeyForm({ onSaved }) {
   const [value, setValue] = useState(getKey())
   const [saved, setSaved] = useState(Boolean(getKey()))
   return (

@@ -247,6 +247,7 @@ def _mount_web(app: FastAPI) -> None:
 
     @app.get("/", include_in_schema=False)
     @app.get("/upload", include_in_schema=False)
+    @app.get("/library", include_in_schema=False)
     @app.get("/watch/{rest:path}", include_in_schema=False)
     def index(rest: str = "") -> FileResponse:
         return FileResponse(WEB_DIST / "index.html", headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,148 @@
+"""Playback in a real browser: /watch/{id} plays the HLS ladder through the signed edge with
+hls.js (and DASH with dash.js), lists the renditions, previews thumbnails; an expired link
+says so; /library lists the asset."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from primevod.adapters.signing.key_store import KeyStore
+from primevod.core.signing import Signer
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+    reason="Chromium is not installed (CI installs it; see .ci/run)",
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, bbb):
+    from conftest import Server
+
+    home = tmp_path_factory.mktemp("playhome")
+    env = {**os.environ, "PRIMEVOD_HOME": str(home), "PRIMEVOD_PRESET": "ultrafast"}
+    done = subprocess.run(
+        [sys.executable, "-m", "primevod.cli.main", "process", str(bbb), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    server = Server(home)
+    yield {"server": server, "asset": json.loads(done.stdout)["asset_id"]}
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--autoplay-policy=no-user-gesture-required",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, site, path: str):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site["server"].base + "/")
+    page.fill("#api-key", site["server"].keys["viewer"])
+    page.click("text=Save key")
+    page.goto(site["server"].base + path)
+    return page
+
+
+def current_time(page) -> float:
+    return float(page.evaluate("document.querySelector('[data-testid=video]').currentTime"))
+
+
+def wait_playing(page, beyond: float, timeout: float = 45.0) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = current_time(page)
+        if now > beyond:
+            return now
+        page.wait_for_timeout(250)
+    raise AssertionError(f"video stuck at {current_time(page)} s")
+
+
+def test_hls_playback_advances_and_lists_renditions(browser, site, tmp_path) -> None:
+    page = open_page(browser, site, f"/watch/{site['asset']}")
+    page.wait_for_selector("[data-testid=level]", timeout=30_000)
+    assert page.locator("[data-testid=level]").count() == 4  # 234p to 720p
+    wait_playing(page, 2.0)
+    poster = page.get_attribute("[data-testid=video]", "poster")
+    assert poster and "/vod/" in poster and "Signature=" in poster
+    page.locator("[data-testid=level]").last.click()  # manual choice: 720p
+    page.hover(".scrubber", position={"x": 30, "y": 5})
+    page.wait_for_selector("[data-testid=scrub-preview]", timeout=5_000)
+    page.screenshot(path=str(tmp_path / "player.png"))
+    assert not page.query_selector("[data-testid=player-problem]")
+    page.context.close()
+
+
+def test_dash_switch_plays(browser, site) -> None:
+    page = open_page(browser, site, f"/watch/{site['asset']}")
+    page.wait_for_selector("[data-testid=level]", timeout=30_000)
+    page.click("text=DASH")
+    page.wait_for_timeout(500)
+    wait_playing(page, 1.0)
+    page.context.close()
+
+
+def test_expired_link_is_explained(browser, site) -> None:
+    server = site["server"]
+    key_id, private = KeyStore(server.home / "signing-keys").signing_key()
+    base = f"{server.base}/vod/{site['asset']}/"
+    past = int(time.time()) - 60
+    signer = Signer(key_id, private)
+    stale = {
+        "hls_url": signer.signed_url(base + "master.m3u8", past, resource=base + "*"),
+        "dash_url": signer.signed_url(base + "manifest.mpd", past, resource=base + "*"),
+        "poster_url": None,
+        "storyboard_url": None,
+        "expires_at": past,
+    }
+    context = browser.new_context()
+    page = context.new_page()
+    page.route(
+        "**/api/v1/assets/*/playback",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(stale)
+        ),
+    )
+    page.goto(server.base + "/")
+    page.fill("#api-key", server.keys["viewer"])
+    page.click("text=Save key")
+    page.goto(f"{server.base}/watch/{site['asset']}")
+    problem = page.wait_for_selector("[data-testid=player-problem]", timeout=30_000)
+    assert "expired" in problem.inner_text()
+    context.close()
+
+
+def test_library_lists_the_asset(browser, site) -> None:
+    page = open_page(browser, site, "/library")
+    item = page.wait_for_selector("[data-testid=library-item][data-status=ready]", timeout=20_000)
+    assert "720p" in item.inner_text()
+    page.wait_for_selector("[data-testid=library-item] img", timeout=10_000)
+    page.context.close()
