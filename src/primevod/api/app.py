@@ -49,6 +49,41 @@ def _asset(asset_id: str) -> Asset:
         raise HTTPException(404, f"no asset {asset_id}") from None
 
 
+def create_edge_app(*, lifespan: Any = None) -> FastAPI:
+    """The delivery edge alone (`primevod edge`): signed /vod/ routes, nothing else."""
+    app = FastAPI(
+        title="prime-vod edge",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    settings = runtime().settings
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["Range", "If-None-Match"],
+        expose_headers=[
+            "ETag",
+            "Content-Range",
+            "Content-Length",
+            "Accept-Ranges",
+            "X-PrimeVOD-Reason",
+        ],
+        max_age=3600,
+    )
+    app.include_router(edge_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
 def create_app(*, lifespan: Any = None) -> FastAPI:
     app = FastAPI(
         title="prime-vod",

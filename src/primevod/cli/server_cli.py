@@ -21,6 +21,7 @@ subs_app = typer.Typer(help="Event subscriptions: webhooks and pull queues.", no
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
+    app.command("edge")(edge)
     app.command("worker")(worker)
     app.command("demo")(demo)
     app.add_typer(subs_app, name="subscriptions")
@@ -77,6 +78,37 @@ def serve(
         f"prime-vod serving on http://{host}:{port} (API docs at /docs), data in {rt.settings.home}"
     )
     _serve_app(rt, host, port)
+
+
+def edge(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    workers: Annotated[int, typer.Option(help="server processes")] = 1,
+) -> None:
+    """The signed delivery edge alone (/vod/...), beside a server sharing its data."""
+    import uvicorn
+
+    from primevod import wiring
+    from primevod.api.edge import ensure_signing_key
+
+    rt = wiring.build()
+    ensure_signing_key()
+    host = host or rt.settings.host
+    port = port or rt.settings.port
+    err.print(f"prime-vod edge on http://{host}:{port}/vod/ (data in {rt.settings.home})")
+    if workers > 1:
+        uvicorn.run(
+            "primevod.api.edge_main:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+    else:
+        from primevod.api.app import create_edge_app
+
+        uvicorn.run(create_edge_app(), host=host, port=port, log_level="warning", access_log=False)
 
 
 def _idle(rt: Any) -> bool:
