@@ -49,6 +49,32 @@ def _asset(asset_id: str) -> Asset:
         raise HTTPException(404, f"no asset {asset_id}") from None
 
 
+def _add_cors(app: FastAPI, methods: list[str]) -> None:
+    """Players and uploaders on other origins: Range and conditional requests allowed, the
+    headers they must read (ETag for Uppy, Content-Range for players) exposed."""
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=runtime().settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=methods,
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "x-amz-checksum-sha256",
+            "Range",
+            "If-None-Match",
+        ],
+        expose_headers=[
+            "ETag",
+            "Content-Range",
+            "Content-Length",
+            "Accept-Ranges",
+            "X-PrimeVOD-Reason",
+        ],
+        max_age=3600,
+    )
+
+
 def create_edge_app(*, lifespan: Any = None) -> FastAPI:
     """The delivery edge alone (`primevod edge`): signed /vod/ routes, nothing else."""
     app = FastAPI(
@@ -59,22 +85,7 @@ def create_edge_app(*, lifespan: Any = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    settings = runtime().settings
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_credentials=False,
-        allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["Range", "If-None-Match"],
-        expose_headers=[
-            "ETag",
-            "Content-Range",
-            "Content-Length",
-            "Accept-Ranges",
-            "X-PrimeVOD-Reason",
-        ],
-        max_age=3600,
-    )
+    _add_cors(app, ["GET", "HEAD", "OPTIONS"])
     app.include_router(edge_router)
 
     @app.get("/healthz", include_in_schema=False)
@@ -93,28 +104,7 @@ def create_app(*, lifespan: Any = None) -> FastAPI:
         "`Authorization: Bearer KEY` (`primevod keys create`).",
     )
 
-    settings = runtime().settings
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_credentials=False,
-        allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"],
-        allow_headers=[
-            "Authorization",
-            "Content-Type",
-            "x-amz-checksum-sha256",
-            "Range",
-            "If-None-Match",
-        ],
-        expose_headers=[
-            "ETag",
-            "Content-Range",
-            "Content-Length",
-            "Accept-Ranges",
-            "X-PrimeVOD-Reason",
-        ],
-        max_age=3600,
-    )
+    _add_cors(app, ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"])
     app.include_router(uploads_router)
     app.include_router(edge_router)
 
