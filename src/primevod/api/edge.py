@@ -8,6 +8,7 @@ import gzip
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -158,7 +159,7 @@ async def deliver(asset_id: str, path: str, request: Request) -> Response:
         return _deny(request, asset_id, path, started, "bad-path", "invalid path", 404)
     bucket = asset.output_bucket or rt.settings.destination_bucket
     try:
-        info = _cached(("head", bucket, key), lambda: rt.store.head(bucket, key))
+        info, local = _cached(("head", bucket, key), lambda: _locate(bucket, key))
     except (ObjectNotFound, InvalidKey):
         return _deny(request, asset_id, path, started, "not-found", "no such object", 404)
     version = int(asset.metadata.get("delivery_version", 0))
@@ -182,12 +183,12 @@ async def deliver(asset_id: str, path: str, request: Request) -> Response:
             _log(request, asset_id, path, 416, 0, started, "MISS")
             return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
         start, end = span
-        body = b"" if request.method == "HEAD" else rt.store.get_range(bucket, key, start, end)
+        body = b"" if request.method == "HEAD" else _read(bucket, key, local, start, end)
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         headers["Content-Length"] = str(end - start + 1)
         _log(request, asset_id, path, 206, len(body), started, "MISS")
         return Response(body, status_code=206, headers=headers)
-    body = rt.store.get(bucket, key) if request.method == "GET" or manifest else b""
+    body = _read(bucket, key, local) if request.method == "GET" or manifest else b""
     if manifest and "gzip" in request.headers.get("accept-encoding", ""):
         body = gzip.compress(body, compresslevel=5)
         headers["Content-Encoding"] = "gzip"
@@ -196,6 +197,32 @@ async def deliver(asset_id: str, path: str, request: Request) -> Response:
         body = b""
     _log(request, asset_id, path, 200, len(body), started, "MISS")
     return Response(body, status_code=200, headers=headers)
+
+
+def _locate(bucket: str, key: str) -> tuple[Any, Path | None]:
+    """Object metadata and, for the local store, the file behind it (checked once, then
+    read directly while cached)."""
+    store = runtime().store
+    info = store.head(bucket, key)
+    path_of = getattr(store, "path_of", None)
+    return info, (path_of(bucket, key) if path_of is not None else None)
+
+
+def _read(
+    bucket: str, key: str, local: Path | None, start: int = 0, end: int | None = None
+) -> bytes:
+    if local is None:
+        store = runtime().store
+        return store.get(bucket, key) if end is None else store.get_range(bucket, key, start, end)
+    try:
+        with open(local, "rb") as src:
+            if end is None:
+                return src.read()
+            src.seek(start)
+            return src.read(end - start + 1)
+    except FileNotFoundError:
+        _cache.pop(("head", bucket, key), None)
+        raise ObjectNotFound(f"no object {bucket}/{key}") from None
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | None:
