@@ -304,3 +304,27 @@ def invalidate(asset_id: str, _: str = Depends(require(ADMIN))) -> dict[str, Any
     rt.catalog.update_asset(asset_id, metadata={**asset.metadata, "delivery_version": version})
     _cache.pop(("asset", asset_id), None)  # this process sees it at once; others within 2 s
     return {"asset_id": asset_id, "delivery_version": version}
+
+
+class FastEdge:
+    """ASGI wrapper: same-origin GET/HEAD requests under /vod/ go straight to `deliver`,
+    skipping routing and middleware (a player's segment requests are most of the traffic);
+    everything else, including cross-origin requests that need CORS headers, goes to the
+    full application."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and scope["path"].startswith("/vod/")
+            and not any(name == b"origin" for name, _ in scope["headers"])
+        ):
+            asset_id, _, path = scope["path"][5:].partition("/")
+            if asset_id and path:
+                response = await deliver(asset_id, path, Request(scope, receive))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -2,6 +2,7 @@
 
 from primevod import wiring
 from primevod.api.app import create_edge_app
+from primevod.api.edge import FastEdge
 
 wiring.build()
-app = create_edge_app()
+app = FastEdge(create_edge_app())

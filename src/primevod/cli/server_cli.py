@@ -61,7 +61,9 @@ def _serve_app(rt: Any, host: str, port: int) -> None:
             helper.stop()
         wiring.stop()
 
-    uvicorn.run(create_app(lifespan=lifespan), host=host, port=port, log_level="warning")
+    from primevod.api.edge import FastEdge
+
+    uvicorn.run(FastEdge(create_app(lifespan=lifespan)), host=host, port=port, log_level="warning")
 
 
 def serve(
@@ -107,8 +109,11 @@ def edge(
         )
     else:
         from primevod.api.app import create_edge_app
+        from primevod.api.edge import FastEdge
 
-        uvicorn.run(create_edge_app(), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            FastEdge(create_edge_app()), host=host, port=port, log_level="warning", access_log=False
+        )
 
 
 def _idle(rt: Any) -> bool:
