@@ -177,7 +177,13 @@ def demo(
     key = rt.catalog.create_key("admin", name="demo")
     port = port or rt.settings.port
     base = f"http://{rt.settings.host}:{port}"
-    info.update(api=f"{base}/api/v1/assets/{asset.id}", docs=f"{base}/docs", admin_key=key)
+    info.update(
+        api=f"{base}/api/v1/assets/{asset.id}",
+        docs=f"{base}/docs",
+        admin_key=key,
+        watch=f"{base}/watch/{asset.id}",
+        upload=f"{base}/",
+    )
     if as_json:
         print(json.dumps(info, indent=2))
     else:
@@ -185,6 +191,7 @@ def demo(
         if asset.status.value == "ready":
             out.print(f"  HLS  {info['hls_path']}\n  DASH {info['dash_path']}")
         out.print(f"  API  {info['api']}  (Authorization: Bearer {key})\n  docs {info['docs']}")
+        out.print(f"  watch {info['watch']} and upload at {info['upload']} (enter the key)")
     if asset.status.value != "ready":
         wiring.stop()
         error = asset.error
