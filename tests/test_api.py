@@ -2,61 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from primevod.adapters.catalog.sql_catalog import SqlCatalog
 from primevod.adapters.storage.local_store import LocalObjectStore
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, clip):
-    home = tmp_path_factory.mktemp("apihome")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PRIMEVOD_HOME": str(home),
-        "PRIMEVOD_INBOX_POLL_SECONDS": "0.3",
-        "PRIMEVOD_PRESET": "ultrafast",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "primevod.cli.main", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.2)
-    catalog = SqlCatalog(f"sqlite:///{home / 'catalog.db'}", migrate=False)
-    keys = {role: catalog.create_key(role) for role in ("admin", "uploader", "viewer")}
+    from conftest import Server
+
+    srv = Server(tmp_path_factory.mktemp("apihome"), PRIMEVOD_INBOX_POLL_SECONDS="0.3")
     # a file dropped in the source inbox becomes a ready asset
-    store = LocalObjectStore(home / "store")
-    store.put_file("source", "inbox/api clip.mp4", clip("small.mp4"))
-    yield {"base": base, "keys": keys, "home": Path(home), "catalog": catalog}
-    proc.terminate()
-    proc.wait(timeout=20)
+    LocalObjectStore(srv.home / "store").put_file("source", "inbox/api clip.mp4", clip("small.mp4"))
+    yield {"base": srv.base, "keys": srv.keys, "home": srv.home, "catalog": srv.catalog}
+    srv.stop()
 
 
 def auth(server, role: str) -> dict[str, str]:

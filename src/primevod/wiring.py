@@ -142,7 +142,6 @@ def submit_file(
         rt.settings.source_bucket,
         key,
         path,
-        content_type="video/mp4" if path.suffix.lower() == ".mp4" else None,
     )
     meta = dict(metadata or {})
     if ladder:

@@ -27,7 +27,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(subs_app, name="subscriptions")
 
 
-def _background(rt: Any) -> list[Any]:
+def _background(rt: Any, *, inbox: bool = True) -> list[Any]:
+    """The threads beside the workers: webhook sender, upload sweeper and (optionally) the
+    inbox watcher."""
     from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
     from primevod.pipeline.inbox import InboxWatcher
     from primevod.pipeline.webhook_sender import WebhookSender
@@ -39,7 +41,7 @@ def _background(rt: Any) -> list[Any]:
     )
     from primevod.pipeline.uploads import UploadSweeper
 
-    return [sender, InboxWatcher(), UploadSweeper()]
+    return [sender, UploadSweeper(), *([InboxWatcher()] if inbox else [])]
 
 
 def _serve_app(rt: Any, host: str, port: int) -> None:
@@ -116,7 +118,7 @@ def edge(
         )
 
 
-def _idle(rt: Any) -> bool:
+def _idle() -> bool:
     from dbos import DBOS
 
     busy = DBOS.list_workflows(status=["PENDING", "ENQUEUED"], load_input=False, load_output=False)
@@ -136,9 +138,7 @@ def worker(
     from primevod import wiring
 
     rt = wiring.start()
-    helpers = _background(rt)
-    if not inbox:
-        helpers = [h for h in helpers if type(h).__name__ != "InboxWatcher"]
+    helpers = _background(rt, inbox=inbox)
     for helper in helpers:
         helper.start()
     stop = threading.Event()
@@ -148,7 +148,7 @@ def worker(
     time.sleep(2.0)  # let recovery pick up interrupted workflows
     try:
         while not stop.wait(1.0):
-            if exit_when_idle and _idle(rt):
+            if exit_when_idle and _idle():
                 break
     finally:
         for helper in helpers:

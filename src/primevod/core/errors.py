@@ -42,9 +42,3 @@ class MediaError(Exception):
     def permanent(self) -> bool:
         """Whether retrying with the same input can never succeed (bad source, bad request)."""
         return self.code.split(".")[0] in {"source", "ladder", "request"}
-
-    def to_dict(self) -> dict[str, str]:
-        out = {"code": self.code, "message": self.message}
-        if self.detail:
-            out["detail"] = self.detail
-        return out

@@ -28,8 +28,6 @@ _LEVELS: list[tuple[str, int, int, int, int]] = [
     ("6.2", 16711680, 139264, 800000, 800000),
 ]
 
-PROFILE_IDC = {"baseline": 66, "main": 77, "high": 100}
-
 
 def h264_level(
     width: int,

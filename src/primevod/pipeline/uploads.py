@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -41,14 +42,20 @@ class UploadGone(LookupError):
 
 
 def signing_secret() -> bytes:
-    """The server's part-URL key, made once (0600) under the data folder."""
-    path = runtime().settings.home / "upload-signing.key"
+    """The server's part-URL key, made once (0600) under the data folder, read once per
+    process (every part PUT needs it)."""
+    return _secret_at(runtime().settings.home / "upload-signing.key")
+
+
+@functools.cache
+def _secret_at(path: Path) -> bytes:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(secrets.token_bytes(32))
-    return Path(path).read_bytes()
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(secrets.token_bytes(32))
+    return path.read_bytes()
 
 
 def _session(upload_id: str, key: str, *, open_only: bool = True) -> UploadSession:

@@ -15,6 +15,10 @@ from primevod.core.progress import ProgressCallback
 class Prober(Protocol):
     def probe(self, source: Path) -> ProbeResult: ...
 
+    def inspect(self, source: Path) -> ProbeResult:
+        """Probe and apply the source rules (raises MediaError with a source.* code)."""
+        ...
+
 
 class Encoder(Protocol):
     def transcode(
@@ -26,4 +30,6 @@ class Encoder(Protocol):
         segment_seconds: float | None = None,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        overwrite: bool = False,
+        probe: ProbeResult | None = None,
     ) -> PackageResult: ...

@@ -11,7 +11,7 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -210,11 +210,6 @@ class SqlCatalog:
             if status:
                 query = query.where(AssetRow.status == status)
             return int(s.execute(query).scalar_one())
-
-    def find_by_checksum(self, checksum: str) -> list[Asset]:
-        with self.session() as s:
-            rows = s.execute(select(AssetRow.doc).where(AssetRow.checksum == checksum)).all()
-            return [Asset.model_validate(r.doc) for r in rows]
 
     # executions --------------------------------------------------------------------------
     def start_execution(self, execution_id: str, asset_id: str) -> None:
@@ -517,7 +512,3 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def new_asset_id() -> str:
     return str(uuid.uuid4())
-
-
-def due_time(seconds: float) -> datetime:
-    return utcnow() + timedelta(seconds=seconds)

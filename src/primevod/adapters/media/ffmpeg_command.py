@@ -134,9 +134,8 @@ def build_command(
                 str(tdir / POSTER),
             ]
         cmd += ["-filter_complex", ";".join(graph)]
-    for _ in ladder.audio:
-        if audio is not None:
-            maps += ["-map", f"0:{audio.index}"]
+    if audio is not None:  # the same source track once per AAC rendition
+        maps += ["-map", f"0:{audio.index}"] * len(ladder.audio)
 
     cmd += maps
     cmd += ["-map_metadata", "-1", "-map_chapters", "-1"]

@@ -29,7 +29,6 @@ from primevod.core.outputs import RenditionOutput, VariantOutput
 from primevod.core.probe import ProbeResult
 from primevod.core.thumbnails import ThumbnailPlan, storyboard_vtt
 
-MPD_NS = {"mpd": "urn:mpeg:dash:schema:mpd:2011"}
 STORYBOARD = "storyboard.vtt"
 
 

@@ -278,10 +278,10 @@ def _inspect_video(
     info.rotation = (-rotation) % 360 if rotation % 90 == 0 else 0
     if interlaced * 2 > decoded:
         info.scan_type = "interlaced"
-    info.variable_frame_rate = _is_variable(pts, stream.time_base, info.frame_rate)
+    info.variable_frame_rate = _is_variable(pts, stream.time_base)
 
 
-def _is_variable(pts: list[int], time_base: Fraction | None, avg_fps: float | None) -> bool:
+def _is_variable(pts: list[int], time_base: Fraction | None) -> bool:
     if len(pts) < 8 or not time_base:
         return False
     ordered = sorted(set(pts))

@@ -183,7 +183,16 @@ class S3ObjectStore:
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
-                yield self.head(bucket, item["Key"])
+                # from the listing itself: no request per object (content type guessed from
+                # the key; user metadata needs head())
+                yield ObjectInfo(
+                    bucket=bucket,
+                    key=item["Key"],
+                    size=int(item["Size"]),
+                    etag=item["ETag"],
+                    content_type=guess_type(item["Key"]),
+                    last_modified=item["LastModified"],
+                )
 
     def list_versions(self, bucket: str, key: str) -> list[ObjectInfo]:
         validate_key(key)
