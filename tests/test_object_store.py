@@ -163,3 +163,38 @@ def test_catalog_head_revision_matches_the_migrations() -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
+
+
+def test_fresh_catalog_schema_equals_the_migrated_one(tmp_path: Path) -> None:
+    """A fresh database gets its tables from the metadata and a stamp; it must be the very
+    schema the Alembic migrations build, and later migrations must apply on top of it."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from primevod.adapters.catalog.sql_catalog import HEAD_REVISION, SqlCatalog
+    from primevod.adapters.catalog.tables import Base
+
+    fresh = SqlCatalog(f"sqlite:///{tmp_path / 'fresh.db'}")
+    migrated = SqlCatalog(f"sqlite:///{tmp_path / 'migrated.db'}", migrate=False)
+    with migrated.engine.begin() as conn:  # an old install: an unrelated table already there
+        conn.exec_driver_sql("CREATE TABLE legacy_marker (id INTEGER)")
+    migrated.migrate()
+    assert fresh.schema_version() == migrated.schema_version() == HEAD_REVISION
+    with migrated.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d[1].name for d in diffs] == ["legacy_marker"]  # nothing but the unrelated table
+
+    def shape(catalog: SqlCatalog) -> dict[str, object]:
+        with catalog.engine.connect() as conn:
+            insp = inspect(conn)
+            return {
+                t: (
+                    sorted((c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(t)),
+                    sorted(tuple(i["column_names"]) for i in insp.get_indexes(t)),
+                )
+                for t in insp.get_table_names()
+                if t != "legacy_marker"
+            }
+
+    assert shape(fresh) == shape(migrated)

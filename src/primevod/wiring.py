@@ -116,12 +116,16 @@ def connect(settings: Settings | None = None) -> Runtime:
     return rt
 
 
-def stop() -> None:
+def stop(*, exiting: bool = False) -> None:
+    """Shut DBOS down. `exiting`: the process ends right after (a one-shot command), so
+    DBOS's daemon threads are left to end with it: its orderly shutdown waits for every
+    poller to wake (about 0.2 s), and all workflow state is already committed."""
     rt = runtime()
     if rt.extras.get("worker"):
         from dbos import DBOS
 
-        DBOS.destroy(destroy_registry=False)
+        if not exiting:
+            DBOS.destroy(destroy_registry=False)
     elif rt.extras.get("client") is not None:
         rt.extras["client"].destroy()  # type: ignore[attr-defined]
     rt.catalog.engine.dispose()

@@ -3,6 +3,7 @@ worker, demo. They only wire adapters (primevod.wiring) and print."""
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -84,7 +85,8 @@ def process(
                 future.result()
         final = [rt.catalog.get_asset(a.id) for a in assets]
     finally:
-        wiring.stop()
+        wiring.stop(exiting=True)
+    gc.freeze()  # the process ends soon: spare the final collection of every object
     results = [asset_json(a) for a in final]
     if as_json:
         print(json.dumps(results[0] if len(results) == 1 else {"assets": results}, indent=2))

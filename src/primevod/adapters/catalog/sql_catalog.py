@@ -88,8 +88,13 @@ class SqlCatalog:
             self.migrate()
 
     def migrate(self) -> None:
-        """Apply pending Alembic revisions (Alembic is imported only when one is pending)."""
-        if self.schema_version() == HEAD_REVISION:
+        """Apply pending Alembic revisions (Alembic is imported only when one is pending).
+        An empty database gets the current tables at once and is stamped with the newest
+        revision, which Alembic itself recommends for a fresh install."""
+        version = self.schema_version()
+        if version == HEAD_REVISION:
+            return
+        if version is None and self._create_fresh():
             return
         from alembic import command
         from alembic.config import Config
@@ -99,6 +104,25 @@ class SqlCatalog:
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+    def _create_fresh(self) -> bool:
+        """Create every table and stamp HEAD_REVISION, only on a database with no tables."""
+        from primevod.adapters.catalog.tables import Base
+
+        with self.engine.begin() as conn:
+            if inspect(conn).get_table_names():
+                return False
+            Base.metadata.create_all(conn)
+            conn.execute(
+                text(
+                    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                    "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+                )
+            )
+            conn.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION}
+            )
+        return True
 
     def schema_version(self) -> str | None:
         with self.engine.connect() as conn:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import posixpath
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -28,6 +29,8 @@ from primevod.core.outputs import ValidationReport
 
 DEFAULT_TOLERANCE = 0.10
 DECODE_SAMPLES = 3  # segments per playlist decoded (first, last and between); all are demuxed
+PARALLEL_PLAYLISTS = 8  # media playlists checked at once
+_VIDEO_CODECS = ("avc1", "avc3", "hvc1", "hev1", "av01", "vp09")
 
 
 class Fetcher(Protocol):
@@ -153,23 +156,34 @@ def validate_hls(
                 "CHANNELS present" if "CHANNELS" in m else "EXT-X-MEDIA without CHANNELS",
             )
 
-    measured: dict[str, MediaStats | None] = {}
-
-    def media_playlist(uri: str, kind: str) -> MediaStats | None:
-        if uri not in measured:
-            measured[uri] = _check_media_playlist(uri, kind, fetcher, report, sample_segments)
-        return measured[uri]
-
+    # Every media playlist is checked at once (files or HTTP, demux and decode release the
+    # GIL); each check writes its own report, merged in master order so output is stable.
+    wanted: dict[str, str] = {}
     for m in media:
         if m.get("URI"):
-            media_playlist(urljoin(master_uri, m["URI"]), m.get("TYPE", "AUDIO").lower())
+            wanted.setdefault(urljoin(master_uri, m["URI"]), m.get("TYPE", "AUDIO").lower())
+    for attrs, uri in variants:
+        codecs = [c.strip() for c in attrs.get("CODECS", "").split(",") if c.strip()]
+        has_video = "RESOLUTION" in attrs or any(c.startswith(_VIDEO_CODECS) for c in codecs)
+        wanted.setdefault(urljoin(master_uri, uri), "video" if has_video else "audio")
+
+    def check(uri: str, kind: str) -> tuple[MediaStats | None, ValidationReport]:
+        own_report = ValidationReport()
+        return _check_media_playlist(uri, kind, fetcher, own_report, sample_segments), own_report
+
+    measured: dict[str, MediaStats | None] = {}
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_PLAYLISTS, len(wanted) or 1)) as pool:
+        futures = {uri: pool.submit(check, uri, kind) for uri, kind in wanted.items()}
+        for uri, future in futures.items():
+            stats, part = future.result()
+            measured[uri] = stats
+            for r in part.results:
+                report.add(r.rule, r.target, r.passed, r.message, r.severity)
 
     for attrs, uri in variants:
         target = urljoin(master_uri, uri)
         codecs = [c.strip() for c in attrs.get("CODECS", "").split(",") if c.strip()]
-        has_video = "RESOLUTION" in attrs or any(
-            c.startswith(("avc1", "avc3", "hvc1", "hev1", "av01", "vp09")) for c in codecs
-        )
+        has_video = "RESOLUTION" in attrs or any(c.startswith(_VIDEO_CODECS) for c in codecs)
         required = ["BANDWIDTH", "AVERAGE-BANDWIDTH", "CODECS"]
         if has_video:
             required += ["RESOLUTION", "FRAME-RATE"]
@@ -213,7 +227,7 @@ def validate_hls(
                 if default and default.get("URI")
                 else MediaStats()
             )
-        own = media_playlist(target, "video" if has_video else "audio")
+        own = measured.get(target)
         if own is None:
             continue
         if has_video and own.codec:
