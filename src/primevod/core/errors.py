@@ -24,6 +24,8 @@ ERROR_CODES: dict[str, str] = {
     "encode.cancelled": "the encode was cancelled",
     "package.invalid": "the packaged output failed validation",
     "request.invalid": "an argument is out of range",
+    "quality.below_target": "the top rung's measured quality is below its target",
+    "quality.unmeasured": "the quality of the encoded renditions could not be measured",
 }
 
 

@@ -49,8 +49,35 @@ class RungTemplate(BaseModel):
     bitrate_kbps: int = Field(description="target average (vbr) or cap (capped_crf)")
     max_bitrate_kbps: int | None = None
     quality: int | None = Field(None, ge=1, le=10, description="capped_crf quality level")
+    crf: int | None = Field(
+        None, ge=0, le=51, description="capped_crf: an exact CRF (the auto ladder's pick)"
+    )
     profile: str = "high"
     audio_bitrate_kbps: int = 128
+
+
+class AutoLadderConfig(BaseModel):
+    """The knobs of the content-adaptive ladder (MediaConvert Automated ABR's, plus a quality
+    target): the rungs come from probe encodes of the title, see core/quality.py."""
+
+    min_bitrate_kbps: int = Field(150, ge=16, description="lowest rung's average bitrate")
+    max_bitrate_kbps: int = Field(8000, ge=32, description="top rung's average bitrate")
+    max_renditions: int = Field(6, ge=1, le=12)
+    target_vmaf: float = Field(95.0, ge=50, le=100, description="min top-rung quality")
+    heights: list[int] = Field(
+        default_factory=lambda: [234, 360, 432, 540, 720, 1080, 1440, 2160],
+        description="rung heights allowed (16:9 boxes; portrait sources turn them)",
+    )
+    min_vmaf_step: float = Field(
+        6.0, gt=0, description="a rung must add at least this much VMAF over the one below"
+    )
+    min_bitrate_ratio: float = Field(1.5, gt=1, description="adjacent rungs at least this apart")
+    maxrate_factor: float = Field(1.75, ge=1, description="cap = factor x planned average")
+    crf_range: tuple[int, int] = Field((16, 40), description="CRFs the ladder may use")
+    probe_crfs: list[int] = Field(default_factory=lambda: [19, 25, 31])
+    probe_heights: int = Field(4, ge=1, le=6, description="resolutions probed at most")
+    samples: int = Field(0, ge=0, le=20, description="probe samples; 0: from the duration")
+    sample_seconds: float = Field(1.0, gt=0, le=10)
 
 
 class LadderPolicy(BaseModel):
@@ -65,6 +92,9 @@ class LadderPolicy(BaseModel):
     max_frame_rate: float = MAX_FRAME_RATE
     upscale_tolerance: float = Field(1.1, description="a box this much above the source fits")
     dedup_ratio: float = Field(1.2, description="same size rungs closer than this are one")
+    auto: AutoLadderConfig | None = Field(
+        None, description="content-adaptive: rungs are picked from probe encodes of the title"
+    )
 
 
 class Rung(BaseModel):
@@ -221,7 +251,9 @@ def plan_ladder(
         else:
             target = None
             maxrate = max(32, round((template.max_bitrate_kbps or template.bitrate_kbps) * factor))
-            crf = quality_to_crf(template.quality or 7)
+            crf = (
+                template.crf if template.crf is not None else quality_to_crf(template.quality or 7)
+            )
         maxrate = max(maxrate, target or 0)
         buffer = round(maxrate * policy.buffer_factor)
         level = h264_level(width, height, float(fps), maxrate, template.profile, buffer)

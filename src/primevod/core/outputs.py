@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from primevod.core.ladder import Ladder
+from primevod.core.quality import ComplexityAnalysis, RungChoice
 
 Severity = Literal["error", "warning"]
 
@@ -73,6 +74,13 @@ class VariantOutput(BaseModel):
     audio_group: str | None
 
 
+class AutoPlan(BaseModel):
+    """How the `auto` ladder was chosen: the probe measurements and each rung's prediction."""
+
+    analysis: ComplexityAnalysis
+    rungs: list[RungChoice]
+
+
 class PackageResult(BaseModel):
     output_dir: str
     master: str
@@ -86,7 +94,9 @@ class PackageResult(BaseModel):
     sprites: list[str] = Field(default_factory=list)
     storyboard: str | None = None
     total_bytes: int = 0
-    encode_seconds: float = Field(0.0, description="the FFmpeg run alone")
+    encode_seconds: float = Field(0.0, description="the FFmpeg run(s) alone")
+    analysis_seconds: float = Field(0.0, description="the auto ladder's complexity analysis")
+    auto: AutoPlan | None = None
     total_seconds: float = Field(0.0, description="probe to validated package in place")
     realtime_factor: float = Field(0.0, description="duration / total_seconds")
     validation: ValidationReport = Field(default_factory=ValidationReport)

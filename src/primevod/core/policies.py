@@ -4,7 +4,7 @@ boxes to the source's own aspect ratio and orientation (see docs/media.md)."""
 from __future__ import annotations
 
 from primevod.core.errors import MediaError
-from primevod.core.ladder import LadderPolicy, RateControl, RungTemplate
+from primevod.core.ladder import AutoLadderConfig, LadderPolicy, RateControl, RungTemplate
 
 # Apple HLS authoring specification, H.264 16:9 ladder (target average bitrates).
 APPLE = LadderPolicy(
@@ -95,7 +95,19 @@ DEFAULT = LadderPolicy(
     ],
 )
 
-POLICIES: dict[str, LadderPolicy] = {p.name: p for p in (DEFAULT, APPLE, AWS_VOD)}
+# Per-title ladder: probe encodes of samples of the title measure bitrate against VMAF at a
+# few resolutions; the rungs (size, CRF, cap) come from the upper envelope of those curves
+# (core/quality.py). The default ladder's rungs stand in wherever no analysis is possible
+# (planning without the file, audio-only sources).
+AUTO = DEFAULT.model_copy(
+    update={
+        "name": "auto",
+        "description": "Per-title ladder from probe encodes: capped CRF, top rung at VMAF 95",
+        "auto": AutoLadderConfig(),
+    }
+)
+
+POLICIES: dict[str, LadderPolicy] = {p.name: p for p in (DEFAULT, APPLE, AWS_VOD, AUTO)}
 
 
 def get_policy(name: str) -> LadderPolicy:

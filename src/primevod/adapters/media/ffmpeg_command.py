@@ -4,8 +4,9 @@ segments with both an HLS and a DASH manifest."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from primevod.core.ladder import Ladder, RateControl
 from primevod.core.probe import ProbeResult
@@ -16,6 +17,32 @@ class EncodeOptions(BaseModel):
     preset: str = "veryfast"
     threads: int = 0  # 0: FFmpeg decides
     thumbnails: bool = True
+    mode: Literal["fast", "quality"] = Field(
+        "fast",
+        description="quality: x264 preset at least `quality_preset`, and two passes for VBR "
+        "rungs (capped-CRF rungs are single-pass by nature)",
+    )
+    quality_preset: str = "slow"
+
+    @property
+    def effective_preset(self) -> str:
+        if self.mode != "quality" or self.preset not in PRESETS:
+            return self.preset
+        slower = max(PRESETS.index(self.preset), PRESETS.index(self.quality_preset))
+        return PRESETS[slower]
+
+
+PRESETS = [
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+]
 
 
 MANIFEST = "manifest.mpd"
@@ -34,7 +61,14 @@ def build_command(
     workdir: Path,
     options: EncodeOptions,
     thumbs: ThumbnailPlan | None,
+    *,
+    pass_number: int | None = None,
 ) -> list[str]:
+    """The whole encode; with `pass_number` 1 or 2, VBR rungs run that pass of a two-pass
+    encode (pass 1 writes only the rate statistics, to the null muxer, beside `workdir`)."""
+    if pass_number == 1:
+        ladder = ladder.model_copy(update={"audio": []})
+        thumbs = None
     cmd = [
         ffmpeg,
         "-hide_banner",
@@ -144,7 +178,7 @@ def build_command(
             f"-c:v:{i}",
             "libx264",
             f"-preset:v:{i}",
-            options.preset,
+            options.effective_preset,
             f"-profile:v:{i}",
             rung.profile,
             f"-level:v:{i}",
@@ -164,6 +198,9 @@ def build_command(
             cmd += [f"-crf:v:{i}", str(rung.crf)]
         else:
             cmd += [f"-b:v:{i}", f"{rung.bitrate_kbps}k"]
+            if pass_number:
+                log = workdir.parent / f"{workdir.name}.pass-{i}"
+                cmd += [f"-pass:v:{i}", str(pass_number), f"-passlogfile:v:{i}", str(log)]
     language = audio.language if audio is not None else None
     for j, rendition in enumerate(ladder.audio):
         if language:  # the MPD's @lang comes from the stream's language tag
@@ -179,6 +216,8 @@ def build_command(
             str(rendition.sample_rate),
         ]
 
+    if pass_number == 1:
+        return [*cmd, "-f", "null", "-"]
     sets = []
     if ladder.rungs:
         sets.append("id=0,streams=v")

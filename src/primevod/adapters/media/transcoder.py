@@ -10,6 +10,7 @@ import uuid
 from fractions import Fraction
 from pathlib import Path
 
+from primevod.adapters.media.complexity import analyze
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import (
     MANIFEST,
@@ -24,10 +25,11 @@ from primevod.adapters.media.package_validator import validate_package
 from primevod.adapters.media.packager import STORYBOARD, finalize
 from primevod.adapters.media.pyav_probe import probe_file
 from primevod.core.errors import MediaError
-from primevod.core.ladder import LadderPolicy, plan_ladder
-from primevod.core.outputs import PackageResult
+from primevod.core.ladder import LadderPolicy, RateControl, plan_ladder
+from primevod.core.outputs import AutoPlan, PackageResult
 from primevod.core.probe import ProbeResult
 from primevod.core.progress import Progress, ProgressCallback
+from primevod.core.quality import auto_policy
 from primevod.core.source_rules import SourceLimits, check_source
 from primevod.core.thumbnails import plan_thumbnails
 
@@ -36,10 +38,15 @@ class MediaEngine:
     """FFmpeg (imageio-ffmpeg wheel) + PyAV implementation of Prober and Encoder."""
 
     def __init__(
-        self, options: EncodeOptions | None = None, limits: SourceLimits | None = None
+        self,
+        options: EncodeOptions | None = None,
+        limits: SourceLimits | None = None,
+        *,
+        analysis_cache: Path | None = None,
     ) -> None:
         self.options = options or EncodeOptions()
         self.limits = limits or SourceLimits()
+        self.analysis_cache = analysis_cache
 
     def probe(self, source: Path) -> ProbeResult:
         return probe_file(source)
@@ -61,9 +68,12 @@ class MediaEngine:
         cancel: threading.Event | None = None,
         overwrite: bool = False,
         probe: ProbeResult | None = None,
+        checksum: str | None = None,
+        analysis_cache: Path | None = None,
     ) -> PackageResult:
-        """Probe (unless `probe` comes from an earlier inspect of the same file), plan, encode,
-        package, validate, and move the package into `output_dir`."""
+        """Probe (unless `probe` comes from an earlier inspect of the same file), plan (for the
+        `auto` policy: analyse the title first, cached by its `checksum` in `analysis_cache`),
+        encode, package, validate, and move the package into `output_dir`."""
         output_dir = Path(output_dir)
         started = time.monotonic()
         _check_output_dir(Path(source), output_dir, overwrite)
@@ -71,6 +81,21 @@ class MediaEngine:
             probe = self.inspect(Path(source))
         else:
             check_source(probe, self.limits)
+        auto_plan = None
+        analysis_seconds = 0.0
+        if policy.auto is not None and probe.primary_video is not None:
+            analysis_started = time.monotonic()
+            analysis = analyze(
+                Path(source),
+                probe,
+                policy.auto,
+                preset=self.options.effective_preset,
+                cache_dir=analysis_cache or self.analysis_cache,
+                checksum=checksum,
+            )
+            analysis_seconds = time.monotonic() - analysis_started
+            policy, choices = auto_policy(policy, analysis)
+            auto_plan = AutoPlan(analysis=analysis, rungs=choices)
         ladder = plan_ladder(probe, policy, segment_seconds=segment_seconds)
         duration = probe.duration or 0.0
         thumbs = None
@@ -99,6 +124,31 @@ class MediaEngine:
                 ffmpeg_exe(), Path(source), probe, ladder, workdir, self.options, thumbs
             )
             fps = float(Fraction(ladder.frame_rate)) if ladder.frame_rate else None
+            two_pass = self.options.mode == "quality" and any(
+                r.rate_control is RateControl.VBR for r in ladder.rungs
+            )
+            if two_pass:  # the first pass: rate statistics only, counted in the encode time
+                first = build_command(
+                    ffmpeg_exe(),
+                    Path(source),
+                    probe,
+                    ladder,
+                    workdir,
+                    self.options,
+                    None,
+                    pass_number=1,
+                )
+                run_ffmpeg(first, duration=duration, frame_rate=fps, cancel=cancel)
+                cmd = build_command(
+                    ffmpeg_exe(),
+                    Path(source),
+                    probe,
+                    ladder,
+                    workdir,
+                    self.options,
+                    thumbs,
+                    pass_number=2,
+                )
             run_ffmpeg(cmd, duration=duration, frame_rate=fps, on_progress=progress, cancel=cancel)
             encode_seconds = time.monotonic() - encode_started
             encoded = last[0].out_time if last else 0.0
@@ -123,6 +173,9 @@ class MediaEngine:
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
+        finally:
+            for log in workdir.parent.glob(f"{workdir.name}.pass-*"):
+                log.unlink(missing_ok=True)
 
         thumb_dir = output_dir / THUMB_DIR
         has_thumbs = thumbs is not None and thumb_dir.is_dir()
@@ -144,6 +197,8 @@ class MediaEngine:
             storyboard=f"{THUMB_DIR}/{STORYBOARD}" if has_thumbs else None,
             total_bytes=sum(p.stat().st_size for p in output_dir.rglob("*") if p.is_file()),
             encode_seconds=round(encode_seconds, 3),
+            analysis_seconds=round(analysis_seconds, 3),
+            auto=auto_plan,
             total_seconds=round(total_seconds, 3),
             realtime_factor=round(duration / total_seconds, 3) if total_seconds else 0.0,
             validation=report,

@@ -1,0 +1,288 @@
+"""Complexity analysis for the `auto` ladder: a cheap scan of the whole title for scene cuts
+and motion, a few representative samples spread over it, probe encodes of those samples at
+a few resolutions and CRFs (one FFmpeg run), their VMAF against the source (one more run),
+and the result cached per source checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
+from primevod.adapters.media.quality_meter import Comparison, compare, default_metric
+from primevod.adapters.media.quality_meter import reference_size as score_size
+from primevod.core.errors import MediaError
+from primevod.core.ladder import (
+    AutoLadderConfig,
+    LadderPolicy,
+    RateControl,
+    RungTemplate,
+    gop_seconds_for,
+    output_frame_rate,
+    plan_ladder,
+)
+from primevod.core.probe import ProbeResult
+from primevod.core.quality import ComplexityAnalysis, ProbePoint, probe_sizes
+
+ANALYSIS_VERSION = 1
+SCAN_SIZE = (32, 18)  # the scene scan's picture: enough for cuts and motion, cheap in Python
+PROBE_PRESET_FLOOR = "veryfast"  # probes never run slower than this
+_PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as src:
+        while chunk := src.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def probe_preset(preset: str) -> str:
+    """The preset of the probe encodes: the encode's own, but no slower than `veryfast`
+    (probes only rank resolutions and CRFs; a slower final preset only saves more)."""
+    if preset not in _PRESETS:
+        return PROBE_PRESET_FLOOR
+    return _PRESETS[min(_PRESETS.index(preset), _PRESETS.index(PROBE_PRESET_FLOOR))]
+
+
+def analyze(
+    source: Path,
+    probe: ProbeResult,
+    config: AutoLadderConfig,
+    *,
+    preset: str = "veryfast",
+    cache_dir: Path | None = None,
+    checksum: str | None = None,
+) -> ComplexityAnalysis:
+    """Measure bitrate against quality on samples of the title at a few resolutions; cached
+    in `cache_dir/<sha256>-<settings>.json` when a cache folder is given."""
+    started = time.monotonic()
+    video = probe.primary_video
+    if video is None:
+        raise MediaError("source.no_video", "the auto ladder needs a video stream")
+    fps = output_frame_rate(video)
+    gop_s = gop_seconds_for(4.0)
+    p_preset = probe_preset(preset)
+    settings_key = hashlib.sha256(
+        json.dumps(
+            [
+                ANALYSIS_VERSION,
+                config.probe_crfs,
+                config.heights,
+                config.probe_heights,
+                config.samples,
+                config.sample_seconds,
+                p_preset,
+                default_metric(),
+            ]
+        ).encode()
+    ).hexdigest()[:12]
+    cache_file = None
+    if cache_dir is not None:
+        checksum = checksum or sha256_of(source)
+        cache_file = Path(cache_dir) / f"{checksum}-{settings_key}.json"
+        if cache_file.is_file():
+            try:
+                cached = ComplexityAnalysis.model_validate_json(cache_file.read_text())
+                return cached.model_copy(update={"cached": True})
+            except ValueError:
+                cache_file.unlink(missing_ok=True)
+
+    duration = float(probe.duration or 0.0)
+    timing: dict[str, float] = {}
+    deinterlace = video.scan_type == "interlaced"
+    pre = ("bwdif=mode=send_frame:parity=auto:deint=all," if deinterlace else "") + f"fps={fps}"
+    sample_len = config.sample_seconds
+    count = config.samples or max(3, min(8, round(duration / 15)))
+    if duration <= 0 or count * sample_len >= duration * 0.6:
+        cuts: list[float] = []
+        samples = [(0.0, duration if duration > 0 else sample_len)]
+    else:
+        t0 = time.monotonic()
+        activity, cuts = scan(source, probe, float(fps))
+        timing["scan"] = time.monotonic() - t0
+        samples = pick_samples(activity, cuts, float(fps), duration, count, sample_len)
+
+    # the rung sizes the probes run at: the planner's own fit of the source into each box
+    boxes = probe_sizes(video.display_size, config)
+    stand_in = LadderPolicy(
+        name="probe",
+        description="probe sizes",
+        rate_control=RateControl.CAPPED_CRF,
+        rungs=[
+            RungTemplate(width=w, height=h, bitrate_kbps=max(32, w * h // 100), crf=23)
+            for w, h in boxes
+        ],
+        dedup_ratio=1.0,
+    )
+    sizes = sorted({(r.width, r.height) for r in plan_ladder(probe, stand_in).rungs})
+    ref_w, ref_h = video.display_size
+    ref_size = score_size(ref_w, ref_h)
+    gop_frames = max(1, round(float(fps) * gop_s))
+    frames = sum(max(1, round(d * float(fps))) for _, d in samples)
+    seconds = frames / float(fps)
+    sample_inputs: list[str] = []
+    for start, length in samples:
+        sample_inputs += ["-ss", f"{start:.3f}", "-t", f"{length:.3f}"]
+        sample_inputs += ["-i", f"file:{source.absolute()}"]
+
+    with tempfile.TemporaryDirectory(prefix="primevod-analysis-") as tmp:
+        work = Path(tmp)
+        outs = [(w, h, crf) for w, h in sizes for crf in config.probe_crfs]
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y"]
+        cmd += ["-protocol_whitelist", "file", *sample_inputs]
+        n = len(samples)
+        joined = "".join(f"[{k}:{video.index}]{pre},setpts=PTS-STARTPTS[p{k}];" for k in range(n))
+        concat = "".join(f"[p{k}]" for k in range(n)) + f"concat=n={n}:v=1:a=0[cat]"
+        split = f"[cat]split={len(outs) + 1}" + "".join(f"[c{i}]" for i in range(len(outs)))
+        split += "[ref]"
+        graph = [joined + concat, split]
+        maps: list[str] = []
+        for i, (w, h, crf) in enumerate(outs):
+            graph.append(f"[c{i}]scale={w}:{h}:flags=bicubic,setsar=1,format=yuv420p[e{i}]")
+            maps += ["-map", f"[e{i}]", "-c:v", "libx264", "-preset", p_preset, "-threads", "1"]
+            maps += ["-crf", str(crf), "-g", str(gop_frames), "-keyint_min", str(gop_frames)]
+            maps += ["-sc_threshold", "0", "-f", "h264", str(work / f"probe{i}.h264")]
+        # the reference: the samples as the encoder saw them, losslessly (exact, quick to
+        # decode), so that every comparison reads exactly the same frames
+        ref_file = work / "reference.mkv"
+        maps += ["-map", "[ref]", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"]
+        maps += ["-threads", "1", str(ref_file)]
+        cmd += ["-filter_complex", ";".join(graph), *maps]
+        t0 = time.monotonic()
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            tail = proc.stderr.strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+            raise MediaError("encode.failed", f"probe encodes failed: {tail[0]}")
+        timing["probe_encodes"] = time.monotonic() - t0
+        rate = str(fps)
+        comparisons = [
+            Comparison(
+                distorted=["-f", "h264", "-framerate", rate, "-i", str(work / f"probe{i}.h264")],
+                reference=["-i", str(ref_file)],
+                label=f"{w}x{h}@{crf}",
+            )
+            for i, (w, h, crf) in enumerate(outs)
+        ]
+        subsample = max(1, round(float(fps) / 6))  # about 6 scored frames per second
+        t0 = time.monotonic()
+        scores = compare(comparisons, ref_size, subsample=subsample)
+        timing["scores"] = time.monotonic() - t0
+        points = []
+        for i, ((w, h, crf), score) in enumerate(zip(outs, scores, strict=True)):
+            size = (work / f"probe{i}.h264").stat().st_size
+            points.append(
+                ProbePoint(
+                    width=w,
+                    height=h,
+                    crf=crf,
+                    kbps=round(size * 8 / 1000 / seconds, 2),
+                    quality=score.mean,
+                )
+            )
+    analysis = ComplexityAnalysis(
+        version=ANALYSIS_VERSION,
+        checksum=checksum,
+        metric=scores[0].metric if scores else default_metric(),
+        duration=duration,
+        source_size=(ref_w, ref_h),
+        frame_rate=str(fps),
+        samples=[(round(s, 3), round(d, 3)) for s, d in samples],
+        scene_cuts=[round(c, 3) for c in cuts],
+        preset=p_preset,
+        points=points,
+        seconds=round(time.monotonic() - started, 3),
+        timing={k: round(v, 3) for k, v in timing.items()},
+    )
+    if cache_file is not None:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp_file = cache_file.with_suffix(".tmp")
+        tmp_file.write_text(analysis.model_dump_json(indent=1))
+        tmp_file.replace(cache_file)
+    return analysis
+
+
+def scan(source: Path, probe: ProbeResult, fps: float) -> tuple[list[float], list[float]]:
+    """Decode the whole title to tiny grey frames: per-frame activity (mean absolute
+    difference to the previous frame, 0-255) and the times of scene cuts."""
+    video = probe.primary_video
+    assert video is not None
+    w, h = SCAN_SIZE
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-skip_loop_filter",
+        "all",
+        "-protocol_whitelist",
+        "file",
+        "-i",
+        f"file:{source.absolute()}",
+        "-map",
+        f"0:{video.index}",
+        "-vf",
+        f"fps={Fraction(fps).limit_denominator(1001)},scale={w}:{h}:flags=area,format=gray",
+        "-f",
+        "rawvideo",
+        "-",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise MediaError("encode.failed", "the scene scan could not decode the source")
+    data = proc.stdout
+    size = w * h
+    activity: list[float] = []
+    prev = None
+    for off in range(0, len(data) - size + 1, size):
+        frame = data[off : off + size]
+        if prev is None:
+            activity.append(0.0)
+        else:
+            activity.append(sum(abs(a - b) for a, b in zip(frame, prev, strict=True)) / size)
+        prev = frame
+    cuts = []
+    for i in range(1, len(activity)):
+        window = activity[max(0, i - 15) : i]
+        base = sorted(window)[len(window) // 2] if window else 0.0
+        if activity[i] > 20.0 and activity[i] > 3.0 * base + 5.0:
+            cuts.append(i / fps)
+    return activity, cuts
+
+
+def pick_samples(
+    activity: list[float],
+    cuts: list[float],
+    fps: float,
+    duration: float,
+    count: int,
+    length: float,
+) -> list[tuple[float, float]]:
+    """One sample per equal zone of the title: the window (on a half-second grid, or starting
+    at a cut) that holds no scene cut and whose activity is closest to its zone's mean.
+    A window over a cut would be priced as two shots; a window of the zone's typical motion
+    stands for the zone."""
+    zone = duration / count
+    samples = []
+    for z in range(count):
+        z0, z1 = z * zone, (z + 1) * zone
+        starts = [z0 + k * 0.5 for k in range(int(max(0.0, zone - length) / 0.5) + 1)]
+        starts += [c for c in cuts if z0 <= c <= z1 - length]
+        zone_frames = activity[int(z0 * fps) : int(z1 * fps)] or [0.0]
+        zone_mean = sum(zone_frames) / len(zone_frames)
+
+        def score(start: float, zone_mean: float = zone_mean) -> tuple[int, float]:
+            inside = sum(1 for c in cuts if start + 0.1 < c < start + length - 0.1)
+            frames = activity[int(start * fps) + 1 : int((start + length) * fps)] or [0.0]
+            return inside, abs(sum(frames) / len(frames) - zone_mean)
+
+        best = min(starts, key=score)
+        samples.append((round(best, 3), min(length, duration - best)))
+    return samples
