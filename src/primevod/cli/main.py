@@ -239,11 +239,12 @@ def _print_result(result: PackageResult) -> None:
     )
 
 
-from primevod.cli import pipeline_cli, server_cli, signing_cli  # noqa: E402
+from primevod.cli import canary_cli, pipeline_cli, server_cli, signing_cli  # noqa: E402
 
 pipeline_cli.register(app)
 server_cli.register(app)
 signing_cli.register(app)
+canary_cli.register(app)
 
 if __name__ == "__main__":
     app()

@@ -151,7 +151,7 @@ def validate_hls(
         if m.get("TYPE") == "AUDIO":
             report.add(
                 "audio.channels",
-                m.get("URI", master_uri),
+                urljoin(master_uri, m["URI"]) if m.get("URI") else master_uri,
                 "CHANNELS" in m,
                 "CHANNELS present" if "CHANNELS" in m else "EXT-X-MEDIA without CHANNELS",
             )
@@ -331,17 +331,21 @@ def _check_media_playlist(
 
     sized: list[Segment] = []
     unreachable: list[str] = []
+    reason = ""  # the first failure's own words (a local error, or an HTTP status)
     for seg in info.segments:
         seg_uri = urljoin(uri, seg.uri)
         try:
             sized.append(Segment(uri=seg_uri, duration=seg.duration, size=fetcher.size(seg_uri)))
-        except OSError:
+        except OSError as exc:
             unreachable.append(seg.uri)
+            reason = reason or f" ({exc.strerror or exc})"
     report.add(
         "segment.reachable",
         uri,
         not unreachable,
-        f"missing: {', '.join(unreachable[:5])}" if unreachable else f"{len(sized)} segment(s)",
+        f"missing: {', '.join(unreachable[:5])}{reason}"
+        if unreachable
+        else f"{len(sized)} segment(s)",
     )
 
     init = b""
