@@ -34,7 +34,8 @@ runner = CliRunner()
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    """Static files; the first request for any path under /flaky/ answers 503."""
+    """Static files, plus: the first request for a path under /flaky/ answers 503, /moved/X
+    redirects to /X, and /needs-cookie/ answers 403 without a CloudFront-Policy cookie."""
 
     seen: set[str] = set()  # noqa: RUF012 - shared by the server's threads on purpose
     lock = threading.Lock()
@@ -42,7 +43,18 @@ class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
 
-    def _flaky(self) -> bool:
+    def _special(self) -> bool:
+        if self.path.startswith("/moved/"):
+            self.send_response(302)
+            self.send_header("Location", self.path[len("/moved") :])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
+        if self.path.startswith("/needs-cookie/") and "CloudFront-Policy=" not in (
+            self.headers.get("Cookie") or ""
+        ):
+            self.send_error(403)
+            return True
         if not self.path.startswith("/flaky/"):
             return False
         with self.lock:
@@ -53,11 +65,11 @@ class _Handler(SimpleHTTPRequestHandler):
         return first
 
     def do_GET(self) -> None:
-        if not self._flaky():
+        if not self._special():
             super().do_GET()
 
     def do_HEAD(self) -> None:
-        if not self._flaky():
+        if not self._special():
             super().do_HEAD()
 
 
@@ -257,7 +269,12 @@ def test_fetcher_retries_5xx_and_raises_os_errors(site) -> None:
         with pytest.raises(OSError):
             fetcher.read("file:///etc/passwd")
     first = fetcher.records[0]
-    assert (first.status, first.attempts, first.bytes) == (200, 2, 5)
+    assert (first.status, first.attempts) == (200, 2) and first.bytes > 5  # 503 body too
+    spent = HttpFetcher(budget=0)
+    time.sleep(0.01)
+    with pytest.raises(OSError, match="budget is spent"):
+        spent.read(f"{base}/flaky/a.txt")
+    spent.close()
 
 
 def test_signing_goes_only_to_the_masters_origin(site) -> None:
@@ -270,6 +287,16 @@ def test_signing_goes_only_to_the_masters_origin(site) -> None:
             fetcher.read(url)
     fetcher.close()
     assert sent[0] == "CloudFront-Policy=p" and set(sent[1:]) == {None}
+
+    root, _ = site
+    (root / "needs-cookie").mkdir()
+    (root / "needs-cookie" / "a.txt").write_bytes(b"signed")
+    moved = f"{base}/moved/needs-cookie/a.txt"
+    with HttpFetcher(cookies={"CloudFront-Policy": "p"}, auth_origin=base + "/") as fetcher:
+        assert fetcher.read(moved) == b"signed"  # the cookie survives a same-origin redirect
+        assert fetcher.size(moved) == 6
+    with HttpFetcher() as fetcher, pytest.raises(HttpError, match="HTTP 403"):
+        fetcher.read(moved)
     assert package_resource(f"{base}/vod/A/master.m3u8?x=1") == f"{base}/vod/A/*"
 
 

@@ -18,7 +18,7 @@ class RequestRecord(BaseModel):
     url: str
     status: int | None = Field(None, description="HTTP status; None when no answer came")
     ms: float = Field(description="time to the full answer, retries included")
-    bytes: int = Field(0, description="body bytes received on the wire")
+    bytes: int = Field(0, description="body bytes received, retries and redirects included")
     attempts: int = 1
     error: str | None = None
 

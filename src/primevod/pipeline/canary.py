@@ -25,8 +25,9 @@ def is_http_url(url: str) -> bool:
 def package_resource(url: str) -> str:
     """The wildcard policy resource covering the master's folder:
     `https://host/vod/ASSET/master.m3u8` -> `https://host/vod/ASSET/*`."""
-    bare = url.split("?", 1)[0].split("#", 1)[0]
-    return bare.rsplit("/", 1)[0] + "/*"
+    parts = urlsplit(url)
+    folder = parts.path.rsplit("/", 1)[0] + "/"
+    return f"{parts.scheme}://{parts.netloc}{folder}*"
 
 
 def run_canary(
@@ -36,6 +37,7 @@ def run_canary(
     sample_segments: int = 2,
     timeout: float = 10.0,
     retries: int = 2,
+    budget: float = 300.0,
 ) -> CanaryResult:
     """Check the HLS package behind `url`. Never raises for a broken or unreachable target:
     the result says passed=False with each failed rule (or `error` when nothing could run).
@@ -45,7 +47,8 @@ def run_canary(
     0 = all) are downloaded, demuxed for the keyframe rule and decoded. With `signer`, one
     custom-policy wildcard for the master's folder travels as CloudFront signed cookies.
     Signing parameters already in `url` are sent with every request to the same origin
-    (and never appear in the result)."""
+    (and never appear in the result). After `budget` seconds the remaining requests fail
+    at once, so the run ends with those rules failed."""
     started_at = datetime.now(UTC)
     clock = time.monotonic()
     bare, signing_params = split_signed_url(url)
@@ -67,6 +70,7 @@ def run_canary(
                 cookies=cookies,
                 params=signing_params,
                 auth_origin=bare,
+                budget=budget,
             )
             with fetcher:
                 validate_hls(

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -18,6 +18,7 @@ from primevod.core.canary import RequestRecord
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MAX_BODY_BYTES = 256 * 1024 * 1024  # a playlist or segment larger than this is not one
+MAX_REDIRECTS = 5
 
 
 class HttpError(OSError):
@@ -38,7 +39,8 @@ def _origin(url: str) -> tuple[str, str]:
 class HttpFetcher:
     """`read(url)` GETs a body, `size(url)` HEADs for Content-Length (GET when a server does
     not say). `cookies` / `params` (e.g. CloudFront signed cookies or signed-URL parameters)
-    go only to URLs on `auth_origin`'s scheme, host and port."""
+    go only to URLs on `auth_origin`'s scheme, host and port. After `budget` seconds every
+    further request fails at once (a hung origin cannot hold a run for hours)."""
 
     def __init__(
         self,
@@ -49,6 +51,7 @@ class HttpFetcher:
         cookies: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         auth_origin: str | None = None,
+        budget: float | None = None,
         client: httpx.Client | None = None,
     ) -> None:
         self.retries = max(0, retries)
@@ -56,10 +59,12 @@ class HttpFetcher:
         self.cookies = dict(cookies or {})
         self.params = dict(params or {})
         self.auth_origin = _origin(auth_origin) if auth_origin else None
+        self.budget = budget
+        self._deadline = time.monotonic() + budget if budget is not None else None
         self._own_client = client is None
         self.client = client or httpx.Client(
             timeout=httpx.Timeout(timeout),
-            follow_redirects=True,
+            follow_redirects=False,  # followed in _follow, keeping the signing per origin
             headers={"User-Agent": "primevod-canary"},
         )
         self._lock = threading.Lock()
@@ -86,14 +91,8 @@ class HttpFetcher:
         return len(body)
 
     def _request(self, method: str, url: str) -> tuple[int, bytes, int | None]:
-        if _origin(url)[0] not in ("http", "https"):
-            raise HttpError(url, "not an http(s) URL")
-        headers = {"Accept-Encoding": "identity"} if method == "HEAD" else {}
-        params: dict[str, str] = {}
-        if self.auth_origin is None or _origin(url) == self.auth_origin:
-            params = self.params
-            if self.cookies:
-                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise HttpError(url, f"not requested: the run's {self.budget:g} s budget is spent")
         started = time.monotonic()
         status: int | None = None
         wire = 0
@@ -103,7 +102,7 @@ class HttpFetcher:
             while True:
                 attempt += 1
                 try:
-                    answer = self._once(method, url, headers, params)
+                    answer = self._follow(method, url)
                 except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as e:
                     if attempt > self.retries:
                         error = f"no answer: {type(e).__name__}: {e}"
@@ -115,7 +114,7 @@ class HttpFetcher:
                     error = e.strerror
                     raise
                 else:
-                    status, wire = answer.status, answer.wire_bytes
+                    status, wire = answer.status, wire + answer.wire_bytes
                     if status >= 400 and not (status in RETRY_STATUSES and attempt <= self.retries):
                         error = f"HTTP {status}{answer.reason}"
                         raise HttpError(url, error, status)
@@ -135,18 +134,44 @@ class HttpFetcher:
             with self._lock:
                 self.records.append(record)
 
-    def _once(
-        self, method: str, url: str, headers: dict[str, str], params: dict[str, str]
-    ) -> _Answer:
+    def _auth(self, url: str) -> tuple[dict[str, str], dict[str, str] | None]:
+        """The signing for this URL: only on the master's origin."""
+        if self.auth_origin is not None and _origin(url) != self.auth_origin:
+            return {}, None
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return headers, self.params or None
+
+    def _follow(self, method: str, url: str) -> _Answer:
+        """Redirects by hand: httpx drops a Cookie header on every redirect, and the signing
+        must be decided again for each hop's origin."""
+        wire = 0
+        for _ in range(MAX_REDIRECTS + 1):
+            answer = self._once(method, url)
+            wire += answer.wire_bytes
+            if answer.location is None:
+                answer.wire_bytes = wire
+                return answer
+            url = urljoin(url, answer.location)
+        raise HttpError(url, f"more than {MAX_REDIRECTS} redirects")
+
+    def _once(self, method: str, url: str) -> _Answer:
+        if _origin(url)[0] not in ("http", "https"):
+            raise HttpError(url, "not an http(s) URL")
+        headers, params = self._auth(url)
+        if method == "HEAD":
+            headers["Accept-Encoding"] = "identity"  # Content-Length of the file itself
         try:
-            request = self.client.build_request(method, url, headers=headers, params=params or None)
+            request = self.client.build_request(method, url, headers=headers, params=params)
         except (httpx.InvalidURL, ValueError) as e:
             raise HttpError(url, f"invalid URL: {e}") from None
         response = self.client.send(request, stream=True)
         try:
             chunks: list[bytes] = []
             received = 0
-            if method != "HEAD" and response.status_code < 400:
+            location = response.headers.get("location") if response.is_redirect else None
+            if method != "HEAD" and response.status_code < 300:
                 for chunk in response.iter_bytes():
                     received += len(chunk)
                     if received > MAX_BODY_BYTES:
@@ -161,6 +186,7 @@ class HttpFetcher:
                 length=int(length) if length and length.isdigit() else None,
                 wire_bytes=response.num_bytes_downloaded,
                 reason=_describe(response),
+                location=location,
             )
         finally:
             response.close()
@@ -173,6 +199,7 @@ class _Answer:
     length: int | None  # Content-Length as sent
     wire_bytes: int
     reason: str  # " Forbidden (reason: expired)"
+    location: str | None = None  # where a redirect points
 
 
 def _describe(response: httpx.Response) -> str:
