@@ -13,6 +13,7 @@ from primevod.adapters.catalog.sql_catalog import SqlCatalog, new_asset_id
 from primevod.adapters.media.ffmpeg_command import EncodeOptions
 from primevod.adapters.media.transcoder import MediaEngine
 from primevod.core.assets import Asset
+from primevod.observability import tracing
 from primevod.pipeline.runtime import Runtime, runtime, set_runtime
 from primevod.settings import Settings
 
@@ -53,6 +54,26 @@ def build(settings: Settings | None = None) -> Runtime:
     return rt
 
 
+def observe(rt: Runtime) -> Runtime:
+    """Logs, tracing and the metrics flusher for this process (once; flushed at exit)."""
+    if rt.extras.get("flusher") is not None:
+        return rt
+    import atexit
+
+    from primevod.adapters.catalog.sql_observability import SqlObservability
+    from primevod.observability.logs import setup_logging
+    from primevod.observability.metrics import MetricsFlusher
+
+    setup_logging(rt.settings.log_format, rt.settings.log_level)
+    tracing.setup_tracing(rt.settings.tracing, rt.settings.otlp_endpoint)
+    store = SqlObservability(rt.catalog)
+    flusher = MetricsFlusher(store, rt.settings.metrics_flush_seconds)
+    flusher.start()
+    atexit.register(flusher.stop)
+    rt.extras.update(observability=store, flusher=flusher)
+    return rt
+
+
 def _dbos_config(settings: Settings) -> dict[str, Any]:
     return {
         "name": APP_NAME,
@@ -70,9 +91,10 @@ def start(settings: Settings | None = None) -> Runtime:
     runs the encode queue (at most `encode_concurrency` encodes at once here)."""
     from dbos import DBOS, SetWorkflowID
 
+    import primevod.observability.observer  # noqa: F401  (its workflows, before launch)
     from primevod.pipeline.workflows import QUEUE, asset_pipeline
 
-    rt = build(settings)
+    rt = observe(build(settings))
     DBOS(config=_dbos_config(rt.settings))  # type: ignore[arg-type]
     DBOS.launch()
     queue = DBOS.register_queue(
@@ -121,6 +143,9 @@ def stop(*, exiting: bool = False) -> None:
     DBOS's daemon threads are left to end with it: its orderly shutdown waits for every
     poller to wake (about 0.2 s), and all workflow state is already committed."""
     rt = runtime()
+    flusher = rt.extras.pop("flusher", None)
+    if flusher is not None:
+        flusher.stop()  # the last counts reach the store
     if rt.extras.get("worker"):
         from dbos import DBOS
 
@@ -148,6 +173,7 @@ def submit_file(
         path,
     )
     meta = dict(metadata or {})
+    meta.setdefault("trace_id", tracing.new_trace_id())
     if ladder:
         meta["ladder"] = ladder
     asset = Asset(

@@ -14,6 +14,8 @@ from primevod.adapters.catalog.sql_catalog import NotFound
 from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
 from primevod.api.auth import ADMIN, UPLOAD, VIEW, require
 from primevod.api.edge import router as edge_router
+from primevod.api.observability import router as observability_router
+from primevod.api.telemetry import ApiTelemetry
 from primevod.api.uploads import router as uploads_router
 from primevod.core.assets import Asset, AssetStatus, Execution
 from primevod.pipeline import workflows
@@ -105,8 +107,10 @@ def create_app(*, lifespan: Any = None) -> FastAPI:
     )
 
     _add_cors(app, ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"])
+    app.add_middleware(ApiTelemetry)
     app.include_router(uploads_router)
     app.include_router(edge_router)
+    app.include_router(observability_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:
@@ -273,6 +277,7 @@ def _mount_web(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     @app.get("/upload", include_in_schema=False)
     @app.get("/library", include_in_schema=False)
+    @app.get("/dashboard", include_in_schema=False)
     @app.get("/watch/{rest:path}", include_in_schema=False)
     def index(rest: str = "") -> FileResponse:
         return FileResponse(WEB_DIST / "index.html", headers={"Cache-Control": "no-cache"})

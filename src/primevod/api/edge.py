@@ -19,8 +19,10 @@ from primevod.adapters.signing.key_store import KeyStore
 from primevod.adapters.storage.local_store import guess_type
 from primevod.api.auth import ADMIN, VIEW, require
 from primevod.core.assets import AssetStatus
+from primevod.core.metrics import status_class
 from primevod.core.signing import Rejected, Signer, Verifier
 from primevod.core.storage import InvalidKey, ObjectNotFound, validate_key
+from primevod.observability import metrics
 from primevod.pipeline.runtime import runtime
 
 router = APIRouter()
@@ -34,15 +36,20 @@ _cache: dict[tuple[str, ...], tuple[float, Any]] = {}
 def _cached(key: tuple[str, ...], load: Any) -> Any:
     """A tiny TTL cache: a player's burst of segment requests costs one catalog read and one
     metadata read per object, not one per request. Invalidation shows within CACHE_SECONDS."""
+    return _lookup(key, load)[0]
+
+
+def _lookup(key: tuple[str, ...], load: Any) -> tuple[Any, bool]:
+    """The cached value and whether it was a hit (no trip to the origin store)."""
     now = time.monotonic()
     hit = _cache.get(key)
     if hit is not None and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
+        return hit[1], True
     value = load()
     if len(_cache) > 50_000:
         _cache.clear()
     _cache[key] = (now, value)
-    return value
+    return value, False
 
 
 def key_store() -> KeyStore:
@@ -93,6 +100,13 @@ def _log(
     cache: str,
     reason: str = "",
 ) -> None:
+    elapsed = time.perf_counter() - started
+    metrics.inc("primevod_delivery_requests_total", **{"class": status_class(status)})
+    if sent:
+        metrics.inc("primevod_delivery_bytes_total", sent)
+    if cache in ("HIT", "MISS"):
+        metrics.inc("primevod_edge_cache_total", result="hit" if cache == "HIT" else "miss")
+        metrics.observe("primevod_origin_latency_seconds", elapsed)
     _access_log().info(
         json.dumps(
             {
@@ -103,7 +117,7 @@ def _log(
                 "path": path,
                 "status": status,
                 "bytes": sent,
-                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "ms": round(elapsed * 1000, 2),
                 "cache": cache,
                 "reason": reason or None,
             }
@@ -134,6 +148,19 @@ def _deny(
 # edge benchmark serves 1.6x the requests this way)
 async def deliver(asset_id: str, path: str, request: Request) -> Response:
     started = time.perf_counter()
+    try:
+        return _deliver(asset_id, path, request, started)
+    except Exception as exc:  # an origin failure: a logged, counted 5xx, never a bare crash
+        logging.getLogger("primevod.edge").exception("delivery of %s/%s failed", asset_id, path)
+        _log(request, asset_id, path, 502, 0, started, "ERROR", type(exc).__name__)
+        return JSONResponse(
+            {"detail": "the origin could not serve this object", "reason": "origin-error"},
+            status_code=502,
+            headers={REASON_HEADER: "origin-error", "Cache-Control": "no-store"},
+        )
+
+
+def _deliver(asset_id: str, path: str, request: Request, started: float) -> Response:
     rt = runtime()
     url = f"{public_base(request)}{request.url.path}"
     if request.url.query:
@@ -159,9 +186,10 @@ async def deliver(asset_id: str, path: str, request: Request) -> Response:
         return _deny(request, asset_id, path, started, "bad-path", "invalid path", 404)
     bucket = asset.output_bucket or rt.settings.destination_bucket
     try:
-        info, local = _cached(("head", bucket, key), lambda: _locate(bucket, key))
+        (info, local), hit = _lookup(("head", bucket, key), lambda: _locate(bucket, key))
     except (ObjectNotFound, InvalidKey):
         return _deny(request, asset_id, path, started, "not-found", "no such object", 404)
+    cache = "HIT" if hit else "MISS"
     version = int(asset.metadata.get("delivery_version", 0))
     etag = f'"{info.etag.strip(chr(34))}-v{version}"'
     manifest = path.endswith(MANIFESTS)
@@ -180,13 +208,13 @@ async def deliver(asset_id: str, path: str, request: Request) -> Response:
     if range_header and not manifest:
         span = _parse_range(range_header, size)
         if span is None:
-            _log(request, asset_id, path, 416, 0, started, "MISS")
+            _log(request, asset_id, path, 416, 0, started, cache)
             return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
         start, end = span
         body = b"" if request.method == "HEAD" else _read(bucket, key, local, start, end)
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         headers["Content-Length"] = str(end - start + 1)
-        _log(request, asset_id, path, 206, len(body), started, "MISS")
+        _log(request, asset_id, path, 206, len(body), started, cache)
         return Response(body, status_code=206, headers=headers)
     body = _read(bucket, key, local) if request.method == "GET" or manifest else b""
     if manifest and "gzip" in request.headers.get("accept-encoding", ""):
@@ -195,7 +223,7 @@ async def deliver(asset_id: str, path: str, request: Request) -> Response:
     if request.method == "HEAD":
         headers["Content-Length"] = str(len(body) if manifest else size)
         body = b""
-    _log(request, asset_id, path, 200, len(body), started, "MISS")
+    _log(request, asset_id, path, 200, len(body), started, cache)
     return Response(body, status_code=200, headers=headers)
 
 

@@ -4,5 +4,5 @@ from primevod import wiring
 from primevod.api.app import create_edge_app
 from primevod.api.edge import FastEdge
 
-wiring.build()
+wiring.observe(wiring.build())
 app = FastEdge(create_edge_app())

@@ -52,6 +52,9 @@ def _serve_app(rt: Any, host: str, port: int) -> None:
     from primevod.api.edge import ensure_signing_key
 
     ensure_signing_key()  # the embedded default signs playback links from the first start
+    from primevod.observability import observer
+
+    observer.schedule()  # alarms every minute, the canary every few minutes
     helpers = _background(rt)
 
     @asynccontextmanager
@@ -95,7 +98,7 @@ def edge(
     from primevod import wiring
     from primevod.api.edge import ensure_signing_key
 
-    rt = wiring.build()
+    rt = wiring.observe(wiring.build())
     ensure_signing_key()
     host = host or rt.settings.host
     port = port or rt.settings.port
@@ -138,6 +141,9 @@ def worker(
     from primevod import wiring
 
     rt = wiring.start()
+    from primevod.observability import observer
+
+    observer.schedule()
     helpers = _background(rt, inbox=inbox)
     for helper in helpers:
         helper.start()

@@ -31,6 +31,7 @@ from primevod.core.uploads import (
     part_signature,
     plan_parts,
 )
+from primevod.observability import metrics, tracing
 from primevod.pipeline import workflows
 from primevod.pipeline.runtime import runtime
 
@@ -97,6 +98,7 @@ def init(
         expires_at=now + timedelta(hours=settings.upload_ttl_hours),
     )
     rt.catalog.create_upload(session)
+    metrics.inc("primevod_uploads_total", status="started")
     return session
 
 
@@ -186,7 +188,7 @@ def complete(upload_id: str, key: str, parts: list[tuple[int, str]]) -> dict[str
             Asset(
                 id=session.asset_id,
                 title=title,
-                metadata=dict(session.metadata),
+                metadata={**session.metadata, "trace_id": tracing.new_trace_id()},
                 source_bucket=rt.settings.source_bucket,
                 source_key=key,
                 source_size=info.size,
@@ -194,6 +196,8 @@ def complete(upload_id: str, key: str, parts: list[tuple[int, str]]) -> dict[str
         )
         execution = workflows.start(session.asset_id, attempt=1)
         session = rt.catalog.update_upload(upload_id, status="completed", execution_id=execution)
+    metrics.inc("primevod_uploads_total", status="completed")
+    metrics.inc("primevod_upload_bytes_total", float(info.size))
     return _completed(session)
 
 
@@ -212,6 +216,7 @@ def abort(upload_id: str, key: str) -> None:
     with contextlib.suppress(UploadNotFound):
         rt.store.abort_multipart(rt.settings.source_bucket, key, upload_id)
     rt.catalog.update_upload(upload_id, status="aborted")
+    metrics.inc("primevod_uploads_total", status="aborted")
 
 
 def expire_stale() -> int:

@@ -42,7 +42,7 @@ from primevod.core.assets import (
 from primevod.core.uploads import UploadSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0002"  # the newest revision in migrations/versions; bump with each new one
+HEAD_REVISION = "0003"  # the newest revision in migrations/versions; bump with each new one
 ROLES = ("admin", "uploader", "viewer")
 
 

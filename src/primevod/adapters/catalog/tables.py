@@ -74,6 +74,7 @@ class SubscriptionRow(Base):
     url: Mapped[str | None] = mapped_column(String(2000))
     secret: Mapped[str | None] = mapped_column(String(200))
     event_types: Mapped[list[str]] = mapped_column(JSON)
+    pattern: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # an event pattern (rules)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -119,3 +120,43 @@ class UploadRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     __table_args__ = (Index("ix_uploads_status_expires", "status", "expires_at"),)
+
+
+class MetricPointRow(Base):
+    """One series' value in one minute (counts add up; gauges keep the latest sample)."""
+
+    __tablename__ = "metric_points"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    labels: Mapped[str] = mapped_column(String(400), primary_key=True)
+    minute: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index("ix_metric_points_minute", "minute"),)
+
+
+class MetricTotalRow(Base):
+    """Running totals of counters since the installation began (what /metrics exposes)."""
+
+    __tablename__ = "metric_totals"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    labels: Mapped[str] = mapped_column(String(400), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class AlarmStateRow(Base):
+    __tablename__ = "alarm_states"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    state: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text)
+    values: Mapped[list[Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CanaryRunRow(Base):
+    __tablename__ = "canary_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    asset_id: Mapped[str | None] = mapped_column(String(36))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

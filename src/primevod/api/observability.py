@@ -1,0 +1,262 @@
+"""Observability routes: Prometheus exposition at /metrics, the dashboard's data, alarms and
+canary runs. Figures come from the shared store, so any server answers for the whole
+installation; this process's unflushed counts are flushed first."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+
+from primevod.api.auth import ADMIN, VIEW, require
+from primevod.core.metrics import (
+    BY_NAME,
+    MINUTE,
+    SERIES,
+    Kind,
+    Window,
+    minute_of,
+    parse_labels,
+    series_points,
+    series_value,
+)
+from primevod.observability import metrics, observer
+from primevod.pipeline.runtime import runtime
+
+router = APIRouter()
+DASHBOARD_SERIES = (
+    "workflows_started",
+    "workflows_succeeded",
+    "workflows_failed",
+    "requests_2xx",
+    "requests_3xx",
+    "requests_4xx",
+    "requests_5xx",
+    "bytes_out",
+    "cache_hit_ratio",
+    "origin_latency_p95_ms",
+    "queue_depth",
+    "encode_realtime_factor",
+    "uploads_completed",
+    "upload_bytes",
+    "canary_passed",
+    "canary_failed",
+)
+STATE_VALUE = {"OK": 0.0, "ALARM": 1.0, "INSUFFICIENT_DATA": -1.0}
+
+
+def _flushed_store() -> Any:
+    store = observer.store()
+    with contextlib.suppress(Exception):  # busy database: serve what is stored; counts kept
+        metrics.flush(store)
+    return store
+
+
+def _queue() -> dict[str, Any]:
+    if not runtime().extras.get("worker"):
+        return {"depth": None, "oldest_age_seconds": None}
+    try:
+        return observer.sample_queue()
+    except Exception:
+        return {"depth": None, "oldest_age_seconds": None}
+
+
+class _Collector:
+    """Counters and histograms from the stored totals; gauges read live."""
+
+    def __init__(self, totals: list[tuple[str, str, float]], live: dict[str, Any]) -> None:
+        self.totals = totals
+        self.live = live
+
+    def collect(self) -> Any:
+        from prometheus_client.core import (
+            CounterMetricFamily,
+            GaugeMetricFamily,
+            HistogramMetricFamily,
+        )
+
+        grouped: dict[str, list[tuple[str, dict[str, str], float]]] = {}
+        for series, labels, value in self.totals:
+            for suffix in ("_bucket", "_sum", "_count", ""):
+                base = series[: -len(suffix)] if suffix else series
+                if series.endswith(suffix) and base in BY_NAME:
+                    grouped.setdefault(base, []).append((suffix, parse_labels(labels), value))
+                    break
+        for d in BY_NAME.values():
+            rows = grouped.get(d.name, [])
+            if d.kind is Kind.COUNTER:
+                family = CounterMetricFamily(d.name, d.help, labels=list(d.labels))
+                for _, labels, value in rows:
+                    family.add_metric([labels.get(k, "") for k in d.labels], value)
+                yield family
+            elif d.kind is Kind.HISTOGRAM:
+                family = HistogramMetricFamily(d.name, d.help, labels=list(d.labels))
+                by_labels: dict[tuple[str, ...], dict[str, Any]] = {}
+                for suffix, labels, value in rows:
+                    le = labels.pop("le", None)
+                    key = tuple(labels.get(k, "") for k in d.labels)
+                    entry = by_labels.setdefault(key, {"buckets": {}, "sum": 0.0})
+                    if suffix == "_bucket" and le is not None:
+                        bound = math.inf if le == "+Inf" else float(le)
+                        entry["buckets"][bound] = entry["buckets"].get(bound, 0.0) + value
+                    elif suffix == "_sum":
+                        entry["sum"] = value
+                for key, entry in by_labels.items():
+                    cumulative, running = [], 0.0
+                    for bound in [*d.buckets, math.inf]:
+                        running += entry["buckets"].get(bound, 0.0)
+                        cumulative.append(("+Inf" if math.isinf(bound) else str(bound), running))
+                    family.add_metric(list(key), cumulative, entry["sum"])
+                yield family
+        queue = self.live.get("queue") or {}
+        for name, help_text, field in (
+            ("primevod_queue_depth", "Workflows waiting or running", "depth"),
+            ("primevod_queue_oldest_age_seconds", "Age of the oldest queued workflow", None),
+        ):
+            value = queue.get(field or "oldest_age_seconds")
+            if value is not None or field is None:
+                gauge = GaugeMetricFamily(name, help_text, labels=["queue"])
+                gauge.add_metric(["encode"], float(value or 0.0))
+                yield gauge
+        assets = GaugeMetricFamily("primevod_assets", "Assets by status", labels=["status"])
+        for status, count in self.live.get("assets", {}).items():
+            assets.add_metric([status], float(count))
+        yield assets
+        alarms = GaugeMetricFamily(
+            "primevod_alarm_state",
+            "Alarm state: 1 ALARM, 0 OK, -1 INSUFFICIENT_DATA",
+            labels=["alarm"],
+        )
+        for name, state in self.live.get("alarms", {}).items():
+            alarms.add_metric([name], STATE_VALUE.get(state, -1.0))
+        yield alarms
+
+
+@router.get("/metrics", include_in_schema=False)
+def prometheus_metrics() -> Response:
+    """Prometheus text exposition of every primevod_ metric."""
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+    from primevod.core.assets import AssetStatus
+
+    store = _flushed_store()
+    rt = runtime()
+    live = {
+        "queue": _queue(),
+        "assets": {s.value: rt.catalog.count_assets(s.value) for s in AssetStatus},
+        "alarms": {name: a["state"] for name, a in store.alarm_states().items()},
+    }
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collector(store.totals(), live))  # type: ignore[arg-type]
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _alarm_rows(store: Any) -> list[dict[str, Any]]:
+    states = store.alarm_states()
+    rows = []
+    for spec in observer.alarm_specs():
+        state = states.get(spec.name, {})
+        rows.append(
+            {
+                "name": spec.name,
+                "description": spec.description,
+                "state": state.get("state", "INSUFFICIENT_DATA"),
+                "reason": state.get("reason", "not evaluated yet"),
+                "metric": spec.metric,
+                "statistic": spec.statistic,
+                "comparison": spec.comparison,
+                "threshold": spec.threshold,
+                "period_seconds": spec.period_seconds,
+                "evaluation_periods": spec.evaluation_periods,
+                "datapoints_to_alarm": spec.needed,
+                "missing_data": spec.missing_data.value,
+                "values": state.get("values", []),
+                "updated_at": state.get("updated_at"),
+                "changed_at": state.get("changed_at"),
+            }
+        )
+    return rows
+
+
+@router.get("/api/v1/dashboard", tags=["observability"])
+def dashboard(
+    minutes: int = Query(60, ge=5, le=7 * 24 * 60), _: str = Depends(require(ADMIN))
+) -> dict[str, Any]:
+    """Everything the dashboard draws: 1-minute series, window totals, queue, alarms,
+    recent failures and canary runs."""
+    store = _flushed_store()
+    now = time.time()
+    end = minute_of(now) + MINUTE  # the current minute, still filling
+    start = end - minutes * MINUTE
+    window = Window(store.points(start, end))
+    return {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "minutes": minutes,
+        "step_seconds": MINUTE,
+        "series": {
+            name: [[t, v] for t, v in series_points(name, window, start, end)]
+            for name in DASHBOARD_SERIES
+        },
+        "totals": {name: series_value(name, window, start, end) for name in DASHBOARD_SERIES},
+        "queue": _queue(),
+        "alarms": _alarm_rows(store),
+        "failures": store.recent_failures(20),
+        "canary": store.canary_runs(20),
+    }
+
+
+@router.get("/api/v1/metrics/series", tags=["observability"])
+def series(
+    names: str = Query(..., description="comma-separated series names"),
+    minutes: int = Query(60, ge=1, le=7 * 24 * 60),
+    _: str = Depends(require(VIEW)),
+) -> dict[str, Any]:
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in SERIES]
+    if unknown or not wanted:
+        raise HTTPException(
+            422, f"unknown series {', '.join(unknown) or '(none)'}; known: {', '.join(SERIES)}"
+        )
+    store = _flushed_store()
+    end = minute_of(time.time()) + MINUTE
+    start = end - minutes * MINUTE
+    window = Window(store.points(start, end))
+    return {n: [[t, v] for t, v in series_points(n, window, start, end)] for n in wanted}
+
+
+@router.get("/api/v1/alarms", tags=["observability"])
+def list_alarms(_: str = Depends(require(VIEW))) -> list[dict[str, Any]]:
+    return _alarm_rows(observer.store())
+
+
+@router.get("/api/v1/alarms/{name}", tags=["observability"])
+def show_alarm(name: str, _: str = Depends(require(VIEW))) -> dict[str, Any]:
+    for row in _alarm_rows(observer.store()):
+        if row["name"] == name:
+            return row
+    raise HTTPException(404, f"no alarm {name}")
+
+
+@router.post("/api/v1/alarms/evaluate", tags=["observability"])
+def evaluate_now(_: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
+    """Evaluate every alarm now (the schedule does it every minute)."""
+    _flushed_store()
+    observer.evaluate_alarms()
+    return _alarm_rows(observer.store())
+
+
+@router.get("/api/v1/canary", tags=["observability"])
+def canary_runs(
+    limit: int = Query(50, ge=1, le=500), _: str = Depends(require(VIEW))
+) -> list[dict[str, Any]]:
+    return observer.store().canary_runs(limit)
+
+
+@router.post("/api/v1/canary/run", tags=["observability"])
+def canary_now(_: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
+    """Run the canary now against its targets (the schedule does it periodically)."""
+    return observer.run_canaries()

@@ -1,0 +1,44 @@
+"""API request telemetry as plain ASGI middleware: a latency histogram and a count by status
+class per request, and a server span when tracing is on. Delivery (/vod/) is counted by the
+edge itself."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from primevod.core.metrics import status_class
+from primevod.observability import metrics, tracing
+
+SKIP = ("/vod/", "/assets/", "/metrics")
+
+
+class ApiTelemetry:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(SKIP):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            if tracing.enabled():
+                with tracing.span(
+                    f"{scope['method']} {scope['path']}",
+                    **{"http.method": scope["method"], "http.target": scope["path"]},
+                ) as span:
+                    await self.app(scope, receive, send_wrapper)
+                    span.set_attribute("http.status_code", status["code"])
+            else:
+                await self.app(scope, receive, send_wrapper)
+        finally:
+            metrics.inc("primevod_api_requests_total", **{"class": status_class(status["code"])})
+            metrics.observe("primevod_api_latency_seconds", time.perf_counter() - started)

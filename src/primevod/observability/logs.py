@@ -1,0 +1,69 @@
+"""Structured logs: with `log_format = "json"` every record of the `primevod` loggers is one
+JSON object on stderr carrying the asset, execution and step it belongs to (set by
+`log_context`) and any `extra=` fields such as `duration`."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "primevod_log_context", default=None
+)
+_configured: dict[str, Any] = {}
+
+
+@contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    given = {k: v for k, v in fields.items() if v is not None}
+    token = _context.set({**(_context.get() or {}), **given})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def current_context() -> dict[str, Any]:
+    return dict(_context.get() or {})
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in (_context.get() or {}).items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
+
+
+def setup_logging(log_format: str = "text", level: str = "INFO") -> None:
+    """Configure the `primevod` logger once per process (idempotent)."""
+    if _configured.get("format") == log_format:
+        return
+    logger = logging.getLogger("primevod")
+    for handler in list(logger.handlers):
+        if getattr(handler, "_primevod", False):
+            logger.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._primevod = True  # type: ignore[attr-defined]
+    handler.addFilter(ContextFilter())
+    if log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
+                timestamp=False,
+            )
+        )
+        logger.setLevel(level.upper())
+    else:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
+    logger.addHandler(handler)
+    logger.propagate = False
+    _configured["format"] = log_format

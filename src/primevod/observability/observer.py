@@ -1,0 +1,216 @@
+"""The scheduled side of observability, as DBOS workflows on cron schedules (stored in the
+workflow database, so with many servers each tick runs once): `observe` samples the queue,
+evaluates every alarm and prunes old points; `canary` checks ready assets (or configured
+URLs) through the edge and records the results. Both run on the `observe` queue, which only
+servers and workers listen to (a one-shot `primevod process` never runs them)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dbos import DBOS
+
+from primevod.core.alarms import DEFAULT_ALARMS as SHIPPED
+from primevod.core.alarms import AlarmSpec, AlarmState, evaluate, period_values
+from primevod.core.metrics import MINUTE, Window, minute_of
+from primevod.observability import metrics
+from primevod.pipeline.runtime import runtime
+
+log = logging.getLogger("primevod.observer")
+QUEUE = "observe"
+STALE_SECONDS = 120  # a tick older than this (queued while no server ran) is skipped
+
+
+def store() -> Any:
+    rt = runtime()
+    obs = rt.extras.get("observability")
+    if obs is None:
+        from primevod.adapters.catalog.sql_observability import SqlObservability
+
+        obs = SqlObservability(rt.catalog)
+        rt.extras["observability"] = obs
+    return obs
+
+
+def alarm_specs() -> list[AlarmSpec]:
+    """The shipped alarms (unless `default_alarms = false`), then the configured ones, which
+    replace a shipped alarm of the same name."""
+    settings = runtime().settings
+    specs = {a.name: a for a in SHIPPED} if settings.default_alarms else {}
+    for spec in settings.alarms:
+        specs[spec.name] = spec
+    return [s for s in specs.values() if s.enabled]
+
+
+def sample_queue(now: float | None = None) -> dict[str, Any]:
+    """Queue depth and the age of the oldest waiting workflow, as gauges."""
+    from primevod.pipeline.workflows import QUEUE as ENCODE
+
+    now = time.time() if now is None else now
+    waiting = DBOS.list_queued_workflows(
+        queue_name=ENCODE, load_input=False, load_output=False, sort_desc=False
+    )
+    depth = len(waiting)
+    enqueued = [w.created_at for w in waiting if w.status == "ENQUEUED" and w.created_at]
+    oldest = max(0.0, now - min(enqueued) / 1000.0) if enqueued else 0.0
+    metrics.set_gauge("primevod_queue_depth", float(depth), queue=ENCODE)
+    metrics.set_gauge("primevod_queue_oldest_age_seconds", oldest, queue=ENCODE)
+    return {"depth": depth, "oldest_age_seconds": round(oldest, 1) if enqueued else None}
+
+
+def evaluate_alarms(now: float | None = None) -> list[dict[str, Any]]:
+    """Evaluate every alarm on the stored points; state changes become events."""
+    now = time.time() if now is None else now
+    specs = alarm_specs()
+    if not specs:
+        return []
+    span = max(s.period_seconds * s.evaluation_periods for s in specs)
+    end = minute_of(now)
+    window = Window(store().points(end - span, end))
+    previous = store().alarm_states()
+    out = []
+    for spec in specs:
+        before = previous.get(spec.name, {}).get("state")
+        result = evaluate(
+            spec, period_values(spec, window, now), AlarmState(before) if before else None
+        )
+        changed = store().save_alarm(spec.name, result, spec.description)
+        if changed and before is not None:
+            level = logging.WARNING if result.state is AlarmState.ALARM else logging.INFO
+            log.log(
+                level,
+                "alarm %s: %s -> %s (%s)",
+                spec.name,
+                before,
+                result.state.value,
+                result.reason,
+                extra={"alarm": spec.name, "state": result.state.value},
+            )
+        out.append({"name": spec.name, "state": result.state.value, "changed": changed})
+    return out
+
+
+def observe_now(now: float | None = None) -> dict[str, Any]:
+    """One tick: sample gauges, flush this process's metrics, evaluate alarms, prune."""
+    now = time.time() if now is None else now
+    rt = runtime()
+    queue = sample_queue(now)
+    metrics.flush(store())
+    alarms = evaluate_alarms(now)
+    keep = rt.settings.metrics_retention_hours * 3600
+    store().prune(minute_of(now - keep))
+    store().prune_canary(datetime.now(UTC) - timedelta(seconds=keep))
+    return {"queue": queue, "alarms": alarms}
+
+
+@DBOS.step(name="observe_tick")
+def _observe_step(now: float) -> dict[str, Any]:
+    return observe_now(now)
+
+
+@DBOS.workflow(name="observe")
+def observe(scheduled_time: datetime, context: Any) -> dict[str, Any] | None:
+    if time.time() - scheduled_time.timestamp() > STALE_SECONDS:
+        return None  # queued while no server was running: a newer tick covers it
+    return _observe_step(time.time())
+
+
+# -- scheduled canary -----------------------------------------------------------------------
+def canary_targets() -> list[tuple[str, str | None]]:
+    """(URL, asset id) pairs: the configured URLs, else the newest ready assets' masters on
+    this installation's edge."""
+    rt = runtime()
+    if rt.settings.canary_urls:
+        return [(u, None) for u in rt.settings.canary_urls]
+    base = (rt.settings.public_url or f"http://{rt.settings.host}:{rt.settings.port}").rstrip("/")
+    from primevod.core.assets import AssetStatus
+
+    page = rt.catalog.list_assets(
+        status=AssetStatus.READY.value, limit=rt.settings.canary_max_assets
+    )
+    targets = []
+    for asset in page.items:
+        if asset.hls_path and asset.output_prefix:
+            relative = asset.hls_path[len(asset.output_prefix) :]
+            targets.append((f"{base}/vod/{asset.id}/{relative}", asset.id))
+    return targets
+
+
+def run_canaries() -> list[dict[str, Any]]:
+    from primevod.api.edge import key_store
+    from primevod.core.signing import Signer
+    from primevod.pipeline.canary import run_canary
+
+    signer = None
+    try:
+        key_id, private = key_store().signing_key()
+        signer = Signer(key_id, private)
+    except LookupError:
+        pass
+    results = []
+    for url, asset_id in canary_targets():
+        result = run_canary(url, signer=signer if asset_id else None)
+        data = result.model_dump(mode="json", exclude={"request_log"})
+        store().record_canary(url, asset_id, data)
+        metrics.inc("primevod_canary_runs_total", result="passed" if result.passed else "failed")
+        if not result.passed:
+            log.warning(
+                "canary failed for %s: %s",
+                url,
+                "; ".join(f"{f['rule']} ({f['target']})" for f in data.get("failed", [])[:3])
+                or data.get("error"),
+                extra={"asset_id": asset_id, "url": url},
+            )
+        results.append(data)
+    metrics.flush(store())
+    return results
+
+
+@DBOS.step(name="canary_run")
+def _canary_step() -> list[dict[str, Any]]:
+    return run_canaries()
+
+
+@DBOS.workflow(name="canary")
+def canary(scheduled_time: datetime, context: Any) -> int | None:
+    if time.time() - scheduled_time.timestamp() > STALE_SECONDS:
+        return None
+    return len(_canary_step())
+
+
+def schedule() -> None:
+    """Create or update the schedules (after DBOS.launch) and listen to their queue."""
+    settings = runtime().settings
+    DBOS.register_queue(
+        QUEUE, global_concurrency=1, polling_interval_sec=1.0, on_conflict="always_update"
+    )
+    schedules: list[Any] = [
+        {
+            "schedule_name": "primevod-observe",
+            "workflow_fn": observe,
+            "schedule": settings.observe_cron,
+            "queue_name": QUEUE,
+        }
+    ]
+    if settings.canary_interval_minutes:
+        minutes = settings.canary_interval_minutes
+        cron = f"30 */{minutes} * * * *" if minutes < 60 else f"30 0 */{minutes // 60} * * *"
+        schedules.append(
+            {
+                "schedule_name": "primevod-canary",
+                "workflow_fn": canary,
+                "schedule": cron,
+                "queue_name": QUEUE,
+            }
+        )
+    DBOS.apply_schedules(schedules)
+    if not settings.canary_interval_minutes:
+        with contextlib.suppress(Exception):  # there was none
+            DBOS.delete_schedule("primevod-canary")
+
+
+__all__ = ["MINUTE", "observe_now", "run_canaries", "schedule"]

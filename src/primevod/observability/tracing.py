@@ -1,0 +1,86 @@
+"""OpenTelemetry tracing (the X-Ray role). Off by default; `tracing = "console"` prints spans,
+`tracing = "otlp"` sends them to `otlp_endpoint` (OTLP over HTTP). API requests and every
+workflow step are spans; an asset's spans share one trace id (kept in the asset's metadata
+as `trace_id`), so its upload, workflow steps and publish are one trace.
+
+OpenTelemetry is imported only when tracing is on, so the default costs nothing."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_state: dict[str, Any] = {"on": False, "tracer": None, "provider": None}
+
+
+def enabled() -> bool:
+    return bool(_state["on"])
+
+
+def setup_tracing(mode: str, endpoint: str | None = None, service: str = "prime-vod") -> None:
+    if mode == "off" or _state["on"]:
+        return
+    from opentelemetry import trace
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        ConsoleSpanExporter,
+        SimpleSpanProcessor,
+    )
+
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    if mode == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        url = (endpoint or "http://127.0.0.1:4318").rstrip("/")
+        if not url.endswith("/v1/traces"):
+            url += "/v1/traces"
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=url)))
+    else:
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _state.update(on=True, tracer=trace.get_tracer("primevod"), provider=provider)
+
+
+def shutdown() -> None:
+    provider = _state.get("provider")
+    if provider is not None:
+        provider.shutdown()
+
+
+def new_trace_id() -> str:
+    """The current span's trace id when there is one (an API request), else a new one."""
+    if _state["on"]:
+        from opentelemetry import trace
+
+        ctx = trace.get_current_span().get_span_context()
+        if ctx.is_valid:
+            return f"{ctx.trace_id:032x}"
+    return secrets.token_hex(16)
+
+
+@contextmanager
+def span(name: str, trace_id: str | None = None, **attributes: Any) -> Iterator[Any]:
+    """A span, child of the current one, or the first of `trace_id`'s trace in this process."""
+    if not _state["on"]:
+        yield None
+        return
+    from opentelemetry import trace
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+    context = None
+    current = trace.get_current_span().get_span_context()
+    if trace_id and not current.is_valid:
+        parent = SpanContext(
+            trace_id=int(trace_id, 16),
+            span_id=int(secrets.token_hex(8), 16),
+            is_remote=True,
+            trace_flags=TraceFlags(TraceFlags.SAMPLED),
+        )
+        context = trace.set_span_in_context(NonRecordingSpan(parent))
+    attrs = {k: v for k, v in attributes.items() if v is not None}
+    with _state["tracer"].start_as_current_span(name, context=context, attributes=attrs) as sp:
+        yield sp
