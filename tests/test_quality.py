@@ -116,7 +116,7 @@ def test_simple_content_gets_fewer_and_cheaper_rungs() -> None:
 
 def test_probe_sizes_follow_the_source() -> None:
     config = AutoLadderConfig()
-    assert probe_sizes((1280, 720), config) == [(1280, 720), (960, 540), (640, 360), (416, 234)]
+    assert probe_sizes((1280, 720), config) == [(1280, 720), (960, 540), (768, 432), (640, 360)]
     assert probe_sizes((1920, 1080), config)[0] == (1920, 1080)
     assert probe_sizes((320, 180), config) == [(320, 180)]
 

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     ladder: str = "default"
     segment_seconds: float | None = None
     preset: str = "veryfast"
+    quality_check: Literal["off", "warn", "fail"] = Field(
+        "warn", description="VMAF check of the encoded rungs before publishing"
+    )
+    quality_target_vmaf: float = Field(93.0, description="the top rung's minimum VMAF")
+    quality_segments: int = Field(3, ge=1, description="segments per rung the check scores")
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = Field(None, description="base URL the server is reached at")

@@ -239,12 +239,19 @@ def _print_result(result: PackageResult) -> None:
     )
 
 
-from primevod.cli import canary_cli, pipeline_cli, server_cli, signing_cli  # noqa: E402
+from primevod.cli import (  # noqa: E402
+    canary_cli,
+    pipeline_cli,
+    quality_cli,
+    server_cli,
+    signing_cli,
+)
 
 pipeline_cli.register(app)
 server_cli.register(app)
 signing_cli.register(app)
 canary_cli.register(app)
+quality_cli.register(app)
 
 if __name__ == "__main__":
     app()

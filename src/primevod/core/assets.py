@@ -48,6 +48,7 @@ class Asset(BaseModel):
     dash_path: str | None = None
     thumbnails: dict[str, Any] = Field(default_factory=dict)
     validation: dict[str, Any] | None = None
+    quality: dict[str, Any] | None = Field(None, description="per-rung VMAF and the verdict")
     timings: dict[str, float] = Field(default_factory=dict)
     progress: float = 0.0
     duration: float | None = None

@@ -307,7 +307,7 @@ def auto_policy(
 
 def probe_sizes(source: tuple[int, int], config: AutoLadderConfig) -> list[tuple[int, int]]:
     """Landscape 16:9 boxes to probe: the largest allowed height the source fills, then each
-    next allowed height at most 1/1.3 of the last, up to `probe_heights` of them."""
+    next allowed height at most 1/1.2 of the last, up to `probe_heights` of them."""
     src_short = min(source)
     heights = sorted({h for h in config.heights if h <= src_short * 1.1}, reverse=True)
     if not heights:
@@ -316,7 +316,7 @@ def probe_sizes(source: tuple[int, int], config: AutoLadderConfig) -> list[tuple
     for h in heights[1:]:
         if len(chosen) >= config.probe_heights:
             break
-        if h <= chosen[-1] / 1.3:
+        if h <= chosen[-1] / 1.2:
             chosen.append(h)
     return [(even(h * 16 / 9), h) for h in chosen]
 

@@ -145,6 +145,8 @@ def process(asset_id: str, execution_id: str, cancelled: Any) -> dict[str, Any]:
             on_progress=_ProgressRecorder(asset_id, cancel, cancelled),
             cancel=cancel,
             overwrite=True,
+            checksum=asset.checksum,
+            analysis_cache=rt.settings.home / "cache" / "analysis",
         )
         (out.parent / "result.json").write_text(result.model_dump_json())
         asset = rt.catalog.get_asset(asset_id)
@@ -156,6 +158,7 @@ def process(asset_id: str, execution_id: str, cancelled: Any) -> dict[str, Any]:
                 **asset.timings,
                 "process": round(time.monotonic() - started, 3),
                 "encode": result.encode_seconds,
+                **({"analysis": result.analysis_seconds} if result.auto else {}),
             },
         )
     except MediaError as exc:

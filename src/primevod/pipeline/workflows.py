@@ -13,6 +13,7 @@ from dbos._error import DBOSWorkflowCancelledError
 
 from primevod.core.assets import AssetError, AssetStatus
 from primevod.core.errors import MediaError
+from primevod.pipeline import quality_step as quality_checks
 from primevod.pipeline import steps
 from primevod.pipeline.runtime import runtime
 
@@ -40,6 +41,11 @@ def ingest_step(asset_id: str, execution_id: str) -> dict[str, Any]:
 @DBOS.step(name="process", should_retry=_transient, **_RETRY)
 def process_step(asset_id: str, execution_id: str) -> dict[str, Any]:
     return steps.process(asset_id, execution_id, _cancelled)
+
+
+@DBOS.step(name="quality", should_retry=_transient, **_RETRY)
+def quality_step(asset_id: str, execution_id: str) -> dict[str, Any]:
+    return quality_checks.quality(asset_id, execution_id)
 
 
 @DBOS.step(name="publish", should_retry=_transient, **_RETRY)
@@ -71,6 +77,7 @@ def asset_pipeline(asset_id: str) -> dict[str, Any]:
         for name, run in (
             ("ingest", ingest_step),
             ("process", process_step),
+            ("quality", quality_step),
             ("publish", publish_step),
         ):
             stage = name

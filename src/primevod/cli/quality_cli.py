@@ -1,0 +1,156 @@
+"""Quality commands: `primevod quality ASSET_ID` (the per-rung VMAF table the quality step
+recorded) and `primevod ladder compare FILE` (one title encoded with several policies)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from primevod.cli.output import fail, fail_media, out
+
+ladder_app = typer.Typer(help="Ladder policies: compare them on a title.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("quality")(quality)
+    app.add_typer(ladder_app, name="ladder")
+
+
+def quality(asset_id: str, as_json: JsonOpt = False) -> None:
+    """Print the per-rung quality (VMAF against the source) the quality step recorded."""
+    from primevod.adapters.catalog.sql_catalog import NotFound, SqlCatalog
+    from primevod.settings import Settings
+
+    settings = Settings()
+    catalog = SqlCatalog(settings.database_url or "", migrate=False)
+    try:
+        asset = catalog.get_asset(asset_id)
+    except NotFound:
+        fail("asset.not_found", f"no asset {asset_id}", as_json=as_json)
+    finally:
+        catalog.engine.dispose()
+    report = asset.quality
+    if not report:
+        fail(
+            "quality.unmeasured",
+            f"asset {asset_id} has no quality record (status {asset.status.value})",
+            as_json=as_json,
+        )
+    if as_json:
+        print(json.dumps({"ok": True, "asset_id": asset_id, **report}, indent=2))
+        return
+    metric = "VMAF" if report["metric"] == "vmaf" else "PSNR dB"
+    table = Table(
+        title=f"{asset.title or asset_id}: {metric} against the source "
+        f"({report['sampled_segments']} sampled segments per rung)",
+        title_justify="left",
+    )
+    for col in ("rung", "size", "avg kb/s", "peak kb/s", metric, "lowest segment"):
+        table.add_column(col, justify="left" if col in ("rung", "size") else "right")
+    for r in report["rungs"]:
+        score = r["vmaf"] if report["metric"] == "vmaf" else r["psnr"]
+        table.add_row(
+            r["name"],
+            f"{r['width']}x{r['height']}",
+            f"{r['average_kbps']:.0f}",
+            f"{r['peak_kbps']:.0f}",
+            f"{score:.2f}" if score is not None else "-",
+            f"{r['vmaf_min']:.2f}" if r.get("vmaf_min") is not None else "-",
+        )
+    out.print(table)
+    state = "[green]passed[/green]" if report["passed"] else "[red]below target[/red]"
+    out.print(f"{state}: {report['message']} (check mode {report['mode']})")
+
+
+@ladder_app.command("compare")
+def compare(
+    file: Annotated[Path, typer.Argument(help="source media file")],
+    policies: Annotated[
+        str, typer.Option("--policies", help="comma-separated ladder policies")
+    ] = "auto,apple,aws-vod",
+    preset: Annotated[str, typer.Option("--preset", help="x264 preset")] = "veryfast",
+    segments: Annotated[
+        int, typer.Option("--segments", help="segments scored per rung; 0: all")
+    ] = 0,
+    subsample: Annotated[int, typer.Option("--subsample", help="VMAF on every n-th frame")] = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """Encode FILE with each policy; print rungs, bytes, per-rung VMAF, and bytes saved and
+    BD-rate against `apple` (bytes saved only at equal or better top-rung VMAF)."""
+    from primevod.adapters.media.ffmpeg_command import EncodeOptions
+    from primevod.adapters.media.ladder_compare import against_anchor, encode_and_score
+    from primevod.adapters.media.pyav_probe import probe_file
+    from primevod.core.errors import MediaError
+    from primevod.core.policies import get_policy
+
+    names = [p.strip() for p in policies.split(",") if p.strip()]
+    try:
+        chosen = [get_policy(n) for n in names]
+        probe = probe_file(file)
+        if probe.primary_video is None:
+            raise MediaError("source.no_video", "ladder compare needs a video stream")
+        entries: dict[str, dict[str, Any]] = {}
+        with tempfile.TemporaryDirectory(prefix="primevod-compare-") as tmp:
+            for policy in chosen:
+                if not as_json:
+                    out.print(f"encoding with [bold]{policy.name}[/bold] ...")
+                entries[policy.name] = encode_and_score(
+                    file,
+                    probe,
+                    policy,
+                    Path(tmp) / policy.name,
+                    options=EncodeOptions(preset=preset, thumbnails=False),
+                    segments=segments or None,
+                    subsample=subsample,
+                )
+            anchor = entries.get("apple")
+            if anchor is None and "apple" not in names:
+                if not as_json:
+                    out.print("encoding with [bold]apple[/bold] (the reference) ...")
+                anchor = encode_and_score(
+                    file,
+                    probe,
+                    get_policy("apple"),
+                    Path(tmp) / "apple",
+                    options=EncodeOptions(preset=preset, thumbnails=False),
+                    segments=segments or None,
+                    subsample=subsample,
+                )
+    except MediaError as exc:
+        fail_media(exc, as_json)
+    for entry in entries.values():
+        entry.update(against_anchor(entry, anchor))
+        entry.pop("auto", None)
+    if as_json:
+        print(json.dumps({"ok": True, "file": str(file), "policies": entries}, indent=2))
+        return
+    table = Table(title=f"{file.name}: ladders compared (VMAF vs source)", title_justify="left")
+    for col in ("policy", "rungs", "per-rung VMAF (size @ kb/s)", "bytes", "saved vs apple"):
+        table.add_column(col)
+    table.add_column("BD-rate", justify="right")
+    for name, e in entries.items():
+        per = ", ".join(
+            f"{r['size']}@{r['average_kbps']:.0f}: {r['vmaf']:.1f}"
+            if r["vmaf"] is not None
+            else f"{r['size']}: -"
+            for r in e["rungs"]
+        )
+        saved = e["bytes_saved_percent"]
+        bd = e["bd_rate_percent"]
+        table.add_row(
+            name,
+            str(len(e["rungs"])),
+            per,
+            f"{e['video_bytes']:,}",
+            "-"
+            if name == "apple"
+            else (f"{saved:.1f} %" if saved is not None else "n/a (lower top VMAF)"),
+            "-" if name == "apple" else (f"{bd:+.1f} %" if bd is not None else "n/a"),
+        )
+    out.print(table)
