@@ -28,10 +28,14 @@ class AssetPage(BaseModel):
 
 
 class SubscriptionIn(BaseModel):
-    kind: Literal["webhook", "queue"] = "webhook"
+    kind: Literal["webhook", "queue", "log"] = "webhook"
     url: str | None = Field(None, description="webhook: where events are POSTed")
     name: str | None = None
     event_types: list[str] = Field(default_factory=lambda: ["*"])
+    pattern: dict[str, Any] | None = Field(
+        None,
+        description='event pattern, e.g. {"data": {"error": {"code": [{"prefix": "source."}]}}}',
+    )
     secret: str | None = Field(None, description="webhook: HMAC secret (generated if absent)")
 
 
@@ -205,8 +209,12 @@ def create_app(*, lifespan: Any = None) -> FastAPI:
             if body.kind == "webhook":
                 if not body.url:
                     raise ValueError("a webhook subscription needs a url")
-                return subs().add_webhook(body.url, body.event_types, body.secret, body.name)
-            return subs().add_queue(body.name or "queue", body.event_types)
+                return subs().add_webhook(
+                    body.url, body.event_types, body.secret, body.name, body.pattern
+                )
+            if body.kind == "log":
+                return subs().add_log(body.name or "log", body.event_types, body.pattern)
+            return subs().add_queue(body.name or "queue", body.event_types, body.pattern)
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
 

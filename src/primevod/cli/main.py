@@ -241,6 +241,7 @@ def _print_result(result: PackageResult) -> None:
 
 from primevod.cli import (  # noqa: E402
     canary_cli,
+    observability_cli,
     pipeline_cli,
     quality_cli,
     server_cli,
@@ -251,6 +252,7 @@ pipeline_cli.register(app)
 server_cli.register(app)
 signing_cli.register(app)
 canary_cli.register(app)
+observability_cli.register(app)
 quality_cli.register(app)
 
 if __name__ == "__main__":

@@ -223,22 +223,33 @@ def _subs() -> Any:
 def subs_add(
     url: Annotated[str | None, typer.Option(help="webhook URL")] = None,
     queue: Annotated[str | None, typer.Option(help="create a pull queue of this name")] = None,
+    log: Annotated[str | None, typer.Option(help="a rule of this name that logs events")] = None,
     event: Annotated[
         list[str] | None,
         typer.Option("--event", help="event type or pattern (asset.*); repeat; default all"),
     ] = None,
+    pattern: Annotated[
+        str | None,
+        typer.Option(help='JSON event pattern, e.g. \'{"type": ["asset.failed"]}\''),
+    ] = None,
     secret: Annotated[str | None, typer.Option(help="webhook HMAC secret")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Subscribe a webhook (--url) or a pull queue (--queue) to events."""
-    if bool(url) == bool(queue):
-        fail("request.invalid", "give exactly one of --url or --queue")
+    """Subscribe a webhook (--url), a pull queue (--queue) or the log (--log) to events,
+    optionally only those matching an event pattern (--pattern)."""
+    if sum(1 for target in (url, queue, log) if target) != 1:
+        fail("request.invalid", "give exactly one of --url, --queue or --log")
     try:
-        sub = (
-            _subs().add_webhook(url, event, secret)
-            if url
-            else _subs().add_queue(queue or "queue", event)
-        )
+        rule = json.loads(pattern) if pattern else None
+    except json.JSONDecodeError as exc:
+        fail("request.invalid", f"--pattern is not JSON: {exc}")
+    try:
+        if url:
+            sub = _subs().add_webhook(url, event, secret, pattern=rule)
+        elif log:
+            sub = _subs().add_log(log, event, rule)
+        else:
+            sub = _subs().add_queue(queue or "queue", event, rule)
     except ValueError as exc:
         fail("request.invalid", str(exc))
     if as_json:

@@ -50,6 +50,9 @@ class AlarmSpec(BaseModel):
     threshold: float
     comparison: Literal[">", ">=", "<", "<="]
     missing_data: MissingData = MissingData.MISSING
+    min_samples: int = Field(
+        0, ge=0, description="a ratio or percentile on fewer observations counts as missing"
+    )
     enabled: bool = True
 
     @model_validator(mode="after")
@@ -90,10 +93,11 @@ def period_values(spec: AlarmSpec, window: Window, now: float) -> list[float | N
         t1 = end - (i - 1) * spec.period_seconds
         t0 = t1 - spec.period_seconds
         if spec.statistic == "value":
-            values.append(series_value(spec.metric, window, t0, t1))
+            values.append(series_value(spec.metric, window, t0, t1, spec.min_samples))
         else:
             per_minute = [
-                series_value(spec.metric, window, t, t + MINUTE) for t in range(t0, t1, MINUTE)
+                series_value(spec.metric, window, t, t + MINUTE, spec.min_samples)
+                for t in range(t0, t1, MINUTE)
             ]
             values.append(aggregate([v for v in per_minute if v is not None], spec.statistic))
     return values
@@ -162,6 +166,7 @@ DEFAULT_ALARMS: tuple[AlarmSpec, ...] = (
         threshold=0.01,
         comparison=">",
         missing_data=MissingData.NOT_BREACHING,
+        min_samples=20,
     ),
     AlarmSpec(
         name="delivery-4xx-rate",
@@ -171,6 +176,7 @@ DEFAULT_ALARMS: tuple[AlarmSpec, ...] = (
         threshold=0.05,
         comparison=">",
         missing_data=MissingData.NOT_BREACHING,
+        min_samples=20,
     ),
     AlarmSpec(
         name="cache-hit-ratio",
@@ -180,6 +186,7 @@ DEFAULT_ALARMS: tuple[AlarmSpec, ...] = (
         threshold=0.8,
         comparison="<",
         missing_data=MissingData.NOT_BREACHING,
+        min_samples=100,
     ),
     AlarmSpec(
         name="origin-latency-p95",
@@ -189,6 +196,7 @@ DEFAULT_ALARMS: tuple[AlarmSpec, ...] = (
         threshold=500,
         comparison=">",
         missing_data=MissingData.NOT_BREACHING,
+        min_samples=20,
     ),
     AlarmSpec(
         name="canary-failure",

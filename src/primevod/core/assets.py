@@ -95,6 +95,7 @@ EVENT_TYPES = (
     "asset.ready",
     "asset.failed",
     "asset.deleted",
+    "alarm.state_changed",
 )
 
 

@@ -322,6 +322,7 @@ class Series:
     help: str
     kind: str  # count: sums add up; ratio, quantile, mean, gauge: a value over any window
     over: Callable[[Window, int, int], float | None]
+    samples: Callable[[Window, int, int], float] | None = None  # what a ratio/quantile rests on
 
 
 def _count(metric: str, **where: str) -> Callable[[Window, int, int], float | None]:
@@ -356,12 +357,14 @@ SERIES: dict[str, Series] = {
             "share of edge requests answered 4xx",
             "ratio",
             lambda w, t0, t1: w.ratio(_REQ, {"class": "4xx"}, t0, t1, {}),
+            lambda w, t0, t1: w.total(_REQ, t0, t1),
         ),
         Series(
             "error_rate_5xx",
             "share of edge requests answered 5xx",
             "ratio",
             lambda w, t0, t1: w.ratio(_REQ, {"class": "5xx"}, t0, t1, {}),
+            lambda w, t0, t1: w.total(_REQ, t0, t1),
         ),
         Series(
             "bytes_out", "bytes sent by the edge", "count", _count("primevod_delivery_bytes_total")
@@ -371,18 +374,21 @@ SERIES: dict[str, Series] = {
             "edge cache hits / lookups",
             "ratio",
             lambda w, t0, t1: w.ratio("primevod_edge_cache_total", {"result": "hit"}, t0, t1, {}),
+            lambda w, t0, t1: w.total("primevod_edge_cache_total", t0, t1),
         ),
         Series(
             "origin_latency_p95_ms",
             "95th percentile of origin latency, ms",
             "quantile",
             lambda w, t0, t1: _ms(w.quantile("primevod_origin_latency_seconds", 0.95, t0, t1)),
+            lambda w, t0, t1: w.total("primevod_origin_latency_seconds_count", t0, t1),
         ),
         Series(
             "api_latency_p95_ms",
             "95th percentile of API latency, ms",
             "quantile",
             lambda w, t0, t1: _ms(w.quantile("primevod_api_latency_seconds", 0.95, t0, t1)),
+            lambda w, t0, t1: w.total("primevod_api_latency_seconds_count", t0, t1),
         ),
         Series(
             "queue_depth",
@@ -435,9 +441,14 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000.0, 3)
 
 
-def series_value(name: str, window: Window, t0: int, t1: int) -> float | None:
-    """A named series over [t0, t1): counts are 0 when nothing happened, the rest None."""
+def series_value(
+    name: str, window: Window, t0: int, t1: int, min_samples: float = 0
+) -> float | None:
+    """A named series over [t0, t1): counts are 0 when nothing happened, the rest None (also
+    when a ratio or percentile rests on fewer than `min_samples` observations)."""
     series = SERIES[name]
+    if min_samples and series.samples and series.samples(window, t0, t1) < min_samples:
+        return None
     value = series.over(window, t0, t1)
     if series.kind == "count":
         return value or 0.0

@@ -69,7 +69,7 @@ def evaluate_alarms(now: float | None = None) -> list[dict[str, Any]]:
     if not specs:
         return []
     span = max(s.period_seconds * s.evaluation_periods for s in specs)
-    end = minute_of(now)
+    end = minute_of(now) + MINUTE  # the newest period includes the current minute
     window = Window(store().points(end - span, end))
     previous = store().alarm_states()
     out = []
@@ -213,4 +213,3 @@ def schedule() -> None:
             DBOS.delete_schedule("primevod-canary")
 
 
-__all__ = ["MINUTE", "observe_now", "run_canaries", "schedule"]

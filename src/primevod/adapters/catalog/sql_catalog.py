@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -39,11 +40,15 @@ from primevod.core.assets import (
     StepRecord,
     utcnow,
 )
+from primevod.core.event_patterns import matches
 from primevod.core.uploads import UploadSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0003"  # the newest revision in migrations/versions; bump with each new one
 ROLES = ("admin", "uploader", "viewer")
+
+
+_events_log = logging.getLogger("primevod.events")
 
 
 class NotFound(LookupError):
@@ -361,19 +366,34 @@ class SqlCatalog:
         s.flush()
         now = utcnow()
         subs = s.execute(select(SubscriptionRow)).scalars().all()
+        body = {
+            "type": ev.type,
+            "asset_id": ev.asset_id,
+            "created_at": ev.created_at.isoformat(),
+            "data": ev.data,
+        }
         for sub in subs:
-            if _matches(sub.event_types, ev.type):
-                s.add(
-                    DeliveryRow(
-                        subscription_id=sub.id,
-                        event_id=row.id,
-                        status="pending" if sub.kind == "webhook" else "ready",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                        updated_at=now,
-                    )
+            if not _matches(sub.event_types, ev.type) or not matches(sub.pattern, body):
+                continue
+            if sub.kind == "log":
+                _events_log.info(
+                    "event %s matched rule %s",
+                    ev.type,
+                    sub.name,
+                    extra={"event": {"id": row.id, **body}, "rule": sub.name},
                 )
+                continue
+            s.add(
+                DeliveryRow(
+                    subscription_id=sub.id,
+                    event_id=row.id,
+                    status="pending" if sub.kind == "webhook" else "ready",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
 
     def emit(self, ev: Event) -> None:
         with self.session() as s:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from primevod.adapters.catalog.sql_catalog import NotFound, SqlCatalog, _aware
 from primevod.adapters.catalog.tables import DeliveryRow, EventRow, SubscriptionRow
 from primevod.core.assets import EVENT_TYPES, utcnow
+from primevod.core.event_patterns import PatternError, validate_pattern
 from primevod.core.webhooks import retry_delay
 
 
@@ -35,6 +36,16 @@ def _event_body(ev: EventRow) -> dict[str, Any]:
     }
 
 
+def _valid_pattern(pattern: dict[str, Any] | None) -> dict[str, Any] | None:
+    if pattern is None:
+        return None
+    try:
+        validate_pattern(pattern)
+    except PatternError as exc:
+        raise ValueError(f"invalid event pattern: {exc}") from None
+    return pattern
+
+
 def _sub_dict(row: SubscriptionRow, *, with_secret: bool = False) -> dict[str, Any]:
     data = {
         "id": row.id,
@@ -42,6 +53,7 @@ def _sub_dict(row: SubscriptionRow, *, with_secret: bool = False) -> dict[str, A
         "name": row.name,
         "url": row.url,
         "event_types": row.event_types,
+        "pattern": row.pattern,
         "created_at": _aware(row.created_at).isoformat(),
     }
     if with_secret:
@@ -60,6 +72,7 @@ class SqlSubscriptions:
         event_types: list[str] | None = None,
         secret: str | None = None,
         name: str | None = None,
+        pattern: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         if not url.startswith(("http://", "https://")):
             raise ValueError("webhook URL must start with http:// or https://")
@@ -70,25 +83,41 @@ class SqlSubscriptions:
             url=url,
             secret=secret or f"whsec_{secrets.token_urlsafe(24)}",
             event_types=_valid_types(event_types),
+            pattern=_valid_pattern(pattern),
             created_at=utcnow(),
         )
         with self.catalog.session() as s:
             s.add(row)
         return _sub_dict(row, with_secret=True)
 
-    def add_queue(self, name: str, event_types: list[str] | None = None) -> dict[str, Any]:
+    def add_queue(
+        self,
+        name: str,
+        event_types: list[str] | None = None,
+        pattern: dict[str, Any] | None = None,
+        *,
+        kind: str = "queue",
+    ) -> dict[str, Any]:
         row = SubscriptionRow(
             id=str(uuid.uuid4()),
-            kind="queue",
+            kind=kind,
             name=name,
             url=None,
             secret=None,
             event_types=_valid_types(event_types),
+            pattern=_valid_pattern(pattern),
             created_at=utcnow(),
         )
         with self.catalog.session() as s:
             s.add(row)
         return _sub_dict(row)
+
+    def add_log(
+        self, name: str, event_types: list[str] | None = None, pattern: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A rule whose target is the log: matching events become `primevod.events` log
+        records (JSON lines with `log_format = "json"`)."""
+        return self.add_queue(name, event_types, pattern, kind="log")
 
     def list(self) -> list[dict[str, Any]]:
         with self.catalog.session() as s:

@@ -1,0 +1,402 @@
+"""Observability: the metric arithmetic, alarm evaluation and event patterns (pure), then a
+real server whose metrics move when things happen: a failed workflow counts and trips the
+alarm through the scheduled DBOS workflow, a rule routes the failure event, an expired
+signature counts a 4xx, a failing canary trips the canary alarm."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from primevod.core.alarms import (
+    DEFAULT_ALARMS,
+    AlarmSpec,
+    AlarmState,
+    MissingData,
+    evaluate,
+    period_values,
+)
+from primevod.core.event_patterns import PatternError, matches, validate_pattern
+from primevod.core.metrics import (
+    Aggregator,
+    Window,
+    histogram_quantile,
+    label_string,
+    parse_labels,
+    series_points,
+    series_value,
+)
+
+T0 = 1_800_000_000 - 1_800_000_000 % 60  # a minute boundary
+
+
+# -- pure -----------------------------------------------------------------------------------
+def test_aggregator_counts_per_minute_and_keeps_a_failed_flush() -> None:
+    now = [T0 + 5.0]
+    agg = Aggregator(clock=lambda: now[0])
+    agg.inc("primevod_delivery_requests_total", **{"class": "2xx"})
+    agg.inc("primevod_delivery_requests_total", 2, **{"class": "2xx"})
+    now[0] = T0 + 65
+    agg.inc("primevod_delivery_requests_total", **{"class": "2xx"})
+    agg.observe("primevod_origin_latency_seconds", 0.03)
+    agg.set("primevod_queue_depth", 4, queue="encode")
+    with pytest.raises(KeyError):
+        agg.inc("primevod_delivery_requests_total")  # its label is missing
+    with pytest.raises(KeyError):
+        agg.inc("primevod_nope_total")
+    flush = agg.drain()
+    assert flush.counters[(T0, "primevod_delivery_requests_total", 'class="2xx"')] == 3
+    assert flush.counters[(T0 + 60, "primevod_delivery_requests_total", 'class="2xx"')] == 1
+    assert flush.counters[(T0 + 60, "primevod_origin_latency_seconds_bucket", 'le="0.05"')] == 1
+    assert flush.counters[(T0 + 60, "primevod_origin_latency_seconds_sum", "")] == 0.03
+    assert flush.gauges[(T0 + 60, "primevod_queue_depth", 'queue="encode"')] == 4
+    assert not agg.drain()
+    agg.restore(flush)  # a failed write gives everything back
+    assert agg.drain().counters == flush.counters
+
+
+@pytest.mark.parametrize(
+    "labels", [{}, {"a": "1"}, {"code": 'say "hi"', "b": "x\\y"}, {"le": "+Inf", "z": ""}]
+)
+def test_labels_round_trip(labels: dict[str, str]) -> None:
+    assert parse_labels(label_string(labels)) == labels
+
+
+def test_histogram_quantile_interpolates_within_the_bucket() -> None:
+    assert histogram_quantile(0.95, {}) is None
+    # 100 observations: 50 under 0.1, 50 in (0.1, 0.5]
+    q = histogram_quantile(0.95, {0.1: 50, 0.5: 50, math.inf: 0})
+    assert q == pytest.approx(0.1 + 0.4 * 45 / 50)
+    assert histogram_quantile(0.5, {0.1: 50, 0.5: 50}) == pytest.approx(0.1)
+    assert histogram_quantile(0.99, {0.1: 1, math.inf: 99}) == 0.1  # beyond the last bound
+
+
+def _points() -> Window:
+    return Window(
+        [
+            ("primevod_delivery_requests_total", 'class="2xx"', T0, 90.0),
+            ("primevod_delivery_requests_total", 'class="5xx"', T0, 10.0),
+            ("primevod_delivery_requests_total", 'class="2xx"', T0 + 60, 100.0),
+            (
+                "primevod_workflow_executions_total",
+                'code="x",stage="ingest",status="failed"',
+                T0 + 60,
+                2.0,
+            ),
+            ("primevod_origin_latency_seconds_bucket", 'le="0.01"', T0, 80.0),
+            ("primevod_origin_latency_seconds_bucket", 'le="1.0"', T0, 20.0),
+            ("primevod_origin_latency_seconds_count", "", T0, 100.0),
+        ]
+    )
+
+
+def test_series_over_windows() -> None:
+    w = _points()
+    assert series_value("error_rate_5xx", w, T0, T0 + 60) == pytest.approx(0.1)
+    assert series_value("error_rate_5xx", w, T0, T0 + 120) == pytest.approx(10 / 200)
+    assert series_value("error_rate_5xx", w, T0 + 120, T0 + 180) is None  # no requests
+    assert series_value("error_rate_5xx", w, T0, T0 + 60, min_samples=101) is None
+    assert series_value("workflows_failed", w, T0, T0 + 180) == 2
+    assert series_value("workflows_failed", w, T0 + 120, T0 + 180) == 0  # counts: zero
+    p95 = series_value("origin_latency_p95_ms", w, T0, T0 + 60)
+    assert p95 is not None and 10 < p95 <= 1000
+    points = series_points("requests_2xx", w, T0, T0 + 180)
+    assert points == [(T0, 90.0), (T0 + 60, 100.0), (T0 + 120, None)]
+
+
+def test_alarm_evaluation_follows_cloudwatch_semantics() -> None:
+    spec = AlarmSpec(
+        name="x",
+        metric="workflows_failed",
+        threshold=0,
+        comparison=">",
+        evaluation_periods=3,
+        datapoints_to_alarm=2,
+        period_seconds=60,
+    )
+    assert evaluate(spec, [1, 0, 1], None).state is AlarmState.ALARM
+    assert evaluate(spec, [1, 0, 0], None).state is AlarmState.OK
+    gauge = AlarmSpec(name="g", metric="queue_depth", threshold=10, comparison=">=")
+    assert evaluate(gauge, [None], None).state is AlarmState.INSUFFICIENT_DATA
+    for policy, previous, expected in (
+        (MissingData.BREACHING, None, AlarmState.ALARM),
+        (MissingData.NOT_BREACHING, AlarmState.ALARM, AlarmState.OK),
+        (MissingData.IGNORE, AlarmState.ALARM, AlarmState.ALARM),
+        (MissingData.MISSING, AlarmState.OK, AlarmState.INSUFFICIENT_DATA),
+    ):
+        spec = gauge.model_copy(update={"missing_data": policy})
+        assert evaluate(spec, [None], previous).state is expected, policy
+    # the newest period includes the current minute
+    w = _points()
+    rate = AlarmSpec(name="r", metric="error_rate_5xx", threshold=0.01, comparison=">")
+    assert period_values(rate, w, T0 + 30) == [pytest.approx(0.1)]
+    assert evaluate(rate, period_values(rate, w, T0 + 30), None).state is AlarmState.ALARM
+    assert {a.name for a in DEFAULT_ALARMS} >= {
+        "workflow-failures",
+        "delivery-5xx-rate",
+        "delivery-4xx-rate",
+        "cache-hit-ratio",
+        "origin-latency-p95",
+        "canary-failure",
+    }
+
+
+def test_alarm_spec_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="unknown metric"):
+        AlarmSpec(name="a", metric="nope", threshold=1, comparison=">")
+    with pytest.raises(ValueError, match="whole number of minutes"):
+        AlarmSpec(
+            name="a", metric="workflows_failed", threshold=1, comparison=">", period_seconds=90
+        )
+    with pytest.raises(ValueError):
+        AlarmSpec(name="a", metric="workflows_failed", threshold=1, comparison="!=")
+
+
+def test_event_patterns() -> None:
+    failed = {
+        "type": "asset.failed",
+        "asset_id": "a1",
+        "data": {
+            "error": {"code": "source.unreadable", "step": "ingest"},
+            "progress": 0.4,
+            "tags": ["x", "y"],
+        },
+    }
+    assert matches(None, failed)
+    assert matches({"type": ["asset.failed", "asset.ready"]}, failed)
+    assert not matches({"type": ["asset.ready"]}, failed)
+    assert matches({"data": {"error": {"code": [{"prefix": "source."}]}}}, failed)
+    assert not matches({"data": {"error": {"code": [{"prefix": "encode."}]}}}, failed)
+    assert matches({"data": {"error": {"step": [{"anything-but": ["publish"]}]}}}, failed)
+    assert matches({"data": {"progress": [{"numeric": [">", 0, "<=", 0.5]}]}}, failed)
+    assert not matches({"data": {"progress": [{"numeric": [">", 0.5]}]}}, failed)
+    assert matches({"data": {"tags": ["y"]}}, failed)
+    assert matches({"data": {"missing": [{"exists": False}]}}, failed)
+    assert not matches({"data": {"error": [{"exists": False}]}}, failed)
+    assert matches({"data": {"error": {"code": [{"suffix": "unreadable"}]}}}, failed)
+    for bad in (
+        {},
+        {"type": []},
+        {"type": "asset.failed"},
+        {"type": [{"regex": "x"}]},
+        {"data": {"n": [{"numeric": [">"]}]}},
+    ):
+        with pytest.raises(PatternError):
+            validate_pattern(bad)
+
+
+# -- a real server ----------------------------------------------------------------------------
+def _metric(text: str, name: str, **labels: str) -> float:
+    """Sum of the samples of `name` whose labels include `labels` (0 when absent)."""
+    total = 0.0
+    for line in text.splitlines():
+        m = re.match(rf"^{re.escape(name)}(?:\{{(.*)\}})? (\S+)$", line)
+        if m and all(f'{k}="{v}"' in (m.group(1) or "") for k, v in labels.items()):
+            total += float(m.group(2))
+    return total
+
+
+def _wait(check, timeout: float = 40.0, every: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(every)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from conftest import Server
+
+    home = tmp_path_factory.mktemp("obshome")
+    env = {
+        "PRIMEVOD_METRICS_FLUSH_SECONDS": "1",
+        "PRIMEVOD_OBSERVE_CRON": "*/2 * * * * *",
+        "PRIMEVOD_CANARY_INTERVAL_MINUTES": "0",
+        # nothing listens on port 9 (discard): the canary must report it, not hang
+        "PRIMEVOD_CANARY_URLS": '["http://127.0.0.1:9/vod/x/master.m3u8"]',
+    }
+    srv = Server(home, **env)
+    srv.env = {**os.environ, "PRIMEVOD_HOME": str(home), **env}
+    yield srv
+    srv.stop()
+
+
+def test_failure_counts_trips_the_alarm_and_reaches_a_rule(server, corrupt) -> None:
+    admin = server.auth("admin")
+    add = lambda body: httpx.post(  # noqa: E731
+        f"{server.base}/api/v1/subscriptions", json=body, headers=admin
+    )
+    rule = add(
+        {
+            "kind": "queue",
+            "name": "source-failures",
+            "event_types": ["asset.failed"],
+            "pattern": {"data": {"error": {"code": [{"prefix": "source."}]}}},
+        }
+    )
+    assert rule.status_code == 201, rule.text
+    other = add(
+        {
+            "kind": "queue",
+            "name": "encode-failures",
+            "pattern": {"data": {"error": {"code": [{"prefix": "encode."}]}}},
+        }
+    )
+    alarms_q = add({"kind": "queue", "name": "alarms", "event_types": ["alarm.state_changed"]})
+    bad = add({"kind": "queue", "name": "x", "pattern": {"type": "asset.failed"}})
+    assert bad.status_code == 422 and "pattern" in bad.text
+    before = _metric(
+        httpx.get(f"{server.base}/metrics").text,
+        "primevod_workflow_executions_total",
+        status="failed",
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-m", "primevod.cli.main", "process", str(corrupt["text"]), "--json"],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    code = json.loads(done.stdout)["error"]["code"]
+    assert code.startswith("source.")
+
+    scrape = httpx.get(f"{server.base}/metrics")
+    assert scrape.headers["content-type"].startswith("text/plain")
+    after = _metric(scrape.text, "primevod_workflow_executions_total", status="failed", code=code)
+    assert after == before + 1
+    assert "# TYPE primevod_step_duration_seconds histogram" in scrape.text
+
+    # the scheduled `observe` workflow (every 2 s here) evaluates the alarm
+    def alarm_state() -> str | None:
+        row = httpx.get(f"{server.base}/api/v1/alarms/workflow-failures", headers=admin).json()
+        return row["state"] if row["state"] == "ALARM" else None
+
+    assert _wait(alarm_state) == "ALARM"
+
+    def receive(sub: dict) -> list[dict]:
+        r = httpx.post(
+            f"{server.base}/api/v1/subscriptions/{sub['id']}/receive",
+            json={"max_messages": 10, "visibility_timeout": 0},
+            headers=admin,
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    got = _wait(lambda: receive(rule.json()), timeout=10)
+    assert got[0]["event"]["type"] == "asset.failed"
+    assert got[0]["event"]["data"]["error"]["code"] == code
+    assert not receive(other.json())  # the pattern kept it out
+    changes = _wait(lambda: receive(alarms_q.json()), timeout=10)
+    alarm_events = [m["event"]["data"] for m in changes]
+    assert any(e["alarm"] == "workflow-failures" and e["state"] == "ALARM" for e in alarm_events)
+
+    # the CLI reads the same states
+    listed = subprocess.run(
+        [sys.executable, "-m", "primevod.cli.main", "alarms", "list", "--json"],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    states = {a["name"]: a["state"] for a in json.loads(listed.stdout)}
+    assert states["workflow-failures"] == "ALARM"
+    shown = subprocess.run(
+        [sys.executable, "-m", "primevod.cli.main", "alarms", "show", "workflow-failures"],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "ALARM" in shown.stdout and "workflows_failed" in shown.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "primevod.cli.main", "alarms", "show", "nope"],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2 and "no alarm nope" in missing.stderr
+
+    board = httpx.get(f"{server.base}/api/v1/dashboard?minutes=15", headers=admin).json()
+    assert board["totals"]["workflows_failed"] >= 1
+    assert any(f["code"] == code for f in board["failures"])
+    assert (
+        httpx.get(f"{server.base}/api/v1/dashboard", headers=server.auth("viewer")).status_code
+        == 403
+    )
+
+
+def test_an_expired_signature_counts_a_4xx(server) -> None:
+    from primevod.adapters.signing.key_store import KeyStore
+    from primevod.core.signing import Signer
+
+    def fours() -> float:
+        text = httpx.get(f"{server.base}/metrics").text
+        return _metric(text, "primevod_delivery_requests_total", **{"class": "4xx"})
+
+    before = fours()
+    key_id, private = KeyStore(server.home / "signing-keys").signing_key()
+    url = Signer(key_id, private).signed_url(
+        f"{server.base}/vod/00000000-0000-0000-0000-000000000000/master.m3u8",
+        int(time.time()) - 60,
+    )
+    r = httpx.get(url)
+    assert r.status_code == 403 and r.headers["X-PrimeVOD-Reason"] == "expired"
+    assert _wait(lambda: fours() >= before + 1, timeout=10)
+
+
+def test_a_failing_canary_trips_the_canary_alarm(server) -> None:
+    admin = server.auth("admin")
+    runs = httpx.post(f"{server.base}/api/v1/canary/run", headers=admin, timeout=120).json()
+    assert runs and not runs[0]["passed"]
+    assert runs[0]["failed"] or runs[0]["error"]
+    history = httpx.get(f"{server.base}/api/v1/canary", headers=admin).json()
+    assert history[0]["url"].endswith("/master.m3u8") and history[0]["passed"] is False
+    evaluated = httpx.post(f"{server.base}/api/v1/alarms/evaluate", headers=admin).json()
+    assert {a["name"]: a["state"] for a in evaluated}["canary-failure"] == "ALARM"
+    text = httpx.get(f"{server.base}/metrics").text
+    assert _metric(text, "primevod_canary_runs_total", result="failed") >= 1
+    assert _metric(text, "primevod_alarm_state", alarm="canary-failure") == 1
+
+
+def test_logs_are_json_lines_with_the_step_context(tmp_path: Path, clip) -> None:
+    env = {
+        **os.environ,
+        "PRIMEVOD_HOME": str(tmp_path),
+        "PRIMEVOD_LOG_FORMAT": "json",
+        "PRIMEVOD_PRESET": "ultrafast",
+        "PRIMEVOD_QUALITY_CHECK": "off",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "primevod.cli.main", "process", str(clip("small.mp4")), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    steps = {r["step"]: r for r in records if r.get("message", "").startswith("step ")}
+    assert set(steps) >= {"ingest", "process", "publish"}
+    asset_id = json.loads(done.stdout)["asset_id"]
+    for record in steps.values():
+        assert record["asset_id"] == asset_id
+        assert record["execution_id"].startswith(asset_id)
+        assert record["duration"] >= 0 and record["level"] == "INFO"
+        assert len(record["trace_id"]) == 32
