@@ -400,3 +400,45 @@ def test_logs_are_json_lines_with_the_step_context(tmp_path: Path, clip) -> None
         assert record["execution_id"].startswith(asset_id)
         assert record["duration"] >= 0 and record["level"] == "INFO"
         assert len(record["trace_id"]) == 32
+
+
+def test_one_trace_links_upload_workflow_and_publish(tmp_path: Path, clip) -> None:
+    from conftest import Server
+    from test_uploads_api import api, init, upload_parts
+
+    server = Server(
+        tmp_path,
+        PRIMEVOD_TRACING="console",
+        PRIMEVOD_QUALITY_CHECK="off",
+        PRIMEVOD_CANARY_INTERVAL_MINUTES="0",
+    )
+    try:
+        data = clip("small.mp4").read_bytes()
+        session = init(server, data, "traced.mp4")
+        parts = upload_parts(server, session, data)
+        done = api(
+            server,
+            "POST",
+            "/complete",
+            json={"upload_id": session["upload_id"], "key": session["key"], "parts": parts},
+        )
+        assert done.status_code == 200, done.text
+        asset_id = done.json()["asset_id"]
+
+        def ready() -> dict | None:
+            r = httpx.get(f"{server.base}/api/v1/assets/{asset_id}", headers=server.auth("admin"))
+            return r.json() if r.json()["status"] in ("ready", "failed") else None
+
+        asset = _wait(ready, timeout=120)
+        assert asset["status"] == "ready", asset["error"]
+    finally:
+        server.stop()
+    spans = [
+        json.loads(line)
+        for line in server.proc.stderr.read().decode().splitlines()
+        if line.startswith('{"name"')
+    ]
+    trace_id = asset["metadata"]["trace_id"]
+    ours = {s["name"] for s in spans if s["context"]["trace_id"] == f"0x{trace_id}"}
+    assert "POST /api/v1/uploads/complete" in ours
+    assert {"step ingest", "step process", "step publish"} <= ours

@@ -8,6 +8,7 @@ OpenTelemetry is imported only when tracing is on, so the default costs nothing.
 from __future__ import annotations
 
 import secrets
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -40,7 +41,11 @@ def setup_tracing(mode: str, endpoint: str | None = None, service: str = "prime-
             url += "/v1/traces"
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=url)))
     else:
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        # one JSON object per line on stderr (stdout carries commands' --json output)
+        exporter = ConsoleSpanExporter(
+            out=sys.stderr, formatter=lambda span: span.to_json(indent=None) + "\n"
+        )
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     _state.update(on=True, tracer=trace.get_tracer("primevod"), provider=provider)
 
