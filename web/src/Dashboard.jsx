@@ -1,0 +1,479 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import uPlot from 'uplot'
+import 'uplot/dist/uPlot.min.css'
+import { ApiError, api, getKey } from './api.js'
+import { ApiKeyForm } from './PrimeVODUploader.jsx'
+
+// /dashboard (admin role): the pipeline's and the edge's metrics over a window, alarm states,
+// recent failures, queue depth and the canary's history, from GET /api/v1/dashboard.
+
+const WINDOWS = [
+  { minutes: 15, label: '15 min' },
+  { minutes: 60, label: '1 h' },
+  { minutes: 360, label: '6 h' },
+  { minutes: 1440, label: '24 h' },
+]
+const REFRESH_MS = 15_000
+
+const COLORS = {
+  blue: '#2456a6',
+  green: '#1f7a3a',
+  red: '#c0392b',
+  amber: '#b7791f',
+  purple: '#6b46c1',
+  grey: '#69707a',
+}
+
+// ---- number and time formatting ---------------------------------------------------------
+
+const nf = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 })
+
+export function formatBytes(n) {
+  if (n == null) return '–'
+  const units = ['B', 'KB', 'MB', 'GB', 'TB']
+  let v = Math.abs(n)
+  let i = 0
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i += 1 }
+  return `${n < 0 ? '-' : ''}${nf.format(v)} ${units[i]}`
+}
+
+export function formatAge(seconds) {
+  if (seconds == null) return '–'
+  const s = Math.round(seconds)
+  if (s < 60) return `${s} s`
+  if (s < 3600) return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  return m ? `${h} h ${m} min` : `${h} h`
+}
+
+const formatCount = (v) => (v == null ? '–' : nf.format(v))
+const formatPercent = (v) => (v == null ? '–' : `${nf.format(v * 100)} %`)
+const formatMs = (v) => (v == null ? '–' : `${nf.format(v)} ms`)
+const formatFactor = (v) => (v == null ? '–' : `${nf.format(v)}×`)
+
+function formatTime(iso) {
+  if (!iso) return '–'
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString()
+}
+
+// ---- charts -----------------------------------------------------------------------------
+
+// The charts: which series each one draws, on which axis, in which unit.
+const CHARTS = [
+  {
+    id: 'workflows', title: 'Workflows', unit: formatCount, lines: [
+      { key: 'workflows_started', label: 'started', color: COLORS.blue },
+      { key: 'workflows_succeeded', label: 'succeeded', color: COLORS.green },
+      { key: 'workflows_failed', label: 'failed', color: COLORS.red },
+    ],
+  },
+  {
+    id: 'requests', title: 'Delivery requests by status', unit: formatCount, lines: [
+      { key: 'requests_2xx', label: '2xx', color: COLORS.green },
+      { key: 'requests_3xx', label: '3xx', color: COLORS.blue },
+      { key: 'requests_4xx', label: '4xx', color: COLORS.amber },
+      { key: 'requests_5xx', label: '5xx', color: COLORS.red },
+    ],
+  },
+  {
+    id: 'bytes-out', title: 'Bytes out', unit: formatBytes, lines: [
+      { key: 'bytes_out', label: 'bytes out', color: COLORS.purple },
+    ],
+  },
+  {
+    id: 'cache-hit', title: 'Edge cache hit ratio', unit: formatPercent, ratio: true, lines: [
+      { key: 'cache_hit_ratio', label: 'hit ratio', color: COLORS.green },
+    ],
+  },
+  {
+    id: 'latency', title: 'Origin latency p95', unit: formatMs, lines: [
+      { key: 'origin_latency_p95_ms', label: 'p95', color: COLORS.amber },
+    ],
+  },
+  {
+    id: 'queue', title: 'Queue depth', unit: formatCount, lines: [
+      { key: 'queue_depth', label: 'jobs waiting', color: COLORS.blue },
+    ],
+  },
+  {
+    id: 'encode', title: 'Encode speed (realtime factor)', unit: formatFactor, lines: [
+      { key: 'encode_realtime_factor', label: 'realtime factor', color: COLORS.purple },
+    ],
+  },
+  {
+    id: 'uploads', title: 'Uploads', unit: formatCount, unit2: formatBytes, lines: [
+      { key: 'uploads_completed', label: 'completed', color: COLORS.blue },
+      { key: 'upload_bytes', label: 'bytes', color: COLORS.grey, axis: 2 },
+    ],
+  },
+  {
+    id: 'canary', title: 'Canary checks', unit: formatCount, lines: [
+      { key: 'canary_passed', label: 'passed', color: COLORS.green },
+      { key: 'canary_failed', label: 'failed', color: COLORS.red },
+    ],
+  },
+]
+
+// [[t, v], ...] per series -> uPlot's columns [xs, ys1, ys2, ...] on one shared time axis.
+// With no points at all, the axis still spans the window so the chart shows its frame.
+export function alignSeries(series, keys, { minutes, step, end }) {
+  const times = new Set()
+  const byKey = keys.map((key) => {
+    const map = new Map()
+    for (const point of (series && series[key]) || []) {
+      if (Array.isArray(point) && Number.isFinite(point[0])) {
+        times.add(point[0])
+        map.set(point[0], Number.isFinite(point[1]) ? point[1] : null)
+      }
+    }
+    return map
+  })
+  let xs = [...times].sort((a, b) => a - b)
+  if (xs.length === 0) {
+    const s = step || 60
+    const last = Math.floor(end / s) * s
+    const n = Math.max(2, Math.round((minutes * 60) / s))
+    xs = Array.from({ length: n }, (_, i) => last - (n - 1 - i) * s)
+  }
+  return [xs, ...byKey.map((map) => xs.map((t) => (map.has(t) ? map.get(t) : null)))]
+}
+
+// whole-number ticks for counts (no "0.5 requests")
+const COUNT_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 1e6, 1e7]
+
+const hasValues = (columns) => columns.slice(1).some((ys) => ys.some((v) => v != null))
+
+function yRange(ratio) {
+  return (u, min, max) => {
+    if (ratio) return [0, 1]
+    if (min == null || max == null) return [0, 1]
+    const top = max <= 0 ? 1 : max * 1.1
+    return [Math.min(0, min), top]
+  }
+}
+
+function Chart({ spec, columns }) {
+  const box = useRef(null)
+  const plot = useRef(null)
+  const empty = !hasValues(columns)
+
+  useEffect(() => {
+    const el = box.current
+    const width = Math.max(240, el.clientWidth)
+    const opts = {
+      width,
+      height: 180,
+      legend: { show: true, live: true },
+      cursor: { drag: { x: false, y: false } },
+      scales: {
+        x: { time: true },
+        y: { range: yRange(spec.ratio) },
+        y2: { range: yRange(false) },
+      },
+      axes: [
+        { stroke: COLORS.grey, grid: { stroke: '#eceef1' } },
+        {
+          scale: 'y',
+          stroke: COLORS.grey,
+          grid: { stroke: '#eceef1' },
+          size: 64,
+          ...(spec.unit === formatCount ? { incrs: COUNT_INCRS } : {}),
+          values: (u, ticks) => ticks.map((t) => spec.unit(t)),
+        },
+        ...(spec.unit2
+          ? [{
+            scale: 'y2',
+            side: 1,
+            stroke: COLORS.grey,
+            grid: { show: false },
+            size: 64,
+            values: (u, ticks) => ticks.map((t) => spec.unit2(t)),
+          }]
+          : []),
+      ],
+      series: [
+        { value: (u, v) => (v == null ? '–' : new Date(v * 1000).toLocaleTimeString()) },
+        ...spec.lines.map((line) => ({
+          label: line.label,
+          stroke: line.color,
+          width: 2,
+          scale: line.axis === 2 ? 'y2' : 'y',
+          spanGaps: false,
+          // a value between two empty minutes still shows as a dot
+          points: { show: true, size: 5, fill: line.color },
+          value: (u, v) => (line.axis === 2 ? spec.unit2 : spec.unit)(v),
+        })),
+      ],
+    }
+    plot.current = new uPlot(opts, columns, el)
+    const resize = new ResizeObserver(() => {
+      const w = Math.max(240, el.clientWidth)
+      if (plot.current && Math.abs(plot.current.width - w) > 1) {
+        plot.current.setSize({ width: w, height: 180 })
+      }
+    })
+    resize.observe(el)
+    return () => {
+      resize.disconnect()
+      plot.current.destroy()
+      plot.current = null
+    }
+    // the chart is built once per spec; new data goes through setData below
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [spec])
+
+  useEffect(() => {
+    if (plot.current) plot.current.setData(columns)
+  }, [columns])
+
+  return (
+    <figure className="chart" data-testid={`chart-${spec.id}`} data-empty={empty ? 'true' : 'false'}>
+      <figcaption>{spec.title}</figcaption>
+      <div className="chart-plot">
+        <div ref={box} />
+        {empty && <p className="chart-empty" data-testid="chart-empty">No data yet</p>}
+      </div>
+    </figure>
+  )
+}
+
+// ---- tables and tiles -------------------------------------------------------------------
+
+const STATE_CLASS = { OK: 'ok', ALARM: 'alarm', INSUFFICIENT_DATA: 'insufficient' }
+
+function StateBadge({ state }) {
+  const kind = STATE_CLASS[state] || 'insufficient'
+  return (
+    <span className={`badge badge-${kind}`} data-testid="alarm-state" data-state={state}>
+      {state === 'INSUFFICIENT_DATA' ? 'INSUFFICIENT DATA' : state || 'UNKNOWN'}
+    </span>
+  )
+}
+
+function Alarms({ alarms }) {
+  if (!alarms.length) return <p className="muted" data-testid="alarms-empty">No alarms defined.</p>
+  return (
+    <table className="grid-table" data-testid="alarms">
+      <thead>
+        <tr><th>Alarm</th><th>State</th><th>Condition</th><th>Reason</th><th>Updated</th></tr>
+      </thead>
+      <tbody>
+        {alarms.map((a) => (
+          <tr key={a.name} data-testid="alarm-row" data-state={a.state}>
+            <td className="nowrap">{a.name}</td>
+            <td><StateBadge state={a.state} /></td>
+            <td className="mono">
+              {a.statistic}({a.metric}) {a.comparison} {a.threshold}
+              {a.period_seconds ? ` over ${formatAge(a.period_seconds)}` : ''}
+            </td>
+            <td>{a.reason || '–'}</td>
+            <td className="nowrap">{formatTime(a.updated_at)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function Failures({ failures }) {
+  if (!failures.length) {
+    return <p className="muted" data-testid="failures-empty">No failures in this window.</p>
+  }
+  return (
+    <table className="grid-table" data-testid="failures">
+      <thead>
+        <tr><th>Asset</th><th>Code</th><th>Step</th><th>Message</th><th>When</th></tr>
+      </thead>
+      <tbody>
+        {failures.map((f, i) => (
+          <tr key={`${f.asset_id}-${f.at}-${i}`} data-testid="failure-row" data-code={f.code}>
+            <td>
+              {f.asset_id
+                ? <a href={`/watch/${f.asset_id}`}>{f.title || f.asset_id}</a>
+                : f.title || '–'}
+            </td>
+            <td className="mono" data-testid="failure-code">{f.code || '–'}</td>
+            <td>{f.step || '–'}</td>
+            <td className="message">{f.message || '–'}</td>
+            <td className="nowrap">{formatTime(f.at)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function Canary({ runs }) {
+  if (!runs.length) return <p className="muted" data-testid="canary-empty">No canary runs yet.</p>
+  return (
+    <table className="grid-table" data-testid="canary">
+      <thead>
+        <tr><th>When</th><th>Result</th><th>URL</th><th>Failed checks</th><th>Took</th></tr>
+      </thead>
+      <tbody>
+        {runs.map((run, i) => (
+          <tr key={`${run.at}-${i}`} data-testid="canary-row" data-passed={run.passed ? 'true' : 'false'}>
+            <td className="nowrap">{formatTime(run.at)}</td>
+            <td>
+              <span className={`badge badge-${run.passed ? 'ok' : 'alarm'}`}>
+                {run.passed ? 'PASS' : 'FAIL'}
+              </span>
+            </td>
+            <td className="url">{run.url || '–'}</td>
+            <td>
+              {run.failed && run.failed.length ? (
+                <ul className="checks">
+                  {run.failed.map((c, j) => (
+                    <li key={j}><span className="mono">{c.rule}</span>{c.message ? `: ${c.message}` : ''}</li>
+                  ))}
+                </ul>
+              ) : '–'}
+            </td>
+            <td className="nowrap">{run.duration_ms == null ? '–' : `${nf.format(run.duration_ms)} ms`}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function Tile({ testid, label, value, warn }) {
+  return (
+    <div className={`tile${warn ? ' tile-warn' : ''}`}>
+      <span className="tile-label">{label}</span>
+      <strong data-testid={testid}>{value}</strong>
+    </div>
+  )
+}
+
+function Tiles({ data }) {
+  const t = data.totals || {}
+  const q = data.queue || {}
+  return (
+    <div className="tiles" data-testid="tiles">
+      <Tile testid="queue-depth" label="Queue depth" value={formatCount(q.depth ?? null)} warn={q.depth > 0} />
+      <Tile testid="queue-oldest" label="Oldest job waiting" value={formatAge(q.oldest_age_seconds)} />
+      <Tile testid="total-workflows-failed" label="Failed workflows" value={formatCount(t.workflows_failed ?? null)} warn={t.workflows_failed > 0} />
+      <Tile testid="total-requests-5xx" label="5xx responses" value={formatCount(t.requests_5xx ?? null)} warn={t.requests_5xx > 0} />
+      <Tile testid="total-cache-hit" label="Cache hit ratio" value={formatPercent(t.cache_hit_ratio ?? null)} />
+      <Tile testid="total-latency" label="Origin p95" value={formatMs(t.origin_latency_p95_ms ?? null)} />
+    </div>
+  )
+}
+
+// ---- the page ---------------------------------------------------------------------------
+
+function problemWords(error) {
+  if (error instanceof ApiError) {
+    if (error.status === 401) return 'The API key is missing or not valid. Enter an admin key above.'
+    if (error.status === 403) return 'This API key may not see the dashboard: it needs the admin role.'
+    return error.message
+  }
+  return `Could not reach the server (${error.message}).`
+}
+
+function initialMinutes() {
+  const asked = Number(new URLSearchParams(window.location.search).get('minutes'))
+  return WINDOWS.some((w) => w.minutes === asked) ? asked : 60
+}
+
+export default function Dashboard() {
+  const [keyVersion, setKeyVersion] = useState(0)
+  const [minutes, setMinutes] = useState(initialMinutes)
+  const [data, setData] = useState(null)
+  const [problem, setProblem] = useState('')
+  const [loading, setLoading] = useState(false)
+  const [updated, setUpdated] = useState(null)
+  const [tick, setTick] = useState(0)
+  const hasKey = Boolean(getKey())
+
+  const chooseWindow = useCallback((m) => {
+    setMinutes(m)
+    const url = new URL(window.location.href)
+    url.searchParams.set('minutes', String(m))
+    window.history.replaceState(null, '', url)
+  }, [])
+
+  useEffect(() => {
+    if (!hasKey) return undefined
+    const controller = new AbortController()
+    setLoading(true)
+    api(`/api/v1/dashboard?minutes=${minutes}`, { signal: controller.signal })
+      .then((body) => {
+        setData(body)
+        setProblem('')
+        setUpdated(new Date())
+      })
+      .catch((e) => {
+        if (e.name === 'AbortError') return
+        setProblem(problemWords(e))
+        if (e instanceof ApiError && (e.status === 401 || e.status === 403)) setData(null)
+      })
+      .finally(() => { if (!controller.signal.aborted) setLoading(false) })
+    return () => controller.abort()
+  }, [minutes, keyVersion, tick, hasKey])
+
+  // refresh every 15 s while the tab is visible
+  useEffect(() => {
+    const timer = window.setInterval(() => {
+      if (!document.hidden) setTick((n) => n + 1)
+    }, REFRESH_MS)
+    return () => window.clearInterval(timer)
+  }, [])
+
+  const columns = useMemo(() => {
+    if (!data) return null
+    const end = Date.parse(data.generated_at) / 1000 || Date.now() / 1000
+    const frame = { minutes: data.minutes || minutes, step: data.step_seconds || 60, end }
+    return Object.fromEntries(CHARTS.map((spec) => [
+      spec.id, alignSeries(data.series, spec.lines.map((l) => l.key), frame),
+    ]))
+  }, [data, minutes])
+
+  return (
+    <section className="dashboard" data-testid="dashboard">
+      <ApiKeyForm onSaved={() => setKeyVersion((v) => v + 1)} />
+      <div className="dash-bar">
+        <h2>Dashboard</h2>
+        <div className="windows" role="group" aria-label="Time window">
+          {WINDOWS.map((w) => (
+            <button
+              key={w.minutes}
+              type="button"
+              className={w.minutes === minutes ? 'on' : ''}
+              aria-pressed={w.minutes === minutes}
+              data-testid={`window-${w.minutes}`}
+              onClick={() => chooseWindow(w.minutes)}
+            >
+              {w.label}
+            </button>
+          ))}
+        </div>
+        <button type="button" className="refresh" onClick={() => setTick((n) => n + 1)} disabled={!hasKey}>
+          Refresh
+        </button>
+        <span className="muted" data-testid="updated">
+          {loading ? 'Loading…' : updated ? `Updated ${updated.toLocaleTimeString()} · every 15 s` : ''}
+        </span>
+      </div>
+      {!hasKey && <p className="muted" data-testid="need-key">Enter an admin API key above to see the dashboard.</p>}
+      {problem && <p className="problem" role="alert" data-testid="dashboard-problem">{problem}</p>}
+      {data && columns && (
+        <>
+          <Tiles data={data} />
+          <div className="charts">
+            {CHARTS.map((spec) => <Chart key={spec.id} spec={spec} columns={columns[spec.id]} />)}
+          </div>
+          <h3>Alarms</h3>
+          <Alarms alarms={data.alarms || []} />
+          <h3>Recent failures</h3>
+          <Failures failures={data.failures || []} />
+          <h3>Canary history</h3>
+          <Canary runs={data.canary || []} />
+        </>
+      )}
+    </section>
+  )
+}
