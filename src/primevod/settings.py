@@ -15,6 +15,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from primevod.core.alarms import AlarmSpec
+
 
 def _default_workers() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
@@ -57,6 +59,25 @@ class Settings(BaseSettings):
     upload_url_seconds: int = Field(3600, description="lifetime of a signed part URL")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     playback_ttl_seconds: int = Field(4 * 3600, description="lifetime of playback links")
+    metrics_enabled: bool = Field(True, description="record metrics (off only to compare)")
+    metrics_flush_seconds: float = Field(10.0, gt=0, description="metrics to the store every")
+    metrics_retention_hours: float = Field(168.0, gt=0, description="1-minute points kept for")
+    observe_cron: str = Field(
+        "0 * * * * *", description="when alarms are evaluated (DBOS cron, seconds first)"
+    )
+    default_alarms: bool = Field(True, description="ship the default alarms")
+    alarms: list[AlarmSpec] = Field(
+        default_factory=list, description="alarms added to (or replacing) the defaults by name"
+    )
+    canary_interval_minutes: int = Field(5, ge=0, description="scheduled canary; 0 = off")
+    canary_urls: list[str] = Field(
+        default_factory=list, description="canary targets; empty = the newest ready assets"
+    )
+    canary_max_assets: int = Field(3, ge=1, description="ready assets checked per canary run")
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    tracing: Literal["off", "console", "otlp"] = Field("off", description="span exporter")
+    otlp_endpoint: str | None = Field(None, description="OTLP/HTTP traces URL, e.g. :4318")
 
     @classmethod
     def settings_customise_sources(

@@ -56,7 +56,7 @@ def build(settings: Settings | None = None) -> Runtime:
 
 def observe(rt: Runtime) -> Runtime:
     """Logs, tracing and the metrics flusher for this process (once; flushed at exit)."""
-    if rt.extras.get("flusher") is not None:
+    if "flusher" in rt.extras:
         return rt
     import atexit
 
@@ -67,6 +67,13 @@ def observe(rt: Runtime) -> Runtime:
     setup_logging(rt.settings.log_format, rt.settings.log_level)
     tracing.setup_tracing(rt.settings.tracing, rt.settings.otlp_endpoint)
     store = SqlObservability(rt.catalog)
+    rt.extras["observability"] = store
+    if not rt.settings.metrics_enabled:
+        from primevod.observability import metrics
+
+        metrics.disable()
+        rt.extras["flusher"] = False
+        return rt
     flusher = MetricsFlusher(store, rt.settings.metrics_flush_seconds)
     flusher.start()
     atexit.register(flusher.stop)
@@ -144,7 +151,7 @@ def stop(*, exiting: bool = False) -> None:
     poller to wake (about 0.2 s), and all workflow state is already committed."""
     rt = runtime()
     flusher = rt.extras.pop("flusher", None)
-    if flusher is not None:
+    if flusher:
         flusher.stop()  # the last counts reach the store
     if rt.extras.get("worker"):
         from dbos import DBOS

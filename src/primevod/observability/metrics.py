@@ -11,18 +11,27 @@ from primevod.core.metrics import Aggregator
 
 log = logging.getLogger("primevod.metrics")
 AGGREGATOR = Aggregator()
+_enabled = [True]
+
+
+def disable() -> None:
+    """`metrics_enabled = false`: recording becomes a no-op (for overhead comparisons)."""
+    _enabled[0] = False
 
 
 def inc(name: str, value: float = 1.0, **labels: str) -> None:
-    AGGREGATOR.inc(name, value, **labels)
+    if _enabled[0]:
+        AGGREGATOR.inc(name, value, **labels)
 
 
 def observe(name: str, value: float, **labels: str) -> None:
-    AGGREGATOR.observe(name, value, **labels)
+    if _enabled[0]:
+        AGGREGATOR.observe(name, value, **labels)
 
 
 def set_gauge(name: str, value: float, **labels: str) -> None:
-    AGGREGATOR.set(name, value, **labels)
+    if _enabled[0]:
+        AGGREGATOR.set(name, value, **labels)
 
 
 def flush(store: Any) -> None:
