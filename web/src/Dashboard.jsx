@@ -262,7 +262,7 @@ function Alarms({ alarms }) {
       <tbody>
         {alarms.map((a) => (
           <tr key={a.name} data-testid="alarm-row" data-state={a.state}>
-            <td className="nowrap">{a.name}</td>
+            <td className="nowrap" title={a.description || undefined}>{a.name}</td>
             <td><StateBadge state={a.state} /></td>
             <td className="mono">
               {a.statistic}({a.metric}) {a.comparison} {a.threshold}
@@ -329,7 +329,7 @@ function Canary({ runs }) {
                     <li key={j}><span className="mono">{c.rule}</span>{c.message ? `: ${c.message}` : ''}</li>
                   ))}
                 </ul>
-              ) : '–'}
+              ) : run.error || '–'}
             </td>
             <td className="nowrap">{run.duration_ms == null ? '–' : `${nf.format(run.duration_ms)} ms`}</td>
           </tr>
