@@ -143,6 +143,18 @@ export function alignSeries(series, keys, { minutes, step, end }) {
 // whole-number ticks for counts (no "0.5 requests")
 const COUNT_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 1e6, 1e7]
 
+// Dots for every minute on short windows; on long ones only for values with no neighbour
+// (a line needs two points, so a lone minute between empty ones would not show otherwise).
+function dotIndexes(u, seriesIdx, show) {
+  const ys = u.data[seriesIdx]
+  if (show || ys.length <= 120) return null
+  const lone = []
+  for (let i = 0; i < ys.length; i += 1) {
+    if (ys[i] != null && ys[i - 1] == null && ys[i + 1] == null) lone.push(i)
+  }
+  return lone
+}
+
 const hasValues = (columns) => columns.slice(1).some((ys) => ys.some((v) => v != null))
 
 function yRange(ratio) {
@@ -202,7 +214,7 @@ function Chart({ spec, columns }) {
           scale: line.axis === 2 ? 'y2' : 'y',
           spanGaps: false,
           // a value between two empty minutes still shows as a dot
-          points: { show: true, size: 5, fill: line.color },
+          points: { show: (u) => u.data[0].length <= 120, size: 5, fill: line.color, filter: dotIndexes },
           value: (u, v) => (line.axis === 2 ? spec.unit2 : spec.unit)(v),
         })),
       ],
