@@ -81,6 +81,7 @@ def serve(
     rt = wiring.start()
     host = host or rt.settings.host
     port = port or rt.settings.port
+    rt.settings.host, rt.settings.port = host, port  # the canary reaches this edge
     err.print(
         f"prime-vod serving on http://{host}:{port} (API docs at /docs), data in {rt.settings.home}"
     )
@@ -182,6 +183,7 @@ def demo(
     info = asset_json(asset)
     key = rt.catalog.create_key("admin", name="demo")
     port = port or rt.settings.port
+    rt.settings.port = port
     base = f"http://{rt.settings.host}:{port}"
     info.update(
         api=f"{base}/api/v1/assets/{asset.id}",
