@@ -104,7 +104,7 @@ def test_hls_playback_advances_and_lists_renditions(browser, site, tmp_path) -> 
 def test_dash_switch_plays(browser, site) -> None:
     page = open_page(browser, site, f"/watch/{site['asset']}")
     page.wait_for_selector("[data-testid=level]", timeout=30_000)
-    page.click("text=DASH")
+    page.get_by_role("button", name="DASH", exact=True).click()
     page.wait_for_timeout(500)
     wait_playing(page, 1.0)
     page.context.close()
