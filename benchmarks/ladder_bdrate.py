@@ -55,7 +55,8 @@ def make_titles(work: Path, seconds: float) -> dict[str, Path]:
     titles = {
         "bbb": [
             *("-stream_loop", "-1", "-i", str(bbb_path())),
-            *("-t", f"{seconds:g}", "-vf", "scale=1280:720"),
+            # constant 25 fps: the looped file's timestamps jump at each loop point
+            *("-t", f"{seconds:g}", "-vf", "scale=1280:720", "-fps_mode", "cfr", "-r", "25"),
             *enc,
             *audio,
         ],

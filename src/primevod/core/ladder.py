@@ -68,6 +68,12 @@ class AutoLadderConfig(BaseModel):
         default_factory=lambda: [234, 360, 432, 540, 720, 1080, 1440, 2160],
         description="rung heights allowed (16:9 boxes; portrait sources turn them)",
     )
+    easy_top_kbps: int = Field(
+        500, ge=0, description="a top rung this cheap climbs to the best quality under it"
+    )
+    resolution_tie_vmaf: float = Field(
+        1.0, ge=0, description="at a bitrate, a larger picture this close in VMAF wins"
+    )
     min_vmaf_step: float = Field(
         6.0, gt=0, description="a rung must add at least this much VMAF over the one below"
     )

@@ -145,11 +145,34 @@ def frontier(
     for c in candidates:
         if not hull or c.quality > hull[-1].quality + 1e-9:
             hull.append(c)
-    return hull
+    tie = config.resolution_tie_vmaf if metric == "vmaf" else config.resolution_tie_vmaf / 4
+    if tie <= 0:
+        return hull
+    # near-ties go to the larger picture: within `tie` of the best quality for no more bits
+    # (the probes run at a fast preset, which undersells large pictures at slower presets)
+    out: list[RungChoice] = []
+    for c in hull:
+        bigger = [
+            o
+            for o in candidates
+            if o.width * o.height > c.width * c.height
+            and o.kbps <= c.kbps
+            and o.quality >= c.quality - tie
+        ]
+        pick = max(bigger, key=lambda o: (o.width * o.height, o.quality)) if bigger else c
+        if out and pick.kbps <= out[-1].kbps:
+            continue
+        if out and pick.quality <= out[-1].quality:
+            continue
+        out.append(pick)
+    return out
 
 
 def _cap(kbps: float, config: AutoLadderConfig) -> int:
-    return max(32, round(kbps * config.maxrate_factor))
+    """The rung's maxrate: `maxrate_factor` over its predicted average, but never above the
+    maximum average bitrate (unless the rung itself is predicted above it), so that the
+    capped-CRF encode cannot exceed the ladder's maximum however hard the content."""
+    return max(32, round(min(kbps * config.maxrate_factor, max(kbps, config.max_bitrate_kbps))))
 
 
 def select_rungs(
@@ -176,6 +199,10 @@ def select_rungs(
         top = reach[0]
         if top.kbps < lo_b:  # so easy the target costs less than the floor
             top = next((c for c in usable if c.kbps >= lo_b), usable[-1])
+        # where bits are this cheap, more quality costs nothing worth saving: climb
+        cheap = [c for c in usable if top.kbps < c.kbps <= config.easy_top_kbps]
+        if cheap:
+            top = cheap[-1]
     else:
         top = usable[-1]
     below = [c for c in usable if c.kbps < top.kbps]
@@ -206,7 +233,14 @@ def select_rungs(
     rungs.reverse()
     if len(rungs) > config.max_renditions:
         rungs = _respace(usable, rungs[0], rungs[-1], config.max_renditions)
-    return _monotone_sizes(rungs, points, config, metric)
+    rungs = _monotone_sizes(rungs, points, config, metric)
+    # caps rise with the ladder (the clamp to the maximum could make two equal)
+    for i in range(len(rungs) - 2, -1, -1):
+        cap = min(rungs[i].max_bitrate_kbps, rungs[i + 1].max_bitrate_kbps - 1)
+        rungs[i] = rungs[i].model_copy(
+            update={"max_bitrate_kbps": max(cap, math.ceil(rungs[i].kbps))}
+        )
+    return rungs
 
 
 def _respace(
