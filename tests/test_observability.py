@@ -442,3 +442,53 @@ def test_one_trace_links_upload_workflow_and_publish(tmp_path: Path, clip) -> No
     ours = {s["name"] for s in spans if s["context"]["trace_id"] == f"0x{trace_id}"}
     assert "POST /api/v1/uploads/complete" in ours
     assert {"step ingest", "step process", "step publish"} <= ours
+
+
+def test_alarms_from_the_config_file_replace_and_add(tmp_path: Path) -> None:
+    (tmp_path / "primevod.toml").write_text(
+        """
+[[alarms]]
+name = "delivery-5xx-rate"
+metric = "error_rate_5xx"
+threshold = 0.005
+comparison = ">"
+evaluation_periods = 3
+datapoints_to_alarm = 2
+
+[[alarms]]
+name = "queue-backlog"
+metric = "queue_oldest_age_seconds"
+statistic = "maximum"
+threshold = 600
+comparison = ">"
+"""
+    )
+    env = {
+        **os.environ,
+        "PRIMEVOD_HOME": str(tmp_path / "home"),
+        "PRIMEVOD_CONFIG": str(tmp_path / "primevod.toml"),
+    }
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "primevod.cli.main", *a],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    listed = run("alarms", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {a["name"]: a for a in json.loads(listed.stdout)}
+    assert rows["delivery-5xx-rate"]["threshold"] == 0.005
+    assert rows["delivery-5xx-rate"]["datapoints_to_alarm"] == 2
+    assert rows["queue-backlog"]["state"] == "INSUFFICIENT_DATA"  # not evaluated yet
+    assert "workflow-failures" in rows
+    evaluated = run("alarms", "evaluate", "--json")
+    states = {a["name"]: a["state"] for a in json.loads(evaluated.stdout)}
+    assert states["queue-backlog"] == "INSUFFICIENT_DATA"  # no samples: missing data
+    assert states["workflow-failures"] == "OK"
+    (tmp_path / "primevod.toml").write_text(
+        '[[alarms]]\nname = "x"\nmetric = "nope"\nthreshold = 1\ncomparison = ">"\n'
+    )
+    broken = run("alarms", "list")
+    assert broken.returncode != 0 and "unknown metric" in broken.stderr + broken.stdout
+    assert "Traceback" not in broken.stderr

@@ -255,5 +255,24 @@ canary_cli.register(app)
 observability_cli.register(app)
 quality_cli.register(app)
 
+
+def run() -> None:
+    """The `primevod` command: the typer app, with a bad configuration reported in one line
+    per problem (exit 2) instead of a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        app()
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        for problem in exc.errors():
+            where = ".".join(str(p) for p in problem["loc"]) or "settings"
+            err.print(
+                f"[red]error[/red] config.invalid: {where}: {problem['msg']}", highlight=False
+            )
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    app()
+    run()
