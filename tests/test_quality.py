@@ -241,3 +241,43 @@ def test_auto_on_real_clip_meets_its_target_and_meter_agrees(bbb: Path, tmp_path
         assert abs((f.vmaf or 0) - (s.vmaf or 0)) < 3.0
     # the prediction of the top rung is close to what the encode measures
     assert abs(result.auto.rungs[-1].quality - (full[-1].vmaf or 0)) < 8.0
+
+
+def test_pick_samples_avoids_cuts_and_prefers_typical_motion() -> None:
+    from primevod.adapters.media.complexity import pick_samples
+
+    fps = 10.0
+    # a 6 s window from t=10: calm, a cut at 12.0, then a burst of motion from 14.5
+    activity = [1.0] * 20 + [80.0] + [1.0] * 24 + [30.0] * 15
+    samples = pick_samples([(10.0, activity, [12.0])], fps, 1.0, 60.0)
+    ((start, length),) = samples
+    assert length == 1.0
+    assert not start + 0.1 < 12.0 < start + 0.9, "a sample never straddles a cut"
+    assert start + 1.0 <= 14.6, "typical (calm) motion, not the burst"
+
+
+@pytest.mark.slow
+def test_analysis_of_a_longer_title_finds_the_cut(tmp_path: Path) -> None:
+    from primevod.adapters.media.complexity import analyze
+    from primevod.adapters.media.pyav_probe import probe_file
+
+    clip = tmp_path / "two-shots.mp4"
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            *("-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:d=6"),
+            *("-f", "lavfi", "-i", "testsrc=size=640x360:rate=25:d=6"),
+            *("-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-t", "12"),
+            *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)),
+        ],
+        check=True,
+    )
+    config = AutoLadderConfig(samples=3, probe_crfs=[24, 32], probe_heights=2)
+    analysis = analyze(clip, probe_file(clip), config, cache_dir=tmp_path / "cache")
+    assert any(abs(c - 6.0) < 0.2 for c in analysis.scene_cuts), analysis.scene_cuts
+    assert len(analysis.samples) == 3
+    for start, length in analysis.samples:
+        assert not start + 0.1 < 6.0 < start + length - 0.1
+    assert len(analysis.points) == 2 * 2 and all(p.kbps > 0 for p in analysis.points)
+    again = analyze(clip, probe_file(clip), config, cache_dir=tmp_path / "cache")
+    assert again.cached and again.points == analysis.points

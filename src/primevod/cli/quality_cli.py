@@ -79,6 +79,9 @@ def compare(
         int, typer.Option("--segments", help="segments scored per rung; 0: all")
     ] = 0,
     subsample: Annotated[int, typer.Option("--subsample", help="VMAF on every n-th frame")] = 2,
+    mode: Annotated[
+        str, typer.Option("--mode", help="fast, or quality (preset >= slow, two-pass VBR)")
+    ] = "fast",
     as_json: JsonOpt = False,
 ) -> None:
     """Encode FILE with each policy; print rungs, bytes, per-rung VMAF, and bytes saved and
@@ -90,6 +93,9 @@ def compare(
     from primevod.core.policies import get_policy
 
     names = [p.strip() for p in policies.split(",") if p.strip()]
+    if mode not in ("fast", "quality"):
+        fail("request.invalid", f"mode {mode!r} is not fast or quality", as_json=as_json)
+    options = EncodeOptions(preset=preset, thumbnails=False, mode=mode)  # type: ignore[arg-type]
     try:
         chosen = [get_policy(n) for n in names]
         probe = probe_file(file)
@@ -105,7 +111,7 @@ def compare(
                     probe,
                     policy,
                     Path(tmp) / policy.name,
-                    options=EncodeOptions(preset=preset, thumbnails=False),
+                    options=options,
                     segments=segments or None,
                     subsample=subsample,
                 )
@@ -118,7 +124,7 @@ def compare(
                     probe,
                     get_policy("apple"),
                     Path(tmp) / "apple",
-                    options=EncodeOptions(preset=preset, thumbnails=False),
+                    options=options,
                     segments=segments or None,
                     subsample=subsample,
                 )

@@ -105,9 +105,17 @@ def analyze(
         samples = [(0.0, duration if duration > 0 else sample_len)]
     else:
         t0 = time.monotonic()
-        activity, cuts = scan(source, probe, float(fps))
+        # one window per equal zone of the title, decoded around the zone's middle
+        zone = duration / count
+        span = min(zone, max(4 * sample_len, 6.0))
+        windows = []
+        for z in range(count):
+            w0 = z * zone + (zone - span) / 2
+            activity, found = scan(source, probe, float(fps), start=w0, length=span)
+            windows.append((w0, activity, [w0 + c for c in found]))
         timing["scan"] = time.monotonic() - t0
-        samples = pick_samples(activity, cuts, float(fps), duration, count, sample_len)
+        cuts = sorted(c for _, _, found in windows for c in found)
+        samples = pick_samples(windows, float(fps), sample_len, duration)
 
     # the rung sizes the probes run at: the planner's own fit of the source into each box
     boxes = probe_sizes(video.display_size, config)
@@ -208,12 +216,25 @@ def analyze(
     return analysis
 
 
-def scan(source: Path, probe: ProbeResult, fps: float) -> tuple[list[float], list[float]]:
-    """Decode the whole title to tiny grey frames: per-frame activity (mean absolute
-    difference to the previous frame, 0-255) and the times of scene cuts."""
+def scan(
+    source: Path,
+    probe: ProbeResult,
+    fps: float,
+    *,
+    start: float | None = None,
+    length: float | None = None,
+) -> tuple[list[float], list[float]]:
+    """Decode the title (or `length` seconds from `start`) to tiny grey frames: per-frame
+    activity (mean absolute difference to the previous frame, 0-255) and the times of scene
+    cuts, both relative to `start`."""
     video = probe.primary_video
     assert video is not None
     w, h = SCAN_SIZE
+    window = []
+    if start is not None:
+        window += ["-ss", f"{max(0.0, start):.3f}"]
+    if length is not None:
+        window += ["-t", f"{length:.3f}"]
     cmd = [
         ffmpeg_exe(),
         "-hide_banner",
@@ -224,6 +245,7 @@ def scan(source: Path, probe: ProbeResult, fps: float) -> tuple[list[float], lis
         "all",
         "-protocol_whitelist",
         "file",
+        *window,
         "-i",
         f"file:{source.absolute()}",
         "-map",
@@ -258,30 +280,35 @@ def scan(source: Path, probe: ProbeResult, fps: float) -> tuple[list[float], lis
 
 
 def pick_samples(
-    activity: list[float],
-    cuts: list[float],
+    windows: list[tuple[float, list[float], list[float]]],
     fps: float,
-    duration: float,
-    count: int,
     length: float,
+    duration: float,
 ) -> list[tuple[float, float]]:
-    """One sample per equal zone of the title: the window (on a half-second grid, or starting
-    at a cut) that holds no scene cut and whose activity is closest to its zone's mean.
-    A window over a cut would be priced as two shots; a window of the zone's typical motion
-    stands for the zone."""
-    zone = duration / count
+    """One sample per scanned window (start, per-frame activity, cut times): the stretch (on
+    a half-second grid, or starting at a cut) that holds no scene cut and whose activity is
+    closest to its window's median frame. A sample over a cut would be priced as two shots; one of
+    the window's typical motion stands for its part of the title."""
     samples = []
-    for z in range(count):
-        z0, z1 = z * zone, (z + 1) * zone
-        starts = [z0 + k * 0.5 for k in range(int(max(0.0, zone - length) / 0.5) + 1)]
-        starts += [c for c in cuts if z0 <= c <= z1 - length]
-        zone_frames = activity[int(z0 * fps) : int(z1 * fps)] or [0.0]
-        zone_mean = sum(zone_frames) / len(zone_frames)
+    for w0, activity, cuts in windows:
+        span = len(activity) / fps if activity else length
+        last = w0 + max(0.0, span - length)
+        starts = [w0 + k * 0.5 for k in range(int((last - w0) / 0.5) + 1)]
+        starts += [c for c in cuts if w0 <= c <= last]
+        # the typical motion of the window: its median frame (a burst does not move it)
+        mean = sorted(activity)[len(activity) // 2] if activity else 0.0
 
-        def score(start: float, zone_mean: float = zone_mean) -> tuple[int, float]:
+        def score(
+            start: float,
+            w0: float = w0,
+            cuts: list[float] = cuts,
+            activity: list[float] = activity,
+            mean: float = mean,
+        ) -> tuple[int, float]:
             inside = sum(1 for c in cuts if start + 0.1 < c < start + length - 0.1)
-            frames = activity[int(start * fps) + 1 : int((start + length) * fps)] or [0.0]
-            return inside, abs(sum(frames) / len(frames) - zone_mean)
+            i0 = int((start - w0) * fps) + 1
+            frames = activity[i0 : int((start - w0 + length) * fps)] or [0.0]
+            return inside, abs(sum(frames) / len(frames) - mean)
 
         best = min(starts, key=score)
         samples.append((round(best, 3), min(length, duration - best)))
