@@ -61,6 +61,7 @@ def test_ready_asset_is_published(rt, clip) -> None:
     assert [(s.name, s.status) for s in execution.steps] == [
         ("ingest", "succeeded"),
         ("process", "succeeded"),
+        ("quality", "succeeded"),
         ("publish", "succeeded"),
     ]
     types = [e.type for e in rt.catalog.list_events(asset_id=asset.id)]
