@@ -72,6 +72,7 @@ def test_sigkill_mid_encode_then_resume(bbb, tmp_path: Path) -> None:
         ("ingest", 1, "succeeded"),
         ("process", 1, "interrupted"),
         ("process", 2, "succeeded"),
+        ("quality", 1, "succeeded"),
         ("publish", 1, "succeeded"),
     ]
     # what was published is whole and valid, and the dead attempt's files are gone
