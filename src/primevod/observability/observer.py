@@ -211,5 +211,3 @@ def schedule() -> None:
     if not settings.canary_interval_minutes:
         with contextlib.suppress(Exception):  # there was none
             DBOS.delete_schedule("primevod-canary")
-
-

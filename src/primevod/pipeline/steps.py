@@ -17,6 +17,7 @@ from primevod.core.errors import MediaError
 from primevod.core.outputs import PackageResult
 from primevod.core.policies import get_policy
 from primevod.core.progress import Progress
+from primevod.observability import metrics
 from primevod.pipeline.runtime import runtime
 
 PACKAGE = "package"
@@ -149,6 +150,7 @@ def process(asset_id: str, execution_id: str, cancelled: Any) -> dict[str, Any]:
             analysis_cache=rt.settings.home / "cache" / "analysis",
         )
         (out.parent / "result.json").write_text(result.model_dump_json())
+        metrics.observe("primevod_encode_realtime_factor", result.realtime_factor)
         asset = rt.catalog.get_asset(asset_id)
         rt.catalog.update_asset(
             asset_id,

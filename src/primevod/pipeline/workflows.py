@@ -6,6 +6,7 @@ kill -9) a restarted worker resumes the workflow at the step that was running.""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from dbos import DBOS
@@ -13,11 +14,14 @@ from dbos._error import DBOSWorkflowCancelledError
 
 from primevod.core.assets import AssetError, AssetStatus
 from primevod.core.errors import MediaError
+from primevod.observability import instrument, metrics
 from primevod.pipeline import quality_step as quality_checks
 from primevod.pipeline import steps
 from primevod.pipeline.runtime import runtime
 
 QUEUE = "encode"
+EXECUTIONS = "primevod_workflow_executions_total"
+log = logging.getLogger("primevod.pipeline")
 _RETRY = {"retries_allowed": True, "interval_seconds": 2.0, "max_attempts": 3, "backoff_rate": 2.0}
 
 
@@ -33,39 +37,84 @@ def _cancelled() -> bool:
     return status is not None and status.status == "CANCELLED"
 
 
+def _trace_id(asset_id: str) -> str | None:
+    try:
+        return runtime().catalog.get_asset(asset_id).metadata.get("trace_id")
+    except Exception:
+        return None
+
+
+def _instrumented(name: str, asset_id: str, execution_id: str, run: Any) -> dict[str, Any]:
+    """A span, a log line and a duration for the step; `ok: False` counts as failed."""
+    with instrument.step(name, asset_id, execution_id, _trace_id(asset_id)) as outcome:
+        result: dict[str, Any] = run()
+        outcome["ok"] = bool(result.get("ok"))
+    return result
+
+
 @DBOS.step(name="ingest", should_retry=_transient, **_RETRY)
 def ingest_step(asset_id: str, execution_id: str) -> dict[str, Any]:
-    return steps.ingest(asset_id, execution_id)
+    return _instrumented(
+        "ingest", asset_id, execution_id, lambda: steps.ingest(asset_id, execution_id)
+    )
 
 
 @DBOS.step(name="process", should_retry=_transient, **_RETRY)
 def process_step(asset_id: str, execution_id: str) -> dict[str, Any]:
-    return steps.process(asset_id, execution_id, _cancelled)
+    return _instrumented(
+        "process",
+        asset_id,
+        execution_id,
+        lambda: steps.process(asset_id, execution_id, _cancelled),
+    )
 
 
 @DBOS.step(name="quality", should_retry=_transient, **_RETRY)
 def quality_step(asset_id: str, execution_id: str) -> dict[str, Any]:
-    return quality_checks.quality(asset_id, execution_id)
+    return _instrumented(
+        "quality",
+        asset_id,
+        execution_id,
+        lambda: quality_checks.quality(asset_id, execution_id),
+    )
 
 
 @DBOS.step(name="publish", should_retry=_transient, **_RETRY)
 def publish_step(asset_id: str, execution_id: str) -> dict[str, Any]:
-    return steps.publish(asset_id, execution_id)
+    return _instrumented(
+        "publish", asset_id, execution_id, lambda: steps.publish(asset_id, execution_id)
+    )
 
 
 @DBOS.step(name="record_failure")
 def failure_step(asset_id: str, execution_id: str, error: dict[str, Any]) -> None:
     steps.record_failure(asset_id, execution_id, error)
+    metrics.inc(
+        EXECUTIONS,
+        status="failed",
+        stage=str(error.get("step") or ""),
+        code=str(error.get("code") or "unknown"),
+    )
+    log.warning(
+        "asset %s failed in %s: %s: %s",
+        asset_id,
+        error.get("step"),
+        error.get("code"),
+        error.get("message"),
+        extra={"asset_id": asset_id, "execution_id": execution_id, "code": error.get("code")},
+    )
 
 
 @DBOS.step(name="start")
 def start_step(asset_id: str, execution_id: str) -> None:
     runtime().catalog.start_execution(execution_id, asset_id)
+    metrics.inc(EXECUTIONS, status="started", stage="", code="")
 
 
 @DBOS.step(name="finish")
 def finish_step(execution_id: str) -> None:
     runtime().catalog.finish_execution(execution_id, "succeeded")
+    metrics.inc(EXECUTIONS, status="succeeded", stage="", code="")
 
 
 @DBOS.workflow(name="asset_pipeline")
@@ -128,6 +177,7 @@ def cancel(asset_id: str) -> str | None:
         asset_id, status=AssetStatus.FAILED, error=error, event_type="asset.failed"
     )
     runtime().catalog.finish_execution(asset.execution_id, "cancelled", error)
+    metrics.inc(EXECUTIONS, status="cancelled", stage=asset.status.value, code=error.code)
     return asset.execution_id
 
 
