@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     )
     quality_target_vmaf: float = Field(93.0, description="the top rung's minimum VMAF")
     quality_segments: int = Field(3, ge=1, description="segments per rung the check scores")
+    quality_subsample: int = Field(
+        5, ge=1, description="the check scores every n-th frame of those segments"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = Field(None, description="base URL the server is reached at")

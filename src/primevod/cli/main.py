@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-from typing import Annotated
+from primevod.cli.startup import loading
 
-import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
+with loading():
+    import json
+    import sys
+    from pathlib import Path
+    from typing import Annotated
 
-from primevod import __version__
-from primevod.cli.output import err, fail_media, out
-from primevod.core.errors import MediaError
-from primevod.core.outputs import PackageResult
-from primevod.core.probe import ProbeResult
+    import typer
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.table import Table
+
+    from primevod import __version__
+    from primevod.cli.output import err, fail_media, out
+    from primevod.core.errors import MediaError
+    from primevod.core.outputs import PackageResult
+    from primevod.core.probe import ProbeResult
 
 app = typer.Typer(
     name="primevod",
@@ -239,14 +248,15 @@ def _print_result(result: PackageResult) -> None:
     )
 
 
-from primevod.cli import (  # noqa: E402
-    canary_cli,
-    observability_cli,
-    pipeline_cli,
-    quality_cli,
-    server_cli,
-    signing_cli,
-)
+with loading():
+    from primevod.cli import (
+        canary_cli,
+        observability_cli,
+        pipeline_cli,
+        quality_cli,
+        server_cli,
+        signing_cli,
+    )
 
 pipeline_cli.register(app)
 server_cli.register(app)

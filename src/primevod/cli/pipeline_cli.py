@@ -55,10 +55,13 @@ def process(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the whole workflow (ingest, process, publish) on FILE... in this process."""
-    from primevod import wiring
-    from primevod.core.errors import MediaError
-    from primevod.core.policies import get_policy
-    from primevod.pipeline import workflows
+    from primevod.cli.startup import loading
+
+    with loading():
+        from primevod import wiring
+        from primevod.core.errors import MediaError
+        from primevod.core.policies import get_policy
+        from primevod.pipeline import workflows
 
     try:
         get_policy(ladder or "default")
@@ -67,7 +70,8 @@ def process(
     missing = [f for f in files if not f.is_file()]
     if missing:
         fail("source.missing", f"no such file: {missing[0]}", as_json=as_json)
-    rt = wiring.start()
+    with loading():
+        rt = wiring.start()
     try:
         assets = [
             wiring.submit_file(f, title=title if len(files) == 1 else None, ladder=ladder)

@@ -31,7 +31,13 @@ def quality(asset_id: str, execution_id: str) -> dict[str, Any]:
         asset = rt.catalog.get_asset(asset_id)
         source = steps._source_path(asset_id, execution_id)
         probe = ProbeResult.model_validate(asset.probe) if asset.probe else rt.media.probe(source)
-        rungs = measure_package(result, source, probe, segments=rt.settings.quality_segments)
+        rungs = measure_package(
+            result,
+            source,
+            probe,
+            segments=rt.settings.quality_segments,
+            subsample=rt.settings.quality_subsample,
+        )
         if not rungs:  # audio-only: nothing to score
             rt.catalog.step_finished(step, "succeeded")
             return {"ok": True, "skipped": True}
