@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,6 +82,18 @@ def _add_cors(app: FastAPI, methods: list[str]) -> None:
     )
 
 
+def _native_telemetry_off() -> dict[str, Any]:
+    """Recent FastAPI releases trace natively as soon as an OpenTelemetry tracer provider is
+    set: a request span plus spans for dependency resolution, the endpoint and serialization,
+    five per request. The API already has one span per request (api/telemetry.py) and that
+    is the granularity the tracing budget allows (docs/observability.md), so FastAPI's own
+    telemetry stays off where the installed FastAPI has it."""
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    off = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+    return {"telemetry": off}
+
+
 def create_edge_app(*, lifespan: Any = None) -> FastAPI:
     """The delivery edge alone (`primevod edge`): signed /vod/ routes, nothing else."""
     app = FastAPI(
@@ -90,6 +103,7 @@ def create_edge_app(*, lifespan: Any = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        **_native_telemetry_off(),
     )
     _add_cors(app, ["GET", "HEAD", "OPTIONS"])
     app.include_router(edge_router)
@@ -108,6 +122,7 @@ def create_app(*, lifespan: Any = None) -> FastAPI:
         lifespan=lifespan,
         description="Video-on-demand pipeline API. Authenticate with "
         "`Authorization: Bearer KEY` (`primevod keys create`).",
+        **_native_telemetry_off(),
     )
 
     _add_cors(app, ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"])
