@@ -190,3 +190,45 @@ def test_invalidate_changes_etags_and_access_log(edge) -> None:
     entries = [json.loads(line) for line in log]
     assert {"status", "bytes", "ms", "cache"} <= set(entries[-1])
     assert any(e["status"] == 403 and e["reason"] == "expired" for e in entries)
+
+
+def test_the_content_cache_serves_the_second_viewer_and_ignores_the_canary(edge) -> None:
+    """A segment's first request reaches the origin store (MISS), the next ones come from the
+    edge's memory (HIT), byte ranges included; the canary's requests are logged but left out
+    of the hit ratio."""
+    server = edge["server"]
+    playlist = httpx.get(signed(edge, "master.m3u8")).text
+    variant = next(line for line in playlist.splitlines() if line.endswith(".m3u8"))
+    media = httpx.get(signed(edge, variant)).text
+    segment = next(line for line in media.splitlines() if line.endswith(".m4s"))
+    url = signed(edge, segment)
+    first = httpx.get(url)
+    second = httpx.get(url)
+    part = httpx.get(url, headers={"Range": "bytes=10-19"})
+    synthetic = httpx.get(url, headers={"User-Agent": "primevod-canary"})
+    assert first.status_code == second.status_code == synthetic.status_code == 200
+    assert first.content == second.content == synthetic.content
+    assert part.status_code == 206 and part.content == first.content[10:20]
+    log = (server.home / "logs" / "edge-access.log").read_text().splitlines()
+    mine = [json.loads(line) for line in log if segment in line]
+    assert [e["cache"] for e in mine[-4:]] == ["MISS", "HIT", "HIT", "HIT"]
+
+    def hits() -> float:
+        text = httpx.get(f"{server.base}/metrics").text
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith('primevod_edge_cache_total{result="hit"}')
+        )
+
+    entries = [
+        json.loads(line)
+        for line in (server.home / "logs" / "edge-access.log").read_text().splitlines()
+    ]
+    viewers = sum(1 for e in entries if e["cache"] == "HIT" and e["agent"] != "primevod-canary")
+    assert any(e["cache"] == "HIT" and e["agent"] == "primevod-canary" for e in entries)
+    # /metrics shows what the server has flushed to the store (every 10 s)
+    deadline = time.time() + 30
+    while time.time() < deadline and hits() < viewers:
+        time.sleep(0.5)
+    assert hits() == viewers  # the canary's hit is not among them

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     upload_url_seconds: int = Field(3600, description="lifetime of a signed part URL")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     playback_ttl_seconds: int = Field(4 * 3600, description="lifetime of playback links")
+    edge_cache_mb: int = Field(
+        256, ge=0, description="memory for the edge's content cache per server process (0: off)"
+    )
     metrics_enabled: bool = Field(True, description="record metrics (off only to compare)")
     metrics_flush_seconds: float = Field(10.0, gt=0, description="metrics to the store every")
     metrics_retention_hours: float = Field(168.0, gt=0, description="1-minute points kept for")

@@ -18,6 +18,7 @@ from primevod.adapters.catalog.sql_catalog import NotFound
 from primevod.adapters.signing.key_store import KeyStore
 from primevod.adapters.storage.local_store import guess_type
 from primevod.api.auth import ADMIN, VIEW, require
+from primevod.api.edge_cache import EdgeCache
 from primevod.core.assets import AssetStatus
 from primevod.core.metrics import status_class
 from primevod.core.signing import Rejected, Signer, Verifier
@@ -30,26 +31,22 @@ MANIFESTS = (".m3u8", ".mpd", ".vtt")
 REASON_HEADER = "X-PrimeVOD-Reason"
 _state: dict[str, Any] = {"verifier": None, "loaded": 0.0}
 CACHE_SECONDS = 2.0  # how long an asset record and object metadata are reused per process
+SYNTHETIC_AGENT = "primevod-canary"
 _cache: dict[tuple[str, ...], tuple[float, Any]] = {}
 
 
 def _cached(key: tuple[str, ...], load: Any) -> Any:
     """A tiny TTL cache: a player's burst of segment requests costs one catalog read and one
     metadata read per object, not one per request. Invalidation shows within CACHE_SECONDS."""
-    return _lookup(key, load)[0]
-
-
-def _lookup(key: tuple[str, ...], load: Any) -> tuple[Any, bool]:
-    """The cached value and whether it was a hit (no trip to the origin store)."""
     now = time.monotonic()
     hit = _cache.get(key)
     if hit is not None and now - hit[0] < CACHE_SECONDS:
-        return hit[1], True
+        return hit[1]
     value = load()
     if len(_cache) > 50_000:
         _cache.clear()
     _cache[key] = (now, value)
-    return value, False
+    return value
 
 
 def key_store() -> KeyStore:
@@ -104,9 +101,13 @@ def _log(
     metrics.inc("primevod_delivery_requests_total", **{"class": status_class(status)})
     if sent:
         metrics.inc("primevod_delivery_bytes_total", sent)
-    if cache in ("HIT", "MISS"):
+    # the hit ratio and origin latency describe viewers' traffic: the canary's is left out
+    if cache in ("HIT", "MISS") and not request.headers.get("user-agent", "").startswith(
+        SYNTHETIC_AGENT
+    ):
         metrics.inc("primevod_edge_cache_total", result="hit" if cache == "HIT" else "miss")
-        metrics.observe("primevod_origin_latency_seconds", elapsed)
+        if cache == "MISS":
+            metrics.observe("primevod_origin_latency_seconds", elapsed)
     _access_log().info(
         json.dumps(
             {
@@ -120,6 +121,7 @@ def _log(
                 "ms": round(elapsed * 1000, 2),
                 "cache": cache,
                 "reason": reason or None,
+                "agent": request.headers.get("user-agent"),
             }
         )
     )
@@ -186,10 +188,10 @@ def _deliver(asset_id: str, path: str, request: Request, started: float) -> Resp
         return _deny(request, asset_id, path, started, "bad-path", "invalid path", 404)
     bucket = asset.output_bucket or rt.settings.destination_bucket
     try:
-        (info, local), hit = _lookup(("head", bucket, key), lambda: _locate(bucket, key))
+        info, local = _cached(("head", bucket, key), lambda: _locate(bucket, key))
     except (ObjectNotFound, InvalidKey):
         return _deny(request, asset_id, path, started, "not-found", "no such object", 404)
-    cache = "HIT" if hit else "MISS"
+    cache = "-"  # a HEAD of a segment sends no body: no cache decision
     version = int(asset.metadata.get("delivery_version", 0))
     etag = f'"{info.etag.strip(chr(34))}-v{version}"'
     manifest = path.endswith(MANIFESTS)
@@ -211,12 +213,16 @@ def _deliver(asset_id: str, path: str, request: Request, started: float) -> Resp
             _log(request, asset_id, path, 416, 0, started, cache)
             return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
         start, end = span
-        body = b"" if request.method == "HEAD" else _read(bucket, key, local, start, end)
+        body = b""
+        if request.method != "HEAD":
+            body, cache = _body(bucket, key, info.etag, local, start, end)
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         headers["Content-Length"] = str(end - start + 1)
         _log(request, asset_id, path, 206, len(body), started, cache)
         return Response(body, status_code=206, headers=headers)
-    body = _read(bucket, key, local) if request.method == "GET" or manifest else b""
+    body = b""
+    if request.method == "GET" or manifest:
+        body, cache = _body(bucket, key, info.etag, local)
     if manifest and "gzip" in request.headers.get("accept-encoding", ""):
         body = gzip.compress(body, compresslevel=5)
         headers["Content-Encoding"] = "gzip"
@@ -234,6 +240,31 @@ def _locate(bucket: str, key: str) -> tuple[Any, Path | None]:
     info = store.head(bucket, key)
     path_of = getattr(store, "path_of", None)
     return info, (path_of(bucket, key) if path_of is not None else None)
+
+
+def _content_cache() -> EdgeCache | None:
+    if "content" not in _state:
+        size = runtime().settings.edge_cache_mb * 2**20
+        _state["content"] = EdgeCache(size) if size > 0 else None
+    cache: EdgeCache | None = _state["content"]
+    return cache
+
+
+def _body(
+    bucket: str, key: str, etag: str, local: Path | None, start: int = 0, end: int | None = None
+) -> tuple[bytes, str]:
+    """The object's bytes (or a range of them) and HIT when the content cache had them, MISS
+    when they came from the origin store (a whole object is then kept for the next viewer)."""
+    cache = _content_cache()
+    if cache is not None:
+        whole = cache.get(bucket, key, etag)
+        if whole is not None:
+            return (whole if end is None else whole[start : end + 1]), "HIT"
+        if end is None:
+            body = _read(bucket, key, local)
+            cache.put(bucket, key, etag, body)
+            return body, "MISS"
+    return _read(bucket, key, local, start, end), "MISS"
 
 
 def _read(
@@ -331,6 +362,10 @@ def invalidate(asset_id: str, _: str = Depends(require(ADMIN))) -> dict[str, Any
     version = int(asset.metadata.get("delivery_version", 0)) + 1
     rt.catalog.update_asset(asset_id, metadata={**asset.metadata, "delivery_version": version})
     _cache.pop(("asset", asset_id), None)  # this process sees it at once; others within 2 s
+    content = _content_cache()
+    if content is not None and asset.output_prefix:
+        bucket = asset.output_bucket or rt.settings.destination_bucket
+        content.drop_prefix(bucket, asset.output_prefix)
     return {"asset_id": asset_id, "delivery_version": version}
 
 

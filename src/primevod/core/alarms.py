@@ -180,13 +180,14 @@ DEFAULT_ALARMS: tuple[AlarmSpec, ...] = (
     ),
     AlarmSpec(
         name="cache-hit-ratio",
-        description="edge cache hit ratio under 80 % over 15 minutes",
+        description="edge cache hit ratio under 80 % over 15 minutes (judged from 1,000 "
+        "viewer requests up: a lone viewer's first play is all misses)",
         metric="cache_hit_ratio",
         period_seconds=900,
         threshold=0.8,
         comparison="<",
         missing_data=MissingData.NOT_BREACHING,
-        min_samples=100,
+        min_samples=1000,
     ),
     AlarmSpec(
         name="origin-latency-p95",
