@@ -492,3 +492,41 @@ comparison = ">"
     broken = run("alarms", "list")
     assert broken.returncode != 0 and "unknown metric" in broken.stderr + broken.stdout
     assert "Traceback" not in broken.stderr
+
+
+def test_scheduled_canary_goes_round_every_ready_asset(tmp_path: Path) -> None:
+    """Each run: the newest ready asset, then the least recently checked ones; successive
+    runs of two cover all five ready assets, the failed one never."""
+    import datetime as dt
+    import uuid
+
+    from primevod.adapters.catalog.sql_catalog import SqlCatalog
+    from primevod.adapters.catalog.sql_observability import SqlObservability
+    from primevod.core.assets import Asset, AssetStatus
+
+    catalog = SqlCatalog(f"sqlite:///{tmp_path / 'catalog.db'}")
+    obs = SqlObservability(catalog)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    ids = []
+    for n in range(6):
+        asset = Asset(
+            id=str(uuid.uuid4()),
+            status=AssetStatus.FAILED if n == 2 else AssetStatus.READY,
+            source_bucket="source",
+            source_key=f"k{n}",
+            created_at=start + dt.timedelta(minutes=n),
+            updated_at=start + dt.timedelta(minutes=n),
+        )
+        catalog.create_asset(asset)
+        ids.append(asset.id)
+    newest = ids[5]
+    seen: list[str] = []
+    for _ in range(4):
+        picked = obs.canary_rotation(2)
+        assert picked[0] == newest and len(picked) == 2
+        assert ids[2] not in picked
+        seen += picked
+        for asset_id in picked:
+            obs.record_canary("u", asset_id, {"passed": True})
+    ready = {a for i, a in enumerate(ids) if i != 2}
+    assert set(seen) == ready

@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     )
     canary_interval_minutes: int = Field(5, ge=0, description="scheduled canary; 0 = off")
     canary_urls: list[str] = Field(
-        default_factory=list, description="canary targets; empty = the newest ready assets"
+        default_factory=list, description="canary targets; empty = every ready asset, in turn"
     )
     canary_max_assets: int = Field(3, ge=1, description="ready assets checked per canary run")
     log_format: Literal["text", "json"] = "text"

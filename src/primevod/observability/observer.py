@@ -121,19 +121,21 @@ def observe(scheduled_time: datetime, context: Any) -> dict[str, Any] | None:
 
 # -- scheduled canary -----------------------------------------------------------------------
 def canary_targets() -> list[tuple[str, str | None]]:
-    """(URL, asset id) pairs: the configured URLs, else the newest ready assets' masters on
-    this installation's edge."""
+    """(URL, asset id) pairs: the configured URLs, else `canary_max_assets` ready assets'
+    masters on this installation's edge, the newest and then the least recently checked, so
+    successive runs cover every ready asset."""
     rt = runtime()
     if rt.settings.canary_urls:
         return [(u, None) for u in rt.settings.canary_urls]
     base = (rt.settings.public_url or f"http://{rt.settings.host}:{rt.settings.port}").rstrip("/")
-    from primevod.core.assets import AssetStatus
+    from primevod.adapters.catalog.sql_catalog import NotFound
 
-    page = rt.catalog.list_assets(
-        status=AssetStatus.READY.value, limit=rt.settings.canary_max_assets
-    )
     targets = []
-    for asset in page.items:
+    for asset_id in store().canary_rotation(rt.settings.canary_max_assets):
+        try:
+            asset = rt.catalog.get_asset(asset_id)
+        except NotFound:  # deleted since
+            continue
         if asset.hls_path and asset.output_prefix:
             relative = asset.hls_path[len(asset.output_prefix) :]
             targets.append((f"{base}/vod/{asset.id}/{relative}", asset.id))

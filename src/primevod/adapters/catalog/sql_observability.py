@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
 from primevod.adapters.catalog.sql_catalog import SqlCatalog
@@ -161,6 +161,30 @@ class SqlObservability:
                     created_at=utcnow(),
                 )
             )
+
+    def canary_rotation(self, limit: int) -> list[str]:
+        """Ready assets for the next canary run: the newest (fresh output is checked at
+        once), then the ones the canary checked least recently, never-checked first, so
+        runs of `limit` assets go round every ready asset."""
+        last = (
+            select(CanaryRunRow.asset_id, func.max(CanaryRunRow.created_at).label("last"))
+            .where(CanaryRunRow.asset_id.is_not(None))
+            .group_by(CanaryRunRow.asset_id)
+            .subquery()
+        )
+        ready = AssetRow.status == "ready"
+        with self.catalog.session() as s:
+            newest = s.execute(
+                select(AssetRow.id).where(ready).order_by(AssetRow.created_at.desc()).limit(1)
+            ).scalars()
+            stalest = s.execute(
+                select(AssetRow.id)
+                .join(last, last.c.asset_id == AssetRow.id, isouter=True)
+                .where(ready)
+                .order_by(last.c.last.is_not(None), last.c.last, AssetRow.created_at.desc())
+                .limit(limit)
+            ).scalars()
+            return list(dict.fromkeys([*newest, *stalest]))[:limit]
 
     def canary_runs(self, limit: int = 50) -> list[dict[str, Any]]:
         with self.catalog.session() as s:
