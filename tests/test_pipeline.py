@@ -64,7 +64,10 @@ def test_ready_asset_is_published(rt, clip) -> None:
         ("quality", "succeeded"),
         ("publish", "succeeded"),
     ]
-    types = [e.type for e in rt.catalog.list_events(asset_id=asset.id)]
+    events = rt.catalog.list_events(asset_id=asset.id)
+    progress = [e.data["encoded_percent"] for e in events if e.type == "asset.progress"]
+    assert progress == sorted(set(progress)) and set(progress) <= {25, 50, 75}
+    types = [e.type for e in events if e.type != "asset.progress"]
     assert types == [
         "asset.created",
         "asset.ingested",
@@ -131,6 +134,47 @@ def test_inbox_drop_starts_a_workflow(rt, clip) -> None:
     asset = wait_terminal(rt, started[0])
     assert asset.status is AssetStatus.READY and asset.title == "dropped clip"
     assert watcher.scan() == []
+
+
+def test_cancel_while_queued_then_retry(rt, bbb, clip) -> None:
+    """An asset cancelled before its workflow left the queue (no execution recorded yet)
+    retries as a new execution and reaches ready; the retry is an event."""
+    from primevod import wiring
+
+    busy = wiring.submit_file(bbb)
+    rt.catalog.update_asset(busy.id, metadata={"ladder": "apple"})
+    workflows.start(busy.id)
+    deadline = time.monotonic() + 60
+    while rt.catalog.get_asset(busy.id).status is not AssetStatus.PROCESSING:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    queued = wiring.submit_file(clip("small.mp4"))
+    first = workflows.start(queued.id)  # waits behind `busy` (one encode at a time)
+    assert workflows.cancel(queued.id) == first
+    assert rt.catalog.list_executions(queued.id) == []
+    second = workflows.retry(queued.id)
+    assert second == f"{queued.id}.2"
+    workflows.cancel(busy.id)
+    done = wait_terminal(rt, queued.id)
+    assert done.status is AssetStatus.READY, done.error
+    types = [e.type for e in rt.catalog.list_events(asset_id=queued.id)]
+    assert types.index("asset.failed") < types.index("asset.retrying") < types.index("asset.ready")
+
+
+def test_the_same_file_dropped_again_is_a_new_asset(rt, clip) -> None:
+    bucket = rt.settings.source_bucket
+    watcher = InboxWatcher()
+    ids = []
+    for _ in range(2):
+        rt.store.put_file(bucket, "inbox/again.mp4", clip("noaudio.mp4"))
+        watcher.scan()
+        (asset_id,) = watcher.scan()
+        assert wait_terminal(rt, asset_id).status is AssetStatus.READY
+        workflows.delete(asset_id)
+        ids.append(asset_id)
+    assert ids[0] != ids[1]
+    # the drop folder stays there for the next file
+    assert (rt.settings.home / "store" / "buckets" / bucket / "inbox").is_dir()
 
 
 class _Receiver(BaseHTTPRequestHandler):

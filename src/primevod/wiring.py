@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -81,29 +82,69 @@ def observe(rt: Runtime) -> Runtime:
     return rt
 
 
-def _dbos_config(settings: Settings) -> dict[str, Any]:
+def _recover_dead_processes() -> None:
+    """Workflows a `primevod process` run on this machine left unfinished (killed, crashed):
+    DBOS re-enqueues them, and this worker or another runs them to the end."""
+    from dbos import DBOS
+
+    pending = DBOS.list_workflows(status=["PENDING"], load_input=False, load_output=False)
+    dead = set()
+    for workflow in pending:
+        executor = workflow.executor_id or ""
+        pid = executor[len(PROCESS_EXECUTOR) :]
+        if executor.startswith(PROCESS_EXECUTOR) and pid.isdigit() and not _alive(int(pid)):
+            dead.add(executor)
+    if dead:
+        log.info("recovering the workflows of finished process runs %s", sorted(dead))
+        DBOS._recover_pending_workflows(sorted(dead))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _dbos_config(settings: Settings, executor: str = "local") -> dict[str, Any]:
     return {
         "name": APP_NAME,
         "system_database_url": settings.dbos_database_url or "",
         "application_version": __version__,
         "log_level": os.environ.get("PRIMEVOD_DBOS_LOG_LEVEL", "WARNING"),
-        "executor_id": os.environ.get("PRIMEVOD_EXECUTOR_ID", "local"),
+        "executor_id": executor,
         # its background threads wake this often; shutdown waits for them to notice
         "notification_listener_polling_interval_sec": 0.2,
     }
 
 
-def start(settings: Settings | None = None) -> Runtime:
-    """Adapters plus a DBOS worker in this process: it recovers interrupted workflows and
-    runs the encode queue (at most `encode_concurrency` encodes at once here)."""
+PROCESS_EXECUTOR = f"process-{socket.gethostname()}-"
+
+
+def start(settings: Settings | None = None, *, role: str = "worker") -> Runtime:
+    """Adapters plus DBOS in this process. A `worker` (serve, worker) recovers interrupted
+    workflows, its own and those of dead `primevod process` runs on this machine, and runs
+    the encode queue (at most `encode_concurrency` encodes at once here). A `process` run
+    has an executor id of its own: it runs only the workflows it starts, never takes over a
+    running server's, and whatever it leaves unfinished a worker recovers."""
     from dbos import DBOS, SetWorkflowID
 
     import primevod.observability.observer  # noqa: F401  (its workflows, before launch)
     from primevod.pipeline.workflows import QUEUE, asset_pipeline
 
     rt = observe(build(settings))
-    DBOS(config=_dbos_config(rt.settings))  # type: ignore[arg-type]
+    executor = os.environ.get("PRIMEVOD_EXECUTOR_ID") or (
+        f"{PROCESS_EXECUTOR}{os.getpid()}" if role == "process" else "local"
+    )
+    DBOS(config=_dbos_config(rt.settings, executor))  # type: ignore[arg-type]
     DBOS.launch()
+    if role == "process":
+        rt.extras.update(cancel=DBOS.cancel_workflow, worker=False)
+        return rt
+    _recover_dead_processes()
     queue = DBOS.register_queue(
         QUEUE,
         worker_concurrency=rt.settings.encode_concurrency,

@@ -16,13 +16,19 @@ err = Console(stderr=True)
 
 
 def fail(
-    code: str, message: str, *, as_json: bool = False, exit_code: int = 2, detail: Any = None
+    code: str,
+    message: str,
+    *,
+    as_json: bool = False,
+    exit_code: int = 2,
+    detail: Any = None,
+    fields: dict[str, Any] | None = None,
 ) -> NoReturn:
     if as_json:
         error: dict[str, Any] = {"code": code, "message": message}
         if detail is not None:
             error["detail"] = detail
-        print(json.dumps({"ok": False, "error": error}))
+        print(json.dumps({"ok": False, **(fields or {}), "error": error}))
     err.print(f"[red]error[/red] {code}: {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(exit_code)
 

@@ -3,8 +3,10 @@ worker, demo. They only wire adapters (primevod.wiring) and print."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,15 +65,20 @@ def process(
         from primevod.core.policies import get_policy
         from primevod.pipeline import workflows
 
+    # with --json, refusals before any asset exists still carry the fields of a result
+    nothing = {"asset_id": None, "status": "failed", "hls_path": None, "dash_path": None}
     try:
         get_policy(ladder or "default")
     except MediaError as exc:
-        fail(exc.code, exc.message, as_json=as_json)
+        fail(exc.code, exc.message, as_json=as_json, fields=nothing)
     missing = [f for f in files if not f.is_file()]
     if missing:
-        fail("source.missing", f"no such file: {missing[0]}", as_json=as_json)
+        fail("source.missing", f"no such file: {missing[0]}", as_json=as_json, fields=nothing)
     with loading():
-        rt = wiring.start()
+        rt = wiring.start(role="process")
+    if rt.settings.log_format == "text":
+        # a failure is reported below as one line; the pipeline's own warning would repeat it
+        logging.getLogger("primevod.pipeline").setLevel(logging.ERROR)
     try:
         assets = [
             wiring.submit_file(f, title=title if len(files) == 1 else None, ladder=ladder)
@@ -79,7 +86,9 @@ def process(
         ]
 
         def run(asset: Asset) -> None:
-            workflows.run_here(asset.id).get_result()
+            # cancelled: DBOS raises here, the catalog holds the outcome, reported below
+            with contextlib.suppress(Exception):
+                workflows.run_here(asset.id).get_result()
 
         with ThreadPoolExecutor(max_workers=rt.settings.encode_concurrency) as pool:
             futures = [pool.submit(run, a) for a in assets]
@@ -96,9 +105,10 @@ def process(
         print(json.dumps(results[0] if len(results) == 1 else {"assets": results}, indent=2))
     else:
         for r in results:
-            out.print(f"[bold]{r['asset_id']}[/bold] {r['status']}")
+            out.print(f"[bold]{r['asset_id']}[/bold] {r['status']}", soft_wrap=True)
             if r["status"] == "ready":
-                out.print(f"  HLS  {r['hls_path']}\n  DASH {r['dash_path']}")
+                out.print(f"  HLS  {r['hls_path']}", soft_wrap=True, highlight=False)
+                out.print(f"  DASH {r['dash_path']}", soft_wrap=True, highlight=False)
     failed = [r for r in results if r["status"] != "ready"]
     for r in failed:
         error = r["error"] or {"code": "workflow.failed", "message": "did not finish"}

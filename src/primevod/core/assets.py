@@ -94,6 +94,7 @@ EVENT_TYPES = (
     "asset.publishing",
     "asset.ready",
     "asset.failed",
+    "asset.retrying",
     "asset.deleted",
     "alarm.state_changed",
 )

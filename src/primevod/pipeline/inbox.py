@@ -1,15 +1,17 @@
 """The S3-event trigger of the seed: a file dropped under the source bucket's `inbox/` prefix
 becomes an asset and starts its workflow. Polls the store; a file is taken once its size and
 ETag held still for one poll (so a slow copy is never taken half-written). Every step is
-idempotent: the asset id derives from the object's key and ETag, so a crash between steps
-repeats them harmlessly."""
+idempotent: the asset id derives from the object's key, ETag and time of writing, so a crash
+between steps repeats them harmlessly (an asset whose workflow never started gets it on the
+next pass), while the same file dropped again later is a new asset."""
 
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import uuid
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from primevod.adapters.catalog.sql_catalog import NotFound
 from primevod.core.assets import Asset
@@ -18,6 +20,14 @@ from primevod.pipeline.runtime import runtime
 
 log = logging.getLogger("primevod.inbox")
 _NAMESPACE = uuid.UUID("6f1c1a8e-5f55-4bd6-9d0e-2b8b8f0a7c11")
+
+
+def _keep_folder() -> None:
+    """Local buckets: the drop folder stays for users to find, also once emptied."""
+    rt = runtime()
+    make_folder = getattr(rt.store, "make_folder", None)
+    if make_folder is not None:
+        make_folder(rt.settings.source_bucket, rt.settings.inbox_prefix)
 
 
 class InboxWatcher:
@@ -31,35 +41,39 @@ class InboxWatcher:
         """One pass; returns the ids of assets started."""
         rt = runtime()
         bucket, prefix = rt.settings.source_bucket, rt.settings.inbox_prefix
+        _keep_folder()
         started = []
         current: dict[str, tuple[int, str]] = {}
         for obj in rt.store.list(bucket, prefix):
             current[obj.key] = (obj.size, obj.etag)
             if self._seen.get(obj.key) != current[obj.key]:
                 continue  # new or still changing: look again next pass
-            started.append(self._take(obj.key, obj.etag))
+            started.append(self._take(obj.key, obj.etag, obj.last_modified.isoformat()))
+            del current[obj.key]  # taken: a file dropped there again is looked at afresh
         self._seen = current
         return started
 
-    def _take(self, key: str, etag: str) -> str:
+    def _take(self, key: str, etag: str, written: str) -> str:
         rt = runtime()
         bucket = rt.settings.source_bucket
-        asset_id = str(uuid.uuid5(_NAMESPACE, f"{bucket}/{key}/{etag}"))
+        asset_id = str(uuid.uuid5(_NAMESPACE, f"{bucket}/{key}/{etag}/{written}"))
         name = PurePosixPath(key).name
         target = f"uploads/{asset_id}/{name}"
         if not rt.store.exists(bucket, target):
             info = rt.store.head(bucket, key)
-            rt.store.put(
-                bucket,
-                target,
-                rt.store.get(bucket, key),
-                content_type=info.content_type,
-                metadata=info.metadata,
-            )
+            # through a file: a video is never held in memory
+            spool = rt.settings.home / "tmp"
+            spool.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=spool) as tmp:
+                local = Path(tmp) / "source"
+                rt.store.download(bucket, key, local)
+                rt.store.put_file(
+                    bucket, target, local, content_type=info.content_type, metadata=info.metadata
+                )
         try:
-            rt.catalog.get_asset(asset_id)
+            asset = rt.catalog.get_asset(asset_id)
         except NotFound:
-            rt.catalog.create_asset(
+            asset = rt.catalog.create_asset(
                 Asset(
                     id=asset_id,
                     title=PurePosixPath(name).stem,
@@ -68,8 +82,10 @@ class InboxWatcher:
                     metadata={"inbox_key": key},
                 )
             )
+        if asset.execution_id is None:  # never started (or a crash came before it was)
             workflows.start(asset_id, attempt=1)
         rt.store.delete(bucket, key)
+        _keep_folder()
         log.info("inbox %s -> asset %s", key, asset_id)
         return asset_id
 

@@ -111,13 +111,25 @@ class _ProgressRecorder:
         self.cancelled = cancelled
         self.interval = interval
         self.last = 0.0
+        self.quarter = 0
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
         if now - self.last < self.interval:
             return
         self.last = now
-        runtime().catalog.update_asset(self.asset_id, progress=round(p.fraction * 0.95, 4))
+        progress = round(p.fraction * 0.95, 4)
+        quarter = min(3, int(p.fraction * 4))  # an `asset.progress` event at 25, 50, 75 %
+        if quarter > self.quarter:
+            self.quarter = quarter
+            runtime().catalog.update_asset(
+                self.asset_id,
+                progress=progress,
+                event_type="asset.progress",
+                event_data={"progress": progress, "encoded_percent": quarter * 25},
+            )
+        else:
+            runtime().catalog.update_asset(self.asset_id, progress=progress)
         if self.cancelled():
             self.cancel.set()
 
@@ -209,6 +221,11 @@ def publish(asset_id: str, execution_id: str) -> dict[str, Any]:
             "sprites": [prefix + s for s in result.sprites],
             "count": len(result.thumbnails),
         }
+        if rt.catalog.get_asset(asset_id).status is AssetStatus.FAILED:
+            # cancelled while uploading: what was uploaded is never referenced, so it goes
+            rt.store.delete_prefix(bucket, prefix)
+            rt.catalog.step_finished(step, "failed", "workflow.cancelled: cancelled on request")
+            return {"ok": True, "cancelled": True}
         old_prefix = asset.output_prefix
         timings = {**asset.timings, "publish": round(time.monotonic() - started, 3)}
         rt.catalog.update_asset(

@@ -154,10 +154,21 @@ def execution_ids(asset_id: str) -> list[str]:
     return [e.id for e in runtime().catalog.list_executions(asset_id)]
 
 
+def next_attempt(asset_id: str) -> int:
+    """The next execution's number: past the recorded executions and past the workflow the
+    asset last pointed at (one cancelled while still queued never recorded an execution)."""
+    n = len(execution_ids(asset_id))
+    current = runtime().catalog.get_asset(asset_id).execution_id or ""
+    head, _, tail = current.rpartition(".")
+    if head == asset_id and tail.isdigit():
+        n = max(n, int(tail))
+    return n + 1
+
+
 def start(asset_id: str, *, attempt: int | None = None) -> str:
     """Enqueue the asset's workflow; its id is `<asset>.<n>` so a repeat start of the same
     attempt returns the same workflow (DBOS deduplicates by id)."""
-    n = attempt or len(execution_ids(asset_id)) + 1
+    n = attempt or next_attempt(asset_id)
     workflow_id = f"{asset_id}.{n}"
     runtime().extras["enqueue"](workflow_id, asset_id)  # type: ignore[operator]
     runtime().catalog.update_asset(asset_id, execution_id=workflow_id)
@@ -186,7 +197,13 @@ def retry(asset_id: str) -> str:
     asset = runtime().catalog.get_asset(asset_id)
     if asset.status is not AssetStatus.FAILED:
         raise ValueError(f"asset {asset_id} is {asset.status.value}; only failed assets retry")
-    runtime().catalog.update_asset(asset_id, status=AssetStatus.INGESTING, error=None, progress=0.0)
+    runtime().catalog.update_asset(
+        asset_id,
+        status=AssetStatus.INGESTING,
+        error=None,
+        progress=0.0,
+        event_type="asset.retrying",
+    )
     return start(asset_id)
 
 
@@ -195,7 +212,7 @@ def run_here(asset_id: str) -> Any:
     crash leaves it to be recovered by the next worker that starts. Returns the handle."""
     from dbos import SetWorkflowID
 
-    workflow_id = f"{asset_id}.{len(execution_ids(asset_id)) + 1}"
+    workflow_id = f"{asset_id}.{next_attempt(asset_id)}"
     runtime().catalog.update_asset(asset_id, execution_id=workflow_id)
     with SetWorkflowID(workflow_id):
         return DBOS.start_workflow(asset_pipeline, asset_id)

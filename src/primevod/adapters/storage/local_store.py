@@ -215,6 +215,12 @@ class LocalObjectStore:
     def exists(self, bucket: str, key: str) -> bool:
         return self._object_path(bucket, key).is_file()
 
+    def make_folder(self, bucket: str, prefix: str) -> None:
+        """A prefix as an (empty) folder users can drop files into (local store only)."""
+        self._object_path(bucket, prefix.rstrip("/") + "/_").parent.mkdir(
+            parents=True, exist_ok=True
+        )
+
     def path_of(self, bucket: str, key: str) -> Path:
         """The file behind an object (local store only: lets the edge stream it)."""
         path = self._object_path(bucket, key)
