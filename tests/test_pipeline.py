@@ -265,3 +265,17 @@ def test_pull_queue_visibility_and_dead_letter(rt) -> None:
     third = subs.receive(sub["id"])
     assert subs.delete_message(sub["id"], third[0]["receipt"])
     assert subs.receive(sub["id"]) == []
+
+
+def test_dead_letters_never_crowd_out_waiting_messages(rt) -> None:
+    from primevod.core.assets import Event
+
+    subs = SqlSubscriptions(rt.catalog)
+    sub = subs.add_queue("crowd", ["asset.failed"])
+    rt.catalog.emit(Event(type="asset.failed", data={"n": 1}))
+    assert len(subs.receive(sub["id"], visibility_timeout=0.0, max_receives=1)) == 1
+    rt.catalog.emit(Event(type="asset.failed", data={"n": 2}))
+    # the first message is due for the dead-letter list; the second still comes back
+    page = subs.receive(sub["id"], max_messages=1, max_receives=1)
+    assert [m["event"]["data"] for m in page] == [{"n": 2}]
+    assert [d["status"] for d in subs.deliveries(sub["id"])] == ["dead", "ready"]

@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from primevod.adapters.catalog.sql_catalog import NotFound, SqlCatalog, _aware
 from primevod.adapters.catalog.tables import DeliveryRow, EventRow, SubscriptionRow
@@ -259,22 +259,27 @@ class SqlSubscriptions:
             sub = s.get(SubscriptionRow, sub_id)
             if sub is None or sub.kind != "queue":
                 raise NotFound(f"no queue subscription {sub_id}")
+            visible = (
+                DeliveryRow.subscription_id == sub_id,
+                DeliveryRow.status == "ready",
+                DeliveryRow.next_attempt_at <= now,
+            )
+            # received too often without being deleted: dead letters, before the page is
+            # taken, so they never crowd out the messages behind them
+            s.execute(
+                update(DeliveryRow)
+                .where(*visible, DeliveryRow.attempts >= max_receives)
+                .values(status="dead", updated_at=now)
+            )
             rows = s.execute(
                 select(DeliveryRow, EventRow)
                 .join(EventRow, DeliveryRow.event_id == EventRow.id)
-                .where(
-                    DeliveryRow.subscription_id == sub_id,
-                    DeliveryRow.status == "ready",
-                    DeliveryRow.next_attempt_at <= now,
-                )
+                .where(*visible)
                 .order_by(DeliveryRow.id)
                 .limit(max(1, min(max_messages, 100)))
                 .with_for_update()
             ).all()
             for msg, ev in rows:
-                if msg.attempts >= max_receives:
-                    msg.status = "dead"  # received too often without being deleted
-                    continue
                 msg.attempts += 1
                 msg.receipt = secrets.token_hex(16)
                 msg.next_attempt_at = now + timedelta(seconds=visibility_timeout)
