@@ -442,6 +442,10 @@ def test_one_trace_links_upload_workflow_and_publish(tmp_path: Path, clip) -> No
     ours = {s["name"] for s in spans if s["context"]["trace_id"] == f"0x{trace_id}"}
     assert "POST /api/v1/uploads/complete" in ours
     assert {"step ingest", "step process", "step publish"} <= ours
+    # a real tree: the steps hang under the request that completed the upload
+    (complete,) = [s for s in spans if s["name"] == "POST /api/v1/uploads/complete"]
+    steps = [s for s in spans if s["name"].startswith("step ")]
+    assert {s["parent_id"] for s in steps} == {complete["context"]["span_id"]}
 
 
 def test_alarms_from_the_config_file_replace_and_add(tmp_path: Path) -> None:

@@ -221,7 +221,9 @@ def submit_file(
         path,
     )
     meta = dict(metadata or {})
-    meta.setdefault("trace_id", tracing.new_trace_id())
+    if "trace_id" not in meta:
+        meta["trace_id"] = tracing.new_trace_id()
+        meta["trace_parent"] = tracing.current_span_id()
     if ladder:
         meta["ladder"] = ladder
     asset = Asset(

@@ -79,23 +79,27 @@ def process(
     if rt.settings.log_format == "text":
         # a failure is reported below as one line; the pipeline's own warning would repeat it
         logging.getLogger("primevod.pipeline").setLevel(logging.ERROR)
+    from primevod.observability import tracing
+
     try:
-        assets = [
-            wiring.submit_file(f, title=title if len(files) == 1 else None, ladder=ladder)
-            for f in files
-        ]
+        # with tracing on, this run is the root span of its assets' traces
+        with tracing.span("primevod process", **{"files": len(files)}):
+            assets = [
+                wiring.submit_file(f, title=title if len(files) == 1 else None, ladder=ladder)
+                for f in files
+            ]
 
-        def run(asset: Asset) -> None:
-            # cancelled: DBOS raises here, the catalog holds the outcome, reported below
-            with contextlib.suppress(Exception):
-                workflows.run_here(asset.id).get_result()
+            def run(asset: Asset) -> None:
+                # cancelled: DBOS raises here, the catalog holds the outcome, reported below
+                with contextlib.suppress(Exception):
+                    workflows.run_here(asset.id).get_result()
 
-        with ThreadPoolExecutor(max_workers=rt.settings.encode_concurrency) as pool:
-            futures = [pool.submit(run, a) for a in assets]
-            if not as_json and err.is_terminal:  # a bar to draw: follow the catalog
-                _watch(rt, [a.id for a in assets])
-            for future in futures:
-                future.result()
+            with ThreadPoolExecutor(max_workers=rt.settings.encode_concurrency) as pool:
+                futures = [pool.submit(run, a) for a in assets]
+                if not as_json and err.is_terminal:  # a bar to draw: follow the catalog
+                    _watch(rt, [a.id for a in assets])
+                for future in futures:
+                    future.result()
         final = [rt.catalog.get_asset(a.id) for a in assets]
     finally:
         wiring.stop(exiting=True)

@@ -15,7 +15,11 @@ log = logging.getLogger("primevod.pipeline")
 
 @contextmanager
 def step(
-    name: str, asset_id: str, execution_id: str, trace_id: str | None = None
+    name: str,
+    asset_id: str,
+    execution_id: str,
+    trace_id: str | None = None,
+    parent_span_id: str | None = None,
 ) -> Iterator[dict[str, bool]]:
     """Set `ok` to False in the yielded dict for a step that returned a failure."""
     started = time.perf_counter()
@@ -24,7 +28,10 @@ def step(
     with (
         log_context(asset_id=asset_id, execution_id=execution_id, step=name, trace_id=trace_id),
         tracing.span(
-            f"step {name}", trace_id, **{"asset.id": asset_id, "execution.id": execution_id}
+            f"step {name}",
+            trace_id,
+            parent_span_id,
+            **{"asset.id": asset_id, "execution.id": execution_id},
         ),
     ):
         try:

@@ -67,9 +67,23 @@ def new_trace_id() -> str:
     return secrets.token_hex(16)
 
 
+def current_span_id() -> str | None:
+    """The active span's id (16 hex digits), to be recorded as the parent of later spans of
+    the same trace in other processes; None when tracing is off or no span is active."""
+    if not _state["on"]:
+        return None
+    from opentelemetry import trace
+
+    ctx = trace.get_current_span().get_span_context()
+    return f"{ctx.span_id:016x}" if ctx.is_valid else None
+
+
 @contextmanager
-def span(name: str, trace_id: str | None = None, **attributes: Any) -> Iterator[Any]:
-    """A span, child of the current one, or the first of `trace_id`'s trace in this process."""
+def span(
+    name: str, trace_id: str | None = None, parent_span_id: str | None = None, **attributes: Any
+) -> Iterator[Any]:
+    """A span, child of the current one, or else of `parent_span_id` in `trace_id`'s trace
+    (the span that started the asset: its upload request or its `primevod process` run)."""
     if not _state["on"]:
         yield None
         return
@@ -81,7 +95,7 @@ def span(name: str, trace_id: str | None = None, **attributes: Any) -> Iterator[
     if trace_id and not current.is_valid:
         parent = SpanContext(
             trace_id=int(trace_id, 16),
-            span_id=int(secrets.token_hex(8), 16),
+            span_id=int(parent_span_id or secrets.token_hex(8), 16),
             is_remote=True,
             trace_flags=TraceFlags(TraceFlags.SAMPLED),
         )

@@ -37,16 +37,18 @@ def _cancelled() -> bool:
     return status is not None and status.status == "CANCELLED"
 
 
-def _trace_id(asset_id: str) -> str | None:
+def _trace(asset_id: str) -> tuple[str | None, str | None]:
+    """The asset's trace id and the span that started it (see observability/tracing.py)."""
     try:
-        return runtime().catalog.get_asset(asset_id).metadata.get("trace_id")
+        meta = runtime().catalog.get_asset(asset_id).metadata
     except Exception:
-        return None
+        return None, None
+    return meta.get("trace_id"), meta.get("trace_parent")
 
 
 def _instrumented(name: str, asset_id: str, execution_id: str, run: Any) -> dict[str, Any]:
     """A span, a log line and a duration for the step; `ok: False` counts as failed."""
-    with instrument.step(name, asset_id, execution_id, _trace_id(asset_id)) as outcome:
+    with instrument.step(name, asset_id, execution_id, *_trace(asset_id)) as outcome:
         result: dict[str, Any] = run()
         outcome["ok"] = bool(result.get("ok"))
     return result
