@@ -204,7 +204,7 @@ def dashboard(
         "totals": {name: series_value(name, window, start, end) for name in DASHBOARD_SERIES},
         "queue": _queue(),
         "alarms": _alarm_rows(store),
-        "failures": store.recent_failures(20),
+        "failures": store.recent_failures(20, since=datetime.fromtimestamp(start, UTC)),
         "canary": store.canary_runs(20),
     }
 

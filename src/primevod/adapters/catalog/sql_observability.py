@@ -211,12 +211,18 @@ class SqlObservability:
             conn.execute(delete(CanaryRunRow).where(CanaryRunRow.created_at < before))
 
     # failures --------------------------------------------------------------------------------
-    def recent_failures(self, limit: int = 20) -> list[dict[str, Any]]:
+    def recent_failures(
+        self, limit: int = 20, since: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest failed or cancelled executions (finished at or after `since`)."""
+        ended = [ExecutionRow.status.in_(("failed", "cancelled"))]
+        if since is not None:
+            ended.append(ExecutionRow.finished_at >= since)
         with self.catalog.session() as s:
             rows = s.execute(
                 select(ExecutionRow, AssetRow.title)
                 .join(AssetRow, AssetRow.id == ExecutionRow.asset_id, isouter=True)
-                .where(ExecutionRow.status.in_(("failed", "cancelled")))
+                .where(*ended)
                 .order_by(ExecutionRow.finished_at.desc())
                 .limit(limit)
             ).all()
