@@ -27,6 +27,7 @@ CHARTS = (
     "cache-hit",
     "latency",
     "queue",
+    "steps",
     "encode",
     "uploads",
     "canary",

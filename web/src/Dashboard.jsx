@@ -51,6 +51,7 @@ const formatCount = (v) => (v == null ? '–' : nf.format(v))
 const formatPercent = (v) => (v == null ? '–' : `${nf.format(v * 100)} %`)
 const formatMs = (v) => (v == null ? '–' : `${nf.format(v)} ms`)
 const formatFactor = (v) => (v == null ? '–' : `${nf.format(v)}×`)
+const formatSeconds = (v) => (v == null ? '–' : `${nf.format(v)} s`)
 
 function formatTime(iso) {
   if (!iso) return '–'
@@ -88,13 +89,23 @@ const CHARTS = [
     ],
   },
   {
-    id: 'latency', title: 'Origin latency p95', unit: formatMs, lines: [
-      { key: 'origin_latency_p95_ms', label: 'p95', color: COLORS.amber },
+    id: 'latency', title: 'Latency p95', unit: formatMs, lines: [
+      { key: 'origin_latency_p95_ms', label: 'origin (cache misses)', color: COLORS.amber },
+      { key: 'api_latency_p95_ms', label: 'API', color: COLORS.blue },
     ],
   },
   {
-    id: 'queue', title: 'Queue depth', unit: formatCount, lines: [
-      { key: 'queue_depth', label: 'jobs waiting', color: COLORS.blue },
+    id: 'queue', title: 'Queue', unit: formatCount, unit2: formatSeconds, lines: [
+      { key: 'queue_depth', label: 'jobs waiting or running', color: COLORS.blue },
+      { key: 'queue_oldest_age_seconds', label: 'oldest job age', color: COLORS.grey, axis: 2 },
+    ],
+  },
+  {
+    id: 'steps', title: 'Workflow step duration (mean)', unit: formatSeconds, lines: [
+      { key: 'step_seconds_ingest', label: 'ingest', color: COLORS.grey },
+      { key: 'step_seconds_process', label: 'process', color: COLORS.blue },
+      { key: 'step_seconds_quality', label: 'quality', color: COLORS.purple },
+      { key: 'step_seconds_publish', label: 'publish', color: COLORS.green },
     ],
   },
   {
@@ -104,6 +115,7 @@ const CHARTS = [
   },
   {
     id: 'uploads', title: 'Uploads', unit: formatCount, unit2: formatBytes, lines: [
+      { key: 'uploads_started', label: 'started', color: COLORS.amber },
       { key: 'uploads_completed', label: 'completed', color: COLORS.blue },
       { key: 'upload_bytes', label: 'bytes', color: COLORS.grey, axis: 2 },
     ],

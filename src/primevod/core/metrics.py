@@ -49,7 +49,7 @@ DEFINITIONS: tuple[MetricDef, ...] = (
     MetricDef(
         "primevod_step_duration_seconds",
         Kind.HISTOGRAM,
-        "Duration of workflow steps (ingest, process, publish) by outcome",
+        "Duration of workflow steps (ingest, process, quality, publish) by outcome",
         ("step", "status"),
         DURATION_BUCKETS,
     ),
@@ -265,17 +265,21 @@ class Window:
         denominator = self.total(name, t0, t1, whole)
         return None if denominator <= 0 else self.total(name, t0, t1, part) / denominator
 
-    def quantile(self, name: str, q: float, t0: int, t1: int) -> float | None:
+    def quantile(
+        self, name: str, q: float, t0: int, t1: int, where: Mapping[str, str] | None = None
+    ) -> float | None:
         counts: dict[float, float] = {}
-        for labels, _, value in self._rows(f"{name}_bucket", None, t0, t1):
+        for labels, _, value in self._rows(f"{name}_bucket", where, t0, t1):
             le = labels.get("le", "+Inf")
             bound = math.inf if le == "+Inf" else float(le)
             counts[bound] = counts.get(bound, 0.0) + value
         return histogram_quantile(q, counts)
 
-    def mean(self, name: str, t0: int, t1: int) -> float | None:
-        count = self.total(f"{name}_count", t0, t1)
-        return None if count <= 0 else self.total(f"{name}_sum", t0, t1) / count
+    def mean(
+        self, name: str, t0: int, t1: int, where: Mapping[str, str] | None = None
+    ) -> float | None:
+        count = self.total(f"{name}_count", t0, t1, where)
+        return None if count <= 0 else self.total(f"{name}_sum", t0, t1, where) / count
 
 
 def aggregate(values: list[float], how: str) -> float | None:
@@ -421,6 +425,17 @@ SERIES: dict[str, Series] = {
             _count("primevod_uploads_total", status="completed"),
         ),
         Series("upload_bytes", "bytes uploaded", "count", _count("primevod_upload_bytes_total")),
+        *(
+            Series(
+                f"step_seconds_{step}",
+                f"mean duration of the {step} step, s",
+                "mean",
+                lambda w, t0, t1, step=step: w.mean(
+                    "primevod_step_duration_seconds", t0, t1, {"step": step}
+                ),
+            )
+            for step in ("ingest", "process", "quality", "publish")
+        ),
         Series(
             "canary_passed",
             "canary runs that passed",
