@@ -37,6 +37,10 @@ class ApiTelemetry:
                 ) as span:
                     await self.app(scope, receive, send_wrapper)
                     span.set_attribute("http.status_code", status["code"])
+                    route = scope.get("route")  # named by its template: ids stay attributes
+                    if route is not None and getattr(route, "path", None):
+                        span.update_name(f"{scope['method']} {route.path}")
+                        span.set_attribute("http.route", route.path)
             else:
                 await self.app(scope, receive, send_wrapper)
         finally:

@@ -181,6 +181,11 @@ def _canary_step() -> list[dict[str, Any]]:
 def canary(scheduled_time: datetime, context: Any) -> int | None:
     if time.time() - scheduled_time.timestamp() > STALE_SECONDS:
         return None
+    # ticks every minute; runs on the minutes since the epoch that are multiples of the
+    # interval, so any interval (7, 90 minutes) is kept exactly, across hours and days
+    interval = runtime().settings.canary_interval_minutes
+    if not interval or int(scheduled_time.timestamp() // 60) % interval:
+        return None
     return len(_canary_step())
 
 
@@ -199,13 +204,11 @@ def schedule() -> None:
         }
     ]
     if settings.canary_interval_minutes:
-        minutes = settings.canary_interval_minutes
-        cron = f"30 */{minutes} * * * *" if minutes < 60 else f"30 0 */{minutes // 60} * * *"
         schedules.append(
             {
                 "schedule_name": "primevod-canary",
                 "workflow_fn": canary,
-                "schedule": cron,
+                "schedule": "30 * * * * *",
                 "queue_name": QUEUE,
             }
         )
