@@ -9,6 +9,7 @@ import hashlib
 import shutil
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from primevod.observability import metrics
 from primevod.pipeline.runtime import runtime
 
 PACKAGE = "package"
+PUBLISH_THREADS = 8
 
 
 def work_dir(asset_id: str, execution_id: str) -> Path:
@@ -205,15 +207,26 @@ def publish(asset_id: str, execution_id: str) -> dict[str, Any]:
         prefix = f"assets/{asset_id}/{execution_id.rsplit('.', 1)[-1]}/"
         files = sorted(p for p in package.rglob("*") if p.is_file())
         manifests = {result.master, result.manifest}
-        ordered = [p for p in files if p.relative_to(package).as_posix() not in manifests]
-        ordered += [package / name for name in sorted(manifests)]
-        for path in ordered:
+
+        def upload(path: Path) -> None:
             rt.store.put_file(
                 bucket,
                 prefix + path.relative_to(package).as_posix(),
                 path,
                 metadata={"asset-id": asset_id},
             )
+
+        # segments, playlists and thumbnails in parallel (S3 round trips, fsyncs overlap),
+        # the manifests that reference them only once they are all in place
+        with ThreadPoolExecutor(max_workers=PUBLISH_THREADS) as pool:
+            list(
+                pool.map(
+                    upload,
+                    [p for p in files if p.relative_to(package).as_posix() not in manifests],
+                )
+            )
+        for name in sorted(manifests):
+            upload(package / name)
         renditions = [r.model_dump(mode="json") for r in result.renditions]
         thumbs = {
             "poster": prefix + result.poster if result.poster else None,
