@@ -120,14 +120,17 @@ class _Collector:
                     family.add_metric(list(key), cumulative, entry["sum"])
                 yield family
         queue = self.live.get("queue") or {}
-        for name, help_text, field in (
-            ("primevod_queue_depth", "Workflows waiting or running", "depth"),
-            ("primevod_queue_oldest_age_seconds", "Age of the oldest queued workflow", None),
-        ):
-            value = queue.get(field or "oldest_age_seconds")
-            if value is not None or field is None:
+        if queue.get("depth") is not None:  # both only when the queue could be read
+            for name, help_text, field in (
+                ("primevod_queue_depth", "Workflows waiting or running", "depth"),
+                (
+                    "primevod_queue_oldest_age_seconds",
+                    "Age of the oldest queued workflow (0: none waiting)",
+                    "oldest_age_seconds",
+                ),
+            ):
                 gauge = GaugeMetricFamily(name, help_text, labels=["queue"])
-                gauge.add_metric(["encode"], float(value or 0.0))
+                gauge.add_metric(["encode"], float(queue.get(field) or 0.0))
                 yield gauge
         assets = GaugeMetricFamily("primevod_assets", "Assets by status", labels=["status"])
         for status, count in self.live.get("assets", {}).items():
