@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from primevod import __version__
 from primevod.adapters.catalog.sql_catalog import SqlCatalog, new_asset_id
@@ -124,7 +124,9 @@ def _dbos_config(settings: Settings, executor: str = "local") -> dict[str, Any]:
 PROCESS_EXECUTOR = f"process-{socket.gethostname()}-"
 
 
-def start(settings: Settings | None = None, *, role: str = "worker") -> Runtime:
+def start(
+    settings: Settings | None = None, *, role: Literal["worker", "process"] = "worker"
+) -> Runtime:
     """Adapters plus DBOS in this process. A `worker` (serve, worker) recovers interrupted
     workflows, its own and those of dead `primevod process` runs on this machine, and runs
     the encode queue (at most `encode_concurrency` encodes at once here). A `process` run
@@ -222,8 +224,7 @@ def submit_file(
     )
     meta = dict(metadata or {})
     if "trace_id" not in meta:
-        meta["trace_id"] = tracing.new_trace_id()
-        meta["trace_parent"] = tracing.current_span_id()
+        meta.update(tracing.origin())
     if ladder:
         meta["ladder"] = ladder
     asset = Asset(

@@ -20,6 +20,7 @@ from primevod.adapters.storage.local_store import guess_type
 from primevod.api.auth import ADMIN, VIEW, require
 from primevod.api.edge_cache import EdgeCache
 from primevod.core.assets import AssetStatus
+from primevod.core.canary import USER_AGENT as CANARY_AGENT
 from primevod.core.metrics import status_class
 from primevod.core.signing import Rejected, Signer, Verifier
 from primevod.core.storage import InvalidKey, ObjectNotFound, validate_key
@@ -31,7 +32,6 @@ MANIFESTS = (".m3u8", ".mpd", ".vtt")
 REASON_HEADER = "X-PrimeVOD-Reason"
 _state: dict[str, Any] = {"verifier": None, "loaded": 0.0}
 CACHE_SECONDS = 2.0  # how long an asset record and object metadata are reused per process
-SYNTHETIC_AGENT = "primevod-canary"
 _cache: dict[tuple[str, ...], tuple[float, Any]] = {}
 
 
@@ -103,7 +103,7 @@ def _log(
         metrics.inc("primevod_delivery_bytes_total", sent)
     # the hit ratio and origin latency describe viewers' traffic: the canary's is left out
     if cache in ("HIT", "MISS") and not request.headers.get("user-agent", "").startswith(
-        SYNTHETIC_AGENT
+        CANARY_AGENT
     ):
         metrics.inc("primevod_edge_cache_total", result="hit" if cache == "HIT" else "miss")
         if cache == "MISS":

@@ -19,10 +19,6 @@ class EdgeCache:
         self._size = 0
         self._lock = threading.Lock()
 
-    @property
-    def size(self) -> int:
-        return self._size
-
     def get(self, bucket: str, key: str, etag: str) -> bytes | None:
         with self._lock:
             body = self._items.get((bucket, key, etag))
@@ -47,8 +43,3 @@ class EdgeCache:
         with self._lock:
             for item in [k for k in self._items if k[0] == bucket and k[1].startswith(prefix)]:
                 self._size -= len(self._items.pop(item))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._size = 0

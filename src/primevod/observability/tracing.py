@@ -56,26 +56,18 @@ def shutdown() -> None:
         provider.shutdown()
 
 
-def new_trace_id() -> str:
-    """The current span's trace id when there is one (an API request), else a new one."""
+def origin() -> dict[str, str | None]:
+    """Where an asset's trace starts, for its metadata: `trace_id` (the current span's trace
+    when there is one, an API request or a `primevod process` run, else a new id) and
+    `trace_parent` (that span's id, the parent of the asset's step spans in any process;
+    None without an active span)."""
     if _state["on"]:
         from opentelemetry import trace
 
         ctx = trace.get_current_span().get_span_context()
         if ctx.is_valid:
-            return f"{ctx.trace_id:032x}"
-    return secrets.token_hex(16)
-
-
-def current_span_id() -> str | None:
-    """The active span's id (16 hex digits), to be recorded as the parent of later spans of
-    the same trace in other processes; None when tracing is off or no span is active."""
-    if not _state["on"]:
-        return None
-    from opentelemetry import trace
-
-    ctx = trace.get_current_span().get_span_context()
-    return f"{ctx.span_id:016x}" if ctx.is_valid else None
+            return {"trace_id": f"{ctx.trace_id:032x}", "trace_parent": f"{ctx.span_id:016x}"}
+    return {"trace_id": secrets.token_hex(16), "trace_parent": None}
 
 
 @contextmanager

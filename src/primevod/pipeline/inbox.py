@@ -36,12 +36,12 @@ class InboxWatcher:
         self._seen: dict[str, tuple[int, str]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        _keep_folder()
 
     def scan(self) -> list[str]:
         """One pass; returns the ids of assets started."""
         rt = runtime()
         bucket, prefix = rt.settings.source_bucket, rt.settings.inbox_prefix
-        _keep_folder()
         started = []
         current: dict[str, tuple[int, str]] = {}
         for obj in rt.store.list(bucket, prefix):

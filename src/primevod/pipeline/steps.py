@@ -121,17 +121,15 @@ class _ProgressRecorder:
             return
         self.last = now
         progress = round(p.fraction * 0.95, 4)
+        event: dict[str, Any] = {}
         quarter = min(3, int(p.fraction * 4))  # an `asset.progress` event at 25, 50, 75 %
         if quarter > self.quarter:
             self.quarter = quarter
-            runtime().catalog.update_asset(
-                self.asset_id,
-                progress=progress,
-                event_type="asset.progress",
-                event_data={"progress": progress, "encoded_percent": quarter * 25},
-            )
-        else:
-            runtime().catalog.update_asset(self.asset_id, progress=progress)
+            event = {
+                "event_type": "asset.progress",
+                "event_data": {"progress": progress, "encoded_percent": quarter * 25},
+            }
+        runtime().catalog.update_asset(self.asset_id, progress=progress, **event)
         if self.cancelled():
             self.cancel.set()
 

@@ -188,11 +188,7 @@ def complete(upload_id: str, key: str, parts: list[tuple[int, str]]) -> dict[str
             Asset(
                 id=session.asset_id,
                 title=title,
-                metadata={
-                    **session.metadata,
-                    "trace_id": tracing.new_trace_id(),
-                    "trace_parent": tracing.current_span_id(),
-                },
+                metadata={**session.metadata, **tracing.origin()},
                 source_bucket=rt.settings.source_bucket,
                 source_key=key,
                 source_size=info.size,

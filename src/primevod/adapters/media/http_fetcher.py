@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from primevod.core.canary import RequestRecord
+from primevod.core.canary import USER_AGENT, RequestRecord
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MAX_BODY_BYTES = 256 * 1024 * 1024  # a playlist or segment larger than this is not one
@@ -65,7 +65,7 @@ class HttpFetcher:
         self.client = client or httpx.Client(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,  # followed in _follow, keeping the signing per origin
-            headers={"User-Agent": "primevod-canary"},
+            headers={"User-Agent": USER_AGENT},
         )
         self._lock = threading.Lock()
         self.records: list[RequestRecord] = []
