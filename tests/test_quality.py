@@ -281,3 +281,20 @@ def test_analysis_of_a_longer_title_finds_the_cut(tmp_path: Path) -> None:
     assert len(analysis.points) == 2 * 2 and all(p.kbps > 0 for p in analysis.points)
     again = analyze(clip, probe_file(clip), config, cache_dir=tmp_path / "cache")
     assert again.cached and again.points == analysis.points
+    assert not analysis.static, "testsrc2 moves: every size is probed"
+
+
+@pytest.mark.slow
+def test_still_pictures_are_probed_at_two_sizes_only(tmp_path: Path) -> None:
+    from primevod.adapters.media.complexity import analyze, is_static
+    from primevod.adapters.media.pyav_probe import probe_file
+
+    clip = _clip(tmp_path / "stills.mp4", "testsrc2=size=960x540:rate=1/3,fps=25", seconds=12)
+    config = AutoLadderConfig(samples=3, probe_crfs=[24, 32], probe_heights=3)
+    analysis = analyze(clip, probe_file(clip), config)
+    assert analysis.static
+    sizes = sorted({(p.width, p.height) for p in analysis.points})
+    assert sizes == [(640, 360), (960, 540)], sizes  # the smallest and the largest of three
+    # a cut between two stills is one busy frame: still static; steady motion is not
+    assert is_static([(0.0, [0.0] * 30 + [90.0] + [0.1] * 30, [1.2])])
+    assert not is_static([(0.0, [0.0] * 30, []), (5.0, [3.0] * 30, [])])

@@ -40,6 +40,7 @@ class ComplexityAnalysis(BaseModel):
     frame_rate: str
     samples: list[tuple[float, float]] = Field(description="(start, seconds) of each sample")
     scene_cuts: list[float] = Field(default_factory=list)
+    static: bool = Field(False, description="still pictures: the largest, smallest size probed")
     preset: str
     points: list[ProbePoint]
     seconds: float = Field(0.0, description="wall time the analysis took")

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
@@ -29,8 +31,12 @@ from primevod.core.ladder import (
 from primevod.core.probe import ProbeResult
 from primevod.core.quality import ComplexityAnalysis, ProbePoint, probe_sizes
 
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 SCAN_SIZE = (32, 18)  # the scene scan's picture: enough for cuts and motion, cheap in Python
+SCAN_WINDOW_SECONDS = 4.0  # decoded per zone (at least 4 samples long)
+# median frame-to-frame activity (0-255 grey, at SCAN_SIZE) under which a title is still
+# pictures (slides, a test card, a talking head's frozen frame): cuts aside, nothing moves
+STATIC_ACTIVITY = 0.5
 PROBE_PRESET_FLOOR = "veryfast"  # probes never run slower than this
 _PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"]
 
@@ -100,22 +106,28 @@ def analyze(
     pre = ("bwdif=mode=send_frame:parity=auto:deint=all," if deinterlace else "") + f"fps={fps}"
     sample_len = config.sample_seconds
     count = config.samples or max(3, min(8, round(duration / 15)))
+    static = False
     if duration <= 0 or count * sample_len >= duration * 0.6:
         cuts: list[float] = []
         samples = [(0.0, duration if duration > 0 else sample_len)]
     else:
         t0 = time.monotonic()
-        # one window per equal zone of the title, decoded around the zone's middle
+        # one window per equal zone of the title, decoded around the zone's middle; the
+        # windows are decoded side by side (one decoding thread each)
         zone = duration / count
-        span = min(zone, max(4 * sample_len, 6.0))
-        windows = []
-        for z in range(count):
-            w0 = z * zone + (zone - span) / 2
-            activity, found = scan(source, probe, float(fps), start=w0, length=span)
-            windows.append((w0, activity, [w0 + c for c in found]))
+        span = min(zone, max(4 * sample_len, SCAN_WINDOW_SECONDS))
+        starts = [z * zone + (zone - span) / 2 for z in range(count)]
+
+        def scan_window(w0: float) -> tuple[float, list[float], list[float]]:
+            activity, found = scan(source, probe, float(fps), start=w0, length=span, threads=1)
+            return w0, activity, [w0 + c for c in found]
+
+        with ThreadPoolExecutor(max_workers=max(1, min(count, os.cpu_count() or 1))) as pool:
+            windows = list(pool.map(scan_window, starts))
         timing["scan"] = time.monotonic() - t0
         cuts = sorted(c for _, _, found in windows for c in found)
         samples = pick_samples(windows, float(fps), sample_len, duration)
+        static = is_static(windows)
 
     # the rung sizes the probes run at: the planner's own fit of the source into each box
     boxes = probe_sizes(video.display_size, config)
@@ -130,6 +142,10 @@ def analyze(
         dedup_ratio=1.0,
     )
     sizes = sorted({(r.width, r.height) for r in plan_ladder(probe, stand_in).rungs})
+    if static and len(sizes) > 2:
+        # still pictures: the full size wins at every bitrate worth having; the smallest
+        # size stays as the fallback for the bottom of the ladder
+        sizes = [sizes[0], sizes[-1]]
     ref_w, ref_h = video.display_size
     ref_size = score_size(ref_w, ref_h)
     gop_frames = max(1, round(float(fps) * gop_s))
@@ -178,7 +194,8 @@ def analyze(
             )
             for i, (w, h, crf) in enumerate(outs)
         ]
-        subsample = max(1, round(float(fps) / 6))  # about 6 scored frames per second
+        # about 6 scored frames per second; 2 when the pictures stand still
+        subsample = max(1, round(float(fps) / (2 if static else 6)))
         t0 = time.monotonic()
         scores = compare(comparisons, ref_size, subsample=subsample)
         timing["scores"] = time.monotonic() - t0
@@ -203,6 +220,7 @@ def analyze(
         frame_rate=str(fps),
         samples=[(round(s, 3), round(d, 3)) for s, d in samples],
         scene_cuts=[round(c, 3) for c in cuts],
+        static=static,
         preset=p_preset,
         points=points,
         seconds=round(time.monotonic() - started, 3),
@@ -223,6 +241,7 @@ def scan(
     *,
     start: float | None = None,
     length: float | None = None,
+    threads: int = 0,
 ) -> tuple[list[float], list[float]]:
     """Decode the title (or `length` seconds from `start`) to tiny grey frames: per-frame
     activity (mean absolute difference to the previous frame, 0-255) and the times of scene
@@ -243,6 +262,8 @@ def scan(
         "error",
         "-skip_loop_filter",
         "all",
+        "-threads",
+        str(threads),
         "-protocol_whitelist",
         "file",
         *window,
@@ -313,3 +334,12 @@ def pick_samples(
         best = min(starts, key=score)
         samples.append((round(best, 3), min(length, duration - best)))
     return samples
+
+
+def is_static(windows: list[tuple[float, list[float], list[float]]]) -> bool:
+    """Still pictures: in every scanned window the typical frame barely differs from the last
+    (a cut between two stills is one busy frame and does not count)."""
+    if not windows or not all(activity for _, activity, _ in windows):
+        return False
+    medians = [sorted(activity)[len(activity) // 2] for _, activity, _ in windows]
+    return max(medians) < STATIC_ACTIVITY
