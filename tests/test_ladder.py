@@ -209,3 +209,30 @@ def test_quality_levels_map_to_crf() -> None:
     assert [quality_to_crf(q) for q in (1, 7, 8, 9, 10)] == [36, 24, 22, 20, 18]
     with pytest.raises(MediaError):
         quality_to_crf(11)
+
+
+def test_auto_ladder_encodes_its_small_rungs_one_preset_slower() -> None:
+    from pathlib import Path
+
+    from primevod.adapters.media.ffmpeg_command import EncodeOptions, build_command
+
+    # the auto policy's stand-in rungs (no analysis): 360p and 540p under a 720p top
+    ladder = plan_ladder(source(1280, 720), get_policy("auto"))
+    top = max(r.pixels for r in ladder.rungs)
+    steps = {r.height: r.preset_steps for r in ladder.rungs}
+    assert steps[720] == 0 and steps[360] == 1
+    assert all((r.preset_steps == 1) == (r.pixels * 2 <= top) for r in ladder.rungs)
+    cmd = build_command(
+        "ffmpeg",
+        Path("in.mp4"),
+        source(1280, 720),
+        ladder,
+        Path("out"),
+        EncodeOptions(preset="medium", thumbnails=False),
+        None,
+    )
+    presets = [cmd[cmd.index(f"-preset:v:{i}") + 1] for i in range(len(ladder.rungs))]
+    assert presets == ["slow" if r.preset_steps else "medium" for r in ladder.rungs]
+    # fixed ladders keep one preset for every rung
+    apple = plan_ladder(source(1280, 720), get_policy("apple"))
+    assert all(r.preset_steps == 0 for r in apple.rungs)

@@ -101,6 +101,13 @@ class LadderPolicy(BaseModel):
     auto: AutoLadderConfig | None = Field(
         None, description="content-adaptive: rungs are picked from probe encodes of the title"
     )
+    small_rung_slower_presets: int = Field(
+        0,
+        ge=0,
+        le=3,
+        description="rungs of at most half the top rung's pixels encode this many x264 "
+        "presets slower than the encode's (they are cheap; a slower preset saves bits)",
+    )
 
 
 class Rung(BaseModel):
@@ -122,6 +129,7 @@ class Rung(BaseModel):
     sample_aspect_ratio: str = Field(
         "1:1", description="pixel shape that makes every rung show the source's exact aspect"
     )
+    preset_steps: int = Field(0, ge=0, description="x264 presets slower than the encode's")
 
     @property
     def pixels(self) -> int:
@@ -284,6 +292,14 @@ def plan_ladder(
         )
 
     rungs = _drop_duplicates(rungs, policy.dedup_ratio)
+    if policy.small_rung_slower_presets and rungs:
+        top = max(r.pixels for r in rungs)
+        rungs = [
+            r.model_copy(update={"preset_steps": policy.small_rung_slower_presets})
+            if r.pixels * 2 <= top
+            else r
+            for r in rungs
+        ]
     audio_rates = sorted({r.audio_bitrate_kbps for r in rungs if r.audio_bitrate_kbps})
     audio = _audio_renditions(audio_rates, probe)
     return Ladder(

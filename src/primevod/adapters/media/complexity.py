@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
+import math
 import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
+
+import av
+import av.error
 
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.quality_meter import Comparison, compare, default_metric
@@ -116,14 +119,16 @@ def analyze(
         # windows are decoded side by side (one decoding thread each)
         zone = duration / count
         span = min(zone, max(4 * sample_len, SCAN_WINDOW_SECONDS))
-        starts = [z * zone + (zone - span) / 2 for z in range(count)]
+        wanted = [z * zone + (zone - span) / 2 for z in range(count)]
+        laid = scan_windows(source, video.index, wanted, span, duration)
 
-        def scan_window(w0: float) -> tuple[float, list[float], list[float]]:
-            activity, found = scan(source, probe, float(fps), start=w0, length=span, threads=1)
+        def scan_window(window: tuple[float, float]) -> tuple[float, list[float], list[float]]:
+            w0, length = window
+            activity, found = scan(source, probe, float(fps), start=w0, length=length, threads=1)
             return w0, activity, [w0 + c for c in found]
 
-        with ThreadPoolExecutor(max_workers=max(1, min(count, os.cpu_count() or 1))) as pool:
-            windows = list(pool.map(scan_window, starts))
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            windows = list(pool.map(scan_window, laid))
         timing["scan"] = time.monotonic() - t0
         cuts = sorted(c for _, _, found in windows for c in found)
         samples = pick_samples(windows, float(fps), sample_len, duration)
@@ -250,8 +255,8 @@ def scan(
     assert video is not None
     w, h = SCAN_SIZE
     window = []
-    if start is not None:
-        window += ["-ss", f"{max(0.0, start):.3f}"]
+    if start is not None:  # rounded up: a start on a keyframe must not seek to the one before
+        window += ["-ss", f"{math.ceil(max(0.0, start) * 1000) / 1000:.3f}"]
     if length is not None:
         window += ["-t", f"{length:.3f}"]
     cmd = [
@@ -343,3 +348,42 @@ def is_static(windows: list[tuple[float, list[float], list[float]]]) -> bool:
         return False
     medians = [sorted(activity)[len(activity) // 2] for _, activity, _ in windows]
     return max(medians) < STATIC_ACTIVITY
+
+
+def scan_windows(
+    source: Path, index: int, wanted: list[float], span: float, duration: float
+) -> list[tuple[float, float]]:
+    """(start, length) of each scan window, laid on the source's keyframes (read from the
+    container's packets, nothing decoded) so that no decoded frame is thrown away: FFmpeg
+    decodes from the keyframe before a seek point, a whole GOP (8 s in some mezzanine
+    files) for nothing. A window whose wanted start has a keyframe at most `span` before
+    it starts there and stretches to its wanted end; else one starting at the first
+    keyframe at most `span` after; else the window stays as wanted."""
+    windows = [(w, span) for w in wanted]
+    try:
+        with av.open(
+            f"file:{source.absolute()}", options={"protocol_whitelist": "file"}
+        ) as container:
+            stream = container.streams[index]
+            base = container.start_time / 1_000_000 if container.start_time else 0.0
+            tb = float(stream.time_base or 0) or 1 / 90000
+            for i, want in enumerate(wanted):
+                container.seek(int((want + base) / tb), stream=stream, backward=True)
+                keys = []
+                for packet in container.demux(stream):
+                    if packet.pts is None:
+                        continue
+                    t = float(packet.pts) * tb - base
+                    if t > want + span:
+                        break
+                    if packet.is_keyframe:
+                        keys.append(t)
+                before = [k for k in keys if want - span <= k <= want + 1e-3]
+                after = [k for k in keys if want < k <= min(want + span, duration - span)]
+                if before:
+                    windows[i] = (max(0.0, before[-1]), want + span - max(0.0, before[-1]))
+                elif after:
+                    windows[i] = (after[0], span)
+    except (av.error.FFmpegError, OSError, ValueError):
+        return [(w, span) for w in wanted]  # no seekable index: decode as wanted
+    return windows

@@ -45,6 +45,14 @@ PRESETS = [
 ]
 
 
+def slower_preset(preset: str, steps: int) -> str:
+    """The x264 preset `steps` slower than `preset` (at most `veryslow`; unknown names
+    unchanged)."""
+    if steps <= 0 or preset not in PRESETS:
+        return preset
+    return PRESETS[min(len(PRESETS) - 1, PRESETS.index(preset) + steps)]
+
+
 MANIFEST = "manifest.mpd"
 MASTER = "master.m3u8"
 THUMB_DIR = "thumbs"
@@ -178,7 +186,7 @@ def build_command(
             f"-c:v:{i}",
             "libx264",
             f"-preset:v:{i}",
-            options.effective_preset,
+            slower_preset(options.effective_preset, rung.preset_steps),
             f"-profile:v:{i}",
             rung.profile,
             f"-level:v:{i}",
