@@ -236,3 +236,14 @@ def test_auto_ladder_encodes_its_small_rungs_one_preset_slower() -> None:
     # fixed ladders keep one preset for every rung
     apple = plan_ladder(source(1280, 720), get_policy("apple"))
     assert all(r.preset_steps == 0 for r in apple.rungs)
+
+
+def test_small_rungs_never_go_past_slow() -> None:
+    from primevod.adapters.media.ffmpeg_command import slower_preset
+
+    assert slower_preset("veryfast", 1) == "faster"
+    assert slower_preset("medium", 1) == "slow"
+    assert slower_preset("medium", 3) == "slow"
+    assert slower_preset("slow", 1) == "slow"  # quality mode's preset stays
+    assert slower_preset("veryslow", 1) == "veryslow"
+    assert slower_preset("custom", 1) == "custom"

@@ -298,3 +298,56 @@ def test_still_pictures_are_probed_at_two_sizes_only(tmp_path: Path) -> None:
     # a cut between two stills is one busy frame: still static; steady motion is not
     assert is_static([(0.0, [0.0] * 30 + [90.0] + [0.1] * 30, [1.2])])
     assert not is_static([(0.0, [0.0] * 30, []), (5.0, [3.0] * 30, [])])
+
+
+def test_scan_windows_start_on_keyframes(tmp_path: Path) -> None:
+    from primevod.adapters.media.complexity import scan_windows
+
+    clip = tmp_path / "gop2s.mp4"
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            *("-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:d=12"),
+            *("-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-sc_threshold", "0"),
+            str(clip),
+        ],
+        check=True,
+    )
+    # keyframes every 2 s: each window starts on the keyframe before it and keeps its end
+    windows = scan_windows(clip, 0, [1.0, 5.0, 9.5], 2.0, 12.0)
+    assert [(round(s, 2), round(n, 2)) for s, n in windows] == [(0.0, 3.0), (4.0, 3.0), (8.0, 3.5)]
+    # the keyframe before too far: the first one after the wanted start, same length
+    assert [(round(s, 2), round(n, 2)) for s, n in scan_windows(clip, 0, [3.5], 0.9, 12.0)] == [
+        (4.0, 0.9)
+    ]
+    # no keyframe near at all: the window stays as wanted
+    assert [(round(s, 2), round(n, 2)) for s, n in scan_windows(clip, 0, [3.0], 0.9, 12.0)] == [
+        (3.0, 0.9)
+    ]
+
+
+def test_frontier_drops_a_small_picture_a_bigger_one_beats_for_the_same_bits() -> None:
+    import itertools
+
+    from primevod.core.quality import ProbePoint, frontier
+
+    # the probes of the noisy benchmark title (height, CRF, kb/s, VMAF)
+    measured = [
+        (360, 31, 216, 27.9), (432, 31, 305, 35.6), (540, 31, 571, 45.4), (360, 25, 618, 47.3),
+        (432, 25, 1014, 55.4), (360, 19, 1741, 59.0), (720, 31, 1965, 62.1),
+        (540, 25, 1984, 64.5), (432, 19, 2732, 66.4), (540, 19, 4873, 74.7),
+        (720, 25, 5556, 80.8), (720, 19, 11519, 90.7),
+    ]  # fmt: skip
+    points = [
+        ProbePoint(width=h * 16 // 9 // 2 * 2, height=h, crf=c, kbps=k, quality=q)
+        for h, c, k, q in measured
+    ]
+    hull = frontier(points, AutoLadderConfig())
+    kbps = [c.kbps for c in hull]
+    assert kbps == sorted(kbps) and [c.quality for c in hull] == sorted(c.quality for c in hull)
+    # 432p at CRF 21 (1964 kb/s, 62.7) is on the staircase, but 540p gives 1.8 more for 1 %
+    # more bits: a rung near 2 Mb/s is 540p
+    assert not [c for c in hull if c.height == 432 and 1500 < c.kbps < 2500]
+    assert [c for c in hull if c.height == 540 and 1500 < c.kbps < 2500]
+    # locally only: no gap wider than 1.3x opens in the envelope
+    assert all(b.kbps / a.kbps <= 1.3 for a, b in itertools.pairwise(hull))

@@ -142,10 +142,11 @@ def frontier(
                 )
             )
     candidates.sort(key=lambda c: (c.kbps, -c.quality))
-    hull: list[RungChoice] = []
+    staircase: list[RungChoice] = []
     for c in candidates:
-        if not hull or c.quality > hull[-1].quality + 1e-9:
-            hull.append(c)
+        if not staircase or c.quality > staircase[-1].quality + 1e-9:
+            staircase.append(c)
+    hull = _concave_hull(staircase)
     tie = config.resolution_tie_vmaf if metric == "vmaf" else config.resolution_tie_vmaf / 4
     if tie <= 0:
         return hull
@@ -167,6 +168,32 @@ def frontier(
             continue
         out.append(pick)
     return out
+
+
+_HULL_SPAN = math.log(1.3)  # the hull is taken over neighbours at most 1.3x apart in bitrate
+
+
+def _concave_hull(points: list[RungChoice]) -> list[RungChoice]:
+    """The upper convex hull of quality over log-bitrate (points ascending in both), taken
+    locally: a point under the chord of neighbours at most 1.3x apart is dropped. Where two
+    sizes' curves cross, the smaller size's last points before the crossing are cheaper
+    only by a hair and worse by more; the hull goes straight to the larger size. (A global
+    hull would leave gaps no rung can fill: a rung is one encode, not a mix of two.)"""
+    hull: list[RungChoice] = []
+    for p in points:
+        x = math.log(p.kbps)
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            xa, xb = math.log(a.kbps), math.log(b.kbps)
+            # b lies under the chord a -> p: not on the hull (points on it stay: each size's
+            # curve is straight between two probed CRFs)
+            chord = a.quality + (p.quality - a.quality) * (xb - xa) / (x - xa)
+            if x - xa <= _HULL_SPAN and b.quality < chord - 0.05:
+                hull.pop()
+            else:
+                break
+        hull.append(p)
+    return hull
 
 
 def _cap(kbps: float, config: AutoLadderConfig) -> int:
