@@ -11,8 +11,9 @@ range both ladders cover (monotone piecewise-cubic interpolation, core/quality.p
 Run by hand (about 15-25 minutes on 2 cores):
 
     python benchmarks/ladder_bdrate.py [--seconds 30] [--preset medium] [--subsample 2]
+        [--titles bbb,noisy,slides] [--out FILE]
 
-Writes benchmarks/results/ladder_bdrate.json and prints the tables for docs/quality.md.
+Writes benchmarks/results/ladder_bdrate.json (or --out) and prints the tables for docs/quality.md.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def bbb_path() -> Path:
     return BUNDLED
 
 
-def make_titles(work: Path, seconds: float) -> dict[str, Path]:
+def make_titles(work: Path, seconds: float, only: list[str] | None = None) -> dict[str, Path]:
     """The three 720p sources, near-lossless (CRF 12) so the source is not the limit."""
     enc = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv420p"]
     audio = ["-c:a", "aac", "-b:a", "128k"]
@@ -78,6 +79,8 @@ def make_titles(work: Path, seconds: float) -> dict[str, Path]:
     }
     paths = {}
     for name, args in titles.items():
+        if only is not None and name not in only:
+            continue
         path = work / f"{name}.mp4"
         subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args, str(path)], check=True)
         paths[name] = path
@@ -203,6 +206,9 @@ def main() -> None:
     parser.add_argument(
         "--two-pass-titles", default="bbb", help="titles whose anchor is also encoded two-pass"
     )
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS / "ladder_bdrate.json", help="results file"
+    )
     args = parser.parse_args()
     report: dict[str, Any] = {
         "machine": {
@@ -221,7 +227,7 @@ def main() -> None:
     two_pass_titles = set(filter(None, args.two_pass_titles.split(",")))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        titles = make_titles(work, args.seconds)
+        titles = make_titles(work, args.seconds, wanted)
         for name in wanted:
             report["titles"].append(
                 run_title(
@@ -234,8 +240,8 @@ def main() -> None:
                     name in two_pass_titles,
                 )
             )
-            RESULTS.mkdir(exist_ok=True)
-            (RESULTS / "ladder_bdrate.json").write_text(json.dumps(report, indent=2) + "\n")
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(report, indent=2) + "\n")
     print_tables(report)
 
 
