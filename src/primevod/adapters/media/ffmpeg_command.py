@@ -46,7 +46,7 @@ PRESETS = [
 
 
 # the slowest preset a small rung is moved to: `slower` measured worse than `slow` on the
-# noisy benchmark title (432p rungs lost 0.6-1.3 VMAF for 2-4 % more bits, docs/quality.md)
+# noisy benchmark title (432p rungs lost 0.6-1.3 VMAF for 1-4 % more bits, docs/quality.md)
 SMALL_RUNG_PRESET_LIMIT = "slow"
 
 
