@@ -223,6 +223,9 @@ def main() -> None:
         "titles": [],
     }
     wanted = args.titles.split(",")
+    known = {"bbb", "noisy", "slides"}
+    if not wanted or not set(wanted) <= known:
+        parser.error(f"--titles: choose from {', '.join(sorted(known))}")
     quality_titles = set(filter(None, args.quality_mode_titles.split(",")))
     two_pass_titles = set(filter(None, args.two_pass_titles.split(",")))
     with tempfile.TemporaryDirectory() as tmp:

@@ -295,9 +295,36 @@ def test_still_pictures_are_probed_at_two_sizes_only(tmp_path: Path) -> None:
     assert analysis.static
     sizes = sorted({(p.width, p.height) for p in analysis.points})
     assert sizes == [(640, 360), (960, 540)], sizes  # the smallest and the largest of three
-    # a cut between two stills is one busy frame: still static; steady motion is not
-    assert is_static([(0.0, [0.0] * 30 + [90.0] + [0.1] * 30, [1.2])])
-    assert not is_static([(0.0, [0.0] * 30, []), (5.0, [3.0] * 30, [])])
+    # the frames just after a cut between two stills change: still static; steady motion in
+    # one window is not
+    assert is_static([[0.0] * 40 + [90.0] * 5 + [0.1] * 40])
+    assert not is_static([[0.0] * 30, [3.0] * 30])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "source",
+    [
+        # 60 fps: a small change from frame to frame, a large one over 0.2 s
+        "testsrc2=size=960x540:rate=60",
+        # animation on threes: two frames in three repeat the one before
+        "testsrc2=size=960x540:rate=8,fps=24",
+        # a still picture under temporal grain: the 32x18 scan averages most of the grain
+        # away and calls it still; the probes see its cost at full size (about 0.014 bits
+        # per pixel at CRF 32) and probe every size after all
+        "testsrc2=size=960x540:rate=1/12,fps=25,noise=alls=15:allf=t",
+    ],
+)
+def test_moving_or_costly_titles_are_probed_at_every_size(source: str, tmp_path: Path) -> None:
+    from primevod.adapters.media.complexity import analyze
+    from primevod.adapters.media.pyav_probe import probe_file
+
+    clip = _clip(tmp_path / "clip.mp4", source, seconds=12)
+    config = AutoLadderConfig(samples=3, probe_crfs=[24, 32], probe_heights=3)
+    analysis = analyze(clip, probe_file(clip), config)
+    assert not analysis.static
+    sizes = sorted({(p.width, p.height) for p in analysis.points})
+    assert sizes == [(640, 360), (768, 432), (960, 540)], sizes
 
 
 def test_scan_windows_start_on_keyframes(tmp_path: Path) -> None:

@@ -6,8 +6,10 @@ and the result cached per source checksum."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
+import os
 import subprocess
 import tempfile
 import time
@@ -34,12 +36,19 @@ from primevod.core.ladder import (
 from primevod.core.probe import ProbeResult
 from primevod.core.quality import ComplexityAnalysis, ProbePoint, probe_sizes
 
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 SCAN_SIZE = (32, 18)  # the scene scan's picture: enough for cuts and motion, cheap in Python
 SCAN_WINDOW_SECONDS = 4.0  # decoded per zone (at least 4 samples long)
-# median frame-to-frame activity (0-255 grey, at SCAN_SIZE) under which a title is still
-# pictures (slides, a test card, a talking head's frozen frame): cuts aside, nothing moves
-STATIC_ACTIVITY = 0.5
+# change over STILL_GAP seconds (mean absolute difference, 0-255 grey at SCAN_SIZE) that 3 in
+# 4 frames of every scanned window stay under when a title is still pictures (slides, a test
+# card): a gap, not the next frame, so that the frame rate and held frames (animation on
+# twos) do not make slow motion look still
+STILL_GAP = 0.2
+STILL_CHANGE = 0.5
+# bits per pixel and frame of the largest size at the highest probe CRF above which a
+# "still" title is not cheap after all (grain or texture the scan cannot see): slides
+# measure about 0.005, Big Buck Bunny 0.026
+STILL_MAX_BPP = 0.012
 PROBE_PRESET_FLOOR = "veryfast"  # probes never run slower than this
 _PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"]
 
@@ -124,15 +133,20 @@ def analyze(
 
         def scan_window(window: tuple[float, float]) -> tuple[float, list[float], list[float]]:
             w0, length = window
-            activity, found = scan(source, probe, float(fps), start=w0, length=length, threads=1)
+            activity, found, change = scan(
+                source, probe, float(fps), start=w0, length=length, threads=1
+            )
+            changes.append(change)
             return w0, activity, [w0 + c for c in found]
 
-        with ThreadPoolExecutor(max_workers=count) as pool:
+        changes: list[list[float]] = []
+        workers = max(1, min(count, 2 * (os.cpu_count() or 1), 8))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             windows = list(pool.map(scan_window, laid))
         timing["scan"] = time.monotonic() - t0
-        cuts = sorted(c for _, _, found in windows for c in found)
+        cuts = sorted({round(c, 3) for _, _, found in windows for c in found})
         samples = pick_samples(windows, float(fps), sample_len, duration)
-        static = is_static(windows)
+        static = is_static(changes)
 
     # the rung sizes the probes run at: the planner's own fit of the source into each box
     boxes = probe_sizes(video.display_size, config)
@@ -147,10 +161,11 @@ def analyze(
         dedup_ratio=1.0,
     )
     sizes = sorted({(r.width, r.height) for r in plan_ladder(probe, stand_in).rungs})
+    probed, skipped = sizes, []
     if static and len(sizes) > 2:
         # still pictures: the full size wins at every bitrate worth having; the smallest
         # size stays as the fallback for the bottom of the ladder
-        sizes = [sizes[0], sizes[-1]]
+        probed, skipped = [sizes[0], sizes[-1]], sizes[1:-1]
     ref_w, ref_h = video.display_size
     ref_size = score_size(ref_w, ref_h)
     gop_frames = max(1, round(float(fps) * gop_s))
@@ -163,63 +178,88 @@ def analyze(
 
     with tempfile.TemporaryDirectory(prefix="primevod-analysis-") as tmp:
         work = Path(tmp)
-        outs = [(w, h, crf) for w, h in sizes for crf in config.probe_crfs]
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y"]
-        cmd += ["-protocol_whitelist", "file", *sample_inputs]
+        ref_file = work / "reference.mkv"
         n = len(samples)
         joined = "".join(f"[{k}:{video.index}]{pre},setpts=PTS-STARTPTS[p{k}];" for k in range(n))
         concat = "".join(f"[p{k}]" for k in range(n)) + f"concat=n={n}:v=1:a=0[cat]"
-        split = f"[cat]split={len(outs) + 1}" + "".join(f"[c{i}]" for i in range(len(outs)))
-        split += "[ref]"
-        graph = [joined + concat, split]
-        maps: list[str] = []
-        for i, (w, h, crf) in enumerate(outs):
-            graph.append(f"[c{i}]scale={w}:{h}:flags=bicubic,setsar=1,format=yuv420p[e{i}]")
-            maps += ["-map", f"[e{i}]", "-c:v", "libx264", "-preset", p_preset, "-threads", "1"]
-            maps += ["-crf", str(crf), "-g", str(gop_frames), "-keyint_min", str(gop_frames)]
-            maps += ["-sc_threshold", "0", "-f", "h264", str(work / f"probe{i}.h264")]
-        # the reference: the samples as the encoder saw them, losslessly (exact, quick to
-        # decode), so that every comparison reads exactly the same frames
-        ref_file = work / "reference.mkv"
-        maps += ["-map", "[ref]", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"]
-        maps += ["-threads", "1", str(ref_file)]
-        cmd += ["-filter_complex", ";".join(graph), *maps]
-        t0 = time.monotonic()
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            tail = proc.stderr.strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
-            raise MediaError("encode.failed", f"probe encodes failed: {tail[0]}")
-        timing["probe_encodes"] = time.monotonic() - t0
-        rate = str(fps)
-        comparisons = [
-            Comparison(
-                distorted=["-f", "h264", "-framerate", rate, "-i", str(work / f"probe{i}.h264")],
-                reference=["-i", str(ref_file)],
-                label=f"{w}x{h}@{crf}",
-            )
-            for i, (w, h, crf) in enumerate(outs)
-        ]
-        # about 6 scored frames per second; 2 when the pictures stand still
-        subsample = max(1, round(float(fps) / (2 if static else 6)))
-        t0 = time.monotonic()
-        scores = compare(comparisons, ref_size, subsample=subsample)
-        timing["scores"] = time.monotonic() - t0
-        points = []
-        for i, ((w, h, crf), score) in enumerate(zip(outs, scores, strict=True)):
-            size = (work / f"probe{i}.h264").stat().st_size
-            points.append(
+
+        def encode_probes(outs: list[tuple[int, int, int]], first: int) -> None:
+            """One FFmpeg run: the probes `first`... from the samples, and the samples
+            losslessly as the reference (exact, quick to decode, the same frames for every
+            comparison); a later run reads that reference instead of the source."""
+            cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y"]
+            cmd += ["-protocol_whitelist", "file"]
+            if first == 0:
+                cmd += sample_inputs
+                head = joined + concat
+            else:
+                cmd += ["-i", str(ref_file)]
+                head = "[0:v]null[cat]"
+            labels = "".join(f"[c{i}]" for i in range(len(outs))) + ("[ref]" if first == 0 else "")
+            split = f"[cat]split={len(outs) + (first == 0)}{labels}"
+            graph = [head, split]
+            maps: list[str] = []
+            for i, (w, h, crf) in enumerate(outs):
+                graph.append(f"[c{i}]scale={w}:{h}:flags=bicubic,setsar=1,format=yuv420p[e{i}]")
+                maps += ["-map", f"[e{i}]", "-c:v", "libx264", "-preset", p_preset]
+                maps += ["-threads", "1", "-crf", str(crf), "-g", str(gop_frames)]
+                maps += ["-keyint_min", str(gop_frames), "-sc_threshold", "0"]
+                maps += ["-f", "h264", str(work / f"probe{first + i}.h264")]
+            if first == 0:
+                maps += ["-map", "[ref]", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"]
+                maps += ["-threads", "1", str(ref_file)]
+            cmd += ["-filter_complex", ";".join(graph), *maps]
+            t0 = time.monotonic()
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                tail = proc.stderr.strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+                raise MediaError("encode.failed", f"probe encodes failed: {tail[0]}")
+            timing["probe_encodes"] = timing.get("probe_encodes", 0.0) + time.monotonic() - t0
+
+        def score_probes(outs: list[tuple[int, int, int]], first: int) -> list[ProbePoint]:
+            files = [work / f"probe{first + i}.h264" for i in range(len(outs))]
+            comparisons = [
+                Comparison(
+                    distorted=["-f", "h264", "-framerate", str(fps), "-i", str(f)],
+                    reference=["-i", str(ref_file)],
+                    label=f"{w}x{h}@{crf}",
+                )
+                for f, (w, h, crf) in zip(files, outs, strict=True)
+            ]
+            # about 6 scored frames per second; 2 when the pictures stand still
+            subsample = max(1, round(float(fps) / (2 if static else 6)))
+            t0 = time.monotonic()
+            scores = compare(comparisons, ref_size, subsample=subsample)
+            timing["scores"] = timing.get("scores", 0.0) + time.monotonic() - t0
+            nonlocal metric
+            metric = scores[0].metric if scores else metric
+            return [
                 ProbePoint(
                     width=w,
                     height=h,
                     crf=crf,
-                    kbps=round(size * 8 / 1000 / seconds, 2),
+                    kbps=round(f.stat().st_size * 8 / 1000 / seconds, 2),
                     quality=score.mean,
                 )
-            )
+                for f, (w, h, crf), score in zip(files, outs, scores, strict=True)
+            ]
+
+        metric = default_metric()
+        crfs = config.probe_crfs
+        outs = [(w, h, crf) for w, h in probed for crf in crfs]
+        encode_probes(outs, 0)
+        points = score_probes(outs, 0)
+        if static and skipped and not still_is_cheap(points, float(fps)):
+            # "still" by the scan, but the full picture is costly (grain, fine texture the
+            # 32x18 scan cannot see): probe the sizes in between after all
+            static = False
+            more = [(w, h, crf) for w, h in skipped for crf in crfs]
+            encode_probes(more, len(outs))
+            points += score_probes(more, len(outs))
     analysis = ComplexityAnalysis(
         version=ANALYSIS_VERSION,
         checksum=checksum,
-        metric=scores[0].metric if scores else default_metric(),
+        metric=metric,
         duration=duration,
         source_size=(ref_w, ref_h),
         frame_rate=str(fps),
@@ -247,10 +287,10 @@ def scan(
     start: float | None = None,
     length: float | None = None,
     threads: int = 0,
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], list[float], list[float]]:
     """Decode the title (or `length` seconds from `start`) to tiny grey frames: per-frame
-    activity (mean absolute difference to the previous frame, 0-255) and the times of scene
-    cuts, both relative to `start`."""
+    activity (mean absolute difference to the previous frame, 0-255), the times of scene
+    cuts (relative to `start`), and each frame's change over the last `STILL_GAP` seconds."""
     video = probe.primary_video
     assert video is not None
     w, h = SCAN_SIZE
@@ -287,22 +327,21 @@ def scan(
         raise MediaError("encode.failed", "the scene scan could not decode the source")
     data = proc.stdout
     size = w * h
-    activity: list[float] = []
-    prev = None
-    for off in range(0, len(data) - size + 1, size):
-        frame = data[off : off + size]
-        if prev is None:
-            activity.append(0.0)
-        else:
-            activity.append(sum(abs(a - b) for a, b in zip(frame, prev, strict=True)) / size)
-        prev = frame
+    frames = [data[off : off + size] for off in range(0, len(data) - size + 1, size)]
+    activity = [0.0] + [_difference(a, b) for a, b in itertools.pairwise(frames)]
+    gap = max(1, round(fps * STILL_GAP))
+    change = [_difference(frames[i - gap], frames[i]) for i in range(gap, len(frames))]
     cuts = []
     for i in range(1, len(activity)):
         window = activity[max(0, i - 15) : i]
         base = sorted(window)[len(window) // 2] if window else 0.0
         if activity[i] > 20.0 and activity[i] > 3.0 * base + 5.0:
             cuts.append(i / fps)
-    return activity, cuts
+    return activity, cuts, change
+
+
+def _difference(a: bytes, b: bytes) -> float:
+    return sum(abs(x - y) for x, y in zip(a, b, strict=True)) / max(1, len(a))
 
 
 def pick_samples(
@@ -341,13 +380,21 @@ def pick_samples(
     return samples
 
 
-def is_static(windows: list[tuple[float, list[float], list[float]]]) -> bool:
-    """Still pictures: in every scanned window the typical frame barely differs from the last
-    (a cut between two stills is one busy frame and does not count)."""
-    if not windows or not all(activity for _, activity, _ in windows):
+def is_static(changes: list[list[float]]) -> bool:
+    """Still pictures: in every scanned window 3 in 4 frames differ by less than
+    `STILL_CHANGE` from the frame `STILL_GAP` seconds before (the frames just after a cut
+    between two stills are the 4th)."""
+    if not changes or not all(changes):
         return False
-    medians = [sorted(activity)[len(activity) // 2] for _, activity, _ in windows]
-    return max(medians) < STATIC_ACTIVITY
+    return all(sorted(c)[(len(c) * 3) // 4] < STILL_CHANGE for c in changes)
+
+
+def still_is_cheap(points: list[ProbePoint], fps: float) -> bool:
+    """The largest probed size at the highest probe CRF costs at most `STILL_MAX_BPP`."""
+    if not points:
+        return False
+    top = max(points, key=lambda p: (p.width * p.height, p.crf))
+    return top.kbps * 1000 / (top.width * top.height * fps) <= STILL_MAX_BPP
 
 
 def scan_windows(
@@ -367,8 +414,11 @@ def scan_windows(
             stream = container.streams[index]
             base = container.start_time / 1_000_000 if container.start_time else 0.0
             tb = float(stream.time_base or 0) or 1 / 90000
+            floor = 0.0  # windows never overlap: a window starts after the one before
             for i, want in enumerate(wanted):
-                container.seek(int((want + base) / tb), stream=stream, backward=True)
+                # from `span` before (an imprecise seek, as in MPEG-TS, lands late)
+                seek_to = max(0.0, want - span)
+                container.seek(int((seek_to + base) / tb), stream=stream, backward=True)
                 keys = []
                 for packet in container.demux(stream):
                     if packet.pts is None:
@@ -378,12 +428,14 @@ def scan_windows(
                         break
                     if packet.is_keyframe:
                         keys.append(t)
-                before = [k for k in keys if want - span <= k <= want + 1e-3]
+                low = max(want - span, floor)
+                before = [k for k in keys if low <= k <= want + 1e-3]
                 after = [k for k in keys if want < k <= min(want + span, duration - span)]
                 if before:
                     windows[i] = (max(0.0, before[-1]), want + span - max(0.0, before[-1]))
                 elif after:
                     windows[i] = (after[0], span)
+                floor = windows[i][0] + windows[i][1]
     except (av.error.FFmpegError, OSError, ValueError):
         return [(w, span) for w in wanted]  # no seekable index: decode as wanted
     return windows
