@@ -21,6 +21,7 @@ import av
 import av.error
 
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
+from primevod.adapters.media.ffmpeg_command import PRESETS
 from primevod.adapters.media.quality_meter import Comparison, compare, default_metric
 from primevod.adapters.media.quality_meter import reference_size as score_size
 from primevod.core.errors import MediaError
@@ -50,7 +51,6 @@ STILL_CHANGE = 0.5
 # measure about 0.005, Big Buck Bunny 0.026
 STILL_MAX_BPP = 0.012
 PROBE_PRESET_FLOOR = "veryfast"  # probes never run slower than this
-_PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"]
 
 
 def sha256_of(path: Path) -> str:
@@ -64,9 +64,9 @@ def sha256_of(path: Path) -> str:
 def probe_preset(preset: str) -> str:
     """The preset of the probe encodes: the encode's own, but no slower than `veryfast`
     (probes only rank resolutions and CRFs; a slower final preset only saves more)."""
-    if preset not in _PRESETS:
+    if preset not in PRESETS:
         return PROBE_PRESET_FLOOR
-    return _PRESETS[min(_PRESETS.index(preset), _PRESETS.index(PROBE_PRESET_FLOOR))]
+    return PRESETS[min(PRESETS.index(preset), PRESETS.index(PROBE_PRESET_FLOOR))]
 
 
 def analyze(
@@ -131,22 +131,24 @@ def analyze(
         wanted = [z * zone + (zone - span) / 2 for z in range(count)]
         laid = scan_windows(source, video.index, wanted, span, duration)
 
-        def scan_window(window: tuple[float, float]) -> tuple[float, list[float], list[float]]:
-            w0, length = window
-            activity, found, change = scan(
-                source, probe, float(fps), start=w0, length=length, threads=1
-            )
-            changes.append(change)
-            return w0, activity, [w0 + c for c in found]
-
-        changes: list[list[float]] = []
         workers = max(1, min(count, 2 * (os.cpu_count() or 1), 8))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            windows = list(pool.map(scan_window, laid))
+            scanned = list(
+                pool.map(
+                    lambda window: scan(
+                        source, probe, float(fps), start=window[0], length=window[1], threads=1
+                    ),
+                    laid,
+                )
+            )
         timing["scan"] = time.monotonic() - t0
+        windows = [
+            (w0, activity, [w0 + c for c in found])
+            for (w0, _), (activity, found, _) in zip(laid, scanned, strict=True)
+        ]
         cuts = sorted({round(c, 3) for _, _, found in windows for c in found})
         samples = pick_samples(windows, float(fps), sample_len, duration)
-        static = is_static(changes)
+        static = is_static([change for _, _, change in scanned])
 
     # the rung sizes the probes run at: the planner's own fit of the source into each box
     boxes = probe_sizes(video.display_size, config)
@@ -176,6 +178,7 @@ def analyze(
         sample_inputs += ["-ss", f"{start:.3f}", "-t", f"{length:.3f}"]
         sample_inputs += ["-i", f"file:{source.absolute()}"]
 
+    metric = default_metric()
     with tempfile.TemporaryDirectory(prefix="primevod-analysis-") as tmp:
         work = Path(tmp)
         ref_file = work / "reference.mkv"
@@ -229,10 +232,8 @@ def analyze(
             # about 6 scored frames per second; 2 when the pictures stand still
             subsample = max(1, round(float(fps) / (2 if static else 6)))
             t0 = time.monotonic()
-            scores = compare(comparisons, ref_size, subsample=subsample)
+            scores = compare(comparisons, ref_size, subsample=subsample, metric=metric)
             timing["scores"] = timing.get("scores", 0.0) + time.monotonic() - t0
-            nonlocal metric
-            metric = scores[0].metric if scores else metric
             return [
                 ProbePoint(
                     width=w,
@@ -244,7 +245,6 @@ def analyze(
                 for f, (w, h, crf), score in zip(files, outs, scores, strict=True)
             ]
 
-        metric = default_metric()
         crfs = config.probe_crfs
         outs = [(w, h, crf) for w, h in probed for crf in crfs]
         encode_probes(outs, 0)
@@ -406,7 +406,8 @@ def scan_windows(
     files) for nothing. A window whose wanted start has a keyframe at most `span` before
     it starts there and stretches to its wanted end; else one starting at the first
     keyframe at most `span` after; else the window stays as wanted."""
-    windows = [(w, span) for w in wanted]
+    as_wanted = [(w, span) for w in wanted]
+    windows = list(as_wanted)
     try:
         with av.open(
             f"file:{source.absolute()}", options={"protocol_whitelist": "file"}
@@ -437,5 +438,5 @@ def scan_windows(
                     windows[i] = (after[0], span)
                 floor = windows[i][0] + windows[i][1]
     except (av.error.FFmpegError, OSError, ValueError):
-        return [(w, span) for w in wanted]  # no seekable index: decode as wanted
+        return as_wanted  # no seekable index: decode as wanted
     return windows
