@@ -239,12 +239,14 @@ def main() -> None:
     summaries: dict[str, dict[str, dict[str, float]]] = {}
     for label, how in (("median_of_rounds", statistics.median), ("best_of_rounds", min)):
         summary = summaries[label] = {}
-        for key in ("api_median_ms", "api_p95_ms", "edge_median_ms", "edge_p95_ms"):
-            off, onv = pick(latency["off"], key, how), pick(latency["on"], key, how)
-            summary[key] = {"off": off, "on": onv, "overhead_pct": round((onv / off - 1) * 100, 2)}
-        for key in ("encode_s", "process_s"):
-            off, onv = pick(encodes["off"], key, how), pick(encodes["on"], key, how)
-            summary[key] = {"off": off, "on": onv, "overhead_pct": round((onv / off - 1) * 100, 2)}
+        for rows, keys in (
+            (latency, ("api_median_ms", "api_p95_ms", "edge_median_ms", "edge_p95_ms")),
+            (encodes, ("encode_s", "process_s")),
+        ):
+            for key in keys:
+                off, onv = pick(rows["off"], key, how), pick(rows["on"], key, how)
+                pct = round((onv / off - 1) * 100, 2)
+                summary[key] = {"off": off, "on": onv, "overhead_pct": pct}
     report.update(
         source=f"{name}, {args.seconds:g} s, 1280x720",
         summary_median_of_rounds=summaries["median_of_rounds"],

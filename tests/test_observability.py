@@ -534,3 +534,14 @@ def test_scheduled_canary_goes_round_every_ready_asset(tmp_path: Path) -> None:
             obs.record_canary("u", asset_id, {"passed": True})
     ready = {a for i, a in enumerate(ids) if i != 2}
     assert set(seen) == ready
+
+
+def test_canary_schedule_ticks_only_on_its_minutes_when_it_can() -> None:
+    from primevod.observability.observer import _canary_cron
+
+    assert _canary_cron(5) == "30 */5 * * * *"
+    assert _canary_cron(15) == "30 */15 * * * *"
+    # an interval that does not divide an hour ticks every minute; the workflow keeps the
+    # multiples of the interval since the epoch
+    assert _canary_cron(7) == "30 * * * * *"
+    assert _canary_cron(90) == "30 * * * * *"

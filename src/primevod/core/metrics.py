@@ -265,11 +265,9 @@ class Window:
         denominator = self.total(name, t0, t1, whole)
         return None if denominator <= 0 else self.total(name, t0, t1, part) / denominator
 
-    def quantile(
-        self, name: str, q: float, t0: int, t1: int, where: Mapping[str, str] | None = None
-    ) -> float | None:
+    def quantile(self, name: str, q: float, t0: int, t1: int) -> float | None:
         counts: dict[float, float] = {}
-        for labels, _, value in self._rows(f"{name}_bucket", where, t0, t1):
+        for labels, _, value in self._rows(f"{name}_bucket", None, t0, t1):
             le = labels.get("le", "+Inf")
             bound = math.inf if le == "+Inf" else float(le)
             counts[bound] = counts.get(bound, 0.0) + value

@@ -181,12 +181,20 @@ def _canary_step() -> list[dict[str, Any]]:
 def canary(scheduled_time: datetime, context: Any) -> int | None:
     if time.time() - scheduled_time.timestamp() > STALE_SECONDS:
         return None
-    # ticks every minute; runs on the minutes since the epoch that are multiples of the
-    # interval, so any interval (7, 90 minutes) is kept exactly, across hours and days
+    # runs on the minutes since the epoch that are multiples of the interval, so any
+    # interval (7, 90 minutes) is kept exactly, across hours and days; the schedule ticks
+    # only on those minutes when the interval divides an hour, else every minute
     interval = runtime().settings.canary_interval_minutes
     if not interval or int(scheduled_time.timestamp() // 60) % interval:
         return None
     return len(_canary_step())
+
+
+def _canary_cron(interval: int) -> str:
+    """At second 30 of the canary's minutes: `*/N` when N divides an hour (the same minutes as
+    the epoch rule), else every minute for the workflow to pick its own."""
+    minutes = f"*/{interval}" if interval < 60 and 60 % interval == 0 else "*"
+    return f"30 {minutes} * * * *"
 
 
 def schedule() -> None:
@@ -208,7 +216,7 @@ def schedule() -> None:
             {
                 "schedule_name": "primevod-canary",
                 "workflow_fn": canary,
-                "schedule": "30 * * * * *",
+                "schedule": _canary_cron(settings.canary_interval_minutes),
                 "queue_name": QUEUE,
             }
         )

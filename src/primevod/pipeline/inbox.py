@@ -61,15 +61,17 @@ class InboxWatcher:
         target = f"uploads/{asset_id}/{name}"
         if not rt.store.exists(bucket, target):
             info = rt.store.head(bucket, key)
-            # through a file: a video is never held in memory
-            spool = rt.settings.home / "tmp"
-            spool.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=spool) as tmp:
-                local = Path(tmp) / "source"
-                rt.store.download(bucket, key, local)
-                rt.store.put_file(
-                    bucket, target, local, content_type=info.content_type, metadata=info.metadata
-                )
+            meta = {"content_type": info.content_type, "metadata": info.metadata}
+            path_of = getattr(rt.store, "path_of", None)
+            if path_of is not None:  # the local store: copy the stored file itself
+                rt.store.put_file(bucket, target, Path(path_of(bucket, key)), **meta)
+            else:  # through a file: a video is never held in memory
+                spool = rt.settings.home / "tmp"
+                spool.mkdir(parents=True, exist_ok=True)
+                with tempfile.TemporaryDirectory(dir=spool) as tmp:
+                    local = Path(tmp) / "source"
+                    rt.store.download(bucket, key, local)
+                    rt.store.put_file(bucket, target, local, **meta)
         try:
             asset = rt.catalog.get_asset(asset_id)
         except NotFound:

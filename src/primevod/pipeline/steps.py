@@ -187,7 +187,7 @@ def process(asset_id: str, execution_id: str, cancelled: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-def publish(asset_id: str, execution_id: str) -> dict[str, Any]:
+def publish(asset_id: str, execution_id: str, cancelled: Any) -> dict[str, Any]:
     """Upload the finished package under a prefix of its own execution, manifests last, then
     point the asset at it. A crash here re-uploads the same files: nothing half-published is
     ever referenced by the catalog."""
@@ -232,7 +232,7 @@ def publish(asset_id: str, execution_id: str) -> dict[str, Any]:
             "sprites": [prefix + s for s in result.sprites],
             "count": len(result.thumbnails),
         }
-        if rt.catalog.get_asset(asset_id).status is AssetStatus.FAILED:
+        if cancelled():
             # cancelled while uploading: what was uploaded is never referenced, so it goes
             rt.store.delete_prefix(bucket, prefix)
             rt.catalog.step_finished(step, "failed", "workflow.cancelled: cancelled on request")

@@ -84,7 +84,7 @@ def quality_step(asset_id: str, execution_id: str) -> dict[str, Any]:
 @DBOS.step(name="publish", should_retry=_transient, **_RETRY)
 def publish_step(asset_id: str, execution_id: str) -> dict[str, Any]:
     return _instrumented(
-        "publish", asset_id, execution_id, lambda: steps.publish(asset_id, execution_id)
+        "publish", asset_id, execution_id, lambda: steps.publish(asset_id, execution_id, _cancelled)
     )
 
 
