@@ -164,6 +164,26 @@ def test_lying_bandwidth(served) -> None:
     assert failed(result) == {"bitrate.peak"}
 
 
+@pytest.mark.parametrize("factor", [3.0, 1 / 3])
+def test_cli_fails_bandwidth_off_in_either_direction(served, factor: float) -> None:
+    """Every variant's BANDWIDTH multiplied by 3, or divided by 3: exit 1, and each variant
+    is named with the rule it broke (Apple: peak within 10 % of BANDWIDTH, both ways)."""
+    folder, url = served
+    edit(
+        folder / "master.m3u8",
+        r"(?<![-\w])BANDWIDTH=(\d+)",
+        lambda m: f"BANDWIDTH={round(int(m.group(1)) * factor)}",
+        count=0,
+    )
+    variants = re.findall(r"^media_\d+\.m3u8$", (folder / "master.m3u8").read_text(), re.M)
+    done = runner.invoke(app, ["canary", url, "--segments", "1"])
+    assert done.exit_code == 1, done.output
+    for playlist in variants:
+        assert f"FAIL bitrate.peak {playlist}: BANDWIDTH=" in done.output, done.output
+    word = "overstates" if factor > 1 else "understates"
+    assert word in done.output and "UNHEALTHY" in done.output
+
+
 def test_missing_codecs(served) -> None:
     folder, url = served
     edit(folder / "master.m3u8", r'CODECS="[^"]*",', "")

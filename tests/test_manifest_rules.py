@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from primevod.core.errors import MediaError
 from primevod.core.h264 import avc_codec_string_from_avcc, h264_level
@@ -10,8 +12,11 @@ from primevod.core.hls import (
     AudioMedia,
     Segment,
     Variant,
+    fold_last_segment,
+    has_runt_tail,
     measure_bitrates,
     parse_media_playlist,
+    peak_segment_bitrate,
     render_master,
     required_version,
     rewrite_media_playlist,
@@ -65,9 +70,42 @@ def test_measure_bitrates_average_and_peak() -> None:
     ]
     average, peak = measure_bitrates(segs)
     assert average == round((1_700_000 * 8) / 8.5)
-    assert peak == 2_000_000  # the 0.5 s tail is not a peak
+    # RFC 8216 4.1: sets of 2 to 6 s (target 4): the 0.5 s tail counts only with segment 2
+    assert peak == round(1_200_000 * 8 / 4.5)
     assert measure_bitrates([Segment(uri="x", duration=0.5, size=100)]) == (1600, 1600)
     assert measure_bitrates([]) == (0, 0)
+
+
+def test_peak_is_the_heaviest_window_of_about_one_target_duration() -> None:
+    # 1 s segments; target 2: sets of 1 to 3 s, the heaviest second alone is the peak
+    segs = [Segment(uri=str(i), duration=1.0, size=s) for i, s in enumerate([10, 10, 90, 70, 10])]
+    assert peak_segment_bitrate(segs, 2) == 90 * 8
+    # target 4: sets of 2 to 6 s, the two heavy seconds together
+    assert peak_segment_bitrate(segs, 4) == round((90 + 70) * 8 / 2)
+    # no set is long enough: the whole title's rate
+    assert peak_segment_bitrate([Segment(uri="a", duration=1.0, size=100)], 6) == 800
+
+
+@given(
+    st.lists(st.tuples(st.floats(0.02, 6.0), st.integers(0, 5_000_000)), min_size=1, max_size=30)
+)
+def test_peak_never_below_average(pairs: list[tuple[float, int]]) -> None:
+    segs = [Segment(uri=str(i), duration=d, size=s) for i, (d, s) in enumerate(pairs)]
+    average, peak = measure_bitrates(segs)
+    assert peak >= average
+
+
+def test_runt_tail_is_folded_into_the_segment_before() -> None:
+    info = parse_media_playlist(MUXER_PLAYLIST)
+    assert has_runt_tail(info.segments, 4.0)  # 1.0 s < half of 4 s
+    assert not has_runt_tail(info.segments, 2.0)
+    assert not has_runt_tail(info.segments[:1], 4.0)  # a one-segment title keeps its length
+    folded = parse_media_playlist(fold_last_segment(MUXER_PLAYLIST))
+    assert [s.uri for s in folded.segments] == ["chunk-0-00001.m4s", "chunk-0-00002.m4s"]
+    assert [s.duration for s in folded.segments] == [4.0, 5.48]
+    assert folded.endlist and folded.map_uri == "init-0.m4s"
+    with pytest.raises(ValueError):
+        fold_last_segment("#EXTM3U\n#EXTINF:4.0,\na.m4s\n")
 
 
 def test_required_version() -> None:

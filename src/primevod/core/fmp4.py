@@ -82,3 +82,57 @@ def first_sample_is_sync(segment: bytes, default_flags: int | None = None) -> bo
     if flags is None:
         return None
     return not flags & _NON_SYNC
+
+
+def _top_boxes(data: bytes) -> list[tuple[bytes, int, int]]:
+    """(type, box start, payload start) of each top-level box: boxes follow each other, so a
+    box starts where the one before it ends."""
+    out, start = [], 0
+    for kind, body, stop in _boxes(data):
+        out.append((kind, start, body))
+        start = stop
+    return out
+
+
+def _sidx_references(data: bytes, body: int) -> tuple[int, list[tuple[int, int]]]:
+    """Where a `sidx` payload (starting at `body`) lists its references, and each reference
+    as (type bit + referenced_size word, subsegment_duration)."""
+    version = data[body]
+    offset = body + 12 + (16 if version else 8)  # version/flags, reference_ID, timescale, times
+    count = int(struct.unpack_from(">H", data, offset + 2)[0])  # after 16 reserved bits
+    first = offset + 4
+    refs = []
+    for i in range(count):
+        if first + 12 * (i + 1) > len(data):
+            break
+        word, duration = struct.unpack_from(">II", data, first + 12 * i)
+        refs.append((int(word), int(duration)))
+    return first, refs
+
+
+def _sidx_body(data: bytes) -> int | None:
+    return next((body for kind, _, body in _top_boxes(data) if kind == b"sidx"), None)
+
+
+def join_segments(first: bytes, second: bytes) -> bytes:
+    """One CMAF segment made of two consecutive ones of the same track: the second's
+    fragments (moof + mdat, without its styp/sidx) appended to the first. The first segment's
+    `sidx` grows to cover them (its last subsegment takes the added bytes and duration: a
+    subsegment may hold several fragments). Fragments carry their own decode times (tfdt)
+    and moof-relative data offsets, so their bytes are appended unchanged."""
+    tail_start = next(
+        (start for kind, start, _ in _top_boxes(second) if kind not in (b"styp", b"sidx")),
+        len(second),
+    )
+    tail = second[tail_start:]
+    merged = bytearray(first)
+    mine = _sidx_body(first)
+    if mine is not None:
+        refs_at, refs = _sidx_references(first, mine)
+        theirs = _sidx_body(second)
+        added = sum(d for _, d in _sidx_references(second, theirs)[1]) if theirs else 0
+        if refs and not refs[-1][0] & 0x80000000:  # the last reference points at media
+            word, duration = refs[-1]
+            size = (word & 0x7FFFFFFF) + len(tail)
+            struct.pack_into(">II", merged, refs_at + 12 * (len(refs) - 1), size, duration + added)
+    return bytes(merged) + tail

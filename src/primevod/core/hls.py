@@ -79,25 +79,72 @@ def parse_media_playlist(text: str) -> MediaPlaylistInfo:
     )
 
 
-def measure_bitrates(segments: Sequence[Segment]) -> tuple[int, int]:
-    """(average, peak) in bit/s: total bits over total time, and the highest segment rate.
-    A final segment shorter than a second is left out of the peak (its rate is noise)."""
+def peak_segment_bitrate(segments: Sequence[Segment], target: int | None = None) -> int:
+    """RFC 8216 section 4.1: the largest bit rate of any contiguous set of segments whose total
+    duration is between 0.5 and 1.5 times the target duration (rate = bits / seconds of the
+    set). A title too short for any such set has its whole rate as its peak."""
+    timed = [s for s in segments if s.size is not None and s.duration > 0]
+    if not timed:
+        return 0
+    target = target or target_duration(timed)
+    low, high = 0.5 * target, 1.5 * target
+    peak = 0.0
+    for start in range(len(timed)):
+        bits = seconds = 0.0
+        for seg in timed[start:]:
+            bits += seg.size * 8  # type: ignore[operator]
+            seconds += seg.duration
+            if seconds > high:
+                break
+            if seconds >= low:
+                peak = max(peak, bits / seconds)
+    if peak == 0.0:
+        peak = sum(s.size * 8 for s in timed) / sum(s.duration for s in timed)  # type: ignore[operator]
+    return round(peak)
+
+
+def measure_bitrates(segments: Sequence[Segment], target: int | None = None) -> tuple[int, int]:
+    """(average, peak) in bit/s as RFC 8216 defines them: the average segment bit rate (all
+    bits over all time) and the peak segment bit rate over windows of about one target
+    duration. The peak is never below the average (with no window tiling the whole title,
+    the RFC's windows could miss bits the average counts)."""
     timed = [s for s in segments if s.size is not None and s.duration > 0]
     if not timed:
         return 0, 0
     total_bits = sum(s.size * 8 for s in timed)  # type: ignore[operator]
     total_time = sum(s.duration for s in timed)
-    peak_candidates = [s for s in timed[:-1]] + (
-        [timed[-1]] if timed[-1].duration >= 1.0 or len(timed) == 1 else []
-    )
-    peak = max(s.size * 8 / s.duration for s in peak_candidates)  # type: ignore[operator]
-    return round(total_bits / total_time), round(peak)
+    average = round(total_bits / total_time)
+    return average, max(average, peak_segment_bitrate(timed, target))
 
 
 def target_duration(segments: Sequence[Segment]) -> int:
     """RFC 8216: the maximum EXTINF rounded to the nearest integer (at least 1)."""
     longest = max((s.duration for s in segments), default=1.0)
     return max(1, math.floor(longest + 0.5))
+
+
+def has_runt_tail(segments: Sequence[Segment], segment_seconds: float) -> bool:
+    """Whether the last segment is a runt to fold into the one before it: shorter than half
+    the nominal segment length, in a title of more than one segment."""
+    return len(segments) > 1 and segments[-1].duration < segment_seconds / 2
+
+
+def fold_last_segment(text: str) -> str:
+    """The media playlist with its last segment folded into the one before: that segment's
+    EXTINF becomes the sum of both and the last URI line goes (its bytes are appended to the
+    previous segment's file by the caller). Raises ValueError with fewer than two segments."""
+    lines = text.splitlines()
+    uris = [i for i, line in enumerate(lines) if line.strip() and not line.startswith("#")]
+    infs = [i for i, line in enumerate(lines) if line.startswith("#EXTINF:")]
+    if len(uris) < 2 or len(infs) < 2:
+        raise ValueError("a playlist with fewer than two segments has nothing to fold")
+    last_inf, prev_inf = infs[-1], infs[-2]
+    total = sum(float(lines[i].split(":", 1)[1].split(",", 1)[0]) for i in (prev_inf, last_inf))
+    title = lines[prev_inf].split(",", 1)[1] if "," in lines[prev_inf] else ""
+    lines[prev_inf] = f"#EXTINF:{total:.6f},{title}"
+    del lines[uris[-1]]
+    del lines[last_inf]
+    return "\n".join(lines) + "\n"
 
 
 def required_version(text: str) -> int:

@@ -68,6 +68,21 @@ SPRITE_PATTERN = "sprite_%03d.jpg"
 POSTER = "poster.jpg"
 
 
+def audio_trim_seconds(probe: ProbeResult, segment_seconds: float) -> float | None:
+    """The video's duration when the primary audio outlasts it by less than half a segment
+    (encoder padding, a muxer's rounding): the audio is cut there so both end together. A
+    longer audio tail is content (credits over a held frame) and is kept."""
+    video, audio = probe.primary_video, probe.primary_audio
+    if video is None or audio is None or not audio.duration:
+        return None
+    length = video.duration
+    if not length and video.frame_count and video.frame_rate:
+        length = video.frame_count / video.frame_rate
+    if not length or not 0 < audio.duration - length < segment_seconds / 2:
+        return None
+    return length
+
+
 def build_command(
     ffmpeg: str,
     source: Path,
@@ -105,13 +120,14 @@ def build_command(
     audio = probe.primary_audio
     maps: list[str] = []
     trailing: list[str] = []
+    graph: list[str] = []
     if ladder.rungs and video is not None:
         branches = len(ladder.rungs) + (2 if thumbs else 0)
         pre = []
         if ladder.deinterlace:
             pre.append("bwdif=mode=send_frame:parity=auto:deint=all")
         pre.append(f"fps={ladder.frame_rate}")
-        graph = [
+        graph += [
             f"[0:{video.index}]{','.join(pre)},split={branches}"
             + "".join(f"[s{i}]" for i in range(branches))
         ]
@@ -182,9 +198,18 @@ def build_command(
                 "1",
                 str(tdir / POSTER),
             ]
-        cmd += ["-filter_complex", ";".join(graph)]
-    if audio is not None:  # the same source track once per AAC rendition
+    trim = audio_trim_seconds(probe, ladder.segment_seconds) if ladder.rungs else None
+    if audio is not None and ladder.audio and trim is not None:
+        # the audio ends with the video (a few ms of tail would make a runt last segment)
+        outputs = "".join(f"[a{j}]" for j in range(len(ladder.audio)))
+        graph.append(
+            f"[0:{audio.index}]atrim=duration={trim:.6f},asplit={len(ladder.audio)}{outputs}"
+        )
+        maps += [arg for j in range(len(ladder.audio)) for arg in ("-map", f"[a{j}]")]
+    elif audio is not None:  # the same source track once per AAC rendition
         maps += ["-map", f"0:{audio.index}"] * len(ladder.audio)
+    if graph:
+        cmd += ["-filter_complex", ";".join(graph)]
 
     cmd += maps
     cmd += ["-map_metadata", "-1", "-map_chapters", "-1"]

@@ -248,25 +248,59 @@ def validate_hls(
             )
         if audio_stats is None or malformed:
             continue
-        average = own.average + audio_stats.average
-        peak = own.peak + audio_stats.peak
-        if "AVERAGE-BANDWIDTH" in attrs:
-            declared = int(attrs["AVERAGE-BANDWIDTH"])
-            report.add(
-                "bitrate.average",
-                target,
-                _within(average, declared, tolerance),
-                f"measured {average} b/s, declared {declared}",
-            )
-        if "BANDWIDTH" in attrs:
-            declared = int(attrs["BANDWIDTH"])
-            report.add(
-                "bitrate.peak",
-                target,
-                _within(peak, declared, tolerance),
-                f"measured {peak} b/s, declared {declared}",
-            )
+        _check_bandwidths(
+            report,
+            target,
+            attrs,
+            own.average + audio_stats.average,
+            own.peak + audio_stats.peak,
+            tolerance,
+        )
     return report
+
+
+def _deviation(measured: int, declared: int) -> str:
+    if declared <= 0:
+        return "declared no rate"
+    change = (declared - measured) / measured * 100 if measured else float("inf")
+    verb = "overstates" if declared > measured else "understates"
+    return f"{verb} the measured rate by {abs(change):.0f} %"
+
+
+def _check_bandwidths(
+    report: ValidationReport,
+    target: str,
+    attrs: dict[str, str],
+    average: int,
+    peak: int,
+    tolerance: float,
+) -> None:
+    """Apple's HLS authoring rule, in both directions: the measured peak (RFC 8216 peak
+    segment bit rate, audio included) within `tolerance` of BANDWIDTH, the measured average
+    within it of AVERAGE-BANDWIDTH; and BANDWIDTH never below AVERAGE-BANDWIDTH."""
+    for rule, name, measured in (
+        ("bitrate.average", "AVERAGE-BANDWIDTH", average),
+        ("bitrate.peak", "BANDWIDTH", peak),
+    ):
+        if name not in attrs:
+            continue
+        declared = int(attrs[name])
+        ok = _within(measured, declared, tolerance)
+        report.add(
+            rule,
+            target,
+            ok,
+            f"{name}={declared}, measured {measured} b/s"
+            + ("" if ok else f": {_deviation(measured, declared)}"),
+        )
+    if "BANDWIDTH" in attrs and "AVERAGE-BANDWIDTH" in attrs:
+        peak_declared, average_declared = int(attrs["BANDWIDTH"]), int(attrs["AVERAGE-BANDWIDTH"])
+        report.add(
+            "bitrate.order",
+            target,
+            peak_declared >= average_declared,
+            f"BANDWIDTH={peak_declared}, AVERAGE-BANDWIDTH={average_declared}",
+        )
 
 
 def _check_version(report: ValidationReport, uri: str, text: str) -> None:
@@ -397,7 +431,7 @@ def _check_media_playlist(
         )
     if unreachable:
         return None
-    stats.average, stats.peak = measure_bitrates(sized)
+    stats.average, stats.peak = measure_bitrates(sized, info.target_duration)
     return stats
 
 

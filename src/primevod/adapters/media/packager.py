@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 from primevod.adapters.media.ffmpeg_command import (
@@ -13,15 +14,21 @@ from primevod.adapters.media.ffmpeg_command import (
     POSTER,
     THUMB_DIR,
 )
+from primevod.core.dash import fold_last_segment as fold_timeline_tail
 from primevod.core.errors import MediaError
+from primevod.core.fmp4 import join_segments
 from primevod.core.hls import (
     AudioMedia,
     Segment,
     Variant,
+    has_runt_tail,
     measure_bitrates,
     parse_media_playlist,
     render_master,
     rewrite_media_playlist,
+)
+from primevod.core.hls import (
+    fold_last_segment as fold_playlist_tail,
 )
 from primevod.core.ladder import Ladder
 from primevod.core.language import bcp47
@@ -71,9 +78,10 @@ def finalize(
     longest = 0.0
     for index in range(expected):
         rep_id = str(index)
-        rep = reps[rep_id]
         playlist = f"media_{rep_id}.m3u8"
-        text = (workdir / playlist).read_text()
+        text, mpd_text = _fold_runt_tail(
+            workdir, rep_id, (workdir / playlist).read_text(), mpd_text, ladder.segment_seconds
+        )
         info = parse_media_playlist(text)
         segments = [
             Segment(uri=s.uri, duration=s.duration, size=(workdir / s.uri).stat().st_size)
@@ -81,52 +89,15 @@ def finalize(
         ]
         if not segments:
             raise MediaError("encode.failed", f"rendition {rep_id} has no segments")
-        average, peak = measure_bitrates(segments)
         longest = max(longest, max(seg.duration for seg in segments))
-        size = sum(s.size or 0 for s in segments)
-        if info.map_uri:
-            size += (workdir / info.map_uri).stat().st_size
         (workdir / playlist).write_text(rewrite_media_playlist(text))
-        if index < len(ladder.rungs):
-            rung = ladder.rungs[index]
-            renditions.append(
-                RenditionOutput(
-                    kind="video",
-                    name=rung.name,
-                    representation_id=rep_id,
-                    playlist=playlist,
-                    init_segment=info.map_uri,
-                    codecs=rep.get("codecs", "avc1"),
-                    width=int(rep.get("width", rung.width)),
-                    height=int(rep.get("height", rung.height)),
-                    frame_rate=_rate(rep.get("frameRate")) or _rate(ladder.frame_rate),
-                    audio_group=rung.audio_group,
-                    target_bitrate=(rung.bitrate_kbps or rung.max_bitrate_kbps) * 1000,
-                    average_bitrate=average,
-                    peak_bitrate=peak,
-                    segments=len(segments),
-                    bytes=size,
-                )
-            )
-        else:
-            audio = ladder.audio[index - len(ladder.rungs)]
-            renditions.append(
-                RenditionOutput(
-                    kind="audio",
-                    name=audio.group_id,
-                    representation_id=rep_id,
-                    playlist=playlist,
-                    init_segment=info.map_uri,
-                    codecs=rep.get("codecs", "mp4a.40.2"),
-                    channels=audio.channels,
-                    audio_group=audio.group_id,
-                    target_bitrate=audio.bitrate_kbps * 1000,
-                    average_bitrate=average,
-                    peak_bitrate=peak,
-                    segments=len(segments),
-                    bytes=size,
-                )
-            )
+        measured = _Measured(
+            *measure_bitrates(segments),
+            segments=len(segments),
+            size=sum(s.size or 0 for s in segments)
+            + ((workdir / info.map_uri).stat().st_size if info.map_uri else 0),
+        )
+        renditions.append(_rendition(ladder, index, reps[rep_id], playlist, info.map_uri, measured))
 
     variants = _write_master(workdir, renditions, probe)
     _rewrite_mpd_bandwidth(
@@ -139,6 +110,74 @@ def finalize(
         if not (workdir / THUMB_DIR / POSTER).is_file():
             raise MediaError("encode.failed", "FFmpeg wrote no poster image")
     return renditions, variants
+
+
+def _fold_runt_tail(
+    workdir: Path, rep_id: str, playlist_text: str, mpd_text: str, segment_seconds: float
+) -> tuple[str, str]:
+    """A last segment shorter than half a segment (an audio tail a few ms past the video,
+    the last frames of a title) is appended to the segment before it, in the files, the
+    media playlist and the MPD timeline, so no player fetches a runt."""
+    segments = parse_media_playlist(playlist_text).segments
+    if not has_runt_tail(segments, segment_seconds):
+        return playlist_text, mpd_text
+    previous, last = workdir / segments[-2].uri, workdir / segments[-1].uri
+    joined = previous.with_name(previous.name + ".joined")
+    joined.write_bytes(join_segments(previous.read_bytes(), last.read_bytes()))
+    joined.replace(previous)
+    last.unlink()
+    return fold_playlist_tail(playlist_text), fold_timeline_tail(mpd_text, rep_id)
+
+
+@dataclass
+class _Measured:
+    average: int
+    peak: int
+    segments: int
+    size: int
+
+
+def _rendition(
+    ladder: Ladder,
+    index: int,
+    rep: dict[str, str],
+    playlist: str,
+    init_segment: str | None,
+    measured: _Measured,
+) -> RenditionOutput:
+    """The rendition record of representation `index`: a video rung, then the audio."""
+    common = {
+        "representation_id": str(index),
+        "playlist": playlist,
+        "init_segment": init_segment,
+        "average_bitrate": measured.average,
+        "peak_bitrate": measured.peak,
+        "segments": measured.segments,
+        "bytes": measured.size,
+    }
+    if index < len(ladder.rungs):
+        rung = ladder.rungs[index]
+        return RenditionOutput(
+            kind="video",
+            name=rung.name,
+            codecs=rep.get("codecs", "avc1"),
+            width=int(rep.get("width", rung.width)),
+            height=int(rep.get("height", rung.height)),
+            frame_rate=_rate(rep.get("frameRate")) or _rate(ladder.frame_rate),
+            audio_group=rung.audio_group,
+            target_bitrate=(rung.bitrate_kbps or rung.max_bitrate_kbps) * 1000,
+            **common,
+        )
+    audio = ladder.audio[index - len(ladder.rungs)]
+    return RenditionOutput(
+        kind="audio",
+        name=audio.group_id,
+        codecs=rep.get("codecs", "mp4a.40.2"),
+        channels=audio.channels,
+        audio_group=audio.group_id,
+        target_bitrate=audio.bitrate_kbps * 1000,
+        **common,
+    )
 
 
 def _write_master(
