@@ -537,7 +537,7 @@ def test_scheduled_canary_goes_round_every_ready_asset(tmp_path: Path) -> None:
 
 
 def test_canary_schedule_ticks_only_on_its_minutes_when_it_can() -> None:
-    from primevod.observability.observer import _canary_cron
+    from primevod.pipeline.schedules import _canary_cron
 
     assert _canary_cron(5) == "30 */5 * * * *"
     assert _canary_cron(15) == "30 */15 * * * *"

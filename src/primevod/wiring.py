@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from primevod import __version__
-from primevod.adapters.catalog.sql_catalog import SqlCatalog, new_asset_id
+from primevod.adapters.catalog.sql_catalog import SqlCatalog
 from primevod.adapters.media.ffmpeg_command import EncodeOptions
 from primevod.adapters.media.transcoder import MediaEngine
 from primevod.core.assets import Asset
+from primevod.core.layout import new_asset_id, source_key
 from primevod.observability import tracing
-from primevod.pipeline.runtime import Runtime, runtime, set_runtime
+from primevod.pipeline.assets import create_asset
+from primevod.pipeline.runtime import Runtime, Telemetry, WorkflowControl, runtime, set_runtime
 from primevod.settings import Settings
 
 log = logging.getLogger("primevod")
@@ -40,16 +42,24 @@ def make_store(settings: Settings) -> Any:
 
 def build(settings: Settings | None = None) -> Runtime:
     """Adapters only (no DBOS): enough for catalog reads and key management."""
+    from primevod.adapters.catalog.sql_observability import SqlObservability
+    from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
+    from primevod.adapters.signing.key_store import KeyStore
+
     settings = settings or Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     store = make_store(settings)
     store.ensure_bucket(settings.source_bucket)
     store.ensure_bucket(settings.destination_bucket)
+    catalog = SqlCatalog(settings.database_url or "")
     rt = Runtime(
         settings=settings,
         store=store,
-        catalog=SqlCatalog(settings.database_url or ""),
+        catalog=catalog,
         media=MediaEngine(EncodeOptions(preset=settings.preset)),
+        signing_keys=KeyStore(settings.home / "signing-keys"),
+        observability=SqlObservability(catalog),
+        subscriptions=SqlSubscriptions(catalog),
     )
     set_runtime(rt)
     return rt
@@ -57,28 +67,25 @@ def build(settings: Settings | None = None) -> Runtime:
 
 def observe(rt: Runtime) -> Runtime:
     """Logs, tracing and the metrics flusher for this process (once; flushed at exit)."""
-    if "flusher" in rt.extras:
+    if rt.telemetry is not None:
         return rt
     import atexit
 
-    from primevod.adapters.catalog.sql_observability import SqlObservability
     from primevod.observability.logs import setup_logging
     from primevod.observability.metrics import MetricsFlusher
 
     setup_logging(rt.settings.log_format, rt.settings.log_level)
     tracing.setup_tracing(rt.settings.tracing, rt.settings.otlp_endpoint)
-    store = SqlObservability(rt.catalog)
-    rt.extras["observability"] = store
     if not rt.settings.metrics_enabled:
         from primevod.observability import metrics
 
         metrics.disable()
-        rt.extras["flusher"] = False
+        rt.telemetry = Telemetry(flusher=None)
         return rt
-    flusher = MetricsFlusher(store, rt.settings.metrics_flush_seconds)
+    flusher = MetricsFlusher(rt.observability, rt.settings.metrics_flush_seconds)
     flusher.start()
     atexit.register(flusher.stop)
-    rt.extras.update(observability=store, flusher=flusher)
+    rt.telemetry = Telemetry(flusher=flusher)
     return rt
 
 
@@ -134,7 +141,7 @@ def start(
     running server's, and whatever it leaves unfinished a worker recovers."""
     from dbos import DBOS, SetWorkflowID
 
-    import primevod.observability.observer  # noqa: F401  (its workflows, before launch)
+    import primevod.pipeline.schedules  # noqa: F401  (its workflows, before launch)
     from primevod.pipeline.workflows import QUEUE, asset_pipeline
 
     rt = observe(build(settings))
@@ -144,7 +151,7 @@ def start(
     DBOS(config=_dbos_config(rt.settings, executor))  # type: ignore[arg-type]
     DBOS.launch()
     if role == "process":
-        rt.extras.update(cancel=DBOS.cancel_workflow, worker=False)
+        rt.workflows = WorkflowControl(cancel=DBOS.cancel_workflow)
         return rt
     _recover_dead_processes()
     queue = DBOS.register_queue(
@@ -158,7 +165,7 @@ def start(
         with SetWorkflowID(workflow_id):
             queue.enqueue(asset_pipeline, asset_id)
 
-    rt.extras.update(enqueue=enqueue, cancel=DBOS.cancel_workflow, worker=True)
+    rt.workflows = WorkflowControl(enqueue=enqueue, cancel=DBOS.cancel_workflow, runs_workers=True)
     return rt
 
 
@@ -184,7 +191,9 @@ def connect(settings: Settings | None = None) -> Runtime:
             asset_id,
         )
 
-    rt.extras.update(enqueue=enqueue, cancel=client.cancel_workflow, worker=False, client=client)
+    rt.workflows = WorkflowControl(
+        enqueue=enqueue, cancel=client.cancel_workflow, close=client.destroy
+    )
     return rt
 
 
@@ -193,17 +202,17 @@ def stop(*, exiting: bool = False) -> None:
     DBOS's daemon threads are left to end with it: its orderly shutdown waits for every
     poller to wake (about 0.2 s), and all workflow state is already committed."""
     rt = runtime()
-    flusher = rt.extras.pop("flusher", None)
-    if flusher:
-        flusher.stop()  # the last counts reach the store
-    if rt.extras.get("worker"):
+    if rt.telemetry is not None and rt.telemetry.flusher is not None:
+        rt.telemetry.flusher.stop()  # the last counts reach the store
+        rt.telemetry.flusher = None
+    if rt.workflows.runs_workers:
         from dbos import DBOS
 
         if not exiting:
             DBOS.destroy(destroy_registry=False)
-    elif rt.extras.get("client") is not None:
-        rt.extras["client"].destroy()  # type: ignore[attr-defined]
-    rt.catalog.engine.dispose()
+    elif rt.workflows.close is not None:
+        rt.workflows.close()
+    rt.observability.engine.dispose()
 
 
 def submit_file(
@@ -216,22 +225,16 @@ def submit_file(
     """Put a local file into the source bucket and record its asset (workflow not started)."""
     rt = runtime()
     asset_id = new_asset_id()
-    key = f"uploads/{asset_id}/{path.name}"
-    rt.store.put_file(
-        rt.settings.source_bucket,
-        key,
-        path,
-    )
+    key = source_key(asset_id, path.name)
+    rt.store.put_file(rt.settings.source_bucket, key, path)
     meta = dict(metadata or {})
-    if "trace_id" not in meta:
-        meta.update(tracing.origin())
     if ladder:
         meta["ladder"] = ladder
-    asset = Asset(
-        id=asset_id,
+    return create_asset(
+        rt.catalog,
+        asset_id=asset_id,
         title=title or path.stem,
         metadata=meta,
         source_bucket=rt.settings.source_bucket,
         source_key=key,
     )
-    return rt.catalog.create_asset(asset)

@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 
 from primevod import __version__
 from primevod.adapters.catalog.sql_catalog import NotFound
-from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
 from primevod.api.auth import ADMIN, UPLOAD, VIEW, require
 from primevod.api.edge import router as edge_router
 from primevod.api.observability import router as observability_router
@@ -212,7 +211,7 @@ def create_app(*, lifespan: Any = None) -> FastAPI:
         events = runtime().catalog.list_events(asset_id=asset_id, after_id=after, limit=limit)
         return [e.model_dump(mode="json") for e in events]
 
-    subs = lambda: SqlSubscriptions(runtime().catalog)  # noqa: E731
+    subs = lambda: runtime().subscriptions  # noqa: E731
 
     @app.get("/api/v1/subscriptions", tags=["subscriptions"])
     def list_subscriptions(_: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:

@@ -14,18 +14,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
-from primevod.adapters.catalog.sql_catalog import NotFound
-from primevod.adapters.signing.key_store import KeyStore
-from primevod.adapters.storage.local_store import guess_type
 from primevod.api.auth import ADMIN, VIEW, require
 from primevod.api.edge_cache import EdgeCache
 from primevod.core.assets import AssetStatus
 from primevod.core.canary import USER_AGENT as CANARY_AGENT
+from primevod.core.errors import NotFound
 from primevod.core.metrics import status_class
 from primevod.core.signing import Rejected, Signer, Verifier
-from primevod.core.storage import InvalidKey, ObjectNotFound, validate_key
+from primevod.core.storage import InvalidKey, ObjectNotFound, guess_type, validate_key
 from primevod.observability import metrics
 from primevod.pipeline.runtime import runtime
+from primevod.ports.object_store import FileBackedStore
 
 router = APIRouter()
 MANIFESTS = (".m3u8", ".mpd", ".vtt")
@@ -49,12 +48,8 @@ def _cached(key: tuple[str, ...], load: Any) -> Any:
     return value
 
 
-def key_store() -> KeyStore:
-    return KeyStore(runtime().settings.home / "signing-keys")
-
-
 def ensure_signing_key() -> None:
-    store = key_store()
+    store = runtime().signing_keys
     if not any(k["status"] == "active" for k in store.list()):
         store.create()
 
@@ -63,7 +58,7 @@ def _verifier() -> Verifier:
     """Public keys reloaded every 10 s, so rotation and retirement apply without a restart."""
     now = time.monotonic()
     if _state["verifier"] is None or now - _state["loaded"] > 10:
-        _state["verifier"] = Verifier(key_store().active_public_keys())
+        _state["verifier"] = Verifier(runtime().signing_keys.active_public_keys())
         _state["loaded"] = now
     return _state["verifier"]
 
@@ -238,8 +233,7 @@ def _locate(bucket: str, key: str) -> tuple[Any, Path | None]:
     read directly while cached)."""
     store = runtime().store
     info = store.head(bucket, key)
-    path_of = getattr(store, "path_of", None)
-    return info, (path_of(bucket, key) if path_of is not None else None)
+    return info, (store.path_of(bucket, key) if isinstance(store, FileBackedStore) else None)
 
 
 def _content_cache() -> EdgeCache | None:
@@ -317,7 +311,7 @@ def playback(
         raise HTTPException(404, f"no asset {asset_id}") from None
     if asset.status is not AssetStatus.READY or not asset.hls_path:
         raise HTTPException(409, f"asset {asset_id} is {asset.status.value}, not ready")
-    key_id, private = key_store().signing_key()
+    key_id, private = runtime().signing_keys.signing_key()
     signer = Signer(key_id, private)
     expires = int(time.time()) + rt.settings.playback_ttl_seconds
     base = f"{public_base(request)}/vod/{asset_id}/"

@@ -24,7 +24,8 @@ from primevod.core.metrics import (
     series_points,
     series_value,
 )
-from primevod.observability import metrics, observer
+from primevod.observability import metrics
+from primevod.pipeline import schedules as observer
 from primevod.pipeline.runtime import runtime
 
 router = APIRouter()
@@ -64,7 +65,7 @@ def _flushed_store() -> Any:
 
 
 def _queue() -> dict[str, Any]:
-    if not runtime().extras.get("worker"):
+    if not runtime().workflows.runs_workers:
         return {"depth": None, "oldest_age_seconds": None}
     try:
         return observer.sample_queue()

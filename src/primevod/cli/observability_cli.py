@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 def _rows() -> list[dict[str, Any]]:
     from primevod import wiring
     from primevod.api.observability import _alarm_rows
-    from primevod.observability import observer
+    from primevod.pipeline import schedules as observer
 
     wiring.build()
     return _alarm_rows(observer.store())
@@ -71,7 +71,7 @@ def show_alarm(name: str, as_json: JsonOpt = False) -> None:
 def evaluate(as_json: JsonOpt = False) -> None:
     """Evaluate every alarm now (servers do it on their schedule)."""
     from primevod import wiring
-    from primevod.observability import observer
+    from primevod.pipeline import schedules as observer
 
     wiring.build()
     changes = observer.evaluate_alarms()

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from primevod.core.assets import Asset
 from primevod.core.errors import MediaError
+from primevod.ports.object_store import FileBackedStore
 
 out = Console()
 err = Console(stderr=True)
@@ -51,10 +52,9 @@ def location(asset: Asset, key: str | None) -> str | None:
 
     rt = runtime()
     bucket = asset.output_bucket or rt.settings.destination_bucket
-    path_of = getattr(rt.store, "path_of", None)
-    if path_of is not None:
+    if isinstance(rt.store, FileBackedStore):
         try:
-            return str(path_of(bucket, key))
+            return str(rt.store.path_of(bucket, key))
         except Exception:
             return None
     return f"s3://{bucket}/{key}"

@@ -30,12 +30,11 @@ def register(app: typer.Typer) -> None:
 def _background(rt: Any, *, inbox: bool = True) -> list[Any]:
     """The threads beside the workers: webhook sender, upload sweeper and (optionally) the
     inbox watcher."""
-    from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
     from primevod.pipeline.inbox import InboxWatcher
     from primevod.pipeline.webhook_sender import WebhookSender
 
     sender = WebhookSender(
-        SqlSubscriptions(rt.catalog),
+        rt.subscriptions,
         timeout=rt.settings.webhook_timeout_seconds,
         retry_window=rt.settings.webhook_retry_hours * 3600,
     )
@@ -52,7 +51,7 @@ def _serve_app(rt: Any, host: str, port: int) -> None:
     from primevod.api.edge import ensure_signing_key
 
     ensure_signing_key()  # the embedded default signs playback links from the first start
-    from primevod.observability import observer
+    from primevod.pipeline import schedules as observer
 
     observer.schedule()  # alarms every minute, the canary every few minutes
     helpers = _background(rt)
@@ -142,7 +141,7 @@ def worker(
     from primevod import wiring
 
     rt = wiring.start()
-    from primevod.observability import observer
+    from primevod.pipeline import schedules as observer
 
     observer.schedule()
     helpers = _background(rt, inbox=inbox)
@@ -216,9 +215,8 @@ def demo(
 
 def _subs() -> Any:
     from primevod import wiring
-    from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
 
-    return SqlSubscriptions(wiring.build().catalog)
+    return wiring.build().subscriptions
 
 
 @subs_app.command("add")

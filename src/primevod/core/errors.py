@@ -26,7 +26,14 @@ ERROR_CODES: dict[str, str] = {
     "request.invalid": "an argument is out of range",
     "quality.below_target": "the top rung's measured quality is below its target",
     "quality.unmeasured": "the quality of the encoded renditions could not be measured",
+    "workflow.cancelled": "the asset's workflow was cancelled on request",
+    "workflow.step_failed": "a step kept failing after its retries",
+    "workflow.failed": "the workflow ended without a result",
 }
+
+
+class NotFound(LookupError):
+    """No record (asset, execution, upload, key) with that id in the catalog."""
 
 
 class MediaError(Exception):

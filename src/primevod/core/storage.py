@@ -3,8 +3,10 @@ and the rules for bucket names and object keys (the same on disk and on S3)."""
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from datetime import datetime
+from pathlib import PurePosixPath
 
 from pydantic import BaseModel, Field
 
@@ -61,6 +63,21 @@ class UploadInfo(BaseModel):
     key: str
     upload_id: str
     initiated: datetime
+
+
+# the media types of a package, whatever the machine's own MIME table says
+MEDIA_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".mpd": "application/dash+xml",
+    ".m4s": "video/iso.segment",
+    ".vtt": "text/vtt",
+}
+
+
+def guess_type(key: str) -> str:
+    """The Content-Type an object of this key is stored and served with."""
+    suffix = PurePosixPath(key).suffix.lower()
+    return MEDIA_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

@@ -10,24 +10,23 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
-import uuid
 from pathlib import Path, PurePosixPath
 
 from primevod.adapters.catalog.sql_catalog import NotFound
-from primevod.core.assets import Asset
+from primevod.core.layout import new_asset_id, source_key
 from primevod.pipeline import workflows
+from primevod.pipeline.assets import create_asset
 from primevod.pipeline.runtime import runtime
+from primevod.ports.object_store import FileBackedStore, FolderStore
 
 log = logging.getLogger("primevod.inbox")
-_NAMESPACE = uuid.UUID("6f1c1a8e-5f55-4bd6-9d0e-2b8b8f0a7c11")
 
 
 def _keep_folder() -> None:
     """Local buckets: the drop folder stays for users to find, also once emptied."""
     rt = runtime()
-    make_folder = getattr(rt.store, "make_folder", None)
-    if make_folder is not None:
-        make_folder(rt.settings.source_bucket, rt.settings.inbox_prefix)
+    if isinstance(rt.store, FolderStore):
+        rt.store.make_folder(rt.settings.source_bucket, rt.settings.inbox_prefix)
 
 
 class InboxWatcher:
@@ -56,15 +55,14 @@ class InboxWatcher:
     def _take(self, key: str, etag: str, written: str) -> str:
         rt = runtime()
         bucket = rt.settings.source_bucket
-        asset_id = str(uuid.uuid5(_NAMESPACE, f"{bucket}/{key}/{etag}/{written}"))
+        asset_id = new_asset_id(seed=f"{bucket}/{key}/{etag}/{written}")
         name = PurePosixPath(key).name
-        target = f"uploads/{asset_id}/{name}"
+        target = source_key(asset_id, name)
         if not rt.store.exists(bucket, target):
             info = rt.store.head(bucket, key)
             meta = {"content_type": info.content_type, "metadata": info.metadata}
-            path_of = getattr(rt.store, "path_of", None)
-            if path_of is not None:  # the local store: copy the stored file itself
-                rt.store.put_file(bucket, target, Path(path_of(bucket, key)), **meta)
+            if isinstance(rt.store, FileBackedStore):  # copy the stored file itself
+                rt.store.put_file(bucket, target, rt.store.path_of(bucket, key), **meta)
             else:  # through a file: a video is never held in memory
                 spool = rt.settings.home / "tmp"
                 spool.mkdir(parents=True, exist_ok=True)
@@ -75,14 +73,12 @@ class InboxWatcher:
         try:
             asset = rt.catalog.get_asset(asset_id)
         except NotFound:
-            asset = rt.catalog.create_asset(
-                Asset(
-                    id=asset_id,
-                    title=PurePosixPath(name).stem,
-                    source_bucket=bucket,
-                    source_key=target,
-                    metadata={"inbox_key": key},
-                )
+            asset = create_asset(
+                rt.catalog,
+                asset_id=asset_id,
+                source_bucket=bucket,
+                source_key=target,
+                metadata={"inbox_key": key},
             )
         if asset.execution_id is None:  # never started (or a crash came before it was)
             workflows.start(asset_id, attempt=1)

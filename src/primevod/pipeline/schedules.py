@@ -10,30 +10,27 @@ import contextlib
 import logging
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS
 
 from primevod.core.alarms import DEFAULT_ALARMS as SHIPPED
 from primevod.core.alarms import AlarmSpec, AlarmState, evaluate, period_values
+from primevod.core.errors import NotFound
 from primevod.core.metrics import MINUTE, Window, minute_of
 from primevod.observability import metrics
 from primevod.pipeline.runtime import runtime
+
+if TYPE_CHECKING:
+    from primevod.adapters.catalog.sql_observability import SqlObservability
 
 log = logging.getLogger("primevod.observer")
 QUEUE = "observe"
 STALE_SECONDS = 120  # a tick older than this (queued while no server ran) is skipped
 
 
-def store() -> Any:
-    rt = runtime()
-    obs = rt.extras.get("observability")
-    if obs is None:
-        from primevod.adapters.catalog.sql_observability import SqlObservability
-
-        obs = SqlObservability(rt.catalog)
-        rt.extras["observability"] = obs
-    return obs
+def store() -> SqlObservability:
+    return runtime().observability
 
 
 def alarm_specs() -> list[AlarmSpec]:
@@ -128,8 +125,6 @@ def canary_targets() -> list[tuple[str, str | None]]:
     if rt.settings.canary_urls:
         return [(u, None) for u in rt.settings.canary_urls]
     base = (rt.settings.public_url or f"http://{rt.settings.host}:{rt.settings.port}").rstrip("/")
-    from primevod.adapters.catalog.sql_catalog import NotFound
-
     targets = []
     for asset_id in store().canary_rotation(rt.settings.canary_max_assets):
         try:
@@ -143,13 +138,12 @@ def canary_targets() -> list[tuple[str, str | None]]:
 
 
 def run_canaries() -> list[dict[str, Any]]:
-    from primevod.api.edge import key_store
     from primevod.core.signing import Signer
     from primevod.pipeline.canary import run_canary
 
     signer = None
     try:
-        key_id, private = key_store().signing_key()
+        key_id, private = runtime().signing_keys.signing_key()
         signer = Signer(key_id, private)
     except LookupError:
         pass

@@ -1,6 +1,9 @@
-"""The three stages of an asset. Each returns a small JSON-able dict (DBOS records it); a
-permanent error (bad source) is returned, not raised, so it is never retried; anything else
-raised is transient and retried by the workflow's step policy."""
+"""The stages of an asset, written against the runtime's ports. Each takes what it needs as
+arguments and returns its outcome (the workflow's durable record of it): ingest records the
+probe, process stages a validated package in the object store under the execution's prefix
+and returns where, publish points the catalog at that package. No step reads another
+step's local files; the local work folder only caches the source for the steps of one
+worker (checked against the stored object before use)."""
 
 from __future__ import annotations
 
@@ -9,40 +12,44 @@ import hashlib
 import shutil
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from primevod.core.assets import AssetError, AssetStatus
 from primevod.core.errors import MediaError
-from primevod.core.outputs import PackageResult
+from primevod.core.execution import ProcessOutcome, StagedPackage, StepOutcome
+from primevod.core.layout import package_prefix
 from primevod.core.policies import get_policy
 from primevod.core.progress import Progress
 from primevod.observability import metrics
-from primevod.pipeline.runtime import runtime
+from primevod.pipeline import package_store
+from primevod.pipeline.runtime import Runtime
+from primevod.pipeline.step_runner import run_step
+from primevod.ports.catalog import Catalog
+from primevod.ports.object_store import FileBackedStore
 
 PACKAGE = "package"
-PUBLISH_THREADS = 8
 
 
-def work_dir(asset_id: str, execution_id: str) -> Path:
-    return runtime().settings.work_dir / asset_id / execution_id.replace(":", "_")
+def work_dir(rt: Runtime, asset_id: str, execution_id: str) -> Path:
+    return rt.settings.work_dir / asset_id / execution_id.replace(":", "_")
 
 
-def _source_path(asset_id: str, execution_id: str) -> Path:
-    """A local path for the source: the stored file itself for the local store, else a copy."""
-    rt = runtime()
+def source_path(rt: Runtime, asset_id: str, execution_id: str) -> Path:
+    """A local path for the source: the stored file itself on a file-backed store, else a
+    copy in this worker's work folder (downloaded again unless its size matches)."""
     asset = rt.catalog.get_asset(asset_id)
-    path_of = getattr(rt.store, "path_of", None)
-    if path_of is not None:
-        return Path(path_of(asset.source_bucket, asset.source_key))
-    target = work_dir(asset_id, execution_id) / "source" / Path(asset.source_key).name
-    if not target.exists():
+    if isinstance(rt.store, FileBackedStore):
+        return rt.store.path_of(asset.source_bucket, asset.source_key)
+    target = work_dir(rt, asset_id, execution_id) / "source" / Path(asset.source_key).name
+    stored = rt.store.head(asset.source_bucket, asset.source_key)
+    if not target.is_file() or target.stat().st_size != stored.size:
         rt.store.download(asset.source_bucket, asset.source_key, target)
     return target
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as src:
         while chunk := src.read(1024 * 1024):
@@ -50,25 +57,17 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def clean_work(asset_id: str, execution_id: str) -> None:
-    folder = work_dir(asset_id, execution_id)
+def clean_work(rt: Runtime, asset_id: str, execution_id: str) -> None:
+    folder = work_dir(rt, asset_id, execution_id)
     shutil.rmtree(folder, ignore_errors=True)
     with contextlib.suppress(OSError):
         folder.parent.rmdir()  # the asset's folder, once no execution uses it
 
 
-def _failure(exc: MediaError, step: str) -> dict[str, Any]:
-    return {
-        "ok": False,
-        "error": AssetError(code=exc.code, step=step, message=exc.message).model_dump(),
-    }
-
-
-def ingest(asset_id: str, execution_id: str) -> dict[str, Any]:
-    rt = runtime()
-    started = time.monotonic()
-    step = rt.catalog.step_started(execution_id, "ingest")
-    try:
+# -- ingest ---------------------------------------------------------------------------------
+def ingest(rt: Runtime, asset_id: str, execution_id: str) -> StepOutcome:
+    def body() -> StepOutcome:
+        started = time.monotonic()
         rt.catalog.update_asset(
             asset_id,
             status=AssetStatus.INGESTING,
@@ -76,9 +75,9 @@ def ingest(asset_id: str, execution_id: str) -> dict[str, Any]:
             execution_id=execution_id,
             error=None,
         )
-        source = _source_path(asset_id, execution_id)
+        source = source_path(rt, asset_id, execution_id)
         probe = rt.media.inspect(source)
-        checksum = _sha256(source)
+        checksum = sha256_of(source)
         asset = rt.catalog.get_asset(asset_id)
         rt.catalog.update_asset(
             asset_id,
@@ -89,25 +88,25 @@ def ingest(asset_id: str, execution_id: str) -> dict[str, Any]:
             duration=probe.duration,
             timings={**asset.timings, "ingest": round(time.monotonic() - started, 3)},
         )
-    except MediaError as exc:
-        rt.catalog.step_finished(step, "failed", f"{exc.code}: {exc.message}")
-        if exc.permanent:
-            return _failure(exc, "ingest")
-        raise
-    except Exception as exc:
-        rt.catalog.step_finished(step, "failed", f"{type(exc).__name__}: {exc}")
-        raise
-    rt.catalog.step_finished(step, "succeeded")
-    return {"ok": True}
+        return StepOutcome()
+
+    return run_step(rt.catalog, "ingest", asset_id, execution_id, body)
 
 
+# -- process --------------------------------------------------------------------------------
 class _ProgressRecorder:
     """Writes encode progress to the catalog at most every `interval` seconds and turns a
     cancelled workflow into a cancel of the running FFmpeg."""
 
     def __init__(
-        self, asset_id: str, cancel: threading.Event, cancelled: Any, interval: float = 1.0
+        self,
+        catalog: Catalog,
+        asset_id: str,
+        cancel: threading.Event,
+        cancelled: Callable[[], bool],
+        interval: float = 1.0,
     ) -> None:
+        self.catalog = catalog
         self.asset_id = asset_id
         self.cancel = cancel
         self.cancelled = cancelled
@@ -129,146 +128,136 @@ class _ProgressRecorder:
                 "event_type": "asset.progress",
                 "event_data": {"progress": progress, "encoded_percent": quarter * 25},
             }
-        runtime().catalog.update_asset(self.asset_id, progress=progress, **event)
+        self.catalog.update_asset(self.asset_id, progress=progress, **event)
         if self.cancelled():
             self.cancel.set()
 
 
-def process(asset_id: str, execution_id: str, cancelled: Any) -> dict[str, Any]:
-    rt = runtime()
-    started = time.monotonic()
-    step = rt.catalog.step_started(execution_id, "process")
-    out = work_dir(asset_id, execution_id) / PACKAGE
-    # leftovers of an attempt that died mid-encode are never reused or published
-    for stale in out.parent.glob(f".{PACKAGE}.*"):
+def _encode(rt: Runtime, asset_id: str, execution_id: str, cancelled: Callable[[], bool]) -> Any:
+    """The package in this worker's work folder (an earlier attempt's leftovers removed)."""
+    out = work_dir(rt, asset_id, execution_id) / PACKAGE
+    for stale in [out, *out.parent.glob(f".{PACKAGE}.*")]:
         shutil.rmtree(stale, ignore_errors=True)
-    try:
-        asset = rt.catalog.update_asset(
-            asset_id, status=AssetStatus.PROCESSING, event_type="asset.processing"
-        )
-        ladder_name = str(asset.metadata.get("ladder") or rt.settings.ladder)
-        policy = get_policy(ladder_name)
-        source = _source_path(asset_id, execution_id)
-        cancel = threading.Event()
-        result = rt.media.transcode(
-            source,
-            out,
-            policy,
-            segment_seconds=rt.settings.segment_seconds,
-            on_progress=_ProgressRecorder(asset_id, cancel, cancelled),
-            cancel=cancel,
-            overwrite=True,
-            checksum=asset.checksum,
-            analysis_cache=rt.settings.home / "cache" / "analysis",
-        )
-        (out.parent / "result.json").write_text(result.model_dump_json())
+    asset = rt.catalog.update_asset(
+        asset_id, status=AssetStatus.PROCESSING, event_type="asset.processing"
+    )
+    cancel = threading.Event()
+    return rt.media.transcode(
+        source_path(rt, asset_id, execution_id),
+        out,
+        get_policy(str(asset.metadata.get("ladder") or rt.settings.ladder)),
+        segment_seconds=rt.settings.segment_seconds,
+        on_progress=_ProgressRecorder(rt.catalog, asset_id, cancel, cancelled),
+        cancel=cancel,
+        overwrite=True,
+        checksum=asset.checksum,
+        analysis_cache=rt.settings.home / "cache" / "analysis",
+    )
+
+
+def process(
+    rt: Runtime, asset_id: str, execution_id: str, cancelled: Callable[[], bool]
+) -> StepOutcome:
+    """Encode, validate and stage the package; the outcome says where it is."""
+
+    def body() -> ProcessOutcome:
+        started = time.monotonic()
+        result = _encode(rt, asset_id, execution_id, cancelled)
         metrics.observe("primevod_encode_realtime_factor", result.realtime_factor)
+        bucket = rt.settings.destination_bucket
+        prefix = package_prefix(asset_id, execution_id)
+        staged = package_store.stage(rt.store, result, bucket, prefix, asset_id)
+        shutil.rmtree(result.output_dir, ignore_errors=True)  # staged: the local copy goes
+        if cancelled():  # cancelled while staging: nothing may keep what was uploaded
+            rt.store.delete_prefix(bucket, prefix)
+            raise MediaError("encode.cancelled", "cancelled on request")
         asset = rt.catalog.get_asset(asset_id)
+        timings = {"process": round(time.monotonic() - started, 3), "encode": result.encode_seconds}
+        if result.auto:
+            timings["analysis"] = result.analysis_seconds
         rt.catalog.update_asset(
             asset_id,
             ladder=result.ladder.model_dump(mode="json"),
             progress=0.95,
-            timings={
-                **asset.timings,
-                "process": round(time.monotonic() - started, 3),
-                "encode": result.encode_seconds,
-                **({"analysis": result.analysis_seconds} if result.auto else {}),
-            },
+            timings={**asset.timings, **timings},
         )
-    except MediaError as exc:
-        rt.catalog.step_finished(step, "failed", f"{exc.code}: {exc.message}")
+        return ProcessOutcome(package=staged)
+
+    def on_media_error(exc: MediaError) -> StepOutcome | None:
         if exc.permanent or exc.code == "encode.cancelled":
-            return _failure(exc, "process")
-        raise
-    except Exception as exc:
-        rt.catalog.step_finished(step, "failed", f"{type(exc).__name__}: {exc}")
-        raise
-    rt.catalog.step_finished(step, "succeeded")
-    return {"ok": True}
+            return StepOutcome.failure(exc.code, "process", exc.message)
+        return None
+
+    return run_step(
+        rt.catalog, "process", asset_id, execution_id, body, on_media_error=on_media_error
+    )
 
 
-def publish(asset_id: str, execution_id: str, cancelled: Any) -> dict[str, Any]:
-    """Upload the finished package under a prefix of its own execution, manifests last, then
-    point the asset at it. A crash here re-uploads the same files: nothing half-published is
-    ever referenced by the catalog."""
-    rt = runtime()
-    started = time.monotonic()
-    step = rt.catalog.step_started(execution_id, "publish")
-    try:
-        base = work_dir(asset_id, execution_id)
-        package = base / PACKAGE
-        result = PackageResult.model_validate_json((base / "result.json").read_text())
-        asset = rt.catalog.update_asset(
-            asset_id, status=AssetStatus.PUBLISHING, event_type="asset.publishing"
-        )
-        bucket = rt.settings.destination_bucket
-        prefix = f"assets/{asset_id}/{execution_id.rsplit('.', 1)[-1]}/"
-        files = sorted(p for p in package.rglob("*") if p.is_file())
-        manifests = {result.master, result.manifest}
-
-        def upload(path: Path) -> None:
-            rt.store.put_file(
-                bucket,
-                prefix + path.relative_to(package).as_posix(),
-                path,
-                metadata={"asset-id": asset_id},
-            )
-
-        # segments, playlists and thumbnails in parallel (S3 round trips, fsyncs overlap),
-        # the manifests that reference them only once they are all in place
-        with ThreadPoolExecutor(max_workers=PUBLISH_THREADS) as pool:
-            list(
-                pool.map(
-                    upload,
-                    [p for p in files if p.relative_to(package).as_posix() not in manifests],
-                )
-            )
-        for name in sorted(manifests):
-            upload(package / name)
-        renditions = [r.model_dump(mode="json") for r in result.renditions]
-        thumbs = {
+# -- publish --------------------------------------------------------------------------------
+def _published_fields(staged: StagedPackage) -> dict[str, Any]:
+    result, prefix = staged.result, staged.prefix
+    return {
+        "output_bucket": staged.bucket,
+        "output_prefix": prefix,
+        "hls_path": prefix + result.master,
+        "dash_path": prefix + result.manifest,
+        "renditions": [r.model_dump(mode="json") for r in result.renditions],
+        "thumbnails": {
             "poster": prefix + result.poster if result.poster else None,
             "storyboard": prefix + result.storyboard if result.storyboard else None,
             "sprites": [prefix + s for s in result.sprites],
             "count": len(result.thumbnails),
-        }
-        if cancelled():
-            # cancelled while uploading: what was uploaded is never referenced, so it goes
-            rt.store.delete_prefix(bucket, prefix)
-            rt.catalog.step_finished(step, "failed", "workflow.cancelled: cancelled on request")
-            return {"ok": True, "cancelled": True}
-        old_prefix = asset.output_prefix
-        timings = {**asset.timings, "publish": round(time.monotonic() - started, 3)}
+        },
+        "validation": {"passed": result.validation.passed, **result.validation.summary()},
+    }
+
+
+def publish(
+    rt: Runtime,
+    asset_id: str,
+    execution_id: str,
+    staged: StagedPackage,
+    cancelled: Callable[[], bool],
+) -> StepOutcome:
+    """Point the asset at the staged package and remove the one it replaces. Nothing is
+    uploaded here: the package is whole before the catalog references it."""
+
+    def body() -> StepOutcome:
+        started = time.monotonic()
+        asset = rt.catalog.update_asset(
+            asset_id, status=AssetStatus.PUBLISHING, event_type="asset.publishing"
+        )
+        if cancelled():  # never referenced, so it goes
+            rt.store.delete_prefix(staged.bucket, staged.prefix)
+            return StepOutcome(cancelled=True)
+        old_bucket, old_prefix = asset.output_bucket, asset.output_prefix
         rt.catalog.update_asset(
             asset_id,
             status=AssetStatus.READY,
             event_type="asset.ready",
-            output_bucket=bucket,
-            output_prefix=prefix,
-            hls_path=prefix + result.master,
-            dash_path=prefix + result.manifest,
-            renditions=renditions,
-            thumbnails=thumbs,
-            validation={"passed": result.validation.passed, **result.validation.summary()},
             progress=1.0,
-            timings=timings,
             error=None,
+            timings={**asset.timings, "publish": round(time.monotonic() - started, 3)},
+            **_published_fields(staged),
         )
-        if old_prefix and old_prefix != prefix:
-            rt.store.delete_prefix(bucket, old_prefix)  # the package this one replaces
-    except Exception as exc:
-        rt.catalog.step_finished(step, "failed", f"{type(exc).__name__}: {exc}")
-        raise
-    rt.catalog.step_finished(step, "succeeded")
-    clean_work(asset_id, execution_id)
-    return {"ok": True}
+        if old_prefix and old_prefix != staged.prefix:  # the package this one replaces
+            rt.store.delete_prefix(old_bucket or staged.bucket, old_prefix)
+        return StepOutcome()
+
+    outcome = run_step(rt.catalog, "publish", asset_id, execution_id, body)
+    clean_work(rt, asset_id, execution_id)
+    return outcome
 
 
-def record_failure(asset_id: str, execution_id: str, error: dict[str, Any]) -> None:
-    rt = runtime()
-    failure = AssetError.model_validate(error)
-    rt.catalog.update_asset(
-        asset_id, status=AssetStatus.FAILED, error=failure, event_type="asset.failed"
+# -- failure --------------------------------------------------------------------------------
+def record_failure(rt: Runtime, asset_id: str, execution_id: str, error: AssetError) -> None:
+    """The asset failed: record it, and remove a package this execution staged (nothing
+    references it)."""
+    asset = rt.catalog.update_asset(
+        asset_id, status=AssetStatus.FAILED, error=error, event_type="asset.failed"
     )
-    rt.catalog.finish_execution(execution_id, "failed", failure)
-    clean_work(asset_id, execution_id)
+    rt.catalog.finish_execution(execution_id, "failed", error)
+    prefix = package_prefix(asset_id, execution_id)
+    if asset.output_prefix != prefix:
+        rt.store.delete_prefix(rt.settings.destination_bucket, prefix)
+    clean_work(rt, asset_id, execution_id)

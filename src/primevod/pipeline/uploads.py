@@ -14,14 +14,14 @@ import os
 import secrets
 import threading
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from primevod.adapters.catalog.sql_catalog import NotFound
-from primevod.core.assets import Asset, utcnow
+from primevod.core.assets import utcnow
+from primevod.core.layout import new_asset_id, source_key
 from primevod.core.storage import InvalidPart, StoreError, UploadNotFound
 from primevod.core.uploads import (
     UploadRejected,
@@ -33,7 +33,9 @@ from primevod.core.uploads import (
 )
 from primevod.observability import metrics, tracing
 from primevod.pipeline import workflows
+from primevod.pipeline.assets import create_asset
 from primevod.pipeline.runtime import runtime
+from primevod.ports.object_store import PresignedPartStore
 
 log = logging.getLogger("primevod.uploads")
 
@@ -78,8 +80,8 @@ def init(
     settings = rt.settings
     name = check_upload(filename, content_type, size, settings.upload_max_bytes)
     part_size, parts = plan_parts(size, settings.upload_min_part_size, settings.upload_part_size)
-    asset_id = str(uuid.uuid4())
-    key = f"uploads/{asset_id}/{name}"
+    asset_id = new_asset_id()
+    key = source_key(asset_id, name)
     upload_id = rt.store.create_multipart(
         settings.source_bucket, key, content_type=content_type, metadata={"asset-id": asset_id}
     )
@@ -109,9 +111,10 @@ def sign_part(upload_id: str, key: str, part_number: int, base_url: str) -> dict
         raise UploadRejected(f"part number {part_number} is not in 1..{session.max_parts}")
     lifetime = rt.settings.upload_url_seconds
     expires = int(time.time()) + lifetime
-    presign = getattr(rt.store, "presign_upload_part", None)
-    if presign is not None:
-        url = presign(rt.settings.source_bucket, key, upload_id, part_number, lifetime)
+    if isinstance(rt.store, PresignedPartStore):
+        url = rt.store.presign_upload_part(
+            rt.settings.source_bucket, key, upload_id, part_number, lifetime
+        )
     else:
         sig = part_signature(signing_secret(), upload_id, key, part_number, expires)
         url = (
@@ -183,16 +186,14 @@ def complete(upload_id: str, key: str, parts: list[tuple[int, str]]) -> dict[str
             raise UploadGone(f"no upload {upload_id}") from None
         except InvalidPart as exc:
             raise UploadRejected(exc.message) from None
-        title = session.metadata.get("title") or Path(session.filename).stem
-        rt.catalog.create_asset(
-            Asset(
-                id=session.asset_id,
-                title=title,
-                metadata={**session.metadata, **tracing.origin()},
-                source_bucket=rt.settings.source_bucket,
-                source_key=key,
-                source_size=info.size,
-            )
+        create_asset(
+            rt.catalog,
+            asset_id=session.asset_id,
+            title=session.metadata.get("title") or Path(session.filename).stem,
+            metadata={**session.metadata, **tracing.origin()},
+            source_bucket=rt.settings.source_bucket,
+            source_key=key,
+            source_size=info.size,
         )
         execution = workflows.start(session.asset_id, attempt=1)
         session = rt.catalog.update_upload(upload_id, status="completed", execution_id=execution)

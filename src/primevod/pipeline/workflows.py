@@ -12,9 +12,11 @@ from typing import Any
 from dbos import DBOS
 from dbos._error import DBOSWorkflowCancelledError
 
-from primevod.core.assets import AssetError, AssetStatus
+from primevod.core.assets import TERMINAL, AssetError, AssetStatus
 from primevod.core.errors import MediaError
-from primevod.observability import instrument, metrics
+from primevod.core.execution import StagedPackage
+from primevod.core.layout import asset_prefix, package_prefix
+from primevod.observability import metrics
 from primevod.pipeline import quality_step as quality_checks
 from primevod.pipeline import steps
 from primevod.pipeline.runtime import runtime
@@ -37,73 +39,43 @@ def _cancelled() -> bool:
     return status is not None and status.status == "CANCELLED"
 
 
-def _trace(asset_id: str) -> tuple[str | None, str | None]:
-    """The asset's trace id and the span that started it (see observability/tracing.py)."""
-    try:
-        meta = runtime().catalog.get_asset(asset_id).metadata
-    except Exception:
-        return None, None
-    return meta.get("trace_id"), meta.get("trace_parent")
-
-
-def _instrumented(name: str, asset_id: str, execution_id: str, run: Any) -> dict[str, Any]:
-    """A span, a log line and a duration for the step; `ok: False` counts as failed."""
-    with instrument.step(name, asset_id, execution_id, *_trace(asset_id)) as outcome:
-        result: dict[str, Any] = run()
-        outcome["ok"] = bool(result.get("ok"))
-    return result
-
-
+# Each DBOS step returns its outcome as JSON (the recorded output a recovered workflow
+# replays), and takes the earlier steps' outputs it needs as arguments.
 @DBOS.step(name="ingest", should_retry=_transient, **_RETRY)
 def ingest_step(asset_id: str, execution_id: str) -> dict[str, Any]:
-    return _instrumented(
-        "ingest", asset_id, execution_id, lambda: steps.ingest(asset_id, execution_id)
-    )
+    return steps.ingest(runtime(), asset_id, execution_id).model_dump(mode="json")
 
 
 @DBOS.step(name="process", should_retry=_transient, **_RETRY)
 def process_step(asset_id: str, execution_id: str) -> dict[str, Any]:
-    return _instrumented(
-        "process",
-        asset_id,
-        execution_id,
-        lambda: steps.process(asset_id, execution_id, _cancelled),
-    )
+    return steps.process(runtime(), asset_id, execution_id, _cancelled).model_dump(mode="json")
 
 
 @DBOS.step(name="quality", should_retry=_transient, **_RETRY)
-def quality_step(asset_id: str, execution_id: str) -> dict[str, Any]:
-    return _instrumented(
-        "quality",
-        asset_id,
-        execution_id,
-        lambda: quality_checks.quality(asset_id, execution_id),
-    )
+def quality_step(asset_id: str, execution_id: str, package: dict[str, Any]) -> dict[str, Any]:
+    staged = StagedPackage.model_validate(package)
+    return quality_checks.quality(runtime(), asset_id, execution_id, staged).model_dump(mode="json")
 
 
 @DBOS.step(name="publish", should_retry=_transient, **_RETRY)
-def publish_step(asset_id: str, execution_id: str) -> dict[str, Any]:
-    return _instrumented(
-        "publish", asset_id, execution_id, lambda: steps.publish(asset_id, execution_id, _cancelled)
-    )
+def publish_step(asset_id: str, execution_id: str, package: dict[str, Any]) -> dict[str, Any]:
+    staged = StagedPackage.model_validate(package)
+    outcome = steps.publish(runtime(), asset_id, execution_id, staged, _cancelled)
+    return outcome.model_dump(mode="json")
 
 
 @DBOS.step(name="record_failure")
 def failure_step(asset_id: str, execution_id: str, error: dict[str, Any]) -> None:
-    steps.record_failure(asset_id, execution_id, error)
-    metrics.inc(
-        EXECUTIONS,
-        status="failed",
-        stage=str(error.get("step") or ""),
-        code=str(error.get("code") or "unknown"),
-    )
+    failure = AssetError.model_validate(error)
+    steps.record_failure(runtime(), asset_id, execution_id, failure)
+    metrics.inc(EXECUTIONS, status="failed", stage=str(failure.step or ""), code=failure.code)
     log.warning(
         "asset %s failed in %s: %s: %s",
         asset_id,
-        error.get("step"),
-        error.get("code"),
-        error.get("message"),
-        extra={"asset_id": asset_id, "execution_id": execution_id, "code": error.get("code")},
+        failure.step,
+        failure.code,
+        failure.message,
+        extra={"asset_id": asset_id, "execution_id": execution_id, "code": failure.code},
     )
 
 
@@ -119,35 +91,43 @@ def finish_step(execution_id: str) -> None:
     metrics.inc(EXECUTIONS, status="succeeded", stage="", code="")
 
 
+def _failed(asset_id: str, execution_id: str, error: dict[str, Any]) -> dict[str, Any]:
+    failure_step(asset_id, execution_id, error)
+    return {"asset_id": asset_id, "status": "failed", "error": error}
+
+
+def _retries_exhausted(stage: str, exc: Exception) -> dict[str, Any]:
+    if isinstance(exc, MediaError):
+        return AssetError(code=exc.code, step=stage, message=exc.message).model_dump()
+    message = f"{stage} failed after retries: {type(exc).__name__}: {exc}"
+    return AssetError(code="workflow.step_failed", step=stage, message=message).model_dump()
+
+
 @DBOS.workflow(name="asset_pipeline")
 def asset_pipeline(asset_id: str) -> dict[str, Any]:
+    """ingest -> process -> quality -> publish; process's outcome (where the staged package
+    is) is the input of quality and publish."""
     execution_id = DBOS.workflow_id or asset_id
     start_step(asset_id, execution_id)
     stage = "ingest"
     try:
-        for name, run in (
-            ("ingest", ingest_step),
-            ("process", process_step),
-            ("quality", quality_step),
-            ("publish", publish_step),
-        ):
-            stage = name
-            outcome = run(asset_id, execution_id)
-            if not outcome.get("ok"):
-                failure_step(asset_id, execution_id, outcome["error"])
-                return {"asset_id": asset_id, "status": "failed", "error": outcome["error"]}
+        outcome = ingest_step(asset_id, execution_id)
+        if outcome["ok"]:
+            stage = "process"
+            outcome = process_step(asset_id, execution_id)
+        if outcome["ok"]:
+            package = outcome["package"]
+            stage = "quality"
+            outcome = quality_step(asset_id, execution_id, package)
+        if outcome["ok"]:
+            stage = "publish"
+            outcome = publish_step(asset_id, execution_id, package)
+        if not outcome["ok"]:
+            return _failed(asset_id, execution_id, outcome["error"])
     except DBOSWorkflowCancelledError:
         raise
     except Exception as exc:  # retries exhausted on a transient error
-        code = exc.code if isinstance(exc, MediaError) else "workflow.step_failed"
-        message = (
-            exc.message
-            if isinstance(exc, MediaError)
-            else (f"{stage} failed after retries: {type(exc).__name__}: {exc}")
-        )
-        error = AssetError(code=code, step=stage, message=message).model_dump()
-        failure_step(asset_id, execution_id, error)
-        return {"asset_id": asset_id, "status": "failed", "error": error}
+        return _failed(asset_id, execution_id, _retries_exhausted(stage, exc))
     finish_step(execution_id)
     return {"asset_id": asset_id, "status": "ready", "error": None}
 
@@ -172,7 +152,7 @@ def start(asset_id: str, *, attempt: int | None = None) -> str:
     attempt returns the same workflow (DBOS deduplicates by id)."""
     n = attempt or next_attempt(asset_id)
     workflow_id = f"{asset_id}.{n}"
-    runtime().extras["enqueue"](workflow_id, asset_id)  # type: ignore[operator]
+    runtime().workflows.enqueue(workflow_id, asset_id)
     runtime().catalog.update_asset(asset_id, execution_id=workflow_id)
     return workflow_id
 
@@ -180,9 +160,9 @@ def start(asset_id: str, *, attempt: int | None = None) -> str:
 def cancel(asset_id: str) -> str | None:
     """Cancel the asset's running workflow; the encode stops within about a second."""
     asset = runtime().catalog.get_asset(asset_id)
-    if asset.status in (AssetStatus.READY, AssetStatus.FAILED) or not asset.execution_id:
+    if asset.status in TERMINAL or not asset.execution_id:
         return None
-    runtime().extras["cancel"](asset.execution_id)  # type: ignore[operator]
+    runtime().workflows.cancel(asset.execution_id)
     error = AssetError(
         code="workflow.cancelled", step=asset.status.value, message="cancelled on request"
     )
@@ -191,7 +171,16 @@ def cancel(asset_id: str) -> str | None:
     )
     runtime().catalog.finish_execution(asset.execution_id, "cancelled", error)
     metrics.inc(EXECUTIONS, status="cancelled", stage=asset.status.value, code=error.code)
+    _drop_staged(asset_id, asset.execution_id)
     return asset.execution_id
+
+
+def _drop_staged(asset_id: str, execution_id: str) -> None:
+    """A package the cancelled execution staged is referenced by nothing: it goes."""
+    rt = runtime()
+    prefix = package_prefix(asset_id, execution_id)
+    if rt.catalog.get_asset(asset_id).output_prefix != prefix:
+        rt.store.delete_prefix(rt.settings.destination_bucket, prefix)
 
 
 def retry(asset_id: str) -> str:
@@ -224,14 +213,14 @@ def delete(asset_id: str) -> int:
     """Cancel if running, then remove published outputs, the source and the record."""
     rt = runtime()
     asset = rt.catalog.get_asset(asset_id)
-    if asset.status not in (AssetStatus.READY, AssetStatus.FAILED):
+    if asset.status not in TERMINAL:
         cancel(asset_id)
     removed = 0
     if asset.output_prefix:
         removed += rt.store.delete_prefix(
             asset.output_bucket or rt.settings.destination_bucket, asset.output_prefix
         )
-    removed += rt.store.delete_prefix(rt.settings.destination_bucket, f"assets/{asset_id}/")
+    removed += rt.store.delete_prefix(rt.settings.destination_bucket, asset_prefix(asset_id))
     if rt.store.exists(asset.source_bucket, asset.source_key):
         rt.store.delete(asset.source_bucket, asset.source_key)
         removed += 1

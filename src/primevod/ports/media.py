@@ -1,4 +1,5 @@
-"""The media ports: probing a source and turning it into a packaged ABR ladder."""
+"""The media port: probing a source and turning it into a packaged ABR ladder, as the
+pipeline calls it (FFmpeg + PyAV implement it in adapters/media/transcoder.py)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,13 @@ from primevod.core.probe import ProbeResult
 from primevod.core.progress import ProgressCallback
 
 
-class Prober(Protocol):
+class MediaEngine(Protocol):
     def probe(self, source: Path) -> ProbeResult: ...
 
     def inspect(self, source: Path) -> ProbeResult:
         """Probe and apply the source rules (raises MediaError with a source.* code)."""
         ...
 
-
-class Encoder(Protocol):
     def transcode(
         self,
         source: Path,
@@ -32,4 +31,9 @@ class Encoder(Protocol):
         cancel: threading.Event | None = None,
         overwrite: bool = False,
         probe: ProbeResult | None = None,
-    ) -> PackageResult: ...
+        checksum: str | None = None,
+        analysis_cache: Path | None = None,
+    ) -> PackageResult:
+        """The whole package in `output_dir` (written aside, moved into place only when it
+        validates); raises MediaError."""
+        ...

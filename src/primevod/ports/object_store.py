@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from primevod.core.storage import ObjectInfo, PartInfo, UploadInfo
 
@@ -77,3 +77,30 @@ class ObjectStore(Protocol):
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None: ...
 
     def list_multipart_uploads(self, bucket: str) -> list[UploadInfo]: ...
+
+
+# Abilities only some stores have. Callers check with isinstance() (runtime_checkable) and
+# fall back to the plain ObjectStore calls.
+
+
+@runtime_checkable
+class FileBackedStore(Protocol):
+    def path_of(self, bucket: str, key: str) -> Path:
+        """The file behind an object (raises ObjectNotFound): read it in place, no copy."""
+        ...
+
+
+@runtime_checkable
+class PresignedPartStore(Protocol):
+    def presign_upload_part(
+        self, bucket: str, key: str, upload_id: str, part_number: int, expires_in: int
+    ) -> str:
+        """A URL a browser PUTs one part's bytes to, straight into the store."""
+        ...
+
+
+@runtime_checkable
+class FolderStore(Protocol):
+    def make_folder(self, bucket: str, prefix: str) -> None:
+        """A prefix as an (empty) folder users can drop files into."""
+        ...

@@ -40,19 +40,17 @@ from primevod.core.assets import (
     StepRecord,
     utcnow,
 )
+from primevod.core.errors import NotFound
 from primevod.core.event_patterns import matches
 from primevod.core.uploads import UploadSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0003"  # the newest revision in migrations/versions; bump with each new one
 ROLES = ("admin", "uploader", "viewer")
+__all__ = ["ROLES", "NotFound", "SqlCatalog", "new_asset_id"]
 
 
 _events_log = logging.getLogger("primevod.events")
-
-
-class NotFound(LookupError):
-    pass
 
 
 def _aware(value: datetime | None) -> datetime | None:

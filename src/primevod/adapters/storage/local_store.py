@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import mimetypes
 import os
 import shutil
 import threading
@@ -27,6 +26,7 @@ from primevod.core.storage import (
     PartInfo,
     UploadInfo,
     UploadNotFound,
+    guess_type,
     multipart_etag,
     validate_bucket,
     validate_key,
@@ -34,14 +34,6 @@ from primevod.core.storage import (
 )
 
 _CHUNK = 1024 * 1024
-mimetypes.add_type("application/vnd.apple.mpegurl", ".m3u8")
-mimetypes.add_type("application/dash+xml", ".mpd")
-mimetypes.add_type("video/iso.segment", ".m4s")
-mimetypes.add_type("text/vtt", ".vtt")
-
-
-def guess_type(key: str) -> str:
-    return mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
 def _now() -> datetime:

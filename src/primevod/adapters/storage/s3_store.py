@@ -10,7 +10,6 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from primevod.adapters.storage.local_store import guess_type
 from primevod.core.storage import (
     MAX_PARTS,
     MIN_PART_SIZE,
@@ -21,6 +20,7 @@ from primevod.core.storage import (
     StoreError,
     UploadInfo,
     UploadNotFound,
+    guess_type,
     validate_bucket,
     validate_key,
     validate_prefix,

@@ -1,0 +1,76 @@
+"""The catalog port: assets, executions and their steps, the event outbox, upload sessions
+and API keys, as the pipeline and the entry points use them (SQL implements it; a fake in
+the tests keeps it in dictionaries)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from primevod.core.assets import Asset, AssetError, Event, Execution, Page
+from primevod.core.uploads import UploadSession
+
+
+class Catalog(Protocol):
+    def create_asset(self, asset: Asset, *, event_type: str | None = "asset.created") -> Asset: ...
+
+    def get_asset(self, asset_id: str) -> Asset:
+        """Raises core.errors.NotFound."""
+        ...
+
+    def update_asset(
+        self,
+        asset_id: str,
+        *,
+        event_type: str | None = None,
+        event_data: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> Asset:
+        """Apply the changes and, with `event_type`, write that event in the same transaction."""
+        ...
+
+    def delete_asset(self, asset_id: str) -> Asset: ...
+
+    def list_assets(
+        self, *, status: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page: ...
+
+    def count_assets(self, status: str | None = None) -> int: ...
+
+    def start_execution(self, execution_id: str, asset_id: str) -> None: ...
+
+    def finish_execution(
+        self, execution_id: str, status: str, error: AssetError | None = None
+    ) -> None: ...
+
+    def step_started(self, execution_id: str, name: str) -> int:
+        """The new step record's id (an attempt of the step)."""
+        ...
+
+    def step_finished(self, step_id: int, status: str, error: str | None = None) -> None: ...
+
+    def get_execution(self, execution_id: str) -> Execution: ...
+
+    def list_executions(self, asset_id: str) -> list[Execution]: ...
+
+    def emit(self, ev: Event) -> None: ...
+
+    def list_events(
+        self, *, asset_id: str | None = None, after_id: int = 0, limit: int = 100
+    ) -> list[Event]: ...
+
+    def create_upload(self, session: UploadSession) -> None: ...
+
+    def get_upload(self, upload_id: str) -> UploadSession: ...
+
+    def update_upload(self, upload_id: str, **changes: Any) -> UploadSession: ...
+
+    def expired_uploads(self, now: datetime, limit: int = 100) -> list[UploadSession]: ...
+
+    def create_key(self, role: str, name: str | None = None) -> str: ...
+
+    def check_key(self, key: str) -> str | None: ...
+
+    def list_keys(self) -> list[dict[str, Any]]: ...
+
+    def revoke_key(self, key_id: str) -> None: ...
