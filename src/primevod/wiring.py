@@ -65,7 +65,7 @@ def build(settings: Settings | None = None) -> Runtime:
     return rt
 
 
-def observe(rt: Runtime) -> Runtime:
+def setup_telemetry(rt: Runtime) -> Runtime:
     """Logs, tracing and the metrics flusher for this process (once; flushed at exit)."""
     if rt.telemetry is not None:
         return rt
@@ -144,7 +144,7 @@ def start(
     import primevod.pipeline.schedules  # noqa: F401  (its workflows, before launch)
     from primevod.pipeline.workflows import QUEUE, asset_pipeline
 
-    rt = observe(build(settings))
+    rt = setup_telemetry(build(settings))
     executor = os.environ.get("PRIMEVOD_EXECUTOR_ID") or (
         f"{PROCESS_EXECUTOR}{os.getpid()}" if role == "process" else "local"
     )

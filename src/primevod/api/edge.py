@@ -11,16 +11,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from primevod.api.auth import ADMIN, VIEW, require
 from primevod.api.edge_cache import EdgeCache
 from primevod.core.assets import AssetStatus
 from primevod.core.canary import USER_AGENT as CANARY_AGENT
 from primevod.core.errors import NotFound
 from primevod.core.metrics import status_class
-from primevod.core.signing import Rejected, Signer, Verifier
+from primevod.core.signing import Rejected, Verifier
 from primevod.core.storage import InvalidKey, ObjectNotFound, guess_type, validate_key
 from primevod.observability import metrics
 from primevod.pipeline.runtime import runtime
@@ -46,12 +45,6 @@ def _cached(key: tuple[str, ...], load: Any) -> Any:
         _cache.clear()
     _cache[key] = (now, value)
     return value
-
-
-def ensure_signing_key() -> None:
-    store = runtime().signing_keys
-    if not any(k["status"] == "active" for k in store.list()):
-        store.create()
 
 
 def _verifier() -> Verifier:
@@ -296,71 +289,6 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
     if start >= size or end < start:
         return None
     return start, min(end, size - 1)
-
-
-@router.get("/api/v1/assets/{asset_id}/playback", tags=["delivery"])
-def playback(
-    asset_id: str, request: Request, response: Response, _: str = Depends(require(VIEW))
-) -> dict[str, Any]:
-    """Signed playback URLs and, as cookies scoped to the asset's path, the signature every
-    variant playlist and segment request needs."""
-    rt = runtime()
-    try:
-        asset = rt.catalog.get_asset(asset_id)
-    except NotFound:
-        raise HTTPException(404, f"no asset {asset_id}") from None
-    if asset.status is not AssetStatus.READY or not asset.hls_path:
-        raise HTTPException(409, f"asset {asset_id} is {asset.status.value}, not ready")
-    key_id, private = runtime().signing_keys.signing_key()
-    signer = Signer(key_id, private)
-    expires = int(time.time()) + rt.settings.playback_ttl_seconds
-    base = f"{public_base(request)}/vod/{asset_id}/"
-    resource = base + "*"
-    prefix = asset.output_prefix or ""
-    poster = asset.thumbnails.get("poster")
-    storyboard = asset.thumbnails.get("storyboard")
-
-    def signed(key: str | None) -> str | None:
-        if not key:
-            return None
-        return signer.signed_url(base + key[len(prefix) :], expires, resource=resource)
-
-    for name, value in signer.signed_cookies(resource, expires).items():
-        response.set_cookie(
-            name,
-            value,
-            path=f"/vod/{asset_id}/",
-            expires=expires,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
-    return {
-        "hls_url": signed(asset.hls_path),
-        "dash_url": signed(asset.dash_path),
-        "poster_url": signed(poster),
-        "storyboard_url": signed(storyboard),
-        "expires_at": expires,
-    }
-
-
-@router.post("/api/v1/assets/{asset_id}/invalidate", tags=["delivery"])
-def invalidate(asset_id: str, _: str = Depends(require(ADMIN))) -> dict[str, Any]:
-    """Bump the asset's delivery version: every ETag changes, so no cache serves a replaced
-    output as current."""
-    rt = runtime()
-    try:
-        asset = rt.catalog.get_asset(asset_id)
-    except NotFound:
-        raise HTTPException(404, f"no asset {asset_id}") from None
-    version = int(asset.metadata.get("delivery_version", 0)) + 1
-    rt.catalog.update_asset(asset_id, metadata={**asset.metadata, "delivery_version": version})
-    _cache.pop(("asset", asset_id), None)  # this process sees it at once; others within 2 s
-    content = _content_cache()
-    if content is not None and asset.output_prefix:
-        bucket = asset.output_bucket or rt.settings.destination_bucket
-        content.drop_prefix(bucket, asset.output_prefix)
-    return {"asset_id": asset_id, "delivery_version": version}
 
 
 class FastEdge:

@@ -4,5 +4,5 @@ from primevod import wiring
 from primevod.api.app import create_edge_app
 from primevod.api.edge import FastEdge
 
-wiring.observe(wiring.build())
+wiring.setup_telemetry(wiring.build())
 app = FastEdge(create_edge_app())

@@ -166,33 +166,6 @@ def prometheus_metrics() -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _alarm_rows(store: Any) -> list[dict[str, Any]]:
-    states = store.alarm_states()
-    rows = []
-    for spec in observer.alarm_specs():
-        state = states.get(spec.name, {})
-        rows.append(
-            {
-                "name": spec.name,
-                "description": spec.description,
-                "state": state.get("state", "INSUFFICIENT_DATA"),
-                "reason": state.get("reason", "not evaluated yet"),
-                "metric": spec.metric,
-                "statistic": spec.statistic,
-                "comparison": spec.comparison,
-                "threshold": spec.threshold,
-                "period_seconds": spec.period_seconds,
-                "evaluation_periods": spec.evaluation_periods,
-                "datapoints_to_alarm": spec.needed,
-                "missing_data": spec.missing_data.value,
-                "values": state.get("values", []),
-                "updated_at": state.get("updated_at"),
-                "changed_at": state.get("changed_at"),
-            }
-        )
-    return rows
-
-
 @router.get("/api/v1/dashboard", tags=["observability"])
 def dashboard(
     minutes: int = Query(60, ge=5, le=7 * 24 * 60), _: str = Depends(require(ADMIN))
@@ -214,7 +187,7 @@ def dashboard(
         },
         "totals": {name: series_value(name, window, start, end) for name in DASHBOARD_SERIES},
         "queue": _queue(),
-        "alarms": _alarm_rows(store),
+        "alarms": observer.alarm_rows(store),
         "failures": store.recent_failures(20, since=datetime.fromtimestamp(start, UTC)),
         "canary": store.canary_runs(20),
     }
@@ -237,27 +210,6 @@ def series(
     start = end - minutes * MINUTE
     window = Window(store.points(start, end))
     return {n: [[t, v] for t, v in series_points(n, window, start, end)] for n in wanted}
-
-
-@router.get("/api/v1/alarms", tags=["observability"])
-def list_alarms(_: str = Depends(require(VIEW))) -> list[dict[str, Any]]:
-    return _alarm_rows(observer.store())
-
-
-@router.get("/api/v1/alarms/{name}", tags=["observability"])
-def show_alarm(name: str, _: str = Depends(require(VIEW))) -> dict[str, Any]:
-    for row in _alarm_rows(observer.store()):
-        if row["name"] == name:
-            return row
-    raise HTTPException(404, f"no alarm {name}")
-
-
-@router.post("/api/v1/alarms/evaluate", tags=["observability"])
-def evaluate_now(_: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
-    """Evaluate every alarm now (the schedule does it every minute)."""
-    _flushed_store()
-    observer.evaluate_alarms()
-    return _alarm_rows(observer.store())
 
 
 @router.get("/api/v1/canary", tags=["observability"])

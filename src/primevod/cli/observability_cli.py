@@ -21,11 +21,10 @@ def register(app: typer.Typer) -> None:
 
 def _rows() -> list[dict[str, Any]]:
     from primevod import wiring
-    from primevod.api.observability import _alarm_rows
     from primevod.pipeline import schedules as observer
 
     wiring.build()
-    return _alarm_rows(observer.store())
+    return observer.alarm_rows()
 
 
 @alarms_app.command("list")

@@ -86,15 +86,53 @@ def compare(
 ) -> None:
     """Encode FILE with each policy; print rungs, bytes, per-rung VMAF, and bytes saved and
     BD-rate against `apple` (bytes saved only at equal or better top-rung VMAF)."""
+    from primevod.adapters.media.ladder_compare import against_anchor
+
+    names = _policy_names(policies, mode, as_json)
+    entries, anchor = _encode_policies(
+        file,
+        names,
+        preset=preset,
+        mode=mode,
+        segments=segments,
+        subsample=subsample,
+        as_json=as_json,
+    )
+    for entry in entries.values():
+        entry.update(against_anchor(entry, anchor))
+        entry.pop("auto", None)
+    if as_json:
+        print(json.dumps({"ok": True, "file": str(file), "policies": entries}, indent=2))
+        return
+    _print_comparison(file, entries)
+
+
+def _policy_names(policies: str, mode: str, as_json: bool) -> list[str]:
+    """The argument checks that need no media work: fail before anything is encoded."""
+    names = [p.strip() for p in policies.split(",") if p.strip()]
+    if mode not in ("fast", "quality"):
+        fail("request.invalid", f"mode {mode!r} is not fast or quality", as_json=as_json)
+    return names
+
+
+def _encode_policies(
+    file: Path,
+    names: list[str],
+    *,
+    preset: str,
+    mode: str,
+    segments: int,
+    subsample: int,
+    as_json: bool,
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any] | None]:
+    """Each named policy encoded and scored, and the `apple` anchor the others are measured
+    against (encoded as well when it was not asked for). A media error ends the command."""
     from primevod.adapters.media.ffmpeg_command import EncodeOptions
-    from primevod.adapters.media.ladder_compare import against_anchor, encode_and_score
+    from primevod.adapters.media.ladder_compare import encode_and_score
     from primevod.adapters.media.pyav_probe import probe_file
     from primevod.core.errors import MediaError
     from primevod.core.policies import get_policy
 
-    names = [p.strip() for p in policies.split(",") if p.strip()]
-    if mode not in ("fast", "quality"):
-        fail("request.invalid", f"mode {mode!r} is not fast or quality", as_json=as_json)
     options = EncodeOptions(preset=preset, thumbnails=False, mode=mode)  # type: ignore[arg-type]
     try:
         chosen = [get_policy(n) for n in names]
@@ -130,12 +168,10 @@ def compare(
                 )
     except MediaError as exc:
         fail_media(exc, as_json)
-    for entry in entries.values():
-        entry.update(against_anchor(entry, anchor))
-        entry.pop("auto", None)
-    if as_json:
-        print(json.dumps({"ok": True, "file": str(file), "policies": entries}, indent=2))
-        return
+    return entries, anchor
+
+
+def _print_comparison(file: Path, entries: dict[str, dict[str, Any]]) -> None:
     table = Table(title=f"{file.name}: ladders compared (VMAF vs source)", title_justify="left")
     for col in ("policy", "rungs", "per-rung VMAF (size @ kb/s)", "bytes", "saved vs apple"):
         table.add_column(col)

@@ -48,7 +48,7 @@ def _serve_app(rt: Any, host: str, port: int) -> None:
 
     from primevod import wiring
     from primevod.api.app import create_app
-    from primevod.api.edge import ensure_signing_key
+    from primevod.api.playback import ensure_signing_key
 
     ensure_signing_key()  # the embedded default signs playback links from the first start
     from primevod.pipeline import schedules as observer
@@ -96,9 +96,9 @@ def edge(
     import uvicorn
 
     from primevod import wiring
-    from primevod.api.edge import ensure_signing_key
+    from primevod.api.playback import ensure_signing_key
 
-    rt = wiring.observe(wiring.build())
+    rt = wiring.setup_telemetry(wiring.build())
     ensure_signing_key()
     host = host or rt.settings.host
     port = port or rt.settings.port

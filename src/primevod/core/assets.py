@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import BaseModel, Field
 
@@ -56,6 +57,41 @@ class Asset(BaseModel):
     execution_id: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AssetChanges(TypedDict, total=False):
+    """The fields of an asset a catalog update may change (everything but its id)."""
+
+    status: AssetStatus
+    title: str | None
+    metadata: dict[str, Any]
+    source_bucket: str
+    source_key: str
+    source_size: int | None
+    checksum: str | None
+    probe: dict[str, Any] | None
+    ladder: dict[str, Any] | None
+    renditions: list[dict[str, Any]]
+    output_bucket: str | None
+    output_prefix: str | None
+    hls_path: str | None
+    dash_path: str | None
+    thumbnails: dict[str, Any]
+    validation: dict[str, Any] | None
+    quality: dict[str, Any] | None
+    timings: dict[str, float]
+    progress: float
+    duration: float | None
+    error: AssetError | None
+    execution_id: str | None
+
+
+def check_changes(changes: Mapping[str, Any]) -> None:
+    """Raises TypeError for a field an update may not change (a typo would otherwise be
+    dropped without a word by the model's validation)."""
+    unknown = set(changes) - set(AssetChanges.__annotations__)
+    if unknown:
+        raise TypeError(f"not changeable asset field(s): {', '.join(sorted(unknown))}")
 
 
 class StepRecord(BaseModel):

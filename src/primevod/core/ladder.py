@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
 from pydantic import BaseModel, Field
 
 from primevod.core.errors import MediaError
+from primevod.core.frame_rate import (
+    MAX_FRAME_RATE,
+    fraction_str,
+    gop_seconds_for,
+    output_frame_rate,
+)
 from primevod.core.h264 import h264_level
 from primevod.core.probe import ProbeResult, VideoStreamInfo
 
 DEFAULT_SEGMENT_SECONDS = 4.0
 MIN_RUNG_SIDE = 16
-MAX_FRAME_RATE = 60.0
-# Common broadcast rates a variable-frame-rate source is snapped to when close enough.
-_STANDARD_RATES = [
-    Fraction(24000, 1001),
-    Fraction(24),
-    Fraction(25),
-    Fraction(30000, 1001),
-    Fraction(30),
-    Fraction(48),
-    Fraction(50),
-    Fraction(60000, 1001),
-    Fraction(60),
-]
 
 
 class RateControl(StrEnum):
@@ -58,7 +51,7 @@ class RungTemplate(BaseModel):
 
 class AutoLadderConfig(BaseModel):
     """The knobs of the content-adaptive ladder (MediaConvert Automated ABR's, plus a quality
-    target): the rungs come from probe encodes of the title, see core/quality.py."""
+    target): the rungs come from probe encodes of the title, see core/auto_ladder.py."""
 
     min_bitrate_kbps: int = Field(150, ge=16, description="lowest rung's average bitrate")
     max_bitrate_kbps: int = Field(8000, ge=32, description="top rung's average bitrate")
@@ -167,32 +160,6 @@ def _even(value: float) -> int:
     return max(2, round(value / 2.0) * 2)
 
 
-def output_frame_rate(video: VideoStreamInfo, max_fps: float = MAX_FRAME_RATE) -> Fraction:
-    """The constant output rate: the source's (snapped when variable), divided down to <= max."""
-    fps = Fraction(video.frame_rate or 25).limit_denominator(1001)
-    if video.variable_frame_rate:
-        nearest = min(_STANDARD_RATES, key=lambda r: abs(float(r) - float(fps)))
-        if abs(float(nearest) - float(fps)) / float(nearest) <= 0.05:
-            fps = nearest
-        else:
-            fps = Fraction(round(float(fps) * 1000), 1000)
-    divisor = max(1, math.ceil(float(fps) / max_fps - 1e-9))
-    return fps / divisor
-
-
-def gop_seconds_for(segment_seconds: float) -> float:
-    """Keyframe interval: segments hold a whole number of GOPs of about 2 s (or less)."""
-    if segment_seconds <= 0:
-        raise MediaError("request.invalid", "segment duration must be positive")
-    return segment_seconds / max(1, math.ceil(segment_seconds / 2.0 - 1e-9))
-
-
-def _fraction_str(value: Fraction) -> str:
-    return (
-        f"{value.numerator}/{value.denominator}" if value.denominator != 1 else str(value.numerator)
-    )
-
-
 def plan_ladder(
     probe: ProbeResult,
     policy: LadderPolicy,
@@ -201,34 +168,94 @@ def plan_ladder(
 ) -> Ladder:
     """Plan the rungs for one source: never upscale, keep the display aspect ratio, even sizes,
     source frame rate up to the policy's maximum, no duplicate rungs, at least one rung."""
+    seg, gop_s = _segment_timing(policy, segment_seconds)
+    video = probe.primary_video
+    if video is None:
+        return _audio_only_ladder(probe, policy, seg, gop_s)
+
+    source = _source_facts(probe, video, policy, gop_s)
+    rungs = [
+        _rung(width, height, template, policy, source)
+        for width, height, template in _fit_sizes(source, policy)
+    ]
+    rungs = _drop_duplicates(rungs, policy.dedup_ratio)
+    rungs = _slow_small_rungs(rungs, policy.small_rung_slower_presets)
+    audio_rates = sorted({r.audio_bitrate_kbps for r in rungs if r.audio_bitrate_kbps})
+    audio = _audio_renditions(audio_rates, probe)
+    return Ladder(
+        policy=policy.name,
+        rungs=rungs,
+        audio=audio,
+        segment_seconds=seg,
+        gop_seconds=gop_s,
+        frame_rate=fraction_str(source.fps),
+        deinterlace=video.scan_type == "interlaced",
+        source_display=(source.width, source.height),
+    )
+
+
+def _segment_timing(policy: LadderPolicy, segment_seconds: float | None) -> tuple[float, float]:
+    """(segment, GOP) seconds: a policy's own GOP holds only with its own segment duration."""
     seg = float(segment_seconds if segment_seconds is not None else policy.segment_seconds)
     if not 0.5 <= seg <= 30:
         raise MediaError("request.invalid", f"segment duration {seg}s is not in 0.5..30 s")
     gop_s = policy.gop_seconds if policy.gop_seconds and segment_seconds is None else None
-    gop_s = gop_s or gop_seconds_for(seg)
-    video = probe.primary_video
-    source_audio = probe.primary_audio
+    return seg, gop_s or gop_seconds_for(seg)
 
-    if video is None:
-        audio = _audio_renditions(sorted({t.audio_bitrate_kbps for t in policy.rungs}), probe)
-        if not audio:
-            raise MediaError("ladder.empty", "the source has neither video nor audio to encode")
-        return Ladder(
-            policy=policy.name,
-            rungs=[],
-            audio=audio,
-            segment_seconds=seg,
-            gop_seconds=gop_s,
-            frame_rate=None,
-        )
 
+def _audio_only_ladder(
+    probe: ProbeResult, policy: LadderPolicy, seg: float, gop_s: float
+) -> Ladder:
+    audio = _audio_renditions(sorted({t.audio_bitrate_kbps for t in policy.rungs}), probe)
+    if not audio:
+        raise MediaError("ladder.empty", "the source has neither video nor audio to encode")
+    return Ladder(
+        policy=policy.name,
+        rungs=[],
+        audio=audio,
+        segment_seconds=seg,
+        gop_seconds=gop_s,
+        frame_rate=None,
+    )
+
+
+@dataclass(frozen=True)
+class _SourceFacts:
+    """What every rung takes from the source: its display size rounded to even, its exact
+    aspect (each rung's sample aspect ratio restores what the rounding lost), the output frame
+    rate, the GOP in frames, and whether there is sound to pair with the rung."""
+
+    width: int
+    height: int
+    aspect: Fraction
+    fps: Fraction
+    gop_frames: int
+    with_audio: bool
+
+    @property
+    def portrait(self) -> bool:
+        return self.height > self.width
+
+
+def _source_facts(
+    probe: ProbeResult, video: VideoStreamInfo, policy: LadderPolicy, gop_s: float
+) -> _SourceFacts:
     fps = output_frame_rate(video, policy.max_frame_rate)
-    gop_frames = max(1, round(float(fps) * gop_s))
-    src_w, src_h = video.display_size
-    src_w, src_h = _even(src_w), _even(src_h)
-    portrait = src_h > src_w
-    src_long, src_short = max(src_w, src_h), min(src_w, src_h)
+    disp_w, disp_h = video.display_size
+    return _SourceFacts(
+        width=_even(disp_w),
+        height=_even(disp_h),
+        aspect=Fraction(max(1, disp_w), max(1, disp_h)),
+        fps=fps,
+        gop_frames=max(1, round(float(fps) * gop_s)),
+        with_audio=bool(probe.primary_audio),
+    )
 
+
+def _fit_sizes(source: _SourceFacts, policy: LadderPolicy) -> list[tuple[int, int, RungTemplate]]:
+    """Each template's box turned to the source's orientation and filled at its aspect ratio,
+    smallest box first; boxes well above the source are left out."""
+    src_long, src_short = max(source.width, source.height), min(source.width, source.height)
     planned: list[tuple[int, int, RungTemplate]] = []
     for template in sorted(policy.rungs, key=lambda t: (t.width * t.height, t.bitrate_kbps)):
         box_long, box_short = (
@@ -240,78 +267,71 @@ def plan_ladder(
             continue  # the box is well above the source: it would upscale
         scale = min(scale, 1.0)
         long_side, short_side = _even(src_long * scale), _even(src_short * scale)
-        width, height = (short_side, long_side) if portrait else (long_side, short_side)
+        width, height = (short_side, long_side) if source.portrait else (long_side, short_side)
         planned.append((width, height, template))
     # a sliver of a picture (a 4000x16 banner shrunk into a 416x234 box) is no rung
     planned = [p for p in planned if min(p[0], p[1]) >= MIN_RUNG_SIDE] or planned[-1:]
     if not planned:
         # Smaller than every box (a 176x144 phone clip): one rung at source size.
         smallest = min(policy.rungs, key=lambda t: t.width * t.height)
-        planned.append((src_w, src_h, smallest))
-    disp_w, disp_h = video.display_size
-    aspect = Fraction(max(1, disp_w), max(1, disp_h))
+        planned.append((source.width, source.height, smallest))
+    return planned
 
-    rungs: list[Rung] = []
-    for width, height, template in planned:
-        ratio = (width * height) / float(template.width * template.height)
-        factor = min(1.0, max(0.5, ratio))
-        if policy.rate_control is RateControl.VBR:
-            target = max(32, round(template.bitrate_kbps * factor))
-            maxrate = round(
-                (template.max_bitrate_kbps or template.bitrate_kbps * policy.maxrate_factor)
-                * factor
-            )
-            crf = None
-        else:
-            target = None
-            maxrate = max(32, round((template.max_bitrate_kbps or template.bitrate_kbps) * factor))
-            crf = (
-                template.crf if template.crf is not None else quality_to_crf(template.quality or 7)
-            )
-        maxrate = max(maxrate, target or 0)
-        buffer = round(maxrate * policy.buffer_factor)
-        level = h264_level(width, height, float(fps), maxrate, template.profile, buffer)
-        rungs.append(
-            Rung(
-                name=f"{height if not portrait else width}p-{target or maxrate}k",
-                width=width,
-                height=height,
-                profile=template.profile,
-                level=level,
-                rate_control=policy.rate_control,
-                bitrate_kbps=target,
-                max_bitrate_kbps=maxrate,
-                buffer_kbits=buffer,
-                crf=crf,
-                sample_aspect_ratio=_sar(aspect, width, height),
-                frame_rate=_fraction_str(fps),
-                gop_frames=gop_frames,
-                audio_bitrate_kbps=template.audio_bitrate_kbps if source_audio else None,
-                audio_group=audio_group_id(template.audio_bitrate_kbps) if source_audio else None,
-            )
+
+def _rates(
+    width: int, height: int, template: RungTemplate, policy: LadderPolicy
+) -> tuple[int | None, int, int | None]:
+    """(target, maxrate, crf) of a rung: a picture smaller than its template's box gets its
+    bitrates scaled down with its pixels, to no less than half."""
+    ratio = (width * height) / float(template.width * template.height)
+    factor = min(1.0, max(0.5, ratio))
+    if policy.rate_control is RateControl.VBR:
+        target = max(32, round(template.bitrate_kbps * factor))
+        maxrate = round(
+            (template.max_bitrate_kbps or template.bitrate_kbps * policy.maxrate_factor) * factor
         )
+        crf = None
+    else:
+        target = None
+        maxrate = max(32, round((template.max_bitrate_kbps or template.bitrate_kbps) * factor))
+        crf = template.crf if template.crf is not None else quality_to_crf(template.quality or 7)
+    return target, max(maxrate, target or 0), crf
 
-    rungs = _drop_duplicates(rungs, policy.dedup_ratio)
-    if policy.small_rung_slower_presets and rungs:
-        top = max(r.pixels for r in rungs)
-        rungs = [
-            r.model_copy(update={"preset_steps": policy.small_rung_slower_presets})
-            if r.pixels * 2 <= top
-            else r
-            for r in rungs
-        ]
-    audio_rates = sorted({r.audio_bitrate_kbps for r in rungs if r.audio_bitrate_kbps})
-    audio = _audio_renditions(audio_rates, probe)
-    return Ladder(
-        policy=policy.name,
-        rungs=rungs,
-        audio=audio,
-        segment_seconds=seg,
-        gop_seconds=gop_s,
-        frame_rate=_fraction_str(fps),
-        deinterlace=video.scan_type == "interlaced",
-        source_display=(src_w, src_h),
+
+def _rung(
+    width: int, height: int, template: RungTemplate, policy: LadderPolicy, source: _SourceFacts
+) -> Rung:
+    target, maxrate, crf = _rates(width, height, template, policy)
+    buffer = round(maxrate * policy.buffer_factor)
+    level = h264_level(width, height, float(source.fps), maxrate, template.profile, buffer)
+    with_audio = source.with_audio
+    return Rung(
+        name=f"{height if not source.portrait else width}p-{target or maxrate}k",
+        width=width,
+        height=height,
+        profile=template.profile,
+        level=level,
+        rate_control=policy.rate_control,
+        bitrate_kbps=target,
+        max_bitrate_kbps=maxrate,
+        buffer_kbits=buffer,
+        crf=crf,
+        sample_aspect_ratio=_sar(source.aspect, width, height),
+        frame_rate=fraction_str(source.fps),
+        gop_frames=source.gop_frames,
+        audio_bitrate_kbps=template.audio_bitrate_kbps if with_audio else None,
+        audio_group=audio_group_id(template.audio_bitrate_kbps) if with_audio else None,
     )
+
+
+def _slow_small_rungs(rungs: list[Rung], steps: int) -> list[Rung]:
+    """Rungs of at most half the top rung's pixels get `steps` slower presets."""
+    if not steps or not rungs:
+        return rungs
+    top = max(r.pixels for r in rungs)
+    return [
+        r.model_copy(update={"preset_steps": steps}) if r.pixels * 2 <= top else r for r in rungs
+    ]
 
 
 def _sar(aspect: Fraction, width: int, height: int) -> str:

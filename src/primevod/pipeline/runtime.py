@@ -53,7 +53,7 @@ class Runtime:
     observability: SqlObservability
     subscriptions: SqlSubscriptions
     workflows: WorkflowControl = field(default_factory=WorkflowControl)
-    telemetry: Telemetry | None = None  # set once by wiring.observe
+    telemetry: Telemetry | None = None  # set once by wiring.setup_telemetry
 
 
 _current: Runtime | None = None

@@ -43,6 +43,36 @@ def alarm_specs() -> list[AlarmSpec]:
     return [s for s in specs.values() if s.enabled]
 
 
+def alarm_rows(store: SqlObservability | None = None) -> list[dict[str, Any]]:
+    """Every alarm's rule with its stored state (INSUFFICIENT_DATA before its first
+    evaluation), for the API, the CLI and the dashboard."""
+    store = store or runtime().observability
+    states = store.alarm_states()
+    rows = []
+    for spec in alarm_specs():
+        state = states.get(spec.name, {})
+        rows.append(
+            {
+                "name": spec.name,
+                "description": spec.description,
+                "state": state.get("state", "INSUFFICIENT_DATA"),
+                "reason": state.get("reason", "not evaluated yet"),
+                "metric": spec.metric,
+                "statistic": spec.statistic,
+                "comparison": spec.comparison,
+                "threshold": spec.threshold,
+                "period_seconds": spec.period_seconds,
+                "evaluation_periods": spec.evaluation_periods,
+                "datapoints_to_alarm": spec.needed,
+                "missing_data": spec.missing_data.value,
+                "values": state.get("values", []),
+                "updated_at": state.get("updated_at"),
+                "changed_at": state.get("changed_at"),
+            }
+        )
+    return rows
+
+
 def sample_queue(now: float | None = None) -> dict[str, Any]:
     """Queue depth and the age of the oldest waiting workflow, as gauges."""
     from primevod.pipeline.workflows import QUEUE as ENCODE
@@ -91,7 +121,7 @@ def evaluate_alarms(now: float | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def observe_now(now: float | None = None) -> dict[str, Any]:
+def run_observe_tick(now: float | None = None) -> dict[str, Any]:
     """One tick: sample gauges, flush this process's metrics, evaluate alarms, prune."""
     now = time.time() if now is None else now
     rt = runtime()
@@ -106,11 +136,11 @@ def observe_now(now: float | None = None) -> dict[str, Any]:
 
 @DBOS.step(name="observe_tick")
 def _observe_step(now: float) -> dict[str, Any]:
-    return observe_now(now)
+    return run_observe_tick(now)
 
 
 @DBOS.workflow(name="observe")
-def observe(scheduled_time: datetime, context: Any) -> dict[str, Any] | None:
+def observe_schedule(scheduled_time: datetime, context: Any) -> dict[str, Any] | None:
     if time.time() - scheduled_time.timestamp() > STALE_SECONDS:
         return None  # queued while no server was running: a newer tick covers it
     return _observe_step(time.time())
@@ -200,7 +230,7 @@ def schedule() -> None:
     schedules: list[Any] = [
         {
             "schedule_name": "primevod-observe",
-            "workflow_fn": observe,
+            "workflow_fn": observe_schedule,
             "schedule": settings.observe_cron,
             "queue_name": QUEUE,
         }

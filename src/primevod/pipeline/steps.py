@@ -8,7 +8,6 @@ worker (checked against the stored object before use)."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import shutil
 import threading
 import time
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from primevod.adapters.media.checksum import sha256_of
 from primevod.core.assets import AssetError, AssetStatus
 from primevod.core.errors import MediaError
 from primevod.core.execution import ProcessOutcome, StagedPackage, StepOutcome
@@ -47,14 +47,6 @@ def source_path(rt: Runtime, asset_id: str, execution_id: str) -> Path:
     if not target.is_file() or target.stat().st_size != stored.size:
         rt.store.download(asset.source_bucket, asset.source_key, target)
     return target
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as src:
-        while chunk := src.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def clean_work(rt: Runtime, asset_id: str, execution_id: str) -> None:

@@ -5,9 +5,9 @@ the tests keeps it in dictionaries)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
-from primevod.core.assets import Asset, AssetError, Event, Execution, Page
+from primevod.core.assets import Asset, AssetChanges, AssetError, Event, Execution, Page
 from primevod.core.uploads import UploadSession
 
 
@@ -24,7 +24,7 @@ class Catalog(Protocol):
         *,
         event_type: str | None = None,
         event_data: dict[str, Any] | None = None,
-        **changes: Any,
+        **changes: Unpack[AssetChanges],
     ) -> Asset:
         """Apply the changes and, with `event_type`, write that event in the same transaction."""
         ...

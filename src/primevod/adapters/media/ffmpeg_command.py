@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from primevod.core.ladder import Ladder, RateControl
+from primevod.core.ladder import AudioRendition, Ladder, RateControl, Rung
 from primevod.core.probe import ProbeResult
 from primevod.core.thumbnails import ThumbnailPlan
 
@@ -99,6 +99,39 @@ def build_command(
     if pass_number == 1:
         ladder = ladder.model_copy(update={"audio": []})
         thumbs = None
+    cmd = _input_args(ffmpeg, source, options)
+    graph: list[str] = []
+    maps: list[str] = []
+    trailing: list[str] = []
+    video = probe.primary_video
+    if ladder.rungs and video is not None:
+        graph += _video_graph(video.index, ladder, thumbs)
+        maps += [arg for i in range(len(ladder.rungs)) for arg in ("-map", f"[v{i}]")]
+        if thumbs:
+            # after the DASH output: FFmpeg gives each output file the -map options written
+            # before its own path
+            trailing += _thumbnail_outputs(workdir / THUMB_DIR)
+    audio_graph, audio_maps = _audio_graph_and_maps(probe, ladder)
+    graph += audio_graph
+    maps += audio_maps
+    if graph:
+        cmd += ["-filter_complex", ";".join(graph)]
+
+    cmd += maps
+    cmd += ["-map_metadata", "-1", "-map_chapters", "-1"]
+    for i, rung in enumerate(ladder.rungs):
+        cmd += _x264_args(i, rung, options, workdir, pass_number)
+    audio = probe.primary_audio
+    language = audio.language if audio is not None else None
+    for j, rendition in enumerate(ladder.audio):
+        cmd += _aac_args(j, rendition, language)
+
+    if pass_number == 1:
+        return [*cmd, "-f", "null", "-"]
+    return cmd + _dash_muxer_args(ladder, workdir) + trailing
+
+
+def _input_args(ffmpeg: str, source: Path, options: EncodeOptions) -> list[str]:
     cmd = [
         ffmpeg,
         "-hide_banner",
@@ -114,156 +147,139 @@ def build_command(
     ]
     if options.threads:
         cmd += ["-threads", str(options.threads)]
-    cmd += ["-protocol_whitelist", "file", "-i", f"file:{source.absolute()}"]
+    return [*cmd, "-protocol_whitelist", "file", "-i", f"file:{source.absolute()}"]
 
-    video = probe.primary_video
+
+def _video_graph(index: int, ladder: Ladder, thumbs: ThumbnailPlan | None) -> list[str]:
+    """Decode once, then one branch per rung (`[v0]`, `[v1]`, ...) and, with thumbnails, two
+    more for the thumbnails and sprites (`[thumbs]`, `[sprite]`) and the poster (`[poster]`)."""
+    branches = len(ladder.rungs) + (2 if thumbs else 0)
+    pre = []
+    if ladder.deinterlace:
+        pre.append("bwdif=mode=send_frame:parity=auto:deint=all")
+    pre.append(f"fps={ladder.frame_rate}")
+    graph = [
+        f"[0:{index}]{','.join(pre)},split={branches}" + "".join(f"[s{i}]" for i in range(branches))
+    ]
+    graph += [_rung_scale(i, rung) for i, rung in enumerate(ladder.rungs)]
+    if thumbs:
+        graph += _thumbnail_graph(thumbs, len(ladder.rungs))
+    return graph
+
+
+def _rung_scale(i: int, rung: Rung) -> str:
+    return (
+        f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,"
+        f"setsar=r={rung.sample_aspect_ratio.replace(':', '/')}:max=100000,"
+        f"format=yuv420p[v{i}]"
+    )
+
+
+def _thumbnail_graph(thumbs: ThumbnailPlan, first_branch: int) -> list[str]:
+    t, p = first_branch, first_branch + 1
+    return [
+        f"[s{t}]select='gte(t\\,selected_n*{thumbs.interval:g})',split=2[ta][tb];"
+        f"[ta]scale={thumbs.thumb_width}:{thumbs.thumb_height},setsar=1,"
+        f"format=yuvj420p[thumbs];"
+        f"[tb]scale={thumbs.tile_width}:{thumbs.tile_height},setsar=1,"
+        f"tile={thumbs.columns}x{thumbs.rows},format=yuvj420p[sprite]",
+        # every half second up to the poster time, each overwriting the last: the
+        # file ends as the frame at that time, and a title shorter than it (or a
+        # single still picture) still gets its first frame
+        f"[s{p}]select='lte(t\\,{thumbs.poster_time:.3f})"
+        f"*gte(t\\,selected_n*0.5)',"
+        f"scale={thumbs.poster_width}:{thumbs.poster_height},setsar=1,"
+        f"format=yuvj420p[poster]",
+    ]
+
+
+def _thumbnail_outputs(tdir: Path) -> list[str]:
+    return [
+        *_jpeg_output("[thumbs]", "4", tdir / THUMB_PATTERN),
+        *_jpeg_output("[sprite]", "5", tdir / SPRITE_PATTERN),
+        *_jpeg_output("[poster]", "3", tdir / POSTER, single_file=True),
+    ]
+
+
+def _jpeg_output(label: str, quality: str, path: Path, *, single_file: bool = False) -> list[str]:
+    args = ["-map", label, "-fps_mode", "passthrough", "-c:v", "mjpeg", "-q:v", quality]
+    args += ["-f", "image2"]
+    if single_file:
+        args += ["-update", "1"]
+    return [*args, str(path)]
+
+
+def _audio_graph_and_maps(probe: ProbeResult, ladder: Ladder) -> tuple[list[str], list[str]]:
+    """The filter graph entries and `-map` arguments for one AAC rendition each."""
     audio = probe.primary_audio
-    maps: list[str] = []
-    trailing: list[str] = []
-    graph: list[str] = []
-    if ladder.rungs and video is not None:
-        branches = len(ladder.rungs) + (2 if thumbs else 0)
-        pre = []
-        if ladder.deinterlace:
-            pre.append("bwdif=mode=send_frame:parity=auto:deint=all")
-        pre.append(f"fps={ladder.frame_rate}")
-        graph += [
-            f"[0:{video.index}]{','.join(pre)},split={branches}"
-            + "".join(f"[s{i}]" for i in range(branches))
-        ]
-        for i, rung in enumerate(ladder.rungs):
-            graph.append(
-                f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,"
-                f"setsar=r={rung.sample_aspect_ratio.replace(':', '/')}:max=100000,"
-                f"format=yuv420p[v{i}]"
-            )
-            maps += ["-map", f"[v{i}]"]
-        if thumbs:
-            t, p = len(ladder.rungs), len(ladder.rungs) + 1
-            graph.append(
-                f"[s{t}]select='gte(t\\,selected_n*{thumbs.interval:g})',split=2[ta][tb];"
-                f"[ta]scale={thumbs.thumb_width}:{thumbs.thumb_height},setsar=1,"
-                f"format=yuvj420p[thumbs];"
-                f"[tb]scale={thumbs.tile_width}:{thumbs.tile_height},setsar=1,"
-                f"tile={thumbs.columns}x{thumbs.rows},format=yuvj420p[sprite]"
-            )
-            graph.append(
-                # every half second up to the poster time, each overwriting the last: the
-                # file ends as the frame at that time, and a title shorter than it (or a
-                # single still picture) still gets its first frame
-                f"[s{p}]select='lte(t\\,{thumbs.poster_time:.3f})"
-                f"*gte(t\\,selected_n*0.5)',"
-                f"scale={thumbs.poster_width}:{thumbs.poster_height},setsar=1,"
-                f"format=yuvj420p[poster]"
-            )
-            tdir = workdir / THUMB_DIR
-            trailing += [
-                "-map",
-                "[thumbs]",
-                "-fps_mode",
-                "passthrough",
-                "-c:v",
-                "mjpeg",
-                "-q:v",
-                "4",
-                "-f",
-                "image2",
-                str(tdir / THUMB_PATTERN),
-            ]
-            trailing += [
-                "-map",
-                "[sprite]",
-                "-fps_mode",
-                "passthrough",
-                "-c:v",
-                "mjpeg",
-                "-q:v",
-                "5",
-                "-f",
-                "image2",
-                str(tdir / SPRITE_PATTERN),
-            ]
-            trailing += [
-                "-map",
-                "[poster]",
-                "-fps_mode",
-                "passthrough",
-                "-c:v",
-                "mjpeg",
-                "-q:v",
-                "3",
-                "-f",
-                "image2",
-                "-update",
-                "1",
-                str(tdir / POSTER),
-            ]
+    if audio is None:
+        return [], []
     trim = audio_trim_seconds(probe, ladder.segment_seconds) if ladder.rungs else None
-    if audio is not None and ladder.audio and trim is not None:
+    if ladder.audio and trim is not None:
         # the audio ends with the video (a few ms of tail would make a runt last segment)
         outputs = "".join(f"[a{j}]" for j in range(len(ladder.audio)))
-        graph.append(
-            f"[0:{audio.index}]atrim=duration={trim:.6f},asplit={len(ladder.audio)}{outputs}"
-        )
-        maps += [arg for j in range(len(ladder.audio)) for arg in ("-map", f"[a{j}]")]
-    elif audio is not None:  # the same source track once per AAC rendition
-        maps += ["-map", f"0:{audio.index}"] * len(ladder.audio)
-    if graph:
-        cmd += ["-filter_complex", ";".join(graph)]
+        graph = f"[0:{audio.index}]atrim=duration={trim:.6f},asplit={len(ladder.audio)}{outputs}"
+        maps = [arg for j in range(len(ladder.audio)) for arg in ("-map", f"[a{j}]")]
+        return [graph], maps
+    return [], ["-map", f"0:{audio.index}"] * len(ladder.audio)
 
-    cmd += maps
-    cmd += ["-map_metadata", "-1", "-map_chapters", "-1"]
-    for i, rung in enumerate(ladder.rungs):
-        cmd += [
-            f"-c:v:{i}",
-            "libx264",
-            f"-preset:v:{i}",
-            slower_preset(options.effective_preset, rung.preset_steps),
-            f"-profile:v:{i}",
-            rung.profile,
-            f"-level:v:{i}",
-            rung.level,
-            f"-g:v:{i}",
-            str(rung.gop_frames),
-            f"-keyint_min:v:{i}",
-            str(rung.gop_frames),
-            f"-sc_threshold:v:{i}",
-            "0",
-            f"-maxrate:v:{i}",
-            f"{rung.max_bitrate_kbps}k",
-            f"-bufsize:v:{i}",
-            f"{rung.buffer_kbits}k",
-        ]
-        if rung.rate_control is RateControl.CAPPED_CRF:
-            cmd += [f"-crf:v:{i}", str(rung.crf)]
-        else:
-            cmd += [f"-b:v:{i}", f"{rung.bitrate_kbps}k"]
-            if pass_number:
-                log = workdir.parent / f"{workdir.name}.pass-{i}"
-                cmd += [f"-pass:v:{i}", str(pass_number), f"-passlogfile:v:{i}", str(log)]
-    language = audio.language if audio is not None else None
-    for j, rendition in enumerate(ladder.audio):
-        if language:  # the MPD's @lang comes from the stream's language tag
-            cmd += [f"-metadata:s:a:{j}", f"language={language}"]
-        cmd += [
-            f"-c:a:{j}",
-            "aac",
-            f"-b:a:{j}",
-            f"{rendition.bitrate_kbps}k",
-            f"-ac:a:{j}",
-            str(rendition.channels),
-            f"-ar:a:{j}",
-            str(rendition.sample_rate),
-        ]
 
-    if pass_number == 1:
-        return [*cmd, "-f", "null", "-"]
+def _x264_args(
+    i: int, rung: Rung, options: EncodeOptions, workdir: Path, pass_number: int | None
+) -> list[str]:
+    args = [
+        f"-c:v:{i}",
+        "libx264",
+        f"-preset:v:{i}",
+        slower_preset(options.effective_preset, rung.preset_steps),
+        f"-profile:v:{i}",
+        rung.profile,
+        f"-level:v:{i}",
+        rung.level,
+        f"-g:v:{i}",
+        str(rung.gop_frames),
+        f"-keyint_min:v:{i}",
+        str(rung.gop_frames),
+        f"-sc_threshold:v:{i}",
+        "0",
+        f"-maxrate:v:{i}",
+        f"{rung.max_bitrate_kbps}k",
+        f"-bufsize:v:{i}",
+        f"{rung.buffer_kbits}k",
+    ]
+    if rung.rate_control is RateControl.CAPPED_CRF:
+        return [*args, f"-crf:v:{i}", str(rung.crf)]
+    args += [f"-b:v:{i}", f"{rung.bitrate_kbps}k"]
+    if pass_number:
+        log = workdir.parent / f"{workdir.name}.pass-{i}"
+        args += [f"-pass:v:{i}", str(pass_number), f"-passlogfile:v:{i}", str(log)]
+    return args
+
+
+def _aac_args(j: int, rendition: AudioRendition, language: str | None) -> list[str]:
+    args = []
+    if language:  # the MPD's @lang comes from the stream's language tag
+        args += [f"-metadata:s:a:{j}", f"language={language}"]
+    args += [
+        f"-c:a:{j}",
+        "aac",
+        f"-b:a:{j}",
+        f"{rendition.bitrate_kbps}k",
+        f"-ac:a:{j}",
+        str(rendition.channels),
+        f"-ar:a:{j}",
+        str(rendition.sample_rate),
+    ]
+    return args
+
+
+def _dash_muxer_args(ladder: Ladder, workdir: Path) -> list[str]:
     sets = []
     if ladder.rungs:
         sets.append("id=0,streams=v")
     if ladder.audio:
         sets.append(f"id={len(sets)},streams=a")
-    cmd += [
+    return [
         "-f",
         "dash",
         "-seg_duration",
@@ -288,4 +304,3 @@ def build_command(
         "0",
         str(workdir / MANIFEST),
     ]
-    return cmd + trailing

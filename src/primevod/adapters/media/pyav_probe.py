@@ -11,11 +11,10 @@ from pathlib import Path
 import av
 import av.error
 
+from primevod.adapters.media.pyav_streams import describe
 from primevod.core.errors import MediaError
 from primevod.core.probe import (
-    AudioStreamInfo,
     ProbeResult,
-    SubtitleStreamInfo,
     VideoStreamInfo,
 )
 
@@ -46,7 +45,7 @@ def probe_file(path: str | os.PathLike[str], *, check_decode: bool = True) -> Pr
         ) from None
     try:
         with container:
-            result = _describe(container, file, size)
+            result = describe(container, file, size)
             if check_decode:
                 _check_decodable(container, result, file)
             return result
@@ -61,151 +60,6 @@ def probe_file(path: str | os.PathLike[str], *, check_decode: bool = True) -> Pr
 def _reason(exc: BaseException) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
     return text.strip().splitlines()[0][:160] if text.strip() else type(exc).__name__
-
-
-def _language(stream: av.stream.Stream) -> str | None:
-    lang = (stream.metadata or {}).get("language")
-    return lang if lang and lang != "und" else None
-
-
-def _is_default(stream: av.stream.Stream) -> bool:
-    try:
-        return bool(stream.disposition & av.stream.Disposition.default)
-    except (AttributeError, TypeError):
-        return False
-
-
-def _ratio_str(value: Fraction | None) -> str | None:
-    if not value:
-        return None
-    return f"{value.numerator}:{value.denominator}"
-
-
-def _describe(container: av.container.InputContainer, file: Path, size: int) -> ProbeResult:
-    duration = container.duration / 1_000_000 if container.duration else None
-    video: list[VideoStreamInfo] = []
-    audio: list[AudioStreamInfo] = []
-    subtitles: list[SubtitleStreamInfo] = []
-    undecodable: list[str] = []  # types of streams FFmpeg has no decoder for
-    for stream in container.streams:
-        if stream.type in ("video", "audio") and stream.codec_context is None:
-            undecodable.append(stream.type)
-            continue
-        stream_duration = (
-            float(stream.duration * stream.time_base)
-            if stream.duration and stream.time_base
-            else None
-        )
-        if stream.type == "video":
-            ctx = stream.codec_context
-            if ctx.name in ("mjpeg", "png", "bmp") and stream.disposition & getattr(
-                av.stream.Disposition, "attached_pic", 0
-            ):
-                continue  # cover art, not a video
-            fmt = ctx.format
-            bit_depth = None
-            chroma = None
-            if fmt is not None:
-                try:
-                    bit_depth = max(c.bits for c in fmt.components) if fmt.components else None
-                except (AttributeError, ValueError):
-                    bit_depth = None
-                chroma = _chroma(fmt.name)
-            rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-            sar = ctx.sample_aspect_ratio or stream.sample_aspect_ratio
-            dar = ctx.display_aspect_ratio or stream.display_aspect_ratio
-            video.append(
-                VideoStreamInfo(
-                    index=stream.index,
-                    codec=ctx.name,
-                    profile=ctx.profile or None,
-                    width=ctx.width,
-                    height=ctx.height,
-                    sample_aspect_ratio=_ratio_str(sar) or "1:1",
-                    display_aspect_ratio=_ratio_str(dar),
-                    frame_rate=float(rate) if rate else None,
-                    pixel_format=fmt.name if fmt is not None else None,
-                    bit_depth=bit_depth,
-                    chroma_subsampling=chroma,
-                    scan_type=_scan_from_field_order(ctx),
-                    bit_rate=ctx.bit_rate or None,
-                    frame_count=stream.frames or None,
-                    duration=stream_duration,
-                    language=_language(stream),
-                    default=_is_default(stream),
-                )
-            )
-        elif stream.type == "audio":
-            ctx = stream.codec_context
-            layout = getattr(ctx, "layout", None)
-            channels = getattr(layout, "nb_channels", None) or getattr(ctx, "channels", 0) or 0
-            audio.append(
-                AudioStreamInfo(
-                    index=stream.index,
-                    codec=ctx.name,
-                    profile=ctx.profile or None,
-                    channels=channels,
-                    channel_layout=getattr(layout, "name", None),
-                    sample_rate=ctx.sample_rate or 0,
-                    bit_rate=ctx.bit_rate or None,
-                    language=_language(stream),
-                    duration=stream_duration,
-                    default=_is_default(stream),
-                )
-            )
-        elif stream.type == "subtitle":
-            subtitles.append(
-                SubtitleStreamInfo(
-                    index=stream.index,
-                    codec=stream.codec_context.name if stream.codec_context else "unknown",
-                    language=_language(stream),
-                    title=(stream.metadata or {}).get("title"),
-                    default=_is_default(stream),
-                )
-            )
-    if undecodable and (not video and ("video" in undecodable or not audio)):
-        kind = "video" if "video" in undecodable else "audio"
-        raise MediaError(
-            "source.unsupported_codec", f"{file.name}: no decoder for its {kind} codec"
-        )
-    if duration is None:
-        durations = [s.duration for s in [*video, *audio] if s.duration]
-        duration = max(durations) if durations else None
-    bit_rate = container.bit_rate or (int(size * 8 / duration) if duration else None)
-    fmt = container.format
-    return ProbeResult(
-        path=str(file),
-        format_name=fmt.name,
-        format_long_name=fmt.long_name,
-        size=size,
-        duration=duration,
-        bit_rate=bit_rate or None,
-        video=video,
-        audio=audio,
-        subtitles=subtitles,
-        tags={str(k): str(v) for k, v in (container.metadata or {}).items()},
-    )
-
-
-def _chroma(pix_fmt: str) -> str | None:
-    name = pix_fmt.lower()
-    if name.startswith(("yuv420", "yuvj420", "nv12", "nv21", "p010", "p016")):
-        return "4:2:0"
-    if name.startswith(("yuv422", "yuvj422", "nv16", "y210", "uyvy", "yuyv")):
-        return "4:2:2"
-    if name.startswith(("yuv444", "yuvj444", "gbr", "rgb", "bgr", "argb", "abgr", "rgba", "bgra")):
-        return "4:4:4"
-    if name.startswith("gray"):
-        return "4:0:0"
-    return None
-
-
-def _scan_from_field_order(ctx: av.codec.context.CodecContext) -> str:
-    # AVFieldOrder: 0 unknown, 1 progressive, 2..5 the four interlaced field orders.
-    order = getattr(ctx, "field_order", 0)
-    if isinstance(order, str):
-        return "progressive" if order.lower() in ("progressive", "unknown", "") else "interlaced"
-    return "interlaced" if int(order or 0) >= 2 else "progressive"
 
 
 def _check_decodable(

@@ -17,7 +17,7 @@ from pathlib import Path
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.core.errors import MediaError
 from primevod.core.hls import parse_media_playlist
-from primevod.core.outputs import PackageResult
+from primevod.core.outputs import PackageResult, RenditionOutput
 from primevod.core.probe import ProbeResult
 from primevod.core.quality import Metric, RungQuality
 
@@ -200,72 +200,104 @@ def measure_package(
     seg_frames = round(fps * Fraction(ladder.segment_seconds))
     size = reference_size(*video.display_size)
     renditions = [r for r in result.renditions if r.kind == "video"]
-    src = ["-protocol_whitelist", "file"]
+    reference = _SourceReference(source, fps, seg_frames)
     with tempfile.TemporaryDirectory(prefix="primevod-quality-") as tmp:
         work = Path(tmp)
         comparisons: list[Comparison] = []
         owners: list[int] = []
         for n, rendition in enumerate(renditions):
-            info = parse_media_playlist((root / rendition.playlist).read_text())
-            init = (root / (info.map_uri or rendition.init_segment or "")).read_bytes()
-            chunks = [root / s.uri for s in info.segments]
-            picks = spread(segments or 0, len(chunks)) if segments else list(range(len(chunks)))
-            if segments is None:
-                distorted = work / f"r{n}-all.mp4"
-                with open(distorted, "wb") as out:
-                    out.write(init)
-                    for chunk in chunks:
-                        out.write(chunk.read_bytes())
-                comparisons.append(
-                    Comparison(
-                        distorted=["-i", str(distorted)],
-                        reference=[*src, "-i", f"file:{source.absolute()}"],
-                        label=rendition.name,
-                    )
-                )
-                owners.append(n)
-                continue
-            for j in picks:
-                distorted = work / f"r{n}-s{j}.mp4"
-                distorted.write_bytes(init + chunks[j].read_bytes())
-                start = float(j * seg_frames / fps)
-                comparisons.append(
-                    Comparison(
-                        distorted=["-i", str(distorted)],
-                        reference=[
-                            *src,
-                            "-ss",
-                            f"{start:.6f}",
-                            "-t",
-                            f"{float(seg_frames / fps) + 0.5:.3f}",
-                            "-i",
-                            f"file:{source.absolute()}",
-                        ],
-                        label=f"{rendition.name}#{j}",
-                    )
-                )
-                owners.append(n)
+            mine = _rendition_comparisons(root, rendition, n, work, segments, reference)
+            comparisons += mine
+            owners += [n] * len(mine)
         for c in comparisons:
             c.reference_filter = pre
         scores = compare(comparisons, size, subsample=subsample, metric=metric)
-    out: list[RungQuality] = []
-    for n, rendition in enumerate(renditions):
-        mine = [s for s, o in zip(scores, owners, strict=True) if o == n]
-        frames = sum(max(1, s.frames) for s in mine)
-        mean = sum(s.mean * max(1, s.frames) for s in mine) / frames if mine else None
-        out.append(
-            RungQuality(
-                name=rendition.name,
-                width=rendition.width or 0,
-                height=rendition.height or 0,
-                average_kbps=round(rendition.average_bitrate / 1000, 1),
-                peak_kbps=round(rendition.peak_bitrate / 1000, 1),
-                vmaf=round(mean, 3) if mean is not None and mine[0].metric == "vmaf" else None,
-                vmaf_min=round(min(s.mean for s in mine), 3)
-                if mine and mine[0].metric == "vmaf"
-                else None,
-                psnr=round(mean, 3) if mean is not None and mine[0].metric == "psnr" else None,
-                metric=mine[0].metric if mine else "vmaf",
+    return [
+        _rung_quality(rendition, [s for s, o in zip(scores, owners, strict=True) if o == n])
+        for n, rendition in enumerate(renditions)
+    ]
+
+
+@dataclass(frozen=True)
+class _SourceReference:
+    """The source as FFmpeg input arguments: all of it, or the stretch under one segment
+    (half a second longer: the comparison stops at the shorter of the two)."""
+
+    source: Path
+    fps: Fraction
+    seg_frames: int
+
+    def whole(self) -> list[str]:
+        return ["-protocol_whitelist", "file", "-i", f"file:{self.source.absolute()}"]
+
+    def segment(self, j: int) -> list[str]:
+        start = float(j * self.seg_frames / self.fps)
+        return [
+            "-protocol_whitelist",
+            "file",
+            "-ss",
+            f"{start:.6f}",
+            "-t",
+            f"{float(self.seg_frames / self.fps) + 0.5:.3f}",
+            "-i",
+            f"file:{self.source.absolute()}",
+        ]
+
+
+def _rendition_comparisons(
+    root: Path,
+    rendition: RenditionOutput,
+    n: int,
+    work: Path,
+    segments: int | None,
+    reference: _SourceReference,
+) -> list[Comparison]:
+    """One rendition's comparisons, its media written to `work` as playable MP4s (the init
+    segment before the media): all of it as one file when `segments` is None, else each
+    picked segment on its own."""
+    info = parse_media_playlist((root / rendition.playlist).read_text())
+    init = (root / (info.map_uri or rendition.init_segment or "")).read_bytes()
+    chunks = [root / s.uri for s in info.segments]
+    if segments is None:
+        distorted = work / f"r{n}-all.mp4"
+        with open(distorted, "wb") as out:
+            out.write(init)
+            for chunk in chunks:
+                out.write(chunk.read_bytes())
+        return [
+            Comparison(
+                distorted=["-i", str(distorted)],
+                reference=reference.whole(),
+                label=rendition.name,
+            )
+        ]
+    comparisons = []
+    for j in spread(segments, len(chunks)) if segments else list(range(len(chunks))):
+        distorted = work / f"r{n}-s{j}.mp4"
+        distorted.write_bytes(init + chunks[j].read_bytes())
+        comparisons.append(
+            Comparison(
+                distorted=["-i", str(distorted)],
+                reference=reference.segment(j),
+                label=f"{rendition.name}#{j}",
             )
         )
-    return out
+    return comparisons
+
+
+def _rung_quality(rendition: RenditionOutput, mine: list[Score]) -> RungQuality:
+    """A rendition's quality: its comparisons' means weighted by their scored frames; the
+    lowest of them as its minimum."""
+    frames = sum(max(1, s.frames) for s in mine)
+    mean = sum(s.mean * max(1, s.frames) for s in mine) / frames if mine else None
+    return RungQuality(
+        name=rendition.name,
+        width=rendition.width or 0,
+        height=rendition.height or 0,
+        average_kbps=round(rendition.average_bitrate / 1000, 1),
+        peak_kbps=round(rendition.peak_bitrate / 1000, 1),
+        vmaf=round(mean, 3) if mean is not None and mine[0].metric == "vmaf" else None,
+        vmaf_min=round(min(s.mean for s in mine), 3) if mine and mine[0].metric == "vmaf" else None,
+        psnr=round(mean, 3) if mean is not None and mine[0].metric == "psnr" else None,
+        metric=mine[0].metric if mine else "vmaf",
+    )

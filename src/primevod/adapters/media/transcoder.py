@@ -7,6 +7,7 @@ import shutil
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -25,13 +26,19 @@ from primevod.adapters.media.package_validator import validate_package
 from primevod.adapters.media.packager import STORYBOARD, finalize
 from primevod.adapters.media.pyav_probe import probe_file
 from primevod.core.errors import MediaError
-from primevod.core.ladder import LadderPolicy, RateControl, plan_ladder
-from primevod.core.outputs import AutoPlan, PackageResult
+from primevod.core.ladder import Ladder, LadderPolicy, RateControl, plan_ladder
+from primevod.core.outputs import (
+    AutoPlan,
+    PackageResult,
+    RenditionOutput,
+    ValidationReport,
+    VariantOutput,
+)
 from primevod.core.probe import ProbeResult
 from primevod.core.progress import Progress, ProgressCallback
 from primevod.core.quality import auto_policy
 from primevod.core.source_rules import SourceLimits, check_source
-from primevod.core.thumbnails import plan_thumbnails
+from primevod.core.thumbnails import ThumbnailPlan, plan_thumbnails
 
 
 class MediaEngine:
@@ -74,23 +81,75 @@ class MediaEngine:
         """Probe (unless `probe` comes from an earlier inspect of the same file), plan (for the
         `auto` policy: analyse the title first, cached by its `checksum` in `analysis_cache`),
         encode, package, validate, and move the package into `output_dir`."""
-        output_dir = Path(output_dir)
+        source, output_dir = Path(source), Path(output_dir)
         started = time.monotonic()
-        _check_output_dir(Path(source), output_dir, overwrite)
+        _check_output_dir(source, output_dir, overwrite)
         if probe is None:
-            probe = self.inspect(Path(source))
+            probe = self.inspect(source)
         else:
             check_source(probe, self.limits)
+        plan = self._plan(
+            source,
+            probe,
+            policy,
+            segment_seconds=segment_seconds,
+            checksum=checksum,
+            analysis_cache=analysis_cache or self.analysis_cache,
+        )
+        workdir = _make_workdir(output_dir)
+        try:
+            encode_seconds, decoded = self._encode(
+                source, probe, plan, workdir, on_progress, cancel
+            )
+            _check_fully_decoded(plan.duration, decoded)
+            renditions, variants = finalize(workdir, plan.ladder, probe, plan.thumbs)
+            report = _validated(workdir)
+            _move_into_place(workdir, output_dir)
+            total_seconds = time.monotonic() - started
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        finally:
+            _remove_pass_logs(workdir)
+
+        result = _package_result(
+            output_dir,
+            plan,
+            renditions,
+            variants,
+            report,
+            encode_seconds=encode_seconds,
+            total_seconds=total_seconds,
+        )
+        if on_progress is not None:
+            on_progress(
+                Progress(
+                    fraction=1.0, out_time=plan.duration, speed=result.realtime_factor, done=True
+                )
+            )
+        return result
+
+    def _plan(
+        self,
+        source: Path,
+        probe: ProbeResult,
+        policy: LadderPolicy,
+        *,
+        segment_seconds: float | None,
+        checksum: str | None,
+        analysis_cache: Path | None,
+    ) -> _Plan:
+        """The ladder (per title for an `auto` policy) and the thumbnails."""
         auto_plan = None
         analysis_seconds = 0.0
         if policy.auto is not None and probe.primary_video is not None:
             analysis_started = time.monotonic()
             analysis = analyze(
-                Path(source),
+                source,
                 probe,
                 policy.auto,
                 preset=self.options.effective_preset,
-                cache_dir=analysis_cache or self.analysis_cache,
+                cache_dir=analysis_cache,
                 checksum=checksum,
             )
             analysis_seconds = time.monotonic() - analysis_started
@@ -101,113 +160,133 @@ class MediaEngine:
         thumbs = None
         if self.options.thumbnails and ladder.rungs and ladder.source_display:
             thumbs = plan_thumbnails(ladder.source_display, duration)
+        return _Plan(ladder, thumbs, duration, auto_plan, analysis_seconds)
 
-        try:
-            output_dir.parent.mkdir(parents=True, exist_ok=True)
-            workdir = output_dir.parent / f".{output_dir.name}.partial-{uuid.uuid4().hex[:8]}"
-            workdir.mkdir()
-            (workdir / THUMB_DIR).mkdir()
-        except OSError as exc:
-            raise MediaError(
-                "request.invalid", f"cannot write to {output_dir.parent}: {exc.strerror}"
-            ) from None
+    def _encode(
+        self,
+        source: Path,
+        probe: ProbeResult,
+        plan: _Plan,
+        workdir: Path,
+        on_progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> tuple[float, float]:
+        """One FFmpeg run, or two when quality mode has VBR rungs to encode: the seconds it
+        took, and how far into the title the (last) run got."""
+        started = time.monotonic()
         last: list[Progress] = []
 
         def progress(p: Progress) -> None:
             last[:] = [p]
+            # the caller hears `done` once, after packaging and validation
             if on_progress is not None and not p.done:
                 on_progress(p)
 
-        try:
-            encode_started = time.monotonic()
-            cmd = build_command(
-                ffmpeg_exe(), Path(source), probe, ladder, workdir, self.options, thumbs
-            )
-            fps = float(Fraction(ladder.frame_rate)) if ladder.frame_rate else None
-            two_pass = self.options.mode == "quality" and any(
-                r.rate_control is RateControl.VBR for r in ladder.rungs
-            )
-            if two_pass:  # the first pass: rate statistics only, counted in the encode time
-                first = build_command(
-                    ffmpeg_exe(),
-                    Path(source),
-                    probe,
-                    ladder,
-                    workdir,
-                    self.options,
-                    None,
-                    pass_number=1,
-                )
-                run_ffmpeg(first, duration=duration, frame_rate=fps, cancel=cancel)
-                cmd = build_command(
-                    ffmpeg_exe(),
-                    Path(source),
-                    probe,
-                    ladder,
-                    workdir,
-                    self.options,
-                    thumbs,
-                    pass_number=2,
-                )
-            run_ffmpeg(cmd, duration=duration, frame_rate=fps, on_progress=progress, cancel=cancel)
-            encode_seconds = time.monotonic() - encode_started
-            encoded = last[0].out_time if last else 0.0
-            if duration > 2.0 and encoded < duration * 0.9 - 1.0:
-                raise MediaError(
-                    "source.truncated",
-                    f"the source claims {duration:.1f}s but only {encoded:.1f}s could be decoded",
-                )
-            renditions, variants = finalize(workdir, ladder, probe, thumbs)
-            report = validate_package(workdir)
-            if not report.passed:
-                failed = "; ".join(
-                    f"{r.rule} ({r.target}): {r.message}" for r in report.failures[:3]
-                )
-                raise MediaError(
-                    "package.invalid",
-                    f"output failed validation: {failed}",
-                    detail=report.model_dump_json(),
-                )
-            _move_into_place(workdir, output_dir)
-            total_seconds = time.monotonic() - started
-        except BaseException:
-            shutil.rmtree(workdir, ignore_errors=True)
-            raise
-        finally:
-            for log in workdir.parent.glob(f"{workdir.name}.pass-*"):
-                log.unlink(missing_ok=True)
-
-        thumb_dir = output_dir / THUMB_DIR
-        has_thumbs = thumbs is not None and thumb_dir.is_dir()
-        result = PackageResult(
-            output_dir=str(output_dir),
-            master=MASTER,
-            manifest=MANIFEST,
-            duration=duration,
-            ladder=ladder,
-            renditions=renditions,
-            variants=variants,
-            poster=f"{THUMB_DIR}/{POSTER}" if has_thumbs else None,
-            thumbnails=sorted(f"{THUMB_DIR}/{p.name}" for p in thumb_dir.glob("thumb_*.jpg"))
-            if has_thumbs
-            else [],
-            sprites=sorted(f"{THUMB_DIR}/{p.name}" for p in thumb_dir.glob("sprite_*.jpg"))
-            if has_thumbs
-            else [],
-            storyboard=f"{THUMB_DIR}/{STORYBOARD}" if has_thumbs else None,
-            total_bytes=sum(p.stat().st_size for p in output_dir.rglob("*") if p.is_file()),
-            encode_seconds=round(encode_seconds, 3),
-            analysis_seconds=round(analysis_seconds, 3),
-            auto=auto_plan,
-            total_seconds=round(total_seconds, 3),
-            realtime_factor=round(duration / total_seconds, 3) if total_seconds else 0.0,
-            validation=report,
+        ladder, thumbs = plan.ladder, plan.thumbs
+        fps = float(Fraction(ladder.frame_rate)) if ladder.frame_rate else None
+        two_pass = self.options.mode == "quality" and any(
+            r.rate_control is RateControl.VBR for r in ladder.rungs
         )
-        if on_progress is not None:
-            on_progress(
-                Progress(fraction=1.0, out_time=duration, speed=result.realtime_factor, done=True)
+        if two_pass:  # the first pass: rate statistics only, counted in the encode time
+            first = build_command(
+                ffmpeg_exe(), source, probe, ladder, workdir, self.options, None, pass_number=1
             )
-        return result
+            run_ffmpeg(first, duration=plan.duration, frame_rate=fps, cancel=cancel)
+            cmd = build_command(
+                ffmpeg_exe(), source, probe, ladder, workdir, self.options, thumbs, pass_number=2
+            )
+        else:
+            cmd = build_command(ffmpeg_exe(), source, probe, ladder, workdir, self.options, thumbs)
+        run_ffmpeg(cmd, duration=plan.duration, frame_rate=fps, on_progress=progress, cancel=cancel)
+        return time.monotonic() - started, last[0].out_time if last else 0.0
+
+
+@dataclass(frozen=True)
+class _Plan:
+    ladder: Ladder
+    thumbs: ThumbnailPlan | None
+    duration: float
+    auto: AutoPlan | None
+    analysis_seconds: float
+
+
+def _make_workdir(output_dir: Path) -> Path:
+    """A hidden folder beside `output_dir`: on the same filesystem, so the final move is a
+    rename."""
+    try:
+        output_dir.parent.mkdir(parents=True, exist_ok=True)
+        workdir = output_dir.parent / f".{output_dir.name}.partial-{uuid.uuid4().hex[:8]}"
+        workdir.mkdir()
+        (workdir / THUMB_DIR).mkdir()
+    except OSError as exc:
+        raise MediaError(
+            "request.invalid", f"cannot write to {output_dir.parent}: {exc.strerror}"
+        ) from None
+    return workdir
+
+
+def _check_fully_decoded(duration: float, encoded: float) -> None:
+    if duration > 2.0 and encoded < duration * 0.9 - 1.0:
+        raise MediaError(
+            "source.truncated",
+            f"the source claims {duration:.1f}s but only {encoded:.1f}s could be decoded",
+        )
+
+
+def _validated(workdir: Path) -> ValidationReport:
+    report = validate_package(workdir)
+    if not report.passed:
+        failed = "; ".join(f"{r.rule} ({r.target}): {r.message}" for r in report.failures[:3])
+        raise MediaError(
+            "package.invalid",
+            f"output failed validation: {failed}",
+            detail=report.model_dump_json(),
+        )
+    return report
+
+
+def _remove_pass_logs(workdir: Path) -> None:
+    for log in workdir.parent.glob(f"{workdir.name}.pass-*"):
+        log.unlink(missing_ok=True)
+
+
+def _package_result(
+    output_dir: Path,
+    plan: _Plan,
+    renditions: list[RenditionOutput],
+    variants: list[VariantOutput],
+    report: ValidationReport,
+    *,
+    encode_seconds: float,
+    total_seconds: float,
+) -> PackageResult:
+    thumb_dir = output_dir / THUMB_DIR
+    has_thumbs = plan.thumbs is not None and thumb_dir.is_dir()
+    duration = plan.duration
+    return PackageResult(
+        output_dir=str(output_dir),
+        master=MASTER,
+        manifest=MANIFEST,
+        duration=duration,
+        ladder=plan.ladder,
+        renditions=renditions,
+        variants=variants,
+        poster=f"{THUMB_DIR}/{POSTER}" if has_thumbs else None,
+        thumbnails=sorted(f"{THUMB_DIR}/{p.name}" for p in thumb_dir.glob("thumb_*.jpg"))
+        if has_thumbs
+        else [],
+        sprites=sorted(f"{THUMB_DIR}/{p.name}" for p in thumb_dir.glob("sprite_*.jpg"))
+        if has_thumbs
+        else [],
+        storyboard=f"{THUMB_DIR}/{STORYBOARD}" if has_thumbs else None,
+        total_bytes=sum(p.stat().st_size for p in output_dir.rglob("*") if p.is_file()),
+        encode_seconds=round(encode_seconds, 3),
+        analysis_seconds=round(plan.analysis_seconds, 3),
+        auto=plan.auto,
+        total_seconds=round(total_seconds, 3),
+        realtime_factor=round(duration / total_seconds, 3) if total_seconds else 0.0,
+        validation=report,
+    )
 
 
 def _check_output_dir(source: Path, output_dir: Path, overwrite: bool) -> None:

@@ -6,7 +6,6 @@ place, so a reader never sees half an object and a crash never leaves one."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import threading
@@ -16,32 +15,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from primevod.adapters.storage.local_files import CHUNK, utc_now
+from primevod.adapters.storage.local_multipart import LocalMultipartUploads
 from primevod.core.storage import (
-    MAX_PARTS,
     MIN_PART_SIZE,
     InvalidKey,
-    InvalidPart,
     ObjectInfo,
     ObjectNotFound,
-    PartInfo,
-    UploadInfo,
-    UploadNotFound,
     guess_type,
-    multipart_etag,
     validate_bucket,
     validate_key,
     validate_prefix,
 )
 
-_CHUNK = 1024 * 1024
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class LocalObjectStore:
-    """`root/buckets/<bucket>/<key>`; sidecars, versions, uploads and temp files beside."""
+class LocalObjectStore(LocalMultipartUploads):
+    """`root/buckets/<bucket>/<key>`; sidecars, versions, uploads and temp files beside.
+    Multipart uploads come from LocalMultipartUploads."""
 
     def __init__(self, root: Path, *, min_part_size: int = MIN_PART_SIZE) -> None:
         self.root = Path(root).absolute()
@@ -100,7 +90,7 @@ class LocalObjectStore:
                     md5.update(data)
                     size = len(data)
                 else:
-                    while chunk := data.read(_CHUNK):
+                    while chunk := data.read(CHUNK):
                         out.write(chunk)
                         md5.update(chunk)
                         size += len(chunk)
@@ -145,7 +135,7 @@ class LocalObjectStore:
             etag=etag,
             content_type=content_type or guess_type(key),
             metadata={str(k).lower(): str(v) for k, v in (metadata or {}).items()},
-            last_modified=_now(),
+            last_modified=utc_now(),
             version_id=uuid.uuid4().hex if self._versioned(bucket) else None,
         )
         meta = self._meta_path(bucket, key)
@@ -192,7 +182,7 @@ class LocalObjectStore:
             # a file put in place by hand: describe it from the file itself
             md5 = hashlib.md5()
             with open(path, "rb") as src:
-                while chunk := src.read(_CHUNK):
+                while chunk := src.read(CHUNK):
                     md5.update(chunk)
             stat = path.stat()
             return ObjectInfo(
@@ -286,156 +276,3 @@ class LocalObjectStore:
             except OSError:
                 return
             folder = folder.parent
-
-    # multipart -------------------------------------------------------------------------
-    def _upload_dir(self, bucket: str, key: str, upload_id: str) -> Path:
-        if not upload_id.isalnum():
-            raise UploadNotFound(f"no upload {upload_id!r}")
-        folder = self.root / "uploads" / validate_bucket(bucket) / upload_id
-        try:
-            record = json.loads((folder / "upload.json").read_text())
-        except (OSError, ValueError):
-            raise UploadNotFound(f"no upload {upload_id!r}") from None
-        if record["key"] != key:
-            raise UploadNotFound(f"upload {upload_id!r} is not for key {key!r}")
-        return folder
-
-    def create_multipart(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        content_type: str | None = None,
-        metadata: dict[str, str] | None = None,
-    ) -> str:
-        self._object_path(bucket, key)  # validates
-        upload_id = uuid.uuid4().hex
-        folder = self.root / "uploads" / bucket / upload_id
-        folder.mkdir(parents=True)
-        (folder / "upload.json").write_text(
-            json.dumps(
-                {
-                    "key": key,
-                    "content_type": content_type or guess_type(key),
-                    "metadata": metadata or {},
-                    "initiated": _now().isoformat(),
-                }
-            )
-        )
-        return upload_id
-
-    def upload_part(
-        self, bucket: str, key: str, upload_id: str, part_number: int, data: bytes
-    ) -> PartInfo:
-        if not 1 <= part_number <= MAX_PARTS:
-            raise InvalidPart(f"part number {part_number} is not in 1..{MAX_PARTS}")
-        folder = self._upload_dir(bucket, key, upload_id)
-        digest = hashlib.md5(data).hexdigest()
-        tmp = self._tmp()
-        tmp.write_bytes(data)
-        # the digest beside the part: listing and completing need not read the bytes again
-        # (written first; a part whose digest file is stale is re-hashed on use)
-        (folder / f"part-{part_number:05d}.md5").write_text(f"{digest} {len(data)}")
-        os.replace(tmp, folder / f"part-{part_number:05d}")
-        return PartInfo(part_number=part_number, etag=f'"{digest}"', size=len(data))
-
-    @staticmethod
-    def _part_digest(path: Path) -> bytes:
-        size = path.stat().st_size
-        try:
-            digest, recorded = (path.parent / f"{path.name}.md5").read_text().split()
-            if int(recorded) == size:
-                return bytes.fromhex(digest)
-        except (OSError, ValueError):
-            pass
-        md5 = hashlib.md5()
-        with open(path, "rb") as src:
-            while chunk := src.read(_CHUNK):
-                md5.update(chunk)
-        return md5.digest()
-
-    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[PartInfo]:
-        folder = self._upload_dir(bucket, key, upload_id)
-        parts = []
-        for path in sorted(folder.glob("part-[0-9][0-9][0-9][0-9][0-9]")):
-            parts.append(
-                PartInfo(
-                    part_number=int(path.name[5:]),
-                    etag=f'"{self._part_digest(path).hex()}"',
-                    size=path.stat().st_size,
-                )
-            )
-        return parts
-
-    def complete_multipart(
-        self, bucket: str, key: str, upload_id: str, parts: list[tuple[int, str]]
-    ) -> ObjectInfo:
-        folder = self._upload_dir(bucket, key, upload_id)
-        record = json.loads((folder / "upload.json").read_text())
-        if not parts:
-            raise InvalidPart("a multipart upload needs at least one part")
-        numbers = [n for n, _ in parts]
-        if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
-            raise InvalidPart("parts must be listed in ascending order, each once")
-        md5s: list[bytes] = []
-        paths: list[Path] = []
-        size = 0
-        # check every part before writing a byte
-        for index, (number, etag) in enumerate(parts):
-            path = folder / f"part-{number:05d}"
-            if not path.is_file():
-                raise InvalidPart(f"part {number} was not uploaded")
-            digest = self._part_digest(path)
-            if etag.strip('"') != digest.hex():
-                raise InvalidPart(f"part {number}: ETag {etag} does not match")
-            part_size = path.stat().st_size
-            if index < len(parts) - 1 and part_size < self.min_part_size:
-                raise InvalidPart(
-                    f"part {number} is {part_size} bytes; every part but the last "
-                    f"must be at least {self.min_part_size} bytes"
-                )
-            md5s.append(digest)
-            paths.append(path)
-            size += part_size
-        tmp = self._tmp()
-        try:
-            with open(tmp, "wb") as out:
-                for path in paths:
-                    with open(path, "rb") as src:
-                        shutil.copyfileobj(src, out, 8 * _CHUNK)  # kernel copy on Linux
-                out.flush()
-                os.fsync(out.fileno())
-            info = self._commit(
-                bucket,
-                key,
-                self._object_path(bucket, key),
-                tmp,
-                size,
-                multipart_etag(md5s),
-                record["content_type"],
-                record["metadata"],
-            )
-        finally:
-            tmp.unlink(missing_ok=True)
-        shutil.rmtree(folder, ignore_errors=True)
-        return info
-
-    def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
-        shutil.rmtree(self._upload_dir(bucket, key, upload_id), ignore_errors=True)
-
-    def list_multipart_uploads(self, bucket: str) -> list[UploadInfo]:
-        out = []
-        for folder in sorted((self.root / "uploads" / validate_bucket(bucket)).glob("*")):
-            try:
-                record = json.loads((folder / "upload.json").read_text())
-            except (OSError, ValueError):
-                continue
-            out.append(
-                UploadInfo(
-                    bucket=bucket,
-                    key=record["key"],
-                    upload_id=folder.name,
-                    initiated=datetime.fromisoformat(record["initiated"]),
-                )
-            )
-        return out

@@ -1,0 +1,34 @@
+"""Alarm routes: every alarm's rule and state, one alarm, evaluate now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from primevod.api.auth import ADMIN, VIEW, require
+from primevod.api.observability import _flushed_store
+from primevod.pipeline import schedules as observer
+
+router = APIRouter()
+
+
+@router.get("/api/v1/alarms", tags=["observability"])
+def list_alarms(_: str = Depends(require(VIEW))) -> list[dict[str, Any]]:
+    return observer.alarm_rows()
+
+
+@router.get("/api/v1/alarms/{name}", tags=["observability"])
+def show_alarm(name: str, _: str = Depends(require(VIEW))) -> dict[str, Any]:
+    for row in observer.alarm_rows():
+        if row["name"] == name:
+            return row
+    raise HTTPException(404, f"no alarm {name}")
+
+
+@router.post("/api/v1/alarms/evaluate", tags=["observability"])
+def evaluate_now(_: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
+    """Evaluate every alarm now (the schedule does it every minute)."""
+    _flushed_store()
+    observer.evaluate_alarms()
+    return observer.alarm_rows()

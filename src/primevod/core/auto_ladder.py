@@ -1,0 +1,199 @@
+"""The content-adaptive (`auto`) ladder: the rungs picked from the envelope of the title's
+probe encodes, and the concrete capped-CRF policy they make."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from primevod.core.errors import MediaError
+from primevod.core.ladder import AutoLadderConfig, LadderPolicy, RateControl, RungTemplate
+from primevod.core.probe_encodes import ComplexityAnalysis, ProbePoint
+from primevod.core.quality_report import Metric, target_quality
+from primevod.core.rate_quality import (
+    RateQualityCurve,
+    RungChoice,
+    frontier,
+    quality_ceiling,
+    rung_cap,
+)
+
+
+def select_rungs(
+    points: Sequence[ProbePoint], config: AutoLadderConfig, metric: Metric = "vmaf"
+) -> list[RungChoice]:
+    """Pick the ladder from the envelope, ascending:
+
+    - top rung: the cheapest encode that reaches the target quality (at least the minimum
+      bitrate, at most the maximum; the best reachable one when the target is out of reach);
+    - walking down: each rung the richest envelope point at least `min_vmaf_step` worse and
+      `min_bitrate_ratio` cheaper than the rung above, until the minimum bitrate;
+    - a bottom rung near the minimum bitrate when the walk stopped well above it;
+    - more than `max_renditions`: rungs evenly spaced in log-bitrate between bottom and top;
+    - resolution never falls as the bitrate rises (a rung's size is at most the next's).
+    """
+    if not points:
+        raise MediaError("ladder.empty", "the analysis measured no probe encode")
+    target, step = target_quality(config, metric)
+    hull = frontier(points, config, metric)
+    usable = [c for c in hull if c.kbps <= config.max_bitrate_kbps] or hull[:1]
+    top = _top_rung(usable, target, config)
+    below = [c for c in usable if c.kbps < top.kbps]
+    rungs = _rungs_below(top, below, step, config)
+    rungs.reverse()
+    if len(rungs) > config.max_renditions:
+        rungs = _respace(usable, rungs[0], rungs[-1], config.max_renditions)
+    rungs = _monotone_sizes(rungs, points, config, metric)
+    return _rising_caps(rungs)
+
+
+def _top_rung(usable: list[RungChoice], target: float, config: AutoLadderConfig) -> RungChoice:
+    reach = [c for c in usable if c.quality >= target]
+    if not reach:
+        return usable[-1]
+    top = reach[0]
+    if top.kbps < config.min_bitrate_kbps:  # so easy the target costs less than the floor
+        top = next((c for c in usable if c.kbps >= config.min_bitrate_kbps), usable[-1])
+    # where bits are this cheap, more quality costs nothing worth saving: climb
+    cheap = [c for c in usable if top.kbps < c.kbps <= config.easy_top_kbps]
+    if cheap:
+        top = cheap[-1]
+    return top
+
+
+def _rungs_below(
+    top: RungChoice, below: list[RungChoice], step: float, config: AutoLadderConfig
+) -> list[RungChoice]:
+    """The rungs from the top down (descending): the walk, then the bottom rung if any."""
+    lo_b = config.min_bitrate_kbps
+    rungs = [top]
+    while True:
+        prev = rungs[-1]
+        cands = [
+            c
+            for c in below
+            if c.kbps >= lo_b
+            and c.kbps <= prev.kbps / config.min_bitrate_ratio
+            and c.quality <= prev.quality - step
+        ]
+        if not cands:
+            break
+        rungs.append(max(cands, key=lambda c: c.kbps))
+    lowest = rungs[-1]
+    if lowest.kbps > lo_b * config.min_bitrate_ratio:
+        floor = [
+            c
+            for c in below
+            if c.kbps <= lowest.kbps / config.min_bitrate_ratio
+            and c.quality <= lowest.quality - step / 2
+        ]
+        at_least = [c for c in floor if c.kbps >= lo_b]
+        if at_least:  # the point nearest the minimum bitrate, not below it
+            rungs.append(at_least[0])
+    return rungs
+
+
+def _rising_caps(rungs: list[RungChoice]) -> list[RungChoice]:
+    """Caps rise with the ladder (the clamp to the maximum could make two equal)."""
+    for i in range(len(rungs) - 2, -1, -1):
+        cap = min(rungs[i].max_bitrate_kbps, rungs[i + 1].max_bitrate_kbps - 1)
+        rungs[i] = rungs[i].model_copy(
+            update={"max_bitrate_kbps": max(cap, math.ceil(rungs[i].kbps))}
+        )
+    return rungs
+
+
+def _respace(
+    hull: list[RungChoice], bottom: RungChoice, top: RungChoice, n: int
+) -> list[RungChoice]:
+    if n == 1:
+        return [top]
+    lb, lt = math.log(bottom.kbps), math.log(top.kbps)
+    chosen = [bottom]
+    for i in range(1, n - 1):
+        want = math.exp(lb + (lt - lb) * i / (n - 1))
+        pick = min(hull, key=lambda c: abs(math.log(c.kbps) - math.log(want)))
+        if pick.kbps > chosen[-1].kbps and pick.kbps < top.kbps:
+            chosen.append(pick)
+    chosen.append(top)
+    return chosen
+
+
+def _monotone_sizes(
+    rungs: list[RungChoice],
+    points: Sequence[ProbePoint],
+    config: AutoLadderConfig,
+    metric: Metric,
+) -> list[RungChoice]:
+    """Measurement noise can put a bigger picture below a smaller one on the envelope; such a
+    rung takes the size above it and the CRF that spends its bitrate at that size."""
+    ceiling = quality_ceiling(metric)
+    curves: dict[tuple[int, int], RateQualityCurve] = {}
+    for p in points:
+        curves.setdefault((p.width, p.height), RateQualityCurve([]))
+    for size in curves:
+        curves[size] = RateQualityCurve([p for p in points if (p.width, p.height) == size])
+    out = list(rungs)
+    for i in range(len(out) - 2, -1, -1):
+        above, rung = out[i + 1], out[i]
+        if rung.width * rung.height > above.width * above.height:
+            curve = curves[(above.width, above.height)]
+            crf = curve.crf_for_kbps(rung.kbps, *config.crf_range)
+            kbps = curve.kbps(crf)
+            out[i] = RungChoice(
+                width=above.width,
+                height=above.height,
+                crf=crf,
+                kbps=kbps,
+                quality=curve.quality(crf, ceiling),
+                max_bitrate_kbps=rung_cap(kbps, config),
+            )
+    # keep a strictly rising ladder after the moves
+    kept: list[RungChoice] = []
+    for rung in out:
+        if kept and (
+            rung.kbps <= kept[-1].kbps * 1.05
+            or (
+                ((rung.width, rung.height) == (kept[-1].width, kept[-1].height))
+                and rung.crf >= kept[-1].crf
+            )
+        ):
+            kept[-1] = rung if rung.kbps > kept[-1].kbps else kept[-1]
+            continue
+        kept.append(rung)
+    return kept
+
+
+def auto_policy(
+    policy: LadderPolicy,
+    analysis: ComplexityAnalysis,
+    *,
+    audio_bitrates: tuple[int, int] = (64, 128),
+) -> tuple[LadderPolicy, list[RungChoice]]:
+    """The concrete capped-CRF policy for one title: the chosen rungs as exact boxes with
+    their CRF and cap, for `plan_ladder` to turn into rungs."""
+    config = policy.auto or AutoLadderConfig()
+    choices = select_rungs(analysis.points, config, analysis.metric)
+    low_audio, high_audio = audio_bitrates
+    templates = [
+        RungTemplate(
+            width=c.width,
+            height=c.height,
+            bitrate_kbps=c.max_bitrate_kbps,
+            max_bitrate_kbps=c.max_bitrate_kbps,
+            crf=c.crf,
+            profile="main" if min(c.width, c.height) < 432 else "high",
+            audio_bitrate_kbps=low_audio if c.kbps < 600 else high_audio,
+        )
+        for c in choices
+    ]
+    concrete = policy.model_copy(
+        update={
+            "rungs": templates,
+            "rate_control": RateControl.CAPPED_CRF,
+            "auto": None,
+            # the exact boxes must not be merged again by the bitrate rule
+            "dedup_ratio": 1.0,
+        }
+    )
+    return concrete, choices

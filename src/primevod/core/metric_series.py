@@ -1,0 +1,175 @@
+"""Named series: what the dashboard draws and alarms watch, each computed over a window of
+stored points."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from primevod.core.metric_definitions import MINUTE
+from primevod.core.metric_window import Window
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    help: str
+    kind: str  # count: sums add up; ratio, quantile, mean, gauge: a value over any window
+    over: Callable[[Window, int, int], float | None]
+    samples: Callable[[Window, int, int], float] | None = None  # what a ratio/quantile rests on
+
+
+def _count(metric: str, **where: str) -> Callable[[Window, int, int], float | None]:
+    return lambda w, t0, t1: w.total(metric, t0, t1, where)
+
+
+_WF = "primevod_workflow_executions_total"
+_REQ = "primevod_delivery_requests_total"
+SERIES: dict[str, Series] = {
+    s.name: s
+    for s in (
+        Series(
+            "workflows_started",
+            "workflow executions started",
+            "count",
+            _count(_WF, status="started"),
+        ),
+        Series(
+            "workflows_succeeded",
+            "executions that ended ready",
+            "count",
+            _count(_WF, status="succeeded"),
+        ),
+        Series("workflows_failed", "executions that failed", "count", _count(_WF, status="failed")),
+        Series("requests_total", "edge delivery requests", "count", _count(_REQ)),
+        Series("requests_2xx", "edge 2xx answers", "count", _count(_REQ, **{"class": "2xx"})),
+        Series("requests_3xx", "edge 3xx answers", "count", _count(_REQ, **{"class": "3xx"})),
+        Series("requests_4xx", "edge 4xx answers", "count", _count(_REQ, **{"class": "4xx"})),
+        Series("requests_5xx", "edge 5xx answers", "count", _count(_REQ, **{"class": "5xx"})),
+        Series(
+            "error_rate_4xx",
+            "share of edge requests answered 4xx",
+            "ratio",
+            lambda w, t0, t1: w.ratio(_REQ, {"class": "4xx"}, t0, t1, {}),
+            lambda w, t0, t1: w.total(_REQ, t0, t1),
+        ),
+        Series(
+            "error_rate_5xx",
+            "share of edge requests answered 5xx",
+            "ratio",
+            lambda w, t0, t1: w.ratio(_REQ, {"class": "5xx"}, t0, t1, {}),
+            lambda w, t0, t1: w.total(_REQ, t0, t1),
+        ),
+        Series(
+            "bytes_out", "bytes sent by the edge", "count", _count("primevod_delivery_bytes_total")
+        ),
+        Series(
+            "cache_hit_ratio",
+            "edge cache hits / lookups",
+            "ratio",
+            lambda w, t0, t1: w.ratio("primevod_edge_cache_total", {"result": "hit"}, t0, t1, {}),
+            lambda w, t0, t1: w.total("primevod_edge_cache_total", t0, t1),
+        ),
+        Series(
+            "origin_latency_p95_ms",
+            "95th percentile of origin latency, ms",
+            "quantile",
+            lambda w, t0, t1: _ms(w.quantile("primevod_origin_latency_seconds", 0.95, t0, t1)),
+            lambda w, t0, t1: w.total("primevod_origin_latency_seconds_count", t0, t1),
+        ),
+        Series(
+            "api_latency_p95_ms",
+            "95th percentile of API latency, ms",
+            "quantile",
+            lambda w, t0, t1: _ms(w.quantile("primevod_api_latency_seconds", 0.95, t0, t1)),
+            lambda w, t0, t1: w.total("primevod_api_latency_seconds_count", t0, t1),
+        ),
+        Series(
+            "queue_depth",
+            "workflows waiting or running (largest sample)",
+            "gauge",
+            lambda w, t0, t1: w.gauge("primevod_queue_depth", t0, t1),
+        ),
+        Series(
+            "queue_oldest_age_seconds",
+            "age of the oldest queued workflow (largest sample)",
+            "gauge",
+            lambda w, t0, t1: w.gauge("primevod_queue_oldest_age_seconds", t0, t1),
+        ),
+        Series(
+            "encode_realtime_factor",
+            "mean encode speed, x realtime",
+            "mean",
+            lambda w, t0, t1: w.mean("primevod_encode_realtime_factor", t0, t1),
+        ),
+        Series(
+            "uploads_started",
+            "uploads started",
+            "count",
+            _count("primevod_uploads_total", status="started"),
+        ),
+        Series(
+            "uploads_completed",
+            "uploads completed",
+            "count",
+            _count("primevod_uploads_total", status="completed"),
+        ),
+        Series("upload_bytes", "bytes uploaded", "count", _count("primevod_upload_bytes_total")),
+        *(
+            Series(
+                f"step_seconds_{step}",
+                f"mean duration of the {step} step, s",
+                "mean",
+                lambda w, t0, t1, step=step: w.mean(
+                    "primevod_step_duration_seconds", t0, t1, {"step": step}
+                ),
+            )
+            for step in ("ingest", "process", "quality", "publish")
+        ),
+        Series(
+            "canary_passed",
+            "canary runs that passed",
+            "count",
+            _count("primevod_canary_runs_total", result="passed"),
+        ),
+        Series(
+            "canary_failed",
+            "canary runs that failed",
+            "count",
+            _count("primevod_canary_runs_total", result="failed"),
+        ),
+    )
+}
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000.0, 3)
+
+
+def series_value(
+    name: str, window: Window, t0: int, t1: int, min_samples: float = 0
+) -> float | None:
+    """A named series over [t0, t1): counts are 0 when nothing happened, the rest None (also
+    when a ratio or percentile rests on fewer than `min_samples` observations)."""
+    series = SERIES[name]
+    if min_samples and series.samples and series.samples(window, t0, t1) < min_samples:
+        return None
+    value = series.over(window, t0, t1)
+    if series.kind == "count":
+        return value or 0.0
+    return value
+
+
+def series_points(
+    name: str, window: Window, start: int, end: int, step: int = MINUTE
+) -> list[tuple[int, float | None]]:
+    """One value per step from start (inclusive) to end (exclusive); counts with no data are
+    None here (a gap in a chart), unlike series_value."""
+    series = SERIES[name]
+    out: list[tuple[int, float | None]] = []
+    for t in range(start, end, step):
+        value = series.over(window, t, t + step)
+        if series.kind == "count" and not value:
+            value = None
+        out.append((t, value))
+    return out
