@@ -39,7 +39,7 @@ def main() -> None:
         created_s = time.monotonic() - started
         started = time.monotonic()
         for asset in assets:
-            workflows.start(asset.id)
+            workflows.start(rt, asset.id)
         enqueue_s = time.monotonic() - started
         started = time.monotonic()
         pending = {a.id for a in assets}

@@ -15,6 +15,7 @@ from primevod.core.assets import AssetStatus
 from primevod.core.webhooks import SIGNATURE_HEADER, verify
 from primevod.pipeline import workflows
 from primevod.pipeline.inbox import InboxWatcher
+from primevod.pipeline.runtime import runtime
 from primevod.pipeline.webhook_sender import WebhookSender
 from primevod.settings import Settings
 
@@ -43,7 +44,7 @@ def test_ready_asset_is_published(rt, clip) -> None:
     from primevod import wiring
 
     asset = wiring.submit_file(clip("small.mp4"), title="Small")
-    result = workflows.run_here(asset.id).get_result()
+    result = workflows.run_here(runtime(), asset.id).get_result()
     assert result["status"] == "ready"
     asset = rt.catalog.get_asset(asset.id)
     assert asset.status is AssetStatus.READY and asset.progress == 1.0
@@ -83,7 +84,7 @@ def test_corrupt_source_fails_with_code_and_keeps_everything(rt, corrupt) -> Non
     from primevod import wiring
 
     asset = wiring.submit_file(corrupt["text"])
-    result = workflows.run_here(asset.id).get_result()
+    result = workflows.run_here(runtime(), asset.id).get_result()
     assert result["status"] == "failed"
     asset = rt.catalog.get_asset(asset.id)
     assert asset.status is AssetStatus.FAILED
@@ -101,32 +102,32 @@ def test_cancel_then_retry(rt, bbb) -> None:
 
     asset = wiring.submit_file(bbb)
     rt.catalog.update_asset(asset.id, metadata={"ladder": "apple"})
-    execution = workflows.start(asset.id)
+    execution = workflows.start(runtime(), asset.id)
     deadline = time.monotonic() + 60
     while rt.catalog.get_asset(asset.id).status is not AssetStatus.PROCESSING:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     time.sleep(0.5)
-    assert workflows.cancel(asset.id) == execution
+    assert workflows.cancel(runtime(), asset.id) == execution
     cancelled = rt.catalog.get_asset(asset.id)
     assert cancelled.status is AssetStatus.FAILED
     assert cancelled.error.code == "workflow.cancelled"
     time.sleep(2.5)  # the encode notices within about a second and stops
     assert rt.catalog.get_asset(asset.id).status is AssetStatus.FAILED
     assert list(rt.store.list(rt.settings.destination_bucket, f"assets/{asset.id}/")) == []
-    second = workflows.retry(asset.id)
+    second = workflows.retry(runtime(), asset.id)
     assert second == f"{asset.id}.2"
     done = wait_terminal(rt, asset.id)
     assert done.status is AssetStatus.READY, done.error
     assert done.hls_path.startswith(f"assets/{asset.id}/2/")
     with pytest.raises(ValueError):
-        workflows.retry(asset.id)  # ready assets do not retry
+        workflows.retry(runtime(), asset.id)  # ready assets do not retry
 
 
 def test_inbox_drop_starts_a_workflow(rt, clip) -> None:
     bucket = rt.settings.source_bucket
     rt.store.put_file(bucket, "inbox/dropped clip.mp4", clip("noaudio.mp4"))
-    watcher = InboxWatcher()
+    watcher = InboxWatcher(runtime())
     assert watcher.scan() == []  # first sight: wait until the size holds still
     started = watcher.scan()
     assert len(started) == 1
@@ -143,18 +144,18 @@ def test_cancel_while_queued_then_retry(rt, bbb, clip) -> None:
 
     busy = wiring.submit_file(bbb)
     rt.catalog.update_asset(busy.id, metadata={"ladder": "apple"})
-    workflows.start(busy.id)
+    workflows.start(runtime(), busy.id)
     deadline = time.monotonic() + 60
     while rt.catalog.get_asset(busy.id).status is not AssetStatus.PROCESSING:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     queued = wiring.submit_file(clip("small.mp4"))
-    first = workflows.start(queued.id)  # waits behind `busy` (one encode at a time)
-    assert workflows.cancel(queued.id) == first
+    first = workflows.start(runtime(), queued.id)  # waits behind `busy` (one encode at a time)
+    assert workflows.cancel(runtime(), queued.id) == first
     assert rt.catalog.list_executions(queued.id) == []
-    second = workflows.retry(queued.id)
+    second = workflows.retry(runtime(), queued.id)
     assert second == f"{queued.id}.2"
-    workflows.cancel(busy.id)
+    workflows.cancel(runtime(), busy.id)
     done = wait_terminal(rt, queued.id)
     assert done.status is AssetStatus.READY, done.error
     types = [e.type for e in rt.catalog.list_events(asset_id=queued.id)]
@@ -163,14 +164,14 @@ def test_cancel_while_queued_then_retry(rt, bbb, clip) -> None:
 
 def test_the_same_file_dropped_again_is_a_new_asset(rt, clip) -> None:
     bucket = rt.settings.source_bucket
-    watcher = InboxWatcher()
+    watcher = InboxWatcher(runtime())
     ids = []
     for _ in range(2):
         rt.store.put_file(bucket, "inbox/again.mp4", clip("noaudio.mp4"))
         watcher.scan()
         (asset_id,) = watcher.scan()
         assert wait_terminal(rt, asset_id).status is AssetStatus.READY
-        workflows.delete(asset_id)
+        workflows.delete(runtime(), asset_id)
         ids.append(asset_id)
     assert ids[0] != ids[1]
     # the drop folder stays there for the next file
@@ -209,7 +210,7 @@ def test_webhook_signed_delivery_with_retry(rt, receiver) -> None:
     sub = subs.add_webhook(url, ["asset.deleted"])
     handler.statuses = [500]  # the first try fails
     asset = rt.catalog.list_assets(status="ready").items[0]
-    workflows.delete(asset.id)
+    workflows.delete(runtime(), asset.id)
     sender = WebhookSender(subs, retry_base=0.2, timeout=5)
     sender.send_due()
     assert subs.deliveries(sub["id"])[0]["status"] == "pending"

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from primevod.cli.main import app
 from primevod.core.assets import AssetStatus
 from primevod.pipeline import workflows
+from primevod.pipeline.runtime import runtime
 from primevod.settings import Settings
 
 
@@ -31,7 +32,7 @@ def test_auto_ladder_quality_recorded_then_fail_mode(rt, clip, monkeypatch) -> N
     from primevod import wiring
 
     asset = wiring.submit_file(clip("small.mp4"), title="Small", ladder="auto")
-    assert workflows.run_here(asset.id).get_result()["status"] == "ready"
+    assert workflows.run_here(runtime(), asset.id).get_result()["status"] == "ready"
     asset = rt.catalog.get_asset(asset.id)
     assert asset.status is AssetStatus.READY
     report = asset.quality
@@ -59,7 +60,7 @@ def test_auto_ladder_quality_recorded_then_fail_mode(rt, clip, monkeypatch) -> N
     rt.settings.quality_target_vmaf = 100.5
     try:
         failed = wiring.submit_file(clip("small.mp4"), title="Strict")
-        result = workflows.run_here(failed.id).get_result()
+        result = workflows.run_here(runtime(), failed.id).get_result()
     finally:
         rt.settings.quality_check = "warn"
         rt.settings.quality_target_vmaf = 93.0

@@ -266,6 +266,7 @@ def test_incomplete_uploads_expire(server) -> None:
     from primevod import wiring
     from primevod.core.assets import utcnow
     from primevod.pipeline import uploads
+    from primevod.pipeline.runtime import runtime
     from primevod.settings import Settings
 
     data = b"e" * (PART + 1)
@@ -273,7 +274,7 @@ def test_incomplete_uploads_expire(server) -> None:
     upload_parts(server, session, data)
     wiring.build(Settings(home=server.home))
     server.catalog.update_upload(session["upload_id"], expires_at=utcnow() - timedelta(seconds=1))
-    assert uploads.expire_stale() >= 1
+    assert uploads.expire_stale(runtime()) >= 1
     assert not (server.home / "store" / "uploads" / "source" / session["upload_id"]).exists()
     assert (
         api(

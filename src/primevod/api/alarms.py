@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException
 
 from primevod.api.auth import ADMIN, VIEW, require
+from primevod.api.deps import RuntimeDep
 from primevod.api.observability import _flushed_store
 from primevod.pipeline import schedules as observer
 
@@ -14,21 +15,21 @@ router = APIRouter()
 
 
 @router.get("/api/v1/alarms", tags=["observability"])
-def list_alarms(_: str = Depends(require(VIEW))) -> list[dict[str, Any]]:
-    return observer.alarm_rows()
+def list_alarms(rt: RuntimeDep, _: str = Depends(require(VIEW))) -> list[dict[str, Any]]:
+    return observer.alarm_rows(rt)
 
 
 @router.get("/api/v1/alarms/{name}", tags=["observability"])
-def show_alarm(name: str, _: str = Depends(require(VIEW))) -> dict[str, Any]:
-    for row in observer.alarm_rows():
+def show_alarm(rt: RuntimeDep, name: str, _: str = Depends(require(VIEW))) -> dict[str, Any]:
+    for row in observer.alarm_rows(rt):
         if row["name"] == name:
             return row
     raise HTTPException(404, f"no alarm {name}")
 
 
 @router.post("/api/v1/alarms/evaluate", tags=["observability"])
-def evaluate_now(_: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
+def evaluate_now(rt: RuntimeDep, _: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
     """Evaluate every alarm now (the schedule does it every minute)."""
-    _flushed_store()
-    observer.evaluate_alarms()
-    return observer.alarm_rows()
+    _flushed_store(rt)
+    observer.evaluate_alarms(rt)
+    return observer.alarm_rows(rt)

@@ -7,10 +7,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel
 
 from primevod.api.auth import ADMIN, UPLOAD, VIEW, require
+from primevod.api.deps import RuntimeDep
 from primevod.core.assets import Asset, AssetStatus, Execution
 from primevod.core.errors import NotFound
 from primevod.pipeline import workflows
-from primevod.pipeline.runtime import runtime
+from primevod.pipeline.runtime import Runtime
 
 router = APIRouter()
 
@@ -20,22 +21,23 @@ class AssetPage(BaseModel):
     next_cursor: str | None
 
 
-def _asset(asset_id: str) -> Asset:
+def _asset(rt: Runtime, asset_id: str) -> Asset:
     try:
-        return runtime().catalog.get_asset(asset_id)
+        return rt.catalog.get_asset(asset_id)
     except NotFound:
         raise HTTPException(404, f"no asset {asset_id}") from None
 
 
 @router.get("/api/v1/assets", response_model=AssetPage, tags=["assets"])
 def list_assets(
+    rt: RuntimeDep,
     status: AssetStatus | None = None,
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = None,
     _: str = Depends(require(VIEW)),
 ) -> AssetPage:
     try:
-        page = runtime().catalog.list_assets(
+        page = rt.catalog.list_assets(
             status=status.value if status else None, limit=limit, cursor=cursor
         )
     except ValueError as exc:
@@ -44,45 +46,49 @@ def list_assets(
 
 
 @router.get("/api/v1/assets/{asset_id}", response_model=Asset, tags=["assets"])
-def get_asset(asset_id: str, _: str = Depends(require(VIEW))) -> Asset:
-    return _asset(asset_id)
+def get_asset(rt: RuntimeDep, asset_id: str, _: str = Depends(require(VIEW))) -> Asset:
+    return _asset(rt, asset_id)
 
 
 @router.get("/api/v1/assets/{asset_id}/executions", response_model=list[Execution], tags=["assets"])
-def asset_executions(asset_id: str, _: str = Depends(require(VIEW))) -> list[Execution]:
-    _asset(asset_id)
-    return runtime().catalog.list_executions(asset_id)
+def asset_executions(
+    rt: RuntimeDep, asset_id: str, _: str = Depends(require(VIEW))
+) -> list[Execution]:
+    _asset(rt, asset_id)
+    return rt.catalog.list_executions(asset_id)
 
 
 @router.post("/api/v1/assets/{asset_id}/retry", status_code=202, tags=["assets"])
-def retry_asset(asset_id: str, _: str = Depends(require(UPLOAD))) -> dict[str, str]:
-    _asset(asset_id)
+def retry_asset(rt: RuntimeDep, asset_id: str, _: str = Depends(require(UPLOAD))) -> dict[str, str]:
+    _asset(rt, asset_id)
     try:
-        execution = workflows.retry(asset_id)
+        execution = workflows.retry(rt, asset_id)
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
     return {"asset_id": asset_id, "execution_id": execution}
 
 
 @router.post("/api/v1/assets/{asset_id}/cancel", tags=["assets"])
-def cancel_asset(asset_id: str, _: str = Depends(require(UPLOAD))) -> dict[str, str]:
-    _asset(asset_id)
-    execution = workflows.cancel(asset_id)
+def cancel_asset(
+    rt: RuntimeDep, asset_id: str, _: str = Depends(require(UPLOAD))
+) -> dict[str, str]:
+    _asset(rt, asset_id)
+    execution = workflows.cancel(rt, asset_id)
     if execution is None:
         raise HTTPException(409, f"asset {asset_id} has no running workflow")
     return {"asset_id": asset_id, "cancelled": execution}
 
 
 @router.delete("/api/v1/assets/{asset_id}", status_code=204, tags=["assets"])
-def delete_asset(asset_id: str, _: str = Depends(require(ADMIN))) -> Response:
-    _asset(asset_id)
-    workflows.delete(asset_id)
+def delete_asset(rt: RuntimeDep, asset_id: str, _: str = Depends(require(ADMIN))) -> Response:
+    _asset(rt, asset_id)
+    workflows.delete(rt, asset_id)
     return Response(status_code=204)
 
 
 @router.get("/api/v1/executions/{execution_id}", response_model=Execution, tags=["executions"])
-def get_execution(execution_id: str, _: str = Depends(require(VIEW))) -> Execution:
+def get_execution(rt: RuntimeDep, execution_id: str, _: str = Depends(require(VIEW))) -> Execution:
     try:
-        return runtime().catalog.get_execution(execution_id)
+        return rt.catalog.get_execution(execution_id)
     except NotFound:
         raise HTTPException(404, f"no execution {execution_id}") from None

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from primevod.pipeline.runtime import runtime
+from primevod.api.deps import RuntimeDep
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -18,7 +18,9 @@ ADMIN = ("admin",)
 
 def require(roles: tuple[str, ...]) -> Callable[..., str]:
     def check(
-        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+        request: Request,
+        rt: RuntimeDep,
+        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     ) -> str:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise HTTPException(
@@ -26,7 +28,7 @@ def require(roles: tuple[str, ...]) -> Callable[..., str]:
                 "missing API key: send Authorization: Bearer KEY",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        role = runtime().catalog.check_key(credentials.credentials)
+        role = rt.catalog.check_key(credentials.credentials)
         if role is None:
             raise HTTPException(
                 401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}

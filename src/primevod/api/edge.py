@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from primevod.api.deps import RuntimeDep
 from primevod.api.edge_cache import EdgeCache
 from primevod.core.assets import AssetStatus
 from primevod.core.canary import USER_AGENT as CANARY_AGENT
@@ -22,8 +23,8 @@ from primevod.core.metrics import status_class
 from primevod.core.signing import Rejected, Verifier
 from primevod.core.storage import InvalidKey, ObjectNotFound, guess_type, validate_key
 from primevod.observability import metrics
-from primevod.pipeline.runtime import runtime
-from primevod.ports.object_store import FileBackedStore
+from primevod.pipeline.runtime import Runtime, runtime
+from primevod.ports.object_store import FileBackedStore, ObjectStore
 
 router = APIRouter()
 MANIFESTS = (".m3u8", ".mpd", ".vtt")
@@ -47,19 +48,19 @@ def _cached(key: tuple[str, ...], load: Any) -> Any:
     return value
 
 
-def _verifier() -> Verifier:
+def _verifier(rt: Runtime) -> Verifier:
     """Public keys reloaded every 10 s, so rotation and retirement apply without a restart."""
     now = time.monotonic()
     if _state["verifier"] is None or now - _state["loaded"] > 10:
-        _state["verifier"] = Verifier(runtime().signing_keys.active_public_keys())
+        _state["verifier"] = Verifier(rt.signing_keys.active_public_keys())
         _state["loaded"] = now
     return _state["verifier"]
 
 
-def _access_log() -> logging.Logger:
+def _access_log(rt: Runtime) -> logging.Logger:
     log = logging.getLogger("primevod.edge.access")
     if not log.handlers:
-        folder = runtime().settings.home / "logs"
+        folder = rt.settings.home / "logs"
         folder.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(folder / "edge-access.log")
         handler.setFormatter(logging.Formatter("%(message)s"))
@@ -69,13 +70,12 @@ def _access_log() -> logging.Logger:
     return log
 
 
-def public_base(request: Request) -> str:
-    return (runtime().settings.public_url or f"{request.url.scheme}://{request.url.netloc}").rstrip(
-        "/"
-    )
+def public_base(rt: Runtime, request: Request) -> str:
+    return (rt.settings.public_url or f"{request.url.scheme}://{request.url.netloc}").rstrip("/")
 
 
 def _log(
+    rt: Runtime,
     request: Request,
     asset_id: str,
     path: str,
@@ -96,7 +96,7 @@ def _log(
         metrics.inc("primevod_edge_cache_total", result="hit" if cache == "HIT" else "miss")
         if cache == "MISS":
             metrics.observe("primevod_origin_latency_seconds", elapsed)
-    _access_log().info(
+    _access_log(rt).info(
         json.dumps(
             {
                 "ts": round(time.time(), 3),
@@ -116,6 +116,7 @@ def _log(
 
 
 def _deny(
+    rt: Runtime,
     request: Request,
     asset_id: str,
     path: str,
@@ -124,7 +125,7 @@ def _deny(
     detail: str,
     status: int = 403,
 ) -> Response:
-    _log(request, asset_id, path, status, 0, started, "DENY", reason)
+    _log(rt, request, asset_id, path, status, 0, started, "DENY", reason)
     return JSONResponse(
         {"detail": detail, "reason": reason},
         status_code=status,
@@ -136,13 +137,13 @@ def _deny(
 # async on purpose: the signature check and the lookups are cached and a segment comes from
 # the page cache in well under a millisecond, less than a hop to the thread pool costs (the
 # edge benchmark serves 1.6x the requests this way)
-async def deliver(asset_id: str, path: str, request: Request) -> Response:
+async def deliver(asset_id: str, path: str, request: Request, rt: RuntimeDep) -> Response:
     started = time.perf_counter()
     try:
-        return _deliver(asset_id, path, request, started)
+        return _deliver(rt, asset_id, path, request, started)
     except Exception as exc:  # an origin failure: a logged, counted 5xx, never a bare crash
         logging.getLogger("primevod.edge").exception("delivery of %s/%s failed", asset_id, path)
-        _log(request, asset_id, path, 502, 0, started, "ERROR", type(exc).__name__)
+        _log(rt, request, asset_id, path, 502, 0, started, "ERROR", type(exc).__name__)
         return JSONResponse(
             {"detail": "the origin could not serve this object", "reason": "origin-error"},
             status_code=502,
@@ -150,35 +151,34 @@ async def deliver(asset_id: str, path: str, request: Request) -> Response:
         )
 
 
-def _deliver(asset_id: str, path: str, request: Request, started: float) -> Response:
-    rt = runtime()
-    url = f"{public_base(request)}{request.url.path}"
+def _deliver(rt: Runtime, asset_id: str, path: str, request: Request, started: float) -> Response:
+    url = f"{public_base(rt, request)}{request.url.path}"
     if request.url.query:
         url += f"?{request.url.query}"
     try:
-        _verifier().check(
+        _verifier(rt).check(
             url,
             cookies=dict(request.cookies),
             client_ip=request.client.host if request.client else None,
             now=time.time(),
         )
     except Rejected as exc:
-        return _deny(request, asset_id, path, started, exc.reason, str(exc))
+        return _deny(rt, request, asset_id, path, started, exc.reason, str(exc))
     try:
         asset = _cached(("asset", asset_id), lambda: rt.catalog.get_asset(asset_id))
     except NotFound:
-        return _deny(request, asset_id, path, started, "not-found", "no such asset", 404)
+        return _deny(rt, request, asset_id, path, started, "not-found", "no such asset", 404)
     if asset.status is not AssetStatus.READY or not asset.output_prefix:
-        return _deny(request, asset_id, path, started, "not-ready", "asset not ready", 404)
+        return _deny(rt, request, asset_id, path, started, "not-ready", "asset not ready", 404)
     try:
         key = validate_key(asset.output_prefix + path)
     except InvalidKey:
-        return _deny(request, asset_id, path, started, "bad-path", "invalid path", 404)
+        return _deny(rt, request, asset_id, path, started, "bad-path", "invalid path", 404)
     bucket = asset.output_bucket or rt.settings.destination_bucket
     try:
-        info, local = _cached(("head", bucket, key), lambda: _locate(bucket, key))
+        info, local = _cached(("head", bucket, key), lambda: _locate(rt.store, bucket, key))
     except (ObjectNotFound, InvalidKey):
-        return _deny(request, asset_id, path, started, "not-found", "no such object", 404)
+        return _deny(rt, request, asset_id, path, started, "not-found", "no such object", 404)
     cache = "-"  # a HEAD of a segment sends no body: no cache decision
     version = int(asset.metadata.get("delivery_version", 0))
     etag = f'"{info.etag.strip(chr(34))}-v{version}"'
@@ -191,74 +191,83 @@ def _deliver(asset_id: str, path: str, request: Request, started: float) -> Resp
         "Vary": "Accept-Encoding",
     }
     if request.headers.get("if-none-match") == etag:
-        _log(request, asset_id, path, 304, 0, started, "REVALIDATED")
+        _log(rt, request, asset_id, path, 304, 0, started, "REVALIDATED")
         return Response(status_code=304, headers=headers)
     size = info.size
     range_header = request.headers.get("range")
     if range_header and not manifest:
         span = _parse_range(range_header, size)
         if span is None:
-            _log(request, asset_id, path, 416, 0, started, cache)
+            _log(rt, request, asset_id, path, 416, 0, started, cache)
             return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
         start, end = span
         body = b""
         if request.method != "HEAD":
-            body, cache = _body(bucket, key, info.etag, local, start, end)
+            body, cache = _body(rt, bucket, key, info.etag, local, start, end)
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         headers["Content-Length"] = str(end - start + 1)
-        _log(request, asset_id, path, 206, len(body), started, cache)
+        _log(rt, request, asset_id, path, 206, len(body), started, cache)
         return Response(body, status_code=206, headers=headers)
     body = b""
     if request.method == "GET" or manifest:
-        body, cache = _body(bucket, key, info.etag, local)
+        body, cache = _body(rt, bucket, key, info.etag, local)
     if manifest and "gzip" in request.headers.get("accept-encoding", ""):
         body = gzip.compress(body, compresslevel=5)
         headers["Content-Encoding"] = "gzip"
     if request.method == "HEAD":
         headers["Content-Length"] = str(len(body) if manifest else size)
         body = b""
-    _log(request, asset_id, path, 200, len(body), started, cache)
+    _log(rt, request, asset_id, path, 200, len(body), started, cache)
     return Response(body, status_code=200, headers=headers)
 
 
-def _locate(bucket: str, key: str) -> tuple[Any, Path | None]:
+def _locate(store: ObjectStore, bucket: str, key: str) -> tuple[Any, Path | None]:
     """Object metadata and, for the local store, the file behind it (checked once, then
     read directly while cached)."""
-    store = runtime().store
     info = store.head(bucket, key)
     return info, (store.path_of(bucket, key) if isinstance(store, FileBackedStore) else None)
 
 
-def _content_cache() -> EdgeCache | None:
+def _content_cache(rt: Runtime) -> EdgeCache | None:
     if "content" not in _state:
-        size = runtime().settings.edge_cache_mb * 2**20
+        size = rt.settings.edge_cache_mb * 2**20
         _state["content"] = EdgeCache(size) if size > 0 else None
     cache: EdgeCache | None = _state["content"]
     return cache
 
 
 def _body(
-    bucket: str, key: str, etag: str, local: Path | None, start: int = 0, end: int | None = None
+    rt: Runtime,
+    bucket: str,
+    key: str,
+    etag: str,
+    local: Path | None,
+    start: int = 0,
+    end: int | None = None,
 ) -> tuple[bytes, str]:
     """The object's bytes (or a range of them) and HIT when the content cache had them, MISS
     when they came from the origin store (a whole object is then kept for the next viewer)."""
-    cache = _content_cache()
+    cache = _content_cache(rt)
     if cache is not None:
         whole = cache.get(bucket, key, etag)
         if whole is not None:
             return (whole if end is None else whole[start : end + 1]), "HIT"
         if end is None:
-            body = _read(bucket, key, local)
+            body = _read(rt.store, bucket, key, local)
             cache.put(bucket, key, etag, body)
             return body, "MISS"
-    return _read(bucket, key, local, start, end), "MISS"
+    return _read(rt.store, bucket, key, local, start, end), "MISS"
 
 
 def _read(
-    bucket: str, key: str, local: Path | None, start: int = 0, end: int | None = None
+    store: ObjectStore,
+    bucket: str,
+    key: str,
+    local: Path | None,
+    start: int = 0,
+    end: int | None = None,
 ) -> bytes:
     if local is None:
-        store = runtime().store
         return store.get(bucket, key) if end is None else store.get_range(bucket, key, start, end)
     try:
         with open(local, "rb") as src:
@@ -309,7 +318,7 @@ class FastEdge:
         ):
             asset_id, _, path = scope["path"][5:].partition("/")
             if asset_id and path:
-                response = await deliver(asset_id, path, Request(scope, receive))
+                response = await deliver(asset_id, path, Request(scope, receive), runtime())
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

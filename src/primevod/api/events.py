@@ -7,17 +7,18 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from primevod.api.auth import VIEW, require
-from primevod.pipeline.runtime import runtime
+from primevod.api.deps import RuntimeDep
 
 router = APIRouter()
 
 
 @router.get("/api/v1/events", tags=["events"])
 def list_events(
+    rt: RuntimeDep,
     after: int = 0,
     asset_id: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
     _: str = Depends(require(VIEW)),
 ) -> list[dict[str, Any]]:
-    events = runtime().catalog.list_events(asset_id=asset_id, after_id=after, limit=limit)
+    events = rt.catalog.list_events(asset_id=asset_id, after_id=after, limit=limit)
     return [e.model_dump(mode="json") for e in events]

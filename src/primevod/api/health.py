@@ -7,15 +7,16 @@ from typing import Any
 from fastapi import APIRouter
 
 from primevod import __version__
+from primevod.api.deps import RuntimeDep
 from primevod.core.assets import AssetStatus
-from primevod.pipeline.runtime import runtime
 
 router = APIRouter()
 
 
 @router.get("/healthz", tags=["health"])
-def healthz() -> dict[str, Any]:
-    rt = runtime()
+def healthz(
+    rt: RuntimeDep,
+) -> dict[str, Any]:
     checks = {"catalog": "ok", "store": "ok"}
     try:
         rt.catalog.count_assets(status=AssetStatus.READY.value)

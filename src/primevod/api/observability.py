@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from primevod.api.auth import ADMIN, VIEW, require
+from primevod.api.deps import RuntimeDep
 from primevod.core.metrics import (
     BY_NAME,
     MINUTE,
@@ -26,7 +27,7 @@ from primevod.core.metrics import (
 )
 from primevod.observability import metrics
 from primevod.pipeline import schedules as observer
-from primevod.pipeline.runtime import runtime
+from primevod.pipeline.runtime import Runtime
 
 router = APIRouter()
 DASHBOARD_SERIES = (
@@ -57,15 +58,15 @@ DASHBOARD_SERIES = (
 STATE_VALUE = {"OK": 0.0, "ALARM": 1.0, "INSUFFICIENT_DATA": -1.0}
 
 
-def _flushed_store() -> Any:
-    store = observer.store()
+def _flushed_store(rt: Runtime) -> Any:
+    store = rt.observability
     with contextlib.suppress(Exception):  # busy database: serve what is stored; counts kept
         metrics.flush(store)
     return store
 
 
-def _queue() -> dict[str, Any]:
-    if not runtime().workflows.runs_workers:
+def _queue(rt: Runtime) -> dict[str, Any]:
+    if not rt.workflows.runs_workers:
         return {"depth": None, "oldest_age_seconds": None}
     try:
         return observer.sample_queue()
@@ -148,16 +149,17 @@ class _Collector:
 
 
 @router.get("/metrics", include_in_schema=False)
-def prometheus_metrics() -> Response:
+def prometheus_metrics(
+    rt: RuntimeDep,
+) -> Response:
     """Prometheus text exposition of every primevod_ metric."""
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
     from primevod.core.assets import AssetStatus
 
-    store = _flushed_store()
-    rt = runtime()
+    store = _flushed_store(rt)
     live = {
-        "queue": _queue(),
+        "queue": _queue(rt),
         "assets": {s.value: rt.catalog.count_assets(s.value) for s in AssetStatus},
         "alarms": {name: a["state"] for name, a in store.alarm_states().items()},
     }
@@ -168,11 +170,11 @@ def prometheus_metrics() -> Response:
 
 @router.get("/api/v1/dashboard", tags=["observability"])
 def dashboard(
-    minutes: int = Query(60, ge=5, le=7 * 24 * 60), _: str = Depends(require(ADMIN))
+    rt: RuntimeDep, minutes: int = Query(60, ge=5, le=7 * 24 * 60), _: str = Depends(require(ADMIN))
 ) -> dict[str, Any]:
     """Everything the dashboard draws: 1-minute series, window totals, queue, alarms,
     recent failures and canary runs."""
-    store = _flushed_store()
+    store = _flushed_store(rt)
     now = time.time()
     end = minute_of(now) + MINUTE  # the current minute, still filling
     start = end - minutes * MINUTE
@@ -186,8 +188,8 @@ def dashboard(
             for name in DASHBOARD_SERIES
         },
         "totals": {name: series_value(name, window, start, end) for name in DASHBOARD_SERIES},
-        "queue": _queue(),
-        "alarms": observer.alarm_rows(store),
+        "queue": _queue(rt),
+        "alarms": observer.alarm_rows(rt, store),
         "failures": store.recent_failures(20, since=datetime.fromtimestamp(start, UTC)),
         "canary": store.canary_runs(20),
     }
@@ -195,6 +197,7 @@ def dashboard(
 
 @router.get("/api/v1/metrics/series", tags=["observability"])
 def series(
+    rt: RuntimeDep,
     names: str = Query(..., description="comma-separated series names"),
     minutes: int = Query(60, ge=1, le=7 * 24 * 60),
     _: str = Depends(require(VIEW)),
@@ -205,7 +208,7 @@ def series(
         raise HTTPException(
             422, f"unknown series {', '.join(unknown) or '(none)'}; known: {', '.join(SERIES)}"
         )
-    store = _flushed_store()
+    store = _flushed_store(rt)
     end = minute_of(time.time()) + MINUTE
     start = end - minutes * MINUTE
     window = Window(store.points(start, end))
@@ -214,12 +217,12 @@ def series(
 
 @router.get("/api/v1/canary", tags=["observability"])
 def canary_runs(
-    limit: int = Query(50, ge=1, le=500), _: str = Depends(require(VIEW))
+    rt: RuntimeDep, limit: int = Query(50, ge=1, le=500), _: str = Depends(require(VIEW))
 ) -> list[dict[str, Any]]:
-    return observer.store().canary_runs(limit)
+    return rt.observability.canary_runs(limit)
 
 
 @router.post("/api/v1/canary/run", tags=["observability"])
-def canary_now(_: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
+def canary_now(rt: RuntimeDep, _: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
     """Run the canary now against its targets (the schedule does it periodically)."""
-    return observer.run_canaries()
+    return observer.run_canaries(rt)

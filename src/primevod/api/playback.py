@@ -9,38 +9,42 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from primevod.api.auth import ADMIN, VIEW, require
+from primevod.api.deps import RuntimeDep
 from primevod.api.edge import _cache, _content_cache, public_base
 from primevod.core.assets import AssetStatus
 from primevod.core.errors import NotFound
 from primevod.core.signing import Signer
-from primevod.pipeline.runtime import runtime
+from primevod.pipeline.runtime import Runtime
 
 router = APIRouter()
 
 
-def ensure_signing_key() -> None:
-    store = runtime().signing_keys
+def ensure_signing_key(rt: Runtime) -> None:
+    store = rt.signing_keys
     if not any(k["status"] == "active" for k in store.list()):
         store.create()
 
 
 @router.get("/api/v1/assets/{asset_id}/playback", tags=["delivery"])
 def playback(
-    asset_id: str, request: Request, response: Response, _: str = Depends(require(VIEW))
+    rt: RuntimeDep,
+    asset_id: str,
+    request: Request,
+    response: Response,
+    _: str = Depends(require(VIEW)),
 ) -> dict[str, Any]:
     """Signed playback URLs and, as cookies scoped to the asset's path, the signature every
     variant playlist and segment request needs."""
-    rt = runtime()
     try:
         asset = rt.catalog.get_asset(asset_id)
     except NotFound:
         raise HTTPException(404, f"no asset {asset_id}") from None
     if asset.status is not AssetStatus.READY or not asset.hls_path:
         raise HTTPException(409, f"asset {asset_id} is {asset.status.value}, not ready")
-    key_id, private = runtime().signing_keys.signing_key()
+    key_id, private = rt.signing_keys.signing_key()
     signer = Signer(key_id, private)
     expires = int(time.time()) + rt.settings.playback_ttl_seconds
-    base = f"{public_base(request)}/vod/{asset_id}/"
+    base = f"{public_base(rt, request)}/vod/{asset_id}/"
     resource = base + "*"
     prefix = asset.output_prefix or ""
     poster = asset.thumbnails.get("poster")
@@ -71,10 +75,9 @@ def playback(
 
 
 @router.post("/api/v1/assets/{asset_id}/invalidate", tags=["delivery"])
-def invalidate(asset_id: str, _: str = Depends(require(ADMIN))) -> dict[str, Any]:
+def invalidate(rt: RuntimeDep, asset_id: str, _: str = Depends(require(ADMIN))) -> dict[str, Any]:
     """Bump the asset's delivery version: every ETag changes, so no cache serves a replaced
     output as current."""
-    rt = runtime()
     try:
         asset = rt.catalog.get_asset(asset_id)
     except NotFound:
@@ -82,7 +85,7 @@ def invalidate(asset_id: str, _: str = Depends(require(ADMIN))) -> dict[str, Any
     version = int(asset.metadata.get("delivery_version", 0)) + 1
     rt.catalog.update_asset(asset_id, metadata={**asset.metadata, "delivery_version": version})
     _cache.pop(("asset", asset_id), None)  # this process sees it at once; others within 2 s
-    content = _content_cache()
+    content = _content_cache(rt)
     if content is not None and asset.output_prefix:
         bucket = asset.output_bucket or rt.settings.destination_bucket
         content.drop_prefix(bucket, asset.output_prefix)

@@ -8,10 +8,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, Field
 
-from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
 from primevod.api.auth import ADMIN, require
+from primevod.api.deps import RuntimeDep
 from primevod.core.errors import NotFound
-from primevod.pipeline.runtime import runtime
+from primevod.pipeline.runtime import Runtime
 
 router = APIRouter()
 
@@ -37,77 +37,77 @@ class DeleteMessageIn(BaseModel):
     receipt: str
 
 
-def _subscriptions() -> SqlSubscriptions:
-    return runtime().subscriptions
-
-
 @router.get("/api/v1/subscriptions", tags=["subscriptions"])
-def list_subscriptions(_: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
-    return _subscriptions().list()
+def list_subscriptions(rt: RuntimeDep, _: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
+    return rt.subscriptions.list()
 
 
 @router.post("/api/v1/subscriptions", status_code=201, tags=["subscriptions"])
-def add_subscription(body: SubscriptionIn, _: str = Depends(require(ADMIN))) -> dict[str, Any]:
+def add_subscription(
+    rt: RuntimeDep, body: SubscriptionIn, _: str = Depends(require(ADMIN))
+) -> dict[str, Any]:
     try:
         if body.kind == "webhook":
             if not body.url:
                 raise ValueError("a webhook subscription needs a url")
-            return _subscriptions().add_webhook(
+            return rt.subscriptions.add_webhook(
                 body.url, body.event_types, body.secret, body.name, body.pattern
             )
         if body.kind == "log":
-            return _subscriptions().add_log(body.name or "log", body.event_types, body.pattern)
-        return _subscriptions().add_queue(body.name or "queue", body.event_types, body.pattern)
+            return rt.subscriptions.add_log(body.name or "log", body.event_types, body.pattern)
+        return rt.subscriptions.add_queue(body.name or "queue", body.event_types, body.pattern)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
 
 
-def _sub(sub_id: str) -> dict[str, Any]:
+def _sub(rt: Runtime, sub_id: str) -> dict[str, Any]:
     try:
-        return _subscriptions().get(sub_id)
+        return rt.subscriptions.get(sub_id)
     except NotFound:
         raise HTTPException(404, f"no subscription {sub_id}") from None
 
 
 @router.delete("/api/v1/subscriptions/{sub_id}", status_code=204, tags=["subscriptions"])
-def remove_subscription(sub_id: str, _: str = Depends(require(ADMIN))) -> Response:
-    _sub(sub_id)
-    _subscriptions().remove(sub_id)
+def remove_subscription(rt: RuntimeDep, sub_id: str, _: str = Depends(require(ADMIN))) -> Response:
+    _sub(rt, sub_id)
+    rt.subscriptions.remove(sub_id)
     return Response(status_code=204)
 
 
 @router.get("/api/v1/subscriptions/{sub_id}/deliveries", tags=["subscriptions"])
 def deliveries(
-    sub_id: str, status: str | None = None, _: str = Depends(require(ADMIN))
+    rt: RuntimeDep, sub_id: str, status: str | None = None, _: str = Depends(require(ADMIN))
 ) -> list[dict[str, Any]]:
-    _sub(sub_id)
-    return _subscriptions().deliveries(sub_id, status)
+    _sub(rt, sub_id)
+    return rt.subscriptions.deliveries(sub_id, status)
 
 
 @router.post("/api/v1/subscriptions/{sub_id}/replay", tags=["subscriptions"])
-def replay(sub_id: str, _: str = Depends(require(ADMIN))) -> dict[str, int]:
-    _sub(sub_id)
-    return {"replayed": _subscriptions().replay_dead(sub_id)}
+def replay(rt: RuntimeDep, sub_id: str, _: str = Depends(require(ADMIN))) -> dict[str, int]:
+    _sub(rt, sub_id)
+    return {"replayed": rt.subscriptions.replay_dead(sub_id)}
 
 
 @router.post("/api/v1/subscriptions/{sub_id}/receive", tags=["subscriptions"])
-def receive(sub_id: str, body: ReceiveIn, _: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
-    sub = _sub(sub_id)
+def receive(
+    rt: RuntimeDep, sub_id: str, body: ReceiveIn, _: str = Depends(require(ADMIN))
+) -> list[dict[str, Any]]:
+    sub = _sub(rt, sub_id)
     if sub["kind"] != "queue":
         raise HTTPException(409, "only queue subscriptions can be received from")
-    return _subscriptions().receive(
+    return rt.subscriptions.receive(
         sub_id,
         max_messages=body.max_messages,
         visibility_timeout=body.visibility_timeout,
-        max_receives=runtime().settings.queue_max_receives,
+        max_receives=rt.settings.queue_max_receives,
     )
 
 
 @router.post("/api/v1/subscriptions/{sub_id}/delete", status_code=204, tags=["subscriptions"])
 def delete_message(
-    sub_id: str, body: DeleteMessageIn, _: str = Depends(require(ADMIN))
+    rt: RuntimeDep, sub_id: str, body: DeleteMessageIn, _: str = Depends(require(ADMIN))
 ) -> Response:
-    _sub(sub_id)
-    if not _subscriptions().delete_message(sub_id, body.receipt):
+    _sub(rt, sub_id)
+    if not rt.subscriptions.delete_message(sub_id, body.receipt):
         raise HTTPException(404, "no visible message with that receipt")
     return Response(status_code=204)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from primevod.api.auth import UPLOAD, require
+from primevod.api.deps import RuntimeDep
 from primevod.core.storage import MAX_PARTS, StoreError
 from primevod.core.uploads import UploadRejected
 from primevod.pipeline import uploads
-from primevod.pipeline.runtime import runtime
+from primevod.pipeline.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 
@@ -66,14 +67,14 @@ def _http(exc: Exception) -> HTTPException:
     raise exc
 
 
-def _base_url(request: Request) -> str:
-    return runtime().settings.public_url or str(request.base_url)
+def _base_url(rt: Runtime, request: Request) -> str:
+    return rt.settings.public_url or str(request.base_url)
 
 
 @router.get("/config")
-def config(_: str = Depends(require(UPLOAD))) -> dict[str, int]:
+def config(rt: RuntimeDep, _: str = Depends(require(UPLOAD))) -> dict[str, int]:
     """What a client needs to cut a file the way the server expects."""
-    settings = runtime().settings
+    settings = rt.settings
     return {
         "part_size": settings.upload_part_size,
         "min_part_size": settings.upload_min_part_size,
@@ -83,9 +84,9 @@ def config(_: str = Depends(require(UPLOAD))) -> dict[str, int]:
 
 
 @router.post("/init", response_model=InitOut, status_code=201)
-def init(body: InitIn, _: str = Depends(require(UPLOAD))) -> InitOut:
+def init(rt: RuntimeDep, body: InitIn, _: str = Depends(require(UPLOAD))) -> InitOut:
     try:
-        session = uploads.init(body.filename, body.content_type, body.size, body.metadata)
+        session = uploads.init(rt, body.filename, body.content_type, body.size, body.metadata)
     except (UploadRejected, StoreError) as exc:
         raise _http(exc) from None
     return InitOut(
@@ -98,15 +99,20 @@ def init(body: InitIn, _: str = Depends(require(UPLOAD))) -> InitOut:
 
 
 @router.post("/signPart")
-def sign_part(body: SignIn, request: Request, _: str = Depends(require(UPLOAD))) -> dict[str, Any]:
+def sign_part(
+    rt: RuntimeDep, body: SignIn, request: Request, _: str = Depends(require(UPLOAD))
+) -> dict[str, Any]:
     try:
-        return uploads.sign_part(body.upload_id, body.key, body.part_number, _base_url(request))
+        return uploads.sign_part(
+            rt, body.upload_id, body.key, body.part_number, _base_url(rt, request)
+        )
     except (uploads.UploadGone, UploadRejected) as exc:
         raise _http(exc) from None
 
 
 @router.put("/{upload_id}/parts/{part_number}", include_in_schema=True)
 async def put_part(
+    rt: RuntimeDep,
     upload_id: str,
     part_number: int,
     request: Request,
@@ -118,7 +124,7 @@ async def put_part(
     data = await request.body()
     checksum = request.headers.get("x-amz-checksum-sha256")
     try:
-        etag = uploads.put_part(upload_id, key, part_number, expires, sig, data, checksum)
+        etag = uploads.put_part(rt, upload_id, key, part_number, expires, sig, data, checksum)
     except (uploads.UploadGone, PermissionError, UploadRejected, StoreError) as exc:
         raise _http(exc) from None
     return Response(status_code=200, headers={"ETag": etag})
@@ -126,28 +132,28 @@ async def put_part(
 
 @router.get("/{upload_id}/parts")
 def list_parts(
-    upload_id: str, key: str = Query(...), _: str = Depends(require(UPLOAD))
+    rt: RuntimeDep, upload_id: str, key: str = Query(...), _: str = Depends(require(UPLOAD))
 ) -> list[dict[str, Any]]:
     try:
-        return uploads.list_parts(upload_id, key)
+        return uploads.list_parts(rt, upload_id, key)
     except uploads.UploadGone as exc:
         raise _http(exc) from None
 
 
 @router.post("/complete")
-def complete(body: CompleteIn, _: str = Depends(require(UPLOAD))) -> dict[str, Any]:
+def complete(rt: RuntimeDep, body: CompleteIn, _: str = Depends(require(UPLOAD))) -> dict[str, Any]:
     try:
         return uploads.complete(
-            body.upload_id, body.key, [(p.PartNumber, p.ETag) for p in body.parts]
+            rt, body.upload_id, body.key, [(p.PartNumber, p.ETag) for p in body.parts]
         )
     except (uploads.UploadGone, UploadRejected, StoreError) as exc:
         raise _http(exc) from None
 
 
 @router.post("/abort", status_code=204)
-def abort(body: AbortIn, _: str = Depends(require(UPLOAD))) -> Response:
+def abort(rt: RuntimeDep, body: AbortIn, _: str = Depends(require(UPLOAD))) -> Response:
     try:
-        uploads.abort(body.upload_id, body.key)
+        uploads.abort(rt, body.upload_id, body.key)
     except uploads.UploadGone as exc:
         raise _http(exc) from None
     return Response(status_code=204)

@@ -23,8 +23,7 @@ def _rows() -> list[dict[str, Any]]:
     from primevod import wiring
     from primevod.pipeline import schedules as observer
 
-    wiring.build()
-    return observer.alarm_rows()
+    return observer.alarm_rows(wiring.build())
 
 
 @alarms_app.command("list")
@@ -72,8 +71,7 @@ def evaluate(as_json: JsonOpt = False) -> None:
     from primevod import wiring
     from primevod.pipeline import schedules as observer
 
-    wiring.build()
-    changes = observer.evaluate_alarms()
+    changes = observer.evaluate_alarms(wiring.build())
     if as_json:
         print(json.dumps(changes, indent=2))
         return

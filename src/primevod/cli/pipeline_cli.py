@@ -92,7 +92,7 @@ def process(
             def run(asset: Asset) -> None:
                 # cancelled: DBOS raises here, the catalog holds the outcome, reported below
                 with contextlib.suppress(Exception):
-                    workflows.run_here(asset.id).get_result()
+                    workflows.run_here(rt, asset.id).get_result()
 
             with ThreadPoolExecutor(max_workers=rt.settings.encode_concurrency) as pool:
                 futures = [pool.submit(run, a) for a in assets]
@@ -219,7 +219,7 @@ def assets_retry(asset_id: str, as_json: JsonOpt = False) -> None:
     rt = _client()
     _asset_or_404(rt, asset_id, as_json)
     try:
-        execution = workflows.retry(asset_id)
+        execution = workflows.retry(rt, asset_id)
     except ValueError as exc:
         fail("asset.conflict", str(exc), as_json=as_json)
     print(
@@ -236,7 +236,7 @@ def assets_cancel(asset_id: str, as_json: JsonOpt = False) -> None:
 
     rt = _client()
     _asset_or_404(rt, asset_id, as_json)
-    execution = workflows.cancel(asset_id)
+    execution = workflows.cancel(rt, asset_id)
     if execution is None:
         fail("asset.conflict", f"asset {asset_id} has no running workflow", as_json=as_json)
     print(
@@ -253,7 +253,7 @@ def assets_delete(asset_id: str, as_json: JsonOpt = False) -> None:
 
     rt = _client()
     _asset_or_404(rt, asset_id, as_json)
-    removed = workflows.delete(asset_id)
+    removed = workflows.delete(rt, asset_id)
     print(
         json.dumps({"asset_id": asset_id, "deleted_objects": removed})
         if as_json

@@ -40,7 +40,7 @@ def _background(rt: Any, *, inbox: bool = True) -> list[Any]:
     )
     from primevod.pipeline.uploads import UploadSweeper
 
-    return [sender, UploadSweeper(), *([InboxWatcher()] if inbox else [])]
+    return [sender, UploadSweeper(rt), *([InboxWatcher(rt)] if inbox else [])]
 
 
 def _serve_app(rt: Any, host: str, port: int) -> None:
@@ -50,10 +50,10 @@ def _serve_app(rt: Any, host: str, port: int) -> None:
     from primevod.api.app import create_app
     from primevod.api.playback import ensure_signing_key
 
-    ensure_signing_key()  # the embedded default signs playback links from the first start
+    ensure_signing_key(rt)  # the embedded default signs playback links from the first start
     from primevod.pipeline import schedules as observer
 
-    observer.schedule()  # alarms every minute, the canary every few minutes
+    observer.schedule(rt)  # alarms every minute, the canary every few minutes
     helpers = _background(rt)
 
     @asynccontextmanager
@@ -99,7 +99,7 @@ def edge(
     from primevod.api.playback import ensure_signing_key
 
     rt = wiring.setup_telemetry(wiring.build())
-    ensure_signing_key()
+    ensure_signing_key(rt)
     host = host or rt.settings.host
     port = port or rt.settings.port
     err.print(f"prime-vod edge on http://{host}:{port}/vod/ (data in {rt.settings.home})")
@@ -143,7 +143,7 @@ def worker(
     rt = wiring.start()
     from primevod.pipeline import schedules as observer
 
-    observer.schedule()
+    observer.schedule(rt)
     helpers = _background(rt, inbox=inbox)
     for helper in helpers:
         helper.start()
@@ -177,7 +177,7 @@ def demo(
     sample = Path(str(resources.files("primevod.samples") / "bbb-excerpt.mp4"))
     asset = wiring.submit_file(sample, title="Big Buck Bunny (excerpt)")
     err.print(f"processing {sample.name} as asset {asset.id} ...")
-    workflows.run_here(asset.id).get_result()
+    workflows.run_here(rt, asset.id).get_result()
     asset = rt.catalog.get_asset(asset.id)
     info = asset_json(asset)
     key = rt.catalog.create_key("admin", name="demo")

@@ -16,30 +16,30 @@ from primevod.adapters.catalog.sql_catalog import NotFound
 from primevod.core.layout import new_asset_id, source_key
 from primevod.pipeline import workflows
 from primevod.pipeline.assets import create_asset
-from primevod.pipeline.runtime import runtime
+from primevod.pipeline.runtime import Runtime
 from primevod.ports.object_store import FileBackedStore, FolderStore
 
 log = logging.getLogger("primevod.inbox")
 
 
-def _keep_folder() -> None:
+def _keep_folder(rt: Runtime) -> None:
     """Local buckets: the drop folder stays for users to find, also once emptied."""
-    rt = runtime()
     if isinstance(rt.store, FolderStore):
         rt.store.make_folder(rt.settings.source_bucket, rt.settings.inbox_prefix)
 
 
 class InboxWatcher:
-    def __init__(self, poll_seconds: float | None = None) -> None:
-        self.poll_seconds = poll_seconds or runtime().settings.inbox_poll_seconds
+    def __init__(self, rt: Runtime, poll_seconds: float | None = None) -> None:
+        self.rt = rt
+        self.poll_seconds = poll_seconds or rt.settings.inbox_poll_seconds
         self._seen: dict[str, tuple[int, str]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        _keep_folder()
+        _keep_folder(rt)
 
     def scan(self) -> list[str]:
         """One pass; returns the ids of assets started."""
-        rt = runtime()
+        rt = self.rt
         bucket, prefix = rt.settings.source_bucket, rt.settings.inbox_prefix
         started = []
         current: dict[str, tuple[int, str]] = {}
@@ -53,7 +53,7 @@ class InboxWatcher:
         return started
 
     def _take(self, key: str, etag: str, written: str) -> str:
-        rt = runtime()
+        rt = self.rt
         bucket = rt.settings.source_bucket
         asset_id = new_asset_id(seed=f"{bucket}/{key}/{etag}/{written}")
         name = PurePosixPath(key).name
@@ -81,9 +81,9 @@ class InboxWatcher:
                 metadata={"inbox_key": key},
             )
         if asset.execution_id is None:  # never started (or a crash came before it was)
-            workflows.start(asset_id, attempt=1)
+            workflows.start(rt, asset_id, attempt=1)
         rt.store.delete(bucket, key)
-        _keep_folder()
+        _keep_folder(rt)
         log.info("inbox %s -> asset %s", key, asset_id)
         return asset_id
 

@@ -19,7 +19,7 @@ from primevod.core.alarms import AlarmSpec, AlarmState, evaluate, period_values
 from primevod.core.errors import NotFound
 from primevod.core.metrics import MINUTE, Window, minute_of
 from primevod.observability import metrics
-from primevod.pipeline.runtime import runtime
+from primevod.pipeline.runtime import Runtime, runtime
 
 if TYPE_CHECKING:
     from primevod.adapters.catalog.sql_observability import SqlObservability
@@ -29,27 +29,23 @@ QUEUE = "observe"
 STALE_SECONDS = 120  # a tick older than this (queued while no server ran) is skipped
 
 
-def store() -> SqlObservability:
-    return runtime().observability
-
-
-def alarm_specs() -> list[AlarmSpec]:
+def alarm_specs(rt: Runtime) -> list[AlarmSpec]:
     """The shipped alarms (unless `default_alarms = false`), then the configured ones, which
     replace a shipped alarm of the same name."""
-    settings = runtime().settings
+    settings = rt.settings
     specs = {a.name: a for a in SHIPPED} if settings.default_alarms else {}
     for spec in settings.alarms:
         specs[spec.name] = spec
     return [s for s in specs.values() if s.enabled]
 
 
-def alarm_rows(store: SqlObservability | None = None) -> list[dict[str, Any]]:
+def alarm_rows(rt: Runtime, store: SqlObservability | None = None) -> list[dict[str, Any]]:
     """Every alarm's rule with its stored state (INSUFFICIENT_DATA before its first
     evaluation), for the API, the CLI and the dashboard."""
-    store = store or runtime().observability
+    store = store or rt.observability
     states = store.alarm_states()
     rows = []
-    for spec in alarm_specs():
+    for spec in alarm_specs(rt):
         state = states.get(spec.name, {})
         rows.append(
             {
@@ -89,23 +85,23 @@ def sample_queue(now: float | None = None) -> dict[str, Any]:
     return {"depth": depth, "oldest_age_seconds": round(oldest, 1) if enqueued else None}
 
 
-def evaluate_alarms(now: float | None = None) -> list[dict[str, Any]]:
+def evaluate_alarms(rt: Runtime, now: float | None = None) -> list[dict[str, Any]]:
     """Evaluate every alarm on the stored points; state changes become events."""
     now = time.time() if now is None else now
-    specs = alarm_specs()
+    specs = alarm_specs(rt)
     if not specs:
         return []
     span = max(s.period_seconds * s.evaluation_periods for s in specs)
     end = minute_of(now) + MINUTE  # the newest period includes the current minute
-    window = Window(store().points(end - span, end))
-    previous = store().alarm_states()
+    window = Window(rt.observability.points(end - span, end))
+    previous = rt.observability.alarm_states()
     out = []
     for spec in specs:
         before = previous.get(spec.name, {}).get("state")
         result = evaluate(
             spec, period_values(spec, window, now), AlarmState(before) if before else None
         )
-        changed = store().save_alarm(spec.name, result, spec.description)
+        changed = rt.observability.save_alarm(spec.name, result, spec.description)
         if changed and before is not None:
             level = logging.WARNING if result.state is AlarmState.ALARM else logging.INFO
             log.log(
@@ -121,22 +117,21 @@ def evaluate_alarms(now: float | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def run_observe_tick(now: float | None = None) -> dict[str, Any]:
+def run_observe_tick(rt: Runtime, now: float | None = None) -> dict[str, Any]:
     """One tick: sample gauges, flush this process's metrics, evaluate alarms, prune."""
     now = time.time() if now is None else now
-    rt = runtime()
     queue = sample_queue(now)
-    metrics.flush(store())
-    alarms = evaluate_alarms(now)
+    metrics.flush(rt.observability)
+    alarms = evaluate_alarms(rt, now)
     keep = rt.settings.metrics_retention_hours * 3600
-    store().prune(minute_of(now - keep))
-    store().prune_canary(datetime.now(UTC) - timedelta(seconds=keep))
+    rt.observability.prune(minute_of(now - keep))
+    rt.observability.prune_canary(datetime.now(UTC) - timedelta(seconds=keep))
     return {"queue": queue, "alarms": alarms}
 
 
 @DBOS.step(name="observe_tick")
 def _observe_step(now: float) -> dict[str, Any]:
-    return run_observe_tick(now)
+    return run_observe_tick(runtime(), now)
 
 
 @DBOS.workflow(name="observe")
@@ -147,16 +142,15 @@ def observe_schedule(scheduled_time: datetime, context: Any) -> dict[str, Any] |
 
 
 # -- scheduled canary -----------------------------------------------------------------------
-def canary_targets() -> list[tuple[str, str | None]]:
+def canary_targets(rt: Runtime) -> list[tuple[str, str | None]]:
     """(URL, asset id) pairs: the configured URLs, else `canary_max_assets` ready assets'
     masters on this installation's edge, the newest and then the least recently checked, so
     successive runs cover every ready asset."""
-    rt = runtime()
     if rt.settings.canary_urls:
         return [(u, None) for u in rt.settings.canary_urls]
     base = (rt.settings.public_url or f"http://{rt.settings.host}:{rt.settings.port}").rstrip("/")
     targets = []
-    for asset_id in store().canary_rotation(rt.settings.canary_max_assets):
+    for asset_id in rt.observability.canary_rotation(rt.settings.canary_max_assets):
         try:
             asset = rt.catalog.get_asset(asset_id)
         except NotFound:  # deleted since
@@ -167,21 +161,21 @@ def canary_targets() -> list[tuple[str, str | None]]:
     return targets
 
 
-def run_canaries() -> list[dict[str, Any]]:
+def run_canaries(rt: Runtime) -> list[dict[str, Any]]:
     from primevod.core.signing import Signer
     from primevod.pipeline.canary import run_canary
 
     signer = None
     try:
-        key_id, private = runtime().signing_keys.signing_key()
+        key_id, private = rt.signing_keys.signing_key()
         signer = Signer(key_id, private)
     except LookupError:
         pass
     results = []
-    for url, asset_id in canary_targets():
+    for url, asset_id in canary_targets(rt):
         result = run_canary(url, signer=signer if asset_id else None)
         data = result.model_dump(mode="json", exclude={"request_log"})
-        store().record_canary(url, asset_id, data)
+        rt.observability.record_canary(url, asset_id, data)
         metrics.inc("primevod_canary_runs_total", result="passed" if result.passed else "failed")
         if not result.passed:
             log.warning(
@@ -192,13 +186,13 @@ def run_canaries() -> list[dict[str, Any]]:
                 extra={"asset_id": asset_id, "url": url},
             )
         results.append(data)
-    metrics.flush(store())
+    metrics.flush(rt.observability)
     return results
 
 
 @DBOS.step(name="canary_run")
 def _canary_step() -> list[dict[str, Any]]:
-    return run_canaries()
+    return run_canaries(runtime())
 
 
 @DBOS.workflow(name="canary")
@@ -221,9 +215,9 @@ def _canary_cron(interval: int) -> str:
     return f"30 {minutes} * * * *"
 
 
-def schedule() -> None:
+def schedule(rt: Runtime) -> None:
     """Create or update the schedules (after DBOS.launch) and listen to their queue."""
-    settings = runtime().settings
+    settings = rt.settings
     DBOS.register_queue(
         QUEUE, global_concurrency=1, polling_interval_sec=1.0, on_conflict="always_update"
     )

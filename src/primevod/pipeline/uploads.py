@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from primevod.adapters.catalog.sql_catalog import NotFound
 from primevod.core.assets import utcnow
+from primevod.core.errors import NotFound
 from primevod.core.layout import new_asset_id, source_key
 from primevod.core.storage import InvalidPart, StoreError, UploadNotFound
 from primevod.core.uploads import (
@@ -34,7 +34,7 @@ from primevod.core.uploads import (
 from primevod.observability import metrics, tracing
 from primevod.pipeline import workflows
 from primevod.pipeline.assets import create_asset
-from primevod.pipeline.runtime import runtime
+from primevod.pipeline.runtime import Runtime
 from primevod.ports.object_store import PresignedPartStore
 
 log = logging.getLogger("primevod.uploads")
@@ -44,10 +44,10 @@ class UploadGone(LookupError):
     """Unknown upload id, a key that does not match it, or an upload no longer open."""
 
 
-def signing_secret() -> bytes:
+def signing_secret(rt: Runtime) -> bytes:
     """The server's part-URL key, made once (0600) under the data folder, read once per
     process (every part PUT needs it)."""
-    return _secret_at(runtime().settings.home / "upload-signing.key")
+    return _secret_at(rt.settings.home / "upload-signing.key")
 
 
 @functools.cache
@@ -61,9 +61,9 @@ def _secret_at(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _session(upload_id: str, key: str, *, open_only: bool = True) -> UploadSession:
+def _session(rt: Runtime, upload_id: str, key: str, *, open_only: bool = True) -> UploadSession:
     try:
-        session = runtime().catalog.get_upload(upload_id)
+        session = rt.catalog.get_upload(upload_id)
     except NotFound:
         raise UploadGone(f"no upload {upload_id}") from None
     if session.key != key:
@@ -74,9 +74,8 @@ def _session(upload_id: str, key: str, *, open_only: bool = True) -> UploadSessi
 
 
 def init(
-    filename: str, content_type: str, size: int, metadata: dict[str, str] | None = None
+    rt: Runtime, filename: str, content_type: str, size: int, metadata: dict[str, str] | None = None
 ) -> UploadSession:
-    rt = runtime()
     settings = rt.settings
     name = check_upload(filename, content_type, size, settings.upload_max_bytes)
     part_size, parts = plan_parts(size, settings.upload_min_part_size, settings.upload_part_size)
@@ -104,9 +103,10 @@ def init(
     return session
 
 
-def sign_part(upload_id: str, key: str, part_number: int, base_url: str) -> dict[str, Any]:
-    rt = runtime()
-    session = _session(upload_id, key)
+def sign_part(
+    rt: Runtime, upload_id: str, key: str, part_number: int, base_url: str
+) -> dict[str, Any]:
+    session = _session(rt, upload_id, key)
     if not 1 <= part_number <= session.max_parts:
         raise UploadRejected(f"part number {part_number} is not in 1..{session.max_parts}")
     lifetime = rt.settings.upload_url_seconds
@@ -116,7 +116,7 @@ def sign_part(upload_id: str, key: str, part_number: int, base_url: str) -> dict
             rt.settings.source_bucket, key, upload_id, part_number, lifetime
         )
     else:
-        sig = part_signature(signing_secret(), upload_id, key, part_number, expires)
+        sig = part_signature(signing_secret(rt), upload_id, key, part_number, expires)
         url = (
             f"{base_url.rstrip('/')}/api/v1/uploads/{quote(upload_id)}/parts/{part_number}"
             f"?key={quote(key, safe='')}&expires={expires}&sig={sig}"
@@ -125,6 +125,7 @@ def sign_part(upload_id: str, key: str, part_number: int, base_url: str) -> dict
 
 
 def put_part(
+    rt: Runtime,
     upload_id: str,
     key: str,
     part_number: int,
@@ -136,11 +137,11 @@ def put_part(
     """Store one part sent to a signed URL; returns its ETag. PermissionError for a bad
     signature, UploadRejected for a bad part, UploadGone for an unknown upload."""
     reason = check_part_signature(
-        signing_secret(), upload_id, key, part_number, expires, signature, time.time()
+        signing_secret(rt), upload_id, key, part_number, expires, signature, time.time()
     )
     if reason:
         raise PermissionError(reason)
-    session = _session(upload_id, key)
+    session = _session(rt, upload_id, key)
     if not 1 <= part_number <= session.max_parts:
         raise UploadRejected(f"part number {part_number} is not in 1..{session.max_parts}")
     if len(data) > session.part_size:
@@ -150,18 +151,16 @@ def put_part(
         if digest != sha256_b64.strip():
             raise UploadRejected(f"part {part_number}: SHA-256 checksum does not match")
     try:
-        part = runtime().store.upload_part(
-            runtime().settings.source_bucket, key, upload_id, part_number, data
-        )
+        part = rt.store.upload_part(rt.settings.source_bucket, key, upload_id, part_number, data)
     except UploadNotFound:
         raise UploadGone(f"no upload {upload_id}") from None
     return part.etag
 
 
-def list_parts(upload_id: str, key: str) -> list[dict[str, Any]]:
-    _session(upload_id, key)
+def list_parts(rt: Runtime, upload_id: str, key: str) -> list[dict[str, Any]]:
+    _session(rt, upload_id, key)
     try:
-        parts = runtime().store.list_parts(runtime().settings.source_bucket, key, upload_id)
+        parts = rt.store.list_parts(rt.settings.source_bucket, key, upload_id)
     except UploadNotFound:
         raise UploadGone(f"no upload {upload_id}") from None
     return [{"PartNumber": p.part_number, "ETag": p.etag, "Size": p.size} for p in parts]
@@ -170,14 +169,13 @@ def list_parts(upload_id: str, key: str) -> list[dict[str, Any]]:
 _complete_lock = threading.Lock()
 
 
-def complete(upload_id: str, key: str, parts: list[tuple[int, str]]) -> dict[str, Any]:
+def complete(rt: Runtime, upload_id: str, key: str, parts: list[tuple[int, str]]) -> dict[str, Any]:
     """Assemble the object, record the asset and start its workflow. Completing again
     returns the same asset."""
-    rt = runtime()
     with _complete_lock:
-        session = _session(upload_id, key, open_only=False)
+        session = _session(rt, upload_id, key, open_only=False)
         if session.status == "completed":
-            return _completed(session)
+            return _completed(rt, session)
         if session.status != "open":
             raise UploadGone(f"upload {upload_id} is {session.status}")
         try:
@@ -195,15 +193,15 @@ def complete(upload_id: str, key: str, parts: list[tuple[int, str]]) -> dict[str
             source_key=key,
             source_size=info.size,
         )
-        execution = workflows.start(session.asset_id, attempt=1)
+        execution = workflows.start(rt, session.asset_id, attempt=1)
         session = rt.catalog.update_upload(upload_id, status="completed", execution_id=execution)
     metrics.inc("primevod_uploads_total", status="completed")
     metrics.inc("primevod_upload_bytes_total", float(info.size))
-    return _completed(session)
+    return _completed(rt, session)
 
 
-def _completed(session: UploadSession) -> dict[str, Any]:
-    bucket = runtime().settings.source_bucket
+def _completed(rt: Runtime, session: UploadSession) -> dict[str, Any]:
+    bucket = rt.settings.source_bucket
     return {
         "asset_id": session.asset_id,
         "execution_id": session.execution_id,
@@ -211,18 +209,16 @@ def _completed(session: UploadSession) -> dict[str, Any]:
     }
 
 
-def abort(upload_id: str, key: str) -> None:
-    rt = runtime()
-    _session(upload_id, key)
+def abort(rt: Runtime, upload_id: str, key: str) -> None:
+    _session(rt, upload_id, key)
     with contextlib.suppress(UploadNotFound):
         rt.store.abort_multipart(rt.settings.source_bucket, key, upload_id)
     rt.catalog.update_upload(upload_id, status="aborted")
     metrics.inc("primevod_uploads_total", status="aborted")
 
 
-def expire_stale() -> int:
+def expire_stale(rt: Runtime) -> int:
     """The lifecycle rule: abort uploads still open past their expiry, removing their parts."""
-    rt = runtime()
     count = 0
     for session in rt.catalog.expired_uploads(utcnow()):
         with contextlib.suppress(UploadNotFound, StoreError):
@@ -235,7 +231,8 @@ def expire_stale() -> int:
 
 
 class UploadSweeper:
-    def __init__(self, every_seconds: float = 300.0) -> None:
+    def __init__(self, rt: Runtime, every_seconds: float = 300.0) -> None:
+        self.rt = rt
         self.every = every_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -243,7 +240,7 @@ class UploadSweeper:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                expire_stale()
+                expire_stale(self.rt)
             except Exception:
                 log.exception("upload sweep failed")
             self._stop.wait(self.every)

@@ -19,7 +19,7 @@ from primevod.core.layout import asset_prefix, package_prefix
 from primevod.observability import metrics
 from primevod.pipeline import quality_step as quality_checks
 from primevod.pipeline import steps
-from primevod.pipeline.runtime import runtime
+from primevod.pipeline.runtime import Runtime, runtime
 
 QUEUE = "encode"
 EXECUTIONS = "primevod_workflow_executions_total"
@@ -132,89 +132,87 @@ def asset_pipeline(asset_id: str) -> dict[str, Any]:
     return {"asset_id": asset_id, "status": "ready", "error": None}
 
 
-def execution_ids(asset_id: str) -> list[str]:
-    return [e.id for e in runtime().catalog.list_executions(asset_id)]
+def execution_ids(rt: Runtime, asset_id: str) -> list[str]:
+    return [e.id for e in rt.catalog.list_executions(asset_id)]
 
 
-def next_attempt(asset_id: str) -> int:
+def next_attempt(rt: Runtime, asset_id: str) -> int:
     """The next execution's number: past the recorded executions and past the workflow the
     asset last pointed at (one cancelled while still queued never recorded an execution)."""
-    n = len(execution_ids(asset_id))
-    current = runtime().catalog.get_asset(asset_id).execution_id or ""
+    n = len(execution_ids(rt, asset_id))
+    current = rt.catalog.get_asset(asset_id).execution_id or ""
     head, _, tail = current.rpartition(".")
     if head == asset_id and tail.isdigit():
         n = max(n, int(tail))
     return n + 1
 
 
-def start(asset_id: str, *, attempt: int | None = None) -> str:
+def start(rt: Runtime, asset_id: str, *, attempt: int | None = None) -> str:
     """Enqueue the asset's workflow; its id is `<asset>.<n>` so a repeat start of the same
     attempt returns the same workflow (DBOS deduplicates by id)."""
-    n = attempt or next_attempt(asset_id)
+    n = attempt or next_attempt(rt, asset_id)
     workflow_id = f"{asset_id}.{n}"
-    runtime().workflows.enqueue(workflow_id, asset_id)
-    runtime().catalog.update_asset(asset_id, execution_id=workflow_id)
+    rt.workflows.enqueue(workflow_id, asset_id)
+    rt.catalog.update_asset(asset_id, execution_id=workflow_id)
     return workflow_id
 
 
-def cancel(asset_id: str) -> str | None:
+def cancel(rt: Runtime, asset_id: str) -> str | None:
     """Cancel the asset's running workflow; the encode stops within about a second."""
-    asset = runtime().catalog.get_asset(asset_id)
+    asset = rt.catalog.get_asset(asset_id)
     if asset.status in TERMINAL or not asset.execution_id:
         return None
-    runtime().workflows.cancel(asset.execution_id)
+    rt.workflows.cancel(asset.execution_id)
     error = AssetError(
         code="workflow.cancelled", step=asset.status.value, message="cancelled on request"
     )
-    runtime().catalog.update_asset(
+    rt.catalog.update_asset(
         asset_id, status=AssetStatus.FAILED, error=error, event_type="asset.failed"
     )
-    runtime().catalog.finish_execution(asset.execution_id, "cancelled", error)
+    rt.catalog.finish_execution(asset.execution_id, "cancelled", error)
     metrics.inc(EXECUTIONS, status="cancelled", stage=asset.status.value, code=error.code)
-    _drop_staged(asset_id, asset.execution_id)
+    _drop_staged(rt, asset_id, asset.execution_id)
     return asset.execution_id
 
 
-def _drop_staged(asset_id: str, execution_id: str) -> None:
+def _drop_staged(rt: Runtime, asset_id: str, execution_id: str) -> None:
     """A package the cancelled execution staged is referenced by nothing: it goes."""
-    rt = runtime()
     prefix = package_prefix(asset_id, execution_id)
     if rt.catalog.get_asset(asset_id).output_prefix != prefix:
         rt.store.delete_prefix(rt.settings.destination_bucket, prefix)
 
 
-def retry(asset_id: str) -> str:
+def retry(rt: Runtime, asset_id: str) -> str:
     """A new execution of a failed (or cancelled) asset from the start."""
-    asset = runtime().catalog.get_asset(asset_id)
+    asset = rt.catalog.get_asset(asset_id)
     if asset.status is not AssetStatus.FAILED:
         raise ValueError(f"asset {asset_id} is {asset.status.value}; only failed assets retry")
-    runtime().catalog.update_asset(
+    rt.catalog.update_asset(
         asset_id,
         status=AssetStatus.INGESTING,
         error=None,
         progress=0.0,
         event_type="asset.retrying",
     )
-    return start(asset_id)
+    return start(rt, asset_id)
 
 
-def run_here(asset_id: str) -> Any:
+def run_here(rt: Runtime, asset_id: str) -> Any:
     """Start the asset's workflow in this process now (no queue wait); still durable: a
     crash leaves it to be recovered by the next worker that starts. Returns the handle."""
     from dbos import SetWorkflowID
 
-    workflow_id = f"{asset_id}.{next_attempt(asset_id)}"
-    runtime().catalog.update_asset(asset_id, execution_id=workflow_id)
+    workflow_id = f"{asset_id}.{next_attempt(rt, asset_id)}"
+    rt.catalog.update_asset(asset_id, execution_id=workflow_id)
     with SetWorkflowID(workflow_id):
         return DBOS.start_workflow(asset_pipeline, asset_id)
 
 
-def delete(asset_id: str) -> int:
+def delete(rt: Runtime, asset_id: str) -> int:
     """Cancel if running, then remove published outputs, the source and the record."""
-    rt = runtime()
     asset = rt.catalog.get_asset(asset_id)
     if asset.status not in TERMINAL:
-        cancel(asset_id)
+        cancel(rt, asset_id)
     removed = 0
     if asset.output_prefix:
         removed += rt.store.delete_prefix(
