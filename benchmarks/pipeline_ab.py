@@ -2,7 +2,8 @@
 the pipeline slower?
 
     git worktree add /tmp/before <commit>
-    python benchmarks/pipeline_ab.py --before /tmp/before/src [--seconds 30] [--repeat 5]
+    python benchmarks/pipeline_ab.py --before /tmp/before/src [--after DIR/src]
+        [--seconds 30] [--repeat 5]
 
 Each run is a fresh `python -m primevod.cli.main process SOURCE --json` with its own data
 folder (Python start, DBOS launch, probe, checksum, encode, packaging, validation, staging
@@ -51,21 +52,23 @@ def process(source: Path, home: Path, src_tree: Path | None) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, required=True, help="the other tree's src/")
+    parser.add_argument("--after", type=Path, help="this tree's src/ (default: installed)")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     before_src = args.before.resolve()
+    after_src = args.after.resolve() if args.after else None
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         source = work / "src720.mp4"
         name = make_source(source, args.seconds, 1280, 720)
         process(source, work / "warm-before", before_src)
-        process(source, work / "warm-after", None)
+        process(source, work / "warm-after", after_src)
         before: list[float] = []
         after: list[float] = []
         for i in range(args.repeat):
             before.append(process(source, work / f"before{i}", before_src))
-            after.append(process(source, work / f"after{i}", None))
+            after.append(process(source, work / f"after{i}", after_src))
     report = {
         "source": f"{name}, {args.seconds:g} s, 1280x720",
         "before_s": [round(x, 2) for x in before],

@@ -359,3 +359,13 @@ class Server:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """`postgres()` -> the URL of a new database in a throwaway PostgreSQL cluster (one
+    cluster per test session)."""
+    from support.postgres import postgres_cluster
+
+    with postgres_cluster() as new_database:
+        yield new_database

@@ -4,6 +4,7 @@ variables (highest). Everything of the embedded default lives under `home`."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +17,7 @@ from pydantic_settings import (
 )
 
 from primevod.core.alarms import AlarmSpec
+from primevod.core.workers import new_worker_id
 
 
 def _default_workers() -> int:
@@ -36,6 +38,15 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
     encode_concurrency: int = Field(default_factory=_default_workers, ge=1)
+    worker_id: str = Field(
+        default_factory=lambda: new_worker_id(socket.gethostname(), os.getpid()),
+        description="this process's worker (and DBOS executor) id; unique per process",
+    )
+    worker_dead_after_seconds: float = Field(
+        30.0, gt=0, description="a worker whose heartbeat is older than this is dead"
+    )
+    db_pool_size: int = Field(5, ge=1, description="catalog connections kept per process")
+    db_max_overflow: int = Field(10, ge=0, description="extra catalog connections at peaks")
     ladder: str = "default"
     segment_seconds: float | None = None
     preset: str = "veryfast"
@@ -125,8 +136,14 @@ class Settings(BaseSettings):
         return self.home / "store"
 
     @property
-    def work_dir(self) -> Path:
+    def work_root(self) -> Path:
+        """Scratch space of every worker on this machine: one folder per worker id."""
         return self.home / "work"
+
+    @property
+    def work_dir(self) -> Path:
+        """This worker's scratch space (removed by the next start once it is dead)."""
+        return self.work_root / self.worker_id
 
     def redacted(self) -> dict[str, object]:
         data = self.model_dump(mode="json")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,7 +50,11 @@ def build(settings: Settings | None = None) -> Runtime:
     store = make_store(settings)
     store.ensure_bucket(settings.source_bucket)
     store.ensure_bucket(settings.destination_bucket)
-    catalog = SqlCatalog(settings.database_url or "")
+    catalog = SqlCatalog(
+        settings.database_url or "",
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     rt = Runtime(
         settings=settings,
         store=store,
@@ -60,6 +63,7 @@ def build(settings: Settings | None = None) -> Runtime:
         signing_keys=KeyStore(settings.home / "signing-keys"),
         observability=SqlObservability(catalog),
         subscriptions=SqlSubscriptions(catalog),
+        workers=catalog,
     )
     set_runtime(rt)
     return rt
@@ -89,71 +93,44 @@ def setup_telemetry(rt: Runtime) -> Runtime:
     return rt
 
 
-def _recover_dead_processes() -> None:
-    """Workflows a `primevod process` run on this machine left unfinished (killed, crashed):
-    DBOS re-enqueues them, and this worker or another runs them to the end."""
-    from dbos import DBOS
-
-    pending = DBOS.list_workflows(status=["PENDING"], load_input=False, load_output=False)
-    dead = set()
-    for workflow in pending:
-        executor = workflow.executor_id or ""
-        pid = executor[len(PROCESS_EXECUTOR) :]
-        if executor.startswith(PROCESS_EXECUTOR) and pid.isdigit() and not _alive(int(pid)):
-            dead.add(executor)
-    if dead:
-        log.info("recovering the workflows of finished process runs %s", sorted(dead))
-        DBOS._recover_pending_workflows(sorted(dead))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _dbos_config(settings: Settings, executor: str = "local") -> dict[str, Any]:
+def _dbos_config(settings: Settings) -> dict[str, Any]:
     return {
         "name": APP_NAME,
         "system_database_url": settings.dbos_database_url or "",
         "application_version": __version__,
         "log_level": os.environ.get("PRIMEVOD_DBOS_LOG_LEVEL", "WARNING"),
-        "executor_id": executor,
+        # unique per process: DBOS recovers at launch only its own executor's workflows, and
+        # a dead worker's are taken over through the heartbeat (pipeline/liveness.py)
+        "executor_id": settings.worker_id,
         # its background threads wake this often; shutdown waits for them to notice
         "notification_listener_polling_interval_sec": 0.2,
     }
 
 
-PROCESS_EXECUTOR = f"process-{socket.gethostname()}-"
-
-
 def start(
     settings: Settings | None = None, *, role: Literal["worker", "process"] = "worker"
 ) -> Runtime:
-    """Adapters plus DBOS in this process. A `worker` (serve, worker) recovers interrupted
-    workflows, its own and those of dead `primevod process` runs on this machine, and runs
-    the encode queue (at most `encode_concurrency` encodes at once here). A `process` run
-    has an executor id of its own: it runs only the workflows it starts, never takes over a
-    running server's, and whatever it leaves unfinished a worker recovers."""
+    """Adapters plus DBOS in this process, registered as a worker that heartbeats. A
+    `worker` (serve, worker) runs the encode queue (at most `encode_concurrency` encodes at
+    once here) and takes over the pending workflows of dead workers, `primevod process`
+    runs included; its start removes the scratch folders dead workers left on this machine.
+    A `process` run only runs the workflows it starts; whatever it leaves unfinished a
+    worker takes over."""
     from dbos import DBOS, SetWorkflowID
 
     import primevod.pipeline.schedules  # noqa: F401  (its workflows, before launch)
+    from primevod.pipeline import liveness
     from primevod.pipeline.workflows import QUEUE, asset_pipeline
 
     rt = setup_telemetry(build(settings))
-    executor = os.environ.get("PRIMEVOD_EXECUTOR_ID") or (
-        f"{PROCESS_EXECUTOR}{os.getpid()}" if role == "process" else "local"
-    )
-    DBOS(config=_dbos_config(rt.settings, executor))  # type: ignore[arg-type]
+    DBOS(config=_dbos_config(rt.settings))  # type: ignore[arg-type]
     DBOS.launch()
+    worker = liveness.register(rt, role)
+    heartbeat = liveness.Heartbeat(rt, worker.id, takeover=role == "worker")
+    heartbeat.start()
     if role == "process":
-        rt.workflows = WorkflowControl(cancel=DBOS.cancel_workflow)
+        rt.workflows = WorkflowControl(cancel=DBOS.cancel_workflow, heartbeat=heartbeat)
         return rt
-    _recover_dead_processes()
     queue = DBOS.register_queue(
         QUEUE,
         worker_concurrency=rt.settings.encode_concurrency,
@@ -165,7 +142,11 @@ def start(
         with SetWorkflowID(workflow_id):
             queue.enqueue(asset_pipeline, asset_id)
 
-    rt.workflows = WorkflowControl(enqueue=enqueue, cancel=DBOS.cancel_workflow, runs_workers=True)
+    rt.workflows = WorkflowControl(
+        enqueue=enqueue, cancel=DBOS.cancel_workflow, runs_workers=True, heartbeat=heartbeat
+    )
+    liveness.take_over_dead(rt, worker.id)
+    liveness.clean_dead_scratch(rt, worker.id)
     return rt
 
 
@@ -205,6 +186,12 @@ def stop(*, exiting: bool = False) -> None:
     if rt.telemetry is not None and rt.telemetry.flusher is not None:
         rt.telemetry.flusher.stop()  # the last counts reach the store
         rt.telemetry.flusher = None
+    if rt.workflows.heartbeat is not None:
+        from primevod.pipeline import dbos_recovery
+
+        unfinished = bool(dbos_recovery.pending_workflows(rt.settings.worker_id))
+        rt.workflows.heartbeat.stop(unfinished=unfinished)
+        rt.workflows.heartbeat = None
     if rt.workflows.runs_workers:
         from dbos import DBOS
 

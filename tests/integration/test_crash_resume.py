@@ -55,8 +55,8 @@ def test_sigkill_mid_encode_then_resume(bbb, tmp_path: Path) -> None:
     os.killpg(proc.pid, signal.SIGKILL)  # the process and its FFmpeg, like a power cut
     proc.wait()
     assert catalog.get_asset(asset_id).status.value == "processing"
-    work = home / "work" / asset_id
-    assert any(work.rglob(".package.partial-*")), "a half-written package was left behind"
+    work = home / "work"  # one scratch folder per worker: work/<worker id>/<asset>/...
+    assert any(work.glob(f"*/{asset_id}/**/.package.partial-*")), "no half-written package"
 
     resumed = subprocess.run(
         primevod("worker", "--exit-when-idle"), env=env, capture_output=True, text=True, timeout=300
@@ -78,5 +78,5 @@ def test_sigkill_mid_encode_then_resume(bbb, tmp_path: Path) -> None:
     # what was published is whole and valid, and the dead attempt's files are gone
     published = home / "store" / "buckets" / "destination" / "assets" / asset_id / "1"
     assert validate_package(published).passed
-    assert not work.exists()
+    assert not list(work.glob(f"*/{asset_id}"))  # the dead worker's scratch was removed
     assert [e.type for e in catalog.list_events(asset_id=asset_id)].count("asset.ready") == 1

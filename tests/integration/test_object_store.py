@@ -1,12 +1,17 @@
-"""One contract, two stores: local folders and S3 (moto in server mode on loopback)."""
+"""One contract, three stores: local folders, moto's S3 server and a real S3-compatible server
+(OpenStack Swift with its s3api middleware), both of the latter on loopback."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import time
 from pathlib import Path
 
+import httpx
 import pytest
+from botocore.exceptions import ClientError
+from support.swift_s3 import swift_s3  # noqa: F401  (the session fixture)
 
 from primevod.adapters.storage.local_store import LocalObjectStore
 from primevod.adapters.storage.s3_store import S3ObjectStore
@@ -21,20 +26,36 @@ from primevod.core.storage import (
 BUCKET = "media-src"
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request, tmp_path: Path, moto_url: str):
-    if request.param == "local":
+def open_store(request: pytest.FixtureRequest, backend: str, tmp_path: Path):
+    if backend == "local":
         s = LocalObjectStore(tmp_path / "store")
-    else:
+    elif backend == "moto":
         # moto answers some unknown-upload calls with a 500, which real S3 does not: no
         # retries here keeps those cases fast
         s = S3ObjectStore(
-            endpoint_url=moto_url, access_key_id="test", secret_access_key="test", max_attempts=1
+            endpoint_url=request.getfixturevalue("moto_url"),
+            access_key_id="test",
+            secret_access_key="test",
+            max_attempts=1,
+        )
+    else:
+        swift = request.getfixturevalue("swift_s3")
+        s = S3ObjectStore(
+            endpoint_url=swift.endpoint_url,
+            access_key_id=swift.access_key_id,
+            secret_access_key=swift.secret_access_key,
+            region=swift.region,
+            max_attempts=1,
         )
     bucket = f"{BUCKET}-{hashlib.md5(str(tmp_path).encode()).hexdigest()[:8]}"
     s.ensure_bucket(bucket)
     s.test_bucket = bucket  # type: ignore[attr-defined]
     return s
+
+
+@pytest.fixture(params=["local", "moto", "swift"])
+def store(request: pytest.FixtureRequest, tmp_path: Path):
+    return open_store(request, request.param, tmp_path)
 
 
 def test_put_head_get(store) -> None:
@@ -104,6 +125,25 @@ def test_versioning_keeps_old_versions(store) -> None:
     assert {v.etag for v in versions} == {first.etag, second.etag}
 
 
+def test_ensure_bucket_when_another_worker_just_created_it(store) -> None:
+    """Workers start at once: each finds no bucket and creates it; the later ones go on."""
+    b = store.test_bucket + "-race"
+    store.ensure_bucket(b)  # the other worker
+    if isinstance(store, S3ObjectStore):
+        head_bucket = store.client.head_bucket
+        seen = []
+
+        def not_there_yet(**kwargs: object) -> object:
+            if not seen:  # this worker's look, just before the other one created it
+                seen.append(kwargs)
+                raise ClientError({"Error": {"Code": "404", "Message": "Not Found"}}, "HeadBucket")
+            return head_bucket(**kwargs)
+
+        store.client.head_bucket = not_there_yet
+    store.ensure_bucket(b)
+    assert store.put(b, "after.txt", b"1").size == 1
+
+
 def test_multipart_round_trip(store) -> None:
     b = store.test_bucket
     part1 = b"a" * MIN_PART_SIZE
@@ -151,6 +191,43 @@ def test_multipart_bad_cases(store) -> None:
         store.complete_multipart(b, key, upload, [(1, small.etag)])
     with pytest.raises(UploadNotFound):
         store.upload_part(b, key, "nope", 1, b"x")
+
+
+@pytest.mark.parametrize("backend", ["moto", "swift"])
+def test_presigned_part_url_takes_the_part(request, backend: str, tmp_path: Path) -> None:
+    """The S3 stores hand out presigned UploadPart URLs (the local store has none: the server
+    signs its own part URLs, tests/integration/test_uploads_api.py)."""
+    store = open_store(request, backend, tmp_path)
+    b, key = store.test_bucket, "direct/video.mp4"
+    upload = store.create_multipart(b, key)
+    url = store.presign_upload_part(b, key, upload, 1, expires_in=60)
+    put = httpx.put(url, content=b"part one")
+    assert put.status_code == 200, put.text
+    parts = store.list_parts(b, key, upload)
+    assert [(p.part_number, p.etag, p.size) for p in parts] == [(1, put.headers["ETag"], 8)]
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param(
+            "moto",
+            marks=pytest.mark.xfail(
+                strict=True, reason="moto takes expired presigned URLs (S3 and Swift refuse them)"
+            ),
+        ),
+        "swift",
+    ],
+)
+def test_expired_presigned_part_url_is_refused(request, backend: str, tmp_path: Path) -> None:
+    store = open_store(request, backend, tmp_path)
+    b, key = store.test_bucket, "late/video.mp4"
+    upload = store.create_multipart(b, key)
+    url = store.presign_upload_part(b, key, upload, 1, expires_in=1)
+    time.sleep(2.1)  # signed at a whole second; expired once that second plus 1 s is past
+    put = httpx.put(url, content=b"too late")
+    assert put.status_code == 403, put.text
+    assert store.list_parts(b, key, upload) == []
 
 
 def test_catalog_head_revision_matches_the_migrations() -> None:

@@ -101,6 +101,8 @@ def test_failure_counts_trips_the_alarm_and_reaches_a_rule(server, corrupt) -> N
     after = _metric(scrape.text, "primevod_workflow_executions_total", status="failed", code=code)
     assert after == before + 1
     assert "# TYPE primevod_step_duration_seconds histogram" in scrape.text
+    assert _metric(scrape.text, "primevod_workers", state="live") == 1.0  # the server itself
+    assert _metric(scrape.text, "primevod_workers", state="dead") == 0.0
 
     # the scheduled `observe` workflow (every 2 s here) evaluates the alarm
     def alarm_state() -> str | None:

@@ -1,4 +1,5 @@
-"""The durable pipeline in this process: DBOS on SQLite, local buckets, real encodes."""
+"""The durable pipeline in this process, on both catalogs and workflow databases (SQLite,
+and PostgreSQL in a throwaway cluster): local buckets, real encodes."""
 
 from __future__ import annotations
 
@@ -20,12 +21,17 @@ from primevod.pipeline.webhook_sender import WebhookSender
 from primevod.settings import Settings
 
 
-@pytest.fixture(scope="module")
-def rt(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def rt(request, tmp_path_factory):
     from primevod import wiring
 
     home = tmp_path_factory.mktemp("home")
-    runtime = wiring.start(Settings(home=home, preset="ultrafast", encode_concurrency=1))
+    databases = {}
+    if request.param == "postgres":
+        new_database = request.getfixturevalue("postgres")
+        databases = {"database_url": new_database(), "dbos_database_url": new_database()}
+    settings = Settings(home=home, preset="ultrafast", encode_concurrency=1, **databases)
+    runtime = wiring.start(settings)
     yield runtime
     wiring.stop()
 

@@ -1,5 +1,6 @@
-"""The same pipeline on an S3 store (moto server on loopback): source downloaded for the
-encode, package uploaded to the destination bucket, catalog pointing at it."""
+"""The same pipeline on an S3 store, on moto's S3 server and on a real S3-compatible server
+(OpenStack Swift's S3 API), both on loopback: source downloaded for the encode, package
+uploaded to the destination bucket, catalog pointing at it."""
 
 from __future__ import annotations
 
@@ -7,18 +8,51 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
+from typing import Any
 
 import boto3
+import pytest
+from support.swift_s3 import swift_s3  # noqa: F401  (the session fixture)
 
 
-def test_process_on_s3(clip, moto_url, tmp_path) -> None:
+@dataclass(frozen=True)
+class S3Server:
+    endpoint_url: str
+    access_key_id: str
+    secret_access_key: str
+
+    def env(self) -> dict[str, str]:
+        return {
+            "PRIMEVOD_STORE": "s3",
+            "PRIMEVOD_S3_ENDPOINT_URL": self.endpoint_url,
+            "PRIMEVOD_S3_ACCESS_KEY_ID": self.access_key_id,
+            "PRIMEVOD_S3_SECRET_ACCESS_KEY": self.secret_access_key,
+        }
+
+    def client(self) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            region_name="us-east-1",
+        )
+
+
+@pytest.fixture(params=["moto", "swift"])
+def s3_server(request) -> S3Server:
+    if request.param == "moto":
+        return S3Server(request.getfixturevalue("moto_url"), "test", "test")
+    swift = request.getfixturevalue("swift_s3")
+    return S3Server(swift.endpoint_url, swift.access_key_id, swift.secret_access_key)
+
+
+def test_process_on_s3(clip, s3_server: S3Server, tmp_path) -> None:
     env = {
         **os.environ,
         "PRIMEVOD_HOME": str(tmp_path / "home"),
-        "PRIMEVOD_STORE": "s3",
-        "PRIMEVOD_S3_ENDPOINT_URL": moto_url,
-        "PRIMEVOD_S3_ACCESS_KEY_ID": "test",
-        "PRIMEVOD_S3_SECRET_ACCESS_KEY": "test",
+        **s3_server.env(),
         "PRIMEVOD_SOURCE_BUCKET": "s3-src",
         "PRIMEVOD_DESTINATION_BUCKET": "s3-dst",
         "PRIMEVOD_PRESET": "ultrafast",
@@ -35,13 +69,7 @@ def test_process_on_s3(clip, moto_url, tmp_path) -> None:
     data = json.loads(proc.stdout)
     assert data["status"] == "ready"
     assert data["hls_path"] == f"s3://s3-dst/assets/{data['asset_id']}/1/master.m3u8"
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=moto_url,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    )
+    s3 = s3_server.client()
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="s3-dst")["Contents"]]
     prefix = f"assets/{data['asset_id']}/1/"
     assert f"{prefix}master.m3u8" in keys and f"{prefix}manifest.mpd" in keys
@@ -54,7 +82,7 @@ def test_process_on_s3(clip, moto_url, tmp_path) -> None:
     assert not (tmp_path / "home" / "work" / data["asset_id"]).exists()
 
 
-def test_uploads_go_straight_to_s3(moto_url, tmp_path, clip) -> None:
+def test_uploads_go_straight_to_s3(s3_server: S3Server, tmp_path, clip) -> None:
     """With the s3 store, signPart hands out real S3 presigned UploadPart URLs: the bytes go
     to the object store, not through the server."""
     import hashlib
@@ -63,10 +91,7 @@ def test_uploads_go_straight_to_s3(moto_url, tmp_path, clip) -> None:
     from conftest import Server
 
     s3_env = {
-        "PRIMEVOD_STORE": "s3",
-        "PRIMEVOD_S3_ENDPOINT_URL": moto_url,
-        "PRIMEVOD_S3_ACCESS_KEY_ID": "test",
-        "PRIMEVOD_S3_SECRET_ACCESS_KEY": "test",
+        **s3_server.env(),
         "PRIMEVOD_SOURCE_BUCKET": "up-src",
         "PRIMEVOD_DESTINATION_BUCKET": "up-dst",
     }
@@ -84,7 +109,7 @@ def test_uploads_go_straight_to_s3(moto_url, tmp_path, clip) -> None:
         url = httpx.post(f"{base}/signPart", headers=auth, json={**ids, "part_number": 1}).json()[
             "url"
         ]
-        assert url.startswith(moto_url) and "X-Amz-Signature" in url
+        assert url.startswith(s3_server.endpoint_url) and "X-Amz-Signature" in url
         put = httpx.put(url, content=data)
         assert put.status_code == 200, put.text
         parts = httpx.get(
@@ -97,13 +122,7 @@ def test_uploads_go_straight_to_s3(moto_url, tmp_path, clip) -> None:
             json={**ids, "parts": [{"PartNumber": 1, "ETag": put.headers["ETag"]}]},
         )
         assert done.status_code == 200, done.text
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=moto_url,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            region_name="us-east-1",
-        )
+        s3 = s3_server.client()
         body = s3.get_object(Bucket="up-src", Key=session["key"])["Body"].read()
         assert hashlib.sha256(body).digest() == hashlib.sha256(data).digest()
     finally:

@@ -13,15 +13,35 @@ explicitly. Logs go to stderr (the caller's log file) instead of syslog.
 
 from __future__ import annotations
 
+import builtins
+import ctypes
 import logging
 import os
+import signal
 import sys
 import types
 from time import time as now
 
-from swift.common import utils
-
 SWIFT_DIR, COMMAND = sys.argv[1], sys.argv[2]
+
+# PR_SET_PDEATHSIG: end with the tests' process, even one killed before it could stop us
+ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))
+
+_open = builtins.open
+
+
+def _our_swift_conf(file, *args, **kwargs):
+    if file == "/etc/swift/swift.conf":
+        file = os.path.join(SWIFT_DIR, "swift.conf")
+    return _open(file, *args, **kwargs)
+
+
+# swift.common.utils reads the hash from /etc/swift/swift.conf as it is imported: not that one
+builtins.open = _our_swift_conf
+try:
+    from swift.common import utils
+finally:
+    builtins.open = _open
 utils.set_swift_dir(SWIFT_DIR)  # sets SWIFT_CONF_FILE and checks its [swift-hash]
 
 from swift.common import storage_policy  # noqa: E402  (reads swift.conf when imported)

@@ -4,18 +4,22 @@ middleware): a real S3-compatible server for the object-store tests, besides mot
 Debian's packages (swift-proxy, swift-account, swift-container, swift-object) bring the
 servers; they run on the system Python, not the project's. Everything lives in one temporary
 folder that is removed afterwards: a swift.conf with a random hash prefix and suffix,
-one-replica account, container and object rings built with swift-ring-builder on loopback
+one-replica account, container and object rings (swift-ring-builder's commands) on loopback
 ports, a devices folder (mount_check off), the four server configs and one log per server.
+The proxy's pipeline puts s3api before tempauth (user test:tester, key testing, admin of its
+account) and adds slo (multipart uploads) and versioned_writes with object versioning on
+(bucket versioning).
 
-Swift (2.30, Debian 12) reads swift.conf from /etc/swift only: no environment variable and no
-server option moves it (swift_dir moves the rings, not swift.conf). So each server starts
-through a few lines of Python that point Swift at the temporary swift.conf and then do what
-/usr/bin/swift-<kind>-server does (run_wsgi with the config file given explicitly). Nothing
-is read from /etc/swift, nothing is written outside the temporary folder, and logs go to the
-per-server log file instead of syslog.
+Swift (2.30 in Debian 12) reads swift.conf from /etc/swift only: there is no environment
+variable for it, and a server's swift_dir option moves the rings, not swift.conf. So the
+servers start through swift_boot.py, which points Swift at the temporary swift.conf and then
+does what /usr/bin/swift-<kind>-server does, with the config file given explicitly. Nothing is
+read from /etc/swift and nothing is written outside the temporary folder.
 
     with swift_s3_server() as swift:
         boto3.client("s3", **swift.client_kwargs())
+
+Test modules use the session fixture: `from support.swift_s3 import swift_s3`.
 """
 
 from __future__ import annotations
@@ -32,10 +36,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 SERVERS = ("account", "container", "object", "proxy")
 RINGS = ("account", "container", "object")
@@ -145,12 +151,11 @@ def _write_configs(root: Path, ports: dict[str, int]) -> None:
     }
     filters["cache"] = "[filter:cache]\npaste.filter_factory = memory_cache:filter_factory\n"
     filters["s3api"] += f"location = {REGION}\nmax_upload_part_num = 10000\n"
-    user, account = ACCESS_KEY_ID.split(":")[1], ACCESS_KEY_ID.split(":")[0]
+    account, user = ACCESS_KEY_ID.split(":")
     filters["tempauth"] += f"user_{account}_{user} = {SECRET_ACCESS_KEY} .admin\n"
     filters["versioned_writes"] += "allow_object_versioning = true\n"
     (swift_dir / "proxy-server.conf").write_text(
-        common.format(port=ports["proxy"])
-        + f"[pipeline:main]\npipeline = {_PROXY_PIPELINE}\n\n"
+        common.format(port=ports["proxy"]) + f"[pipeline:main]\npipeline = {_PROXY_PIPELINE}\n\n"
         "[app:proxy-server]\nuse = egg:swift#proxy\naccount_autocreate = true\n\n"
         + "\n".join(filters.values())
     )
@@ -159,10 +164,8 @@ def _write_configs(root: Path, ports: dict[str, int]) -> None:
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     """The server's whole process group: SIGTERM, then SIGKILL after a grace period."""
     for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(timeout=grace)
             return
@@ -279,3 +282,32 @@ def swift_s3_server(*, timeout: float = 60.0) -> Iterator[SwiftS3]:
             root=root,
             startup_seconds=time.monotonic() - started,
         )
+
+
+_shared: dict[str, Any] = {"users": 0, "server": None, "stack": None}
+
+
+@contextmanager
+def shared_swift_s3_server() -> Iterator[SwiftS3]:
+    """One server for all users in this process: the first starts it, the last one out stops
+    it (the test modules' session fixtures are torn down together at the session's end)."""
+    if _shared["users"] == 0:
+        stack = ExitStack()
+        _shared["server"] = stack.enter_context(swift_s3_server())
+        _shared["stack"] = stack
+    _shared["users"] += 1
+    try:
+        yield _shared["server"]
+    finally:
+        _shared["users"] -= 1
+        if _shared["users"] == 0:
+            stack, _shared["stack"], _shared["server"] = _shared["stack"], None, None
+            stack.close()
+
+
+@pytest.fixture(scope="session")
+def swift_s3() -> Iterator[SwiftS3]:
+    """OpenStack Swift's S3 API on loopback (a few seconds to start, once per session). Import
+    it into a test module to use it: `from support.swift_s3 import swift_s3`."""
+    with shared_swift_s3_server() as server:
+        yield server

@@ -74,6 +74,17 @@ def _queue(rt: Runtime) -> dict[str, Any]:
         return {"depth": None, "oldest_age_seconds": None}
 
 
+def _worker_counts(rt: Runtime) -> dict[str, int]:
+    from datetime import UTC, datetime
+
+    from primevod.core.workers import is_dead
+
+    now = datetime.now(UTC)
+    live = rt.workers.list_workers(states=("live",))
+    dead = sum(1 for w in live if is_dead(w, now, rt.settings.worker_dead_after_seconds))
+    return {"live": len(live) - dead, "dead": dead}
+
+
 class _Collector:
     """Counters and histograms from the stored totals; gauges read live."""
 
@@ -134,6 +145,14 @@ class _Collector:
                 gauge = GaugeMetricFamily(name, help_text, labels=["queue"])
                 gauge.add_metric(["encode"], float(queue.get(field) or 0.0))
                 yield gauge
+        workers = GaugeMetricFamily(
+            "primevod_workers",
+            "Workers by liveness (live; dead: not yet taken over)",
+            labels=["state"],
+        )
+        for state, count in self.live.get("workers", {}).items():
+            workers.add_metric([state], float(count))
+        yield workers
         assets = GaugeMetricFamily("primevod_assets", "Assets by status", labels=["status"])
         for status, count in self.live.get("assets", {}).items():
             assets.add_metric([status], float(count))
@@ -161,6 +180,7 @@ def prometheus_metrics(
     live = {
         "queue": _queue(rt),
         "assets": {s.value: rt.catalog.count_assets(s.value) for s in AssetStatus},
+        "workers": _worker_counts(rt),
         "alarms": {name: a["state"] for name, a in store.alarm_states().items()},
     }
     registry = CollectorRegistry(auto_describe=False)

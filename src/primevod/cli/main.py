@@ -256,6 +256,7 @@ with loading():
         quality_cli,
         server_cli,
         signing_cli,
+        workers_cli,
     )
 
 pipeline_cli.register(app)
@@ -264,6 +265,7 @@ signing_cli.register(app)
 canary_cli.register(app)
 observability_cli.register(app)
 quality_cli.register(app)
+workers_cli.register(app)
 
 
 def run() -> None:

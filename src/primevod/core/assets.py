@@ -133,6 +133,7 @@ EVENT_TYPES = (
     "asset.retrying",
     "asset.deleted",
     "alarm.state_changed",
+    "worker.lost",
 )
 
 

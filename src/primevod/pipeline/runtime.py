@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from primevod.adapters.catalog.sql_observability import SqlObservability
     from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
+    from primevod.adapters.catalog.sql_workers import SqlWorkers
     from primevod.observability.metrics import MetricsFlusher
     from primevod.ports.catalog import Catalog
     from primevod.ports.media import MediaEngine
@@ -24,6 +25,10 @@ def _not_wired(*_: object) -> None:
     raise RuntimeError("this process cannot start or cancel workflows (wiring.start or connect)")
 
 
+class Liveness(Protocol):
+    def stop(self, *, unfinished: bool = False) -> None: ...
+
+
 @dataclass
 class WorkflowControl:
     """How this process starts and cancels asset workflows: a worker enqueues on its own DBOS
@@ -33,6 +38,7 @@ class WorkflowControl:
     cancel: Callable[[str], None] = _not_wired  # (workflow id)
     runs_workers: bool = False  # this process runs the encode queue (serve, worker)
     close: Callable[[], None] | None = None  # release a client's connections
+    heartbeat: Liveness | None = None  # this process's heartbeat (workers and process runs)
 
 
 @dataclass
@@ -52,6 +58,7 @@ class Runtime:
     signing_keys: SigningKeys
     observability: SqlObservability
     subscriptions: SqlSubscriptions
+    workers: SqlWorkers
     workflows: WorkflowControl = field(default_factory=WorkflowControl)
     telemetry: Telemetry | None = None  # set once by wiring.setup_telemetry
 

@@ -9,6 +9,7 @@ from primevod.adapters.catalog.sql_database import HEAD_REVISION, MIGRATIONS, _a
 from primevod.adapters.catalog.sql_executions import SqlExecutions
 from primevod.adapters.catalog.sql_keys import ROLES, SqlKeys
 from primevod.adapters.catalog.sql_uploads import SqlUploads
+from primevod.adapters.catalog.sql_workers import SqlWorkers
 from primevod.core.errors import NotFound
 
 __all__ = [
@@ -22,5 +23,5 @@ __all__ = [
 ]
 
 
-class SqlCatalog(SqlAssets, SqlExecutions, SqlUploads, SqlKeys):
+class SqlCatalog(SqlAssets, SqlExecutions, SqlUploads, SqlKeys, SqlWorkers):
     """Every aggregate of the catalog on one engine."""

@@ -3,6 +3,8 @@ schema (Alembic revisions, a fresh database created and stamped at once)."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -10,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0003"  # the newest revision in migrations/versions; bump with each new one
+HEAD_REVISION = "0004"  # the newest revision in migrations/versions; bump with each new one
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -26,7 +28,17 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def make_engine(url: str) -> Engine:
+def engine_url(url: str) -> str:
+    """`postgresql://` (and `postgres://`) is PostgreSQL through psycopg 3, the driver the
+    `postgres` extra installs: SQLAlchemy's own default for the bare scheme is psycopg2."""
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url[len(bare) :]
+    return url
+
+
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    url = engine_url(url)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
@@ -43,59 +55,86 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+
+
+# any fixed number: the advisory lock every migrating process takes on PostgreSQL
+_MIGRATION_LOCK = 0x70726D76  # "prmv"
 
 
 class SqlDatabase:
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(
+        self, url: str, *, migrate: bool = True, pool_size: int = 5, max_overflow: int = 10
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         if migrate:
             self.migrate()
 
     def migrate(self) -> None:
-        """Apply pending Alembic revisions (Alembic is imported only when one is pending).
-        An empty database gets the current tables at once and is stamped with the newest
-        revision, which Alembic itself recommends for a fresh install."""
-        version = self.schema_version()
-        if version == HEAD_REVISION:
+        """Bring the schema to HEAD_REVISION, safely when many processes start at once: the
+        check and the change happen under a lock (a PostgreSQL advisory lock, a file lock
+        beside a SQLite database), so one creates the tables and the others find them."""
+        if self.schema_version() == HEAD_REVISION:
             return
-        if version is None and self._create_fresh():
-            return
-        from alembic import command
-        from alembic.config import Config
+        with self._migration_lock() as conn:
+            version = self._version(conn)
+            if version == HEAD_REVISION:
+                return
+            if version is None and self._create_fresh(conn):
+                return
+            from alembic import command
+            from alembic.config import Config
 
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as conn:
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
-    def _create_fresh(self) -> bool:
+    @contextmanager
+    def _migration_lock(self) -> Iterator[Connection]:
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as conn:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+                yield conn  # released when the transaction ends
+            return
+        database = self.engine.url.database
+        lock_path = Path(f"{database}.migrate.lock") if database else None
+        with contextlib.ExitStack() as stack:
+            if lock_path is not None:
+                handle = stack.enter_context(open(lock_path, "a+b"))
+                fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+            yield stack.enter_context(self.engine.begin())
+
+    @staticmethod
+    def _create_fresh(conn: Connection) -> bool:
         """Create every table and stamp HEAD_REVISION, only on a database with no tables."""
         from primevod.adapters.catalog.tables import Base
 
-        with self.engine.begin() as conn:
-            if inspect(conn).get_table_names():
-                return False
-            Base.metadata.create_all(conn)
-            conn.execute(
-                text(
-                    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
-                    "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
-                )
+        if inspect(conn).get_table_names():
+            return False
+        Base.metadata.create_all(conn)
+        conn.execute(
+            text(
+                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
             )
-            conn.execute(
-                text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION}
-            )
+        )
+        conn.execute(
+            text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION}
+        )
         return True
+
+    @staticmethod
+    def _version(conn: Connection) -> str | None:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def schema_version(self) -> str | None:
         with self.engine.connect() as conn:
-            if not inspect(conn).has_table("alembic_version"):
-                return None
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return self._version(conn)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -160,3 +160,19 @@ class CanaryRunRow(Base):
     passed: Mapped[bool] = mapped_column(Boolean)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class WorkerRow(Base):
+    __tablename__ = "workers"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    version: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lost_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    taken_over_by: Mapped[str | None] = mapped_column(String(120))
+    recovered: Mapped[list[str] | None] = mapped_column(JSON)
+    __table_args__ = (Index("ix_workers_state_seen", "state", "last_seen"),)

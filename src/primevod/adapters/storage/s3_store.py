@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,6 +30,18 @@ from primevod.core.storage import (
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
 _BAD_PART = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
+_BUCKET_TAKEN = {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}
+
+
+def _delete_objects_content_md5(params: dict[str, Any], **_: Any) -> None:
+    """DeleteObjects with a Content-MD5 header: boto3 >= 1.36 sends only its CRC32 checksum,
+    and S3-compatible servers (Swift's s3api among them) refuse the request without it."""
+    body = params.get("body") or b""
+    if isinstance(body, str):
+        body = body.encode()
+    if isinstance(body, bytes | bytearray):
+        digest = hashlib.md5(body, usedforsecurity=False).digest()
+        params["headers"]["Content-MD5"] = base64.b64encode(digest).decode("ascii")
 
 
 class S3ObjectStore:
@@ -52,6 +66,11 @@ class S3ObjectStore:
                 s3={"addressing_style": "path"},
                 signature_version="s3v4",
             ),
+        )
+        self.client.meta.events.register(
+            "before-call.s3.DeleteObjects",
+            _delete_objects_content_md5,
+            unique_id="primevod-delete-objects-content-md5",
         )
 
     @staticmethod
@@ -82,7 +101,16 @@ class S3ObjectStore:
         try:
             self.client.head_bucket(Bucket=bucket)
         except ClientError:
-            self.client.create_bucket(Bucket=bucket)
+            try:
+                self.client.create_bucket(Bucket=bucket)
+            except ClientError as exc:
+                # several workers start at once: another one may have created it meanwhile
+                if exc.response.get("Error", {}).get("Code") not in _BUCKET_TAKEN:
+                    raise
+                try:
+                    self.client.head_bucket(Bucket=bucket)  # ours, then
+                except ClientError:
+                    raise exc from None
         if versioning:
             self.client.put_bucket_versioning(
                 Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
