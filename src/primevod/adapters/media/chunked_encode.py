@@ -1,0 +1,263 @@
+"""Split-and-stitch, the chunk encode: one FFmpeg run decodes one chunk of the title and
+encodes it to every rung of the ladder, video only, one fragmented MP4 per rung.
+
+Frame accuracy. The full encode (ffmpeg_command.build_command) turns the source into the
+output frame grid with the `fps` filter, whose choice of source frame for a grid point
+depends on the frames around it (a 120 fps source halved, a variable frame rate). So a
+chunk is not cut from the source but from that grid: the input is seeked half a second
+before the chunk (`-ss` before `-i`: to the keyframe before, then decoded up to that
+point), with the title's own timestamps kept (`-copyts -start_at_zero`, the offset the
+full encode applies), run through the same deinterlacer and `fps` filter, and only then
+trimmed to its output frames [first, end) (`trim` on the frame grid, `setpts` to start
+the chunk at 0). The chunks' frames are therefore exactly the full encode's frames.
+
+Each rung gets the full encode's scale/setsar/format branch and x264 options (the same
+phase functions), keyframes forced at every segment start of the chunk's own clock on top
+of the fixed GOP, and closed GOPs (x264's default, which forced keyframes keep: they are
+IDR frames). Why fragmented MP4 and not a raw H.264 stream: it keeps each frame's
+timestamps (B-frame reordering included, with an edit list so the chunk's first frame is
+shown at 0) and frame rate, so the concat demuxer joins chunks with exact continuous
+timestamps; it carries the avcC (SPS/PPS) that stitching compares across chunks; and it is
+written as it is encoded (a fragment per GOP), readable up to where a dead worker stopped.
+A raw stream would need timestamps regenerated from a frame rate given again, and puts
+each chunk's SPS/PPS in band."""
+
+from __future__ import annotations
+
+import threading
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.error
+from pydantic import BaseModel
+
+from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
+from primevod.adapters.media.ffmpeg_command import (
+    EncodeOptions,
+    _input_args,
+    _rung_scale,
+    _x264_args,
+)
+from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
+from primevod.core.chunks import Chunk, frame_span, plan_chunks, segment_frames
+from primevod.core.errors import MediaError
+from primevod.core.ladder import Ladder, RateControl
+from primevod.core.probe import ProbeResult
+from primevod.core.progress import ProgressCallback
+
+# decoded before a chunk (and after it): what the fps filter and the deinterlacer look at
+# around the chunk's first and last frames
+MARGIN_SECONDS = 0.5
+# each chunk's rung files: fragmented MP4, a fragment per GOP, the moov written with the
+# first fragment (so it holds the edit list that starts presentation at 0)
+CHUNK_MOVFLAGS = "+frag_keyframe+empty_moov+default_base_moof+delay_moov"
+
+
+class ChunkEncode(BaseModel):
+    """What one chunk encode wrote: a fragmented MP4 per rung (ladder order) and the frames
+    in each."""
+
+    chunk: Chunk
+    files: list[str]
+    frames: list[int]
+
+
+def output_frame_rate(ladder: Ladder) -> Fraction:
+    if not ladder.rungs or not ladder.frame_rate:
+        raise MediaError("request.invalid", "a chunked encode needs a ladder with video rungs")
+    return Fraction(ladder.frame_rate)
+
+
+def exact_segment_seconds(ladder: Ladder) -> float:
+    """The length of a packaged segment in seconds: whole GOPs of whole frames (2.002 s of
+    30000/1001 fps for a 2 s segment)."""
+    fps = output_frame_rate(ladder)
+    return float(segment_frames(fps, ladder.segment_seconds, ladder.rungs[0].gop_frames) / fps)
+
+
+def plan_title_chunks(
+    source: Path, probe: ProbeResult, ladder: Ladder, chunk_seconds: float
+) -> list[Chunk]:
+    """The chunks of a title on its exact segment grid, over the video's duration. Refuses
+    a source whose video starts later than the file (an audio/video offset): the chunks'
+    frame grid counts from the file's start, the single encode's from the first frame."""
+    video = probe.primary_video
+    if video is None:
+        raise MediaError("request.invalid", "a chunked encode needs a video stream")
+    fps = output_frame_rate(ladder)
+    offset = video_start_offset(source, video.index)
+    if abs(offset) * fps >= Fraction(1, 2):
+        raise MediaError(
+            "request.invalid",
+            f"the video starts {offset:.3f}s after the file: encode this title in one pass",
+        )
+    duration = video.duration or probe.duration or 0.0
+    return plan_chunks(duration, exact_segment_seconds(ladder), chunk_seconds)
+
+
+def video_start_offset(source: Path, index: int) -> float:
+    """Seconds from the file's start (its earliest stream) to the video stream's start."""
+    try:
+        with av.open(
+            f"file:{Path(source).absolute()}", options={"protocol_whitelist": "file"}
+        ) as c:
+            stream = c.streams[index]
+            if c.start_time is None or stream.start_time is None:
+                return 0.0
+            return float(stream.start_time * stream.time_base) - c.start_time / 1_000_000
+    except (av.error.FFmpegError, IndexError) as exc:
+        raise MediaError("source.unreadable", f"cannot read {source}: {exc}") from None
+
+
+def chunk_decode_args(
+    ffmpeg: str,
+    source: Path,
+    probe: ProbeResult,
+    ladder: Ladder,
+    chunk: Chunk,
+    options: EncodeOptions,
+) -> list[str]:
+    """The input (seeked, limited) and the filter graph of one chunk: `[v0]`, `[v1]`, ... are
+    its frames at each rung's size, timestamps from 0."""
+    video = probe.primary_video
+    if video is None:
+        raise MediaError("request.invalid", "a chunked encode needs a video stream")
+    fps = output_frame_rate(ladder)
+    first, end = frame_span(chunk, fps)
+    seek = max(Fraction(0), first / fps - Fraction(MARGIN_SECONDS))
+    seek = Fraction(int(seek * fps), 1) / fps  # on the grid: exactly where fps may start
+    window: list[str] = ["-copyts", "-start_at_zero"]
+    if seek > 0:
+        window += ["-ss", f"{float(seek):.6f}"]
+    if end is not None:
+        window += ["-t", f"{float(end / fps - seek) + MARGIN_SECONDS:.6f}"]
+    cmd = _input_args(ffmpeg, source, options)
+    at = cmd.index("-i")
+    cmd[at:at] = window
+
+    steps = ["bwdif=mode=send_frame:parity=auto:deint=all"] if ladder.deinterlace else []
+    # start_time: a grid point; frames missing right after the seek point (a variable
+    # frame rate gap) are padded there, so the chunk's frame count still holds
+    steps.append(f"fps={ladder.frame_rate}" + (f":start_time={float(seek):.6f}" if seek else ""))
+    steps.append(f"trim=start_pts={first}" + (f":end_pts={end}" if end is not None else ""))
+    steps.append(f"setpts=PTS-{first}")
+    n = len(ladder.rungs)
+    graph = [
+        f"[0:{video.index}]{','.join(steps)},split={n}" + "".join(f"[s{i}]" for i in range(n)),
+        *(_rung_scale(i, rung) for i, rung in enumerate(ladder.rungs)),
+    ]
+    return [*cmd, "-filter_complex", ";".join(graph)]
+
+
+def chunk_file(out_dir: Path, chunk: Chunk, rung_index: int) -> Path:
+    return out_dir / f"chunk-{chunk.index:05d}-v{rung_index}.mp4"
+
+
+def force_keyframes_expr(ladder: Ladder) -> str:
+    """A keyframe at every segment start of the chunk's clock (half a frame early, so float
+    rounding of a frame's time cannot push it to the next frame)."""
+    fps = output_frame_rate(ladder)
+    segment = exact_segment_seconds(ladder)
+    return f"expr:gte(t,n_forced*{segment:.9g}-{float(1 / fps) / 2:.9g})"
+
+
+def chunk_command(
+    ffmpeg: str,
+    source: Path,
+    probe: ProbeResult,
+    ladder: Ladder,
+    chunk: Chunk,
+    out_dir: Path,
+    options: EncodeOptions,
+    *,
+    pass_number: int | None = None,
+) -> list[str]:
+    """The chunk's one FFmpeg run: an output per rung (with `pass_number` 1, the first pass
+    of VBR rungs, to the null muxer; the statistics go beside `out_dir`)."""
+    cmd = chunk_decode_args(ffmpeg, source, probe, ladder, chunk, options)
+    keyframes = force_keyframes_expr(ladder)
+    for i, rung in enumerate(ladder.rungs):
+        path = chunk_file(out_dir, chunk, i)
+        cmd += ["-map", f"[v{i}]", "-map_metadata", "-1", "-map_chapters", "-1"]
+        # stream index 0 of this output; the pass log is named after the output file
+        cmd += _x264_args(0, rung, options, path.with_suffix(""), pass_number)
+        cmd += ["-force_key_frames:v:0", keyframes]
+        if pass_number == 1:
+            cmd += ["-f", "null", "-"]
+        else:
+            cmd += ["-f", "mp4", "-movflags", CHUNK_MOVFLAGS, str(path)]
+    return cmd
+
+
+def encode_chunk(
+    source: Path,
+    probe: ProbeResult,
+    ladder: Ladder,
+    chunk: Chunk,
+    out_dir: Path,
+    options: EncodeOptions,
+    *,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> ChunkEncode:
+    """Encode one chunk to every rung (two FFmpeg runs in quality mode with VBR rungs: the
+    first pass, then the second), and check the frames: a chunk other than the last holds
+    exactly its span of the frame grid."""
+    source, out_dir = Path(source), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fps = output_frame_rate(ladder)
+    first, end = frame_span(chunk, fps)
+    length = float((end - first) / fps) if end is not None else chunk.duration
+    two_pass = options.mode == "quality" and any(
+        r.rate_control is RateControl.VBR for r in ladder.rungs
+    )
+    try:
+        if two_pass:
+            first_pass = chunk_command(
+                ffmpeg_exe(), source, probe, ladder, chunk, out_dir, options, pass_number=1
+            )
+            run_ffmpeg(first_pass, duration=length, frame_rate=float(fps), cancel=cancel)
+        cmd = chunk_command(
+            ffmpeg_exe(),
+            source,
+            probe,
+            ladder,
+            chunk,
+            out_dir,
+            options,
+            pass_number=2 if two_pass else None,
+        )
+        run_ffmpeg(
+            cmd, duration=length, frame_rate=float(fps), on_progress=on_progress, cancel=cancel
+        )
+    finally:
+        for i in range(len(ladder.rungs)):
+            stem = chunk_file(out_dir, chunk, i).with_suffix("")
+            for log in out_dir.glob(f"{stem.name}.pass-*"):
+                log.unlink(missing_ok=True)
+    files = [chunk_file(out_dir, chunk, i) for i in range(len(ladder.rungs))]
+    frames = [count_frames(f) for f in files]
+    _check_frames(chunk, frames, None if end is None else end - first)
+    return ChunkEncode(chunk=chunk, files=[str(f) for f in files], frames=frames)
+
+
+def count_frames(path: Path) -> int:
+    """Video frames in a file, from its packets (no decoding)."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            return sum(1 for packet in container.demux(stream) if packet.size)
+    except (av.error.FFmpegError, IndexError) as exc:
+        raise MediaError("encode.failed", f"unreadable chunk {Path(path).name}: {exc}") from None
+
+
+def _check_frames(chunk: Chunk, frames: list[int], expected: int | None) -> None:
+    wrong = [n for n in frames if (n != expected if expected is not None else n <= 0)]
+    if wrong:
+        want = f"{expected}" if expected is not None else "some"
+        raise MediaError(
+            "encode.failed",
+            f"chunk {chunk.index} ({chunk.start:.3f}-{chunk.end:.3f}s) encoded {frames} "
+            f"frames per rung, expected {want}",
+        )

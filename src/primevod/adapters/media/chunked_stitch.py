@@ -1,0 +1,317 @@
+"""Split-and-stitch, the stitch: the title's audio encoded once (never in chunks: every AAC
+encode starts with its own priming samples, so chunked audio would drift and click at each
+join), then one copy-only FFmpeg run that joins each rung's chunks in order (the concat
+demuxer, each chunk placed at the exact end of the ones before it) and packages them with
+the audio renditions in the same `dash` muxer as the single encode (CMAF segments, HLS and
+DASH manifests, the same segment duration and names); then the packager and the validator,
+as MediaEngine.transcode runs them.
+
+One init segment per rung serves every chunk because the chunks were encoded with the same
+x264 settings, which give the same SPS/PPS: that is checked here (the avcC of every chunk
+against the first), and a difference is an error rather than a package that breaks at a
+join.
+
+Thumbnails, sprites and the poster come from the title audio pass (it decodes the video for
+them); in a distributed run that pass is a step of its own, beside the chunk encodes."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.error
+
+from primevod.adapters.media.chunked_encode import output_frame_rate
+from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
+from primevod.adapters.media.ffmpeg_command import (
+    MANIFEST,
+    MASTER,
+    POSTER,
+    THUMB_DIR,
+    EncodeOptions,
+    _aac_args,
+    _audio_graph_and_maps,
+    _dash_muxer_args,
+    _input_args,
+    _thumbnail_graph,
+    _thumbnail_outputs,
+)
+from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
+from primevod.adapters.media.package_validator import validate_package
+from primevod.adapters.media.packager import STORYBOARD, finalize
+from primevod.core.errors import MediaError
+from primevod.core.ladder import Ladder
+from primevod.core.outputs import PackageResult, ValidationReport
+from primevod.core.probe import ProbeResult
+from primevod.core.thumbnails import ThumbnailPlan
+
+AUDIO_FILE = "title-audio.mp4"
+
+
+@dataclass(frozen=True)
+class ChunkFacts:
+    """One chunk file of one rung as the stitch sees it."""
+
+    path: Path
+    frames: int
+    avcc: bytes
+
+
+def encode_title_audio(
+    source: Path,
+    probe: ProbeResult,
+    ladder: Ladder,
+    audio_path: Path,
+    options: EncodeOptions,
+    *,
+    thumbs: ThumbnailPlan | None = None,
+    thumb_dir: Path | None = None,
+    cancel: threading.Event | None = None,
+) -> Path | None:
+    """Every AAC rendition of the whole title in one MP4 (a track per rendition, in ladder
+    order, cut to the video's end as the single encode cuts it), and with `thumbs` the
+    thumbnails, sprites and poster into `thumb_dir`, in one FFmpeg run. None when the
+    ladder has no audio."""
+    graph, maps = _audio_graph_and_maps(probe, ladder)
+    video = probe.primary_video
+    if thumbs is not None and video is not None and thumb_dir is not None:
+        pre = ["bwdif=mode=send_frame:parity=auto:deint=all"] if ladder.deinterlace else []
+        pre.append(f"fps={ladder.frame_rate}")
+        graph += [f"[0:{video.index}]{','.join(pre)},split=2[s0][s1]", *_thumbnail_graph(thumbs, 0)]
+    else:
+        thumbs = None
+    if not ladder.audio and thumbs is None:
+        return None
+    cmd = _input_args(ffmpeg_exe(), Path(source), options)
+    if graph:
+        cmd += ["-filter_complex", ";".join(graph)]
+    if ladder.audio:
+        cmd += [*maps, "-map_metadata", "-1", "-map_chapters", "-1"]
+        language = probe.primary_audio.language if probe.primary_audio else None
+        for j, rendition in enumerate(ladder.audio):
+            cmd += _aac_args(j, rendition, language)
+        cmd += ["-f", "mp4", str(audio_path)]
+    if thumbs is not None and thumb_dir is not None:
+        thumb_dir.mkdir(parents=True, exist_ok=True)
+        cmd += _thumbnail_outputs(thumb_dir)
+    run_ffmpeg(cmd, duration=probe.duration, cancel=cancel)
+    return audio_path if ladder.audio else None
+
+
+def chunk_facts(path: Path) -> ChunkFacts:
+    """A chunk's frame count (from its packets) and its avcC (the SPS/PPS it was coded
+    with)."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            avcc = bytes(stream.codec_context.extradata or b"")
+            frames = sum(1 for packet in container.demux(stream) if packet.size)
+    except (av.error.FFmpegError, IndexError, OSError) as exc:
+        raise MediaError("encode.failed", f"unreadable chunk {Path(path).name}: {exc}") from None
+    return ChunkFacts(Path(path), frames, avcc)
+
+
+def check_chunk_frames(rungs: Sequence[Sequence[ChunkFacts]]) -> None:
+    """Every rung holds the same chunks: as many, with the same frames each (a chunk encode
+    writes all rungs of its stretch of the title)."""
+    counts = [[c.frames for c in chunks] for chunks in rungs]
+    if any(frames != counts[0] for frames in counts[1:]):
+        raise MediaError(
+            "encode.failed",
+            f"the rungs' chunks do not match: frames per chunk {counts}",
+        )
+
+
+def check_parameter_sets(rungs: Sequence[Sequence[ChunkFacts]]) -> None:
+    """Every chunk of a rung carries the SPS/PPS of its first chunk: the one init segment
+    the package has for the rung describes them all."""
+    for i, chunks in enumerate(rungs):
+        if not chunks:
+            raise MediaError("encode.failed", f"rung {i} has no chunks")
+        reference = chunks[0].avcc
+        if not reference:
+            raise MediaError("encode.failed", f"{chunks[0].path.name} carries no avcC")
+        for chunk in chunks[1:]:
+            if chunk.avcc != reference:
+                raise MediaError(
+                    "encode.failed",
+                    f"rung {i}: {chunk.path.name} was coded with other SPS/PPS than "
+                    f"{chunks[0].path.name} ({chunk.avcc.hex()} != {reference.hex()}); "
+                    "one init segment cannot serve both",
+                )
+
+
+def concat_list(chunks: Sequence[ChunkFacts], fps: Fraction) -> str:
+    """An ffconcat list: each chunk with its exact duration (its frames at the output rate),
+    rounded to microseconds on the running total, so chunk n starts exactly at the end of
+    chunk n-1 however many chunks there are."""
+    lines = ["ffconcat version 1.0"]
+    frames_before = 0
+    for chunk in chunks:
+        start_us = round(Fraction(frames_before) / fps * 1_000_000)
+        end_us = round(Fraction(frames_before + chunk.frames) / fps * 1_000_000)
+        quoted = str(chunk.path.absolute()).replace("'", "'\\''")
+        lines += [f"file 'file:{quoted}'", f"duration {(end_us - start_us) / 1_000_000:.6f}"]
+        frames_before += chunk.frames
+    return "\n".join(lines) + "\n"
+
+
+def package_command(
+    ffmpeg: str,
+    lists: Sequence[Path],
+    audio: Path | None,
+    probe: ProbeResult,
+    ladder: Ladder,
+    workdir: Path,
+    options: EncodeOptions,
+) -> list[str]:
+    """The copy-only packaging run: the rungs' joined chunks and the title audio into the
+    single encode's `dash` muxer."""
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
+    cmd += ["-progress", "pipe:1", "-nostats", "-stats_period", "0.5"]
+    if options.threads:
+        cmd += ["-threads", str(options.threads)]
+    for path in lists:
+        cmd += ["-f", "concat", "-safe", "0", "-protocol_whitelist", "file", "-i", str(path)]
+    if audio is not None:
+        cmd += ["-protocol_whitelist", "file", "-i", f"file:{audio.absolute()}"]
+    for i in range(len(lists)):
+        cmd += ["-map", f"{i}:v:0"]
+    for j in range(len(ladder.audio) if audio is not None else 0):
+        cmd += ["-map", f"{len(lists)}:a:{j}"]
+    # the inputs' own timestamps: the joined video starts at 0, and title audio that
+    # starts later than the video keeps its offset (without -copyts FFmpeg would move
+    # each input's start to 0, and such audio out of sync)
+    cmd += ["-copyts", "-c", "copy", "-map_metadata", "-1", "-map_chapters", "-1"]
+    language = probe.primary_audio.language if probe.primary_audio else None
+    if language and audio is not None:  # the MPD's @lang comes from the stream's tag
+        for j in range(len(ladder.audio)):
+            cmd += [f"-metadata:s:a:{j}", f"language={language}"]
+    package_ladder = ladder if audio is not None else ladder.model_copy(update={"audio": []})
+    return cmd + _dash_muxer_args(package_ladder, workdir)
+
+
+def stitch(
+    chunks_per_rung: Sequence[Sequence[Path]],
+    source: Path,
+    probe: ProbeResult,
+    ladder: Ladder,
+    out_dir: Path,
+    thumbs: ThumbnailPlan | None = None,
+    *,
+    options: EncodeOptions | None = None,
+    cancel: threading.Event | None = None,
+) -> PackageResult:
+    """The package of a chunked encode in `out_dir` (which must not hold anything yet):
+    `chunks_per_rung[i]` are rung i's chunk files in title order. The result's
+    `encode_seconds` are this stitch's FFmpeg runs (title audio, packaging), not the chunk
+    encodes'."""
+    started = time.monotonic()
+    options = options or EncodeOptions()
+    source, out_dir = Path(source), Path(out_dir)
+    if len(chunks_per_rung) != len(ladder.rungs):
+        raise MediaError(
+            "request.invalid", f"{len(chunks_per_rung)} rungs of chunks for {len(ladder.rungs)}"
+        )
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise MediaError("request.invalid", f"output directory {out_dir} is not empty")
+    facts = [[chunk_facts(Path(p)) for p in paths] for paths in chunks_per_rung]
+    check_parameter_sets(facts)
+    check_chunk_frames(facts)
+    fps = output_frame_rate(ladder)
+    workdir = _sibling(out_dir, "partial")
+    scratch = _sibling(out_dir, "stitch")
+    try:
+        encode_started = time.monotonic()
+        audio = encode_title_audio(
+            source,
+            probe,
+            ladder,
+            scratch / AUDIO_FILE,
+            options,
+            thumbs=thumbs,
+            thumb_dir=workdir / THUMB_DIR,
+            cancel=cancel,
+        )
+        lists = []
+        for i, chunks in enumerate(facts):
+            lists.append(scratch / f"rung-{i}.ffconcat")
+            lists[-1].write_text(concat_list(chunks, fps))
+        cmd = package_command(ffmpeg_exe(), lists, audio, probe, ladder, workdir, options)
+        run_ffmpeg(cmd, duration=probe.duration, frame_rate=float(fps), cancel=cancel)
+        encode_seconds = time.monotonic() - encode_started
+        renditions, variants = finalize(workdir, ladder, probe, thumbs)
+        report = _validated(workdir)
+        _move_into_place(workdir, out_dir)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    total_seconds = time.monotonic() - started
+    duration = probe.duration or 0.0
+    return PackageResult(
+        output_dir=str(out_dir),
+        master=MASTER,
+        manifest=MANIFEST,
+        duration=duration,
+        ladder=ladder,
+        renditions=renditions,
+        variants=variants,
+        **_thumbnail_files(out_dir, thumbs),
+        total_bytes=sum(p.stat().st_size for p in out_dir.rglob("*") if p.is_file()),
+        encode_seconds=round(encode_seconds, 3),
+        total_seconds=round(total_seconds, 3),
+        realtime_factor=round(duration / total_seconds, 3) if total_seconds else 0.0,
+        validation=report,
+    )
+
+
+def _sibling(out_dir: Path, kind: str) -> Path:
+    """A hidden folder beside `out_dir` (the same filesystem: the final move is a rename)."""
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        path = out_dir.parent / f".{out_dir.name}.{kind}-{uuid.uuid4().hex[:8]}"
+        path.mkdir()
+    except OSError as exc:
+        raise MediaError(
+            "request.invalid", f"cannot write to {out_dir.parent}: {exc.strerror}"
+        ) from None
+    return path
+
+
+def _validated(workdir: Path) -> ValidationReport:
+    report = validate_package(workdir)
+    if not report.passed:
+        failed = "; ".join(f"{r.rule} ({r.target}): {r.message}" for r in report.failures[:3])
+        raise MediaError(
+            "package.invalid",
+            f"output failed validation: {failed}",
+            detail=report.model_dump_json(),
+        )
+    return report
+
+
+def _move_into_place(workdir: Path, out_dir: Path) -> None:
+    if out_dir.exists():
+        out_dir.rmdir()  # checked empty above
+    workdir.rename(out_dir)
+
+
+def _thumbnail_files(out_dir: Path, thumbs: ThumbnailPlan | None) -> dict[str, object]:
+    thumb_dir = out_dir / THUMB_DIR
+    if thumbs is None or not thumb_dir.is_dir():
+        return {}
+    return {
+        "poster": f"{THUMB_DIR}/{POSTER}",
+        "thumbnails": sorted(f"{THUMB_DIR}/{p.name}" for p in thumb_dir.glob("thumb_*.jpg")),
+        "sprites": sorted(f"{THUMB_DIR}/{p.name}" for p in thumb_dir.glob("sprite_*.jpg")),
+        "storyboard": f"{THUMB_DIR}/{STORYBOARD}",
+    }

@@ -1,0 +1,389 @@
+"""Split-and-stitch encoding on real FFmpeg: a title encoded in chunks and stitched into one
+package is the single encode's package (frames, timestamps, keyframes, quality)."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import struct
+import subprocess
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import pytest
+
+from primevod.adapters.media.chunked_encode import (
+    ChunkEncode,
+    chunk_decode_args,
+    encode_chunk,
+    plan_title_chunks,
+)
+from primevod.adapters.media.chunked_stitch import ChunkFacts, check_parameter_sets, stitch
+from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
+from primevod.adapters.media.ffmpeg_command import EncodeOptions, _input_args, _video_graph
+from primevod.adapters.media.package_validator import validate_package
+from primevod.adapters.media.pyav_probe import probe_file
+from primevod.adapters.media.quality_meter import Comparison, compare
+from primevod.adapters.media.transcoder import MediaEngine
+from primevod.core.errors import MediaError
+from primevod.core.hls import parse_media_playlist
+from primevod.core.ladder import Ladder, plan_ladder
+from primevod.core.outputs import PackageResult
+from primevod.core.policies import DEFAULT
+from primevod.core.probe import ProbeResult
+from primevod.core.thumbnails import plan_thumbnails
+
+# the default policy cut to its two smallest rungs, 2 s segments, 10 s chunks
+POLICY = DEFAULT.model_copy(update={"rungs": DEFAULT.rungs[:2]})
+SEGMENT_SECONDS = 2.0
+CHUNK_SECONDS = 10.0
+OPTIONS = EncodeOptions(preset="ultrafast", thumbnails=False)
+
+
+@dataclass
+class Title:
+    source: Path
+    probe: ProbeResult
+    ladder: Ladder
+
+
+@dataclass
+class Encoded:
+    package: PackageResult
+    chunks: list[ChunkEncode]
+    seconds: float
+
+
+def make_title(path: Path) -> Path:
+    """40 s of a moving 1280x720 test card with a sine tone (x264 default GOP: a keyframe
+    every 250 frames, so chunk seeks land between keyframes)."""
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            "40",
+            "-ac",
+            "2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "23",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            str(path),
+        ],
+        check=True,
+    )
+    return path
+
+
+def encode_chunked(
+    title: Title, work: Path, out: Path, options: EncodeOptions, chunk_seconds: float, **kw
+) -> Encoded:
+    started = time.monotonic()
+    chunks = plan_title_chunks(title.source, title.probe, title.ladder, chunk_seconds)
+    encoded = [
+        encode_chunk(title.source, title.probe, title.ladder, chunk, work, options)
+        for chunk in chunks
+    ]
+    per_rung = [[Path(e.files[i]) for e in encoded] for i in range(len(title.ladder.rungs))]
+    package = stitch(per_rung, title.source, title.probe, title.ladder, out, options=options, **kw)
+    return Encoded(package, encoded, time.monotonic() - started)
+
+
+@pytest.fixture(scope="module")
+def title(tmp_path_factory: pytest.TempPathFactory) -> Title:
+    source = make_title(tmp_path_factory.mktemp("title") / "title40.mp4")
+    probe = probe_file(source)
+    return Title(source, probe, plan_ladder(probe, POLICY, segment_seconds=SEGMENT_SECONDS))
+
+
+@pytest.fixture(scope="module")
+def single(title: Title, tmp_path_factory: pytest.TempPathFactory) -> Encoded:
+    started = time.monotonic()
+    package = MediaEngine(OPTIONS).transcode(
+        title.source,
+        tmp_path_factory.mktemp("single") / "pkg",
+        POLICY,
+        segment_seconds=SEGMENT_SECONDS,
+        probe=title.probe,
+    )
+    return Encoded(package, [], time.monotonic() - started)
+
+
+@pytest.fixture(scope="module")
+def chunked(title: Title, tmp_path_factory: pytest.TempPathFactory) -> Encoded:
+    root = tmp_path_factory.mktemp("chunked")
+    return encode_chunked(title, root / "chunks", root / "pkg", OPTIONS, CHUNK_SECONDS)
+
+
+def rendition_bytes(root: Path, playlist: str) -> bytes:
+    info = parse_media_playlist((root / playlist).read_text())
+    data = (root / info.map_uri).read_bytes() if info.map_uri else b""
+    return data + b"".join((root / s.uri).read_bytes() for s in info.segments)
+
+
+def packets(root: Path, playlist: str) -> tuple[Fraction, list[tuple[int, int, int]]]:
+    """The time base and each packet's (dts, pts, duration) of a whole rendition."""
+    with av.open(io.BytesIO(rendition_bytes(root, playlist))) as container:
+        stream = container.streams[0]
+        found = [(p.dts, p.pts, p.duration) for p in container.demux(stream) if p.size]
+        return Fraction(stream.time_base), found
+
+
+def end_time(root: Path, playlist: str) -> Fraction:
+    base, found = packets(root, playlist)
+    return max(pts + duration for _, pts, duration in found) * base
+
+
+def tfdts(root: Path, playlist: str) -> list[int]:
+    """The base media decode time (tfdt) of each segment's first fragment."""
+    out = []
+    for seg in parse_media_playlist((root / playlist).read_text()).segments:
+        data = (root / seg.uri).read_bytes()
+        at = data.index(b"tfdt") + 4
+        version = data[at]
+        out.append(struct.unpack_from(">Q" if version else ">I", data, at + 4)[0])
+    return out
+
+
+def video_playlists(package: PackageResult) -> list[str]:
+    return [r.playlist for r in package.renditions if r.kind == "video"]
+
+
+def test_the_title_is_cut_on_the_segment_grid(title: Title, chunked: Encoded) -> None:
+    assert [(c.chunk.start, c.chunk.end) for c in chunked.chunks] == [
+        (0.0, 10.0),
+        (10.0, 20.0),
+        (20.0, 30.0),
+        (30.0, 40.0),
+    ]
+    assert [c.frames for c in chunked.chunks] == [[300, 300]] * 4
+
+
+def test_the_stitched_package_passes_validation(chunked: Encoded) -> None:
+    root = Path(chunked.package.output_dir)
+    report = validate_package(root)
+    assert report.passed, [r for r in report.failures]
+    rules = {(r.rule, r.target): r.passed for r in report.results}
+    for playlist in video_playlists(chunked.package):
+        assert rules[("segment.keyframe", playlist)]
+        assert rules[("bitrate.peak", playlist)] and rules[("bitrate.average", playlist)]
+    assert rules[("mpd.matches_hls", "manifest.mpd")]
+    # the single encode's layout: one init segment per rendition, the same segment names
+    inits = ["init-0.m4s", "init-1.m4s", "init-2.m4s"]
+    assert sorted(p.name for p in root.glob("init-*.m4s")) == inits
+    assert chunked.package.validation.passed
+
+
+def test_every_rung_has_the_single_encodes_frames(single: Encoded, chunked: Encoded) -> None:
+    single_root, chunked_root = Path(single.package.output_dir), Path(chunked.package.output_dir)
+    for i, playlist in enumerate(video_playlists(chunked.package)):
+        _, mine = packets(chunked_root, playlist)
+        _, theirs = packets(single_root, playlist)
+        assert len(mine) == len(theirs) == sum(c.frames[i] for c in chunked.chunks) == 1200
+
+
+def test_timestamps_run_on_across_the_joins(single: Encoded, chunked: Encoded) -> None:
+    """No gap or overlap where chunks meet: every segment's tfdt is where the one before it
+    ends, as in the single encode, and the frames' timestamps step by one frame throughout
+    (the joins at 10, 20 and 30 s included)."""
+    single_root, chunked_root = Path(single.package.output_dir), Path(chunked.package.output_dir)
+    for playlist in video_playlists(chunked.package):
+        base, found = packets(chunked_root, playlist)
+        frame = int(1 / (base * 30))
+        dts = [d for d, _, _ in found]
+        pts = sorted(p for _, p, _ in found)
+        assert pts == [n * frame for n in range(1200)]
+        assert all(b - a == frame for a, b in itertools.pairwise(dts))
+        segments = tfdts(chunked_root, playlist)
+        assert segments == [n * 60 * frame for n in range(20)]
+        assert segments == tfdts(single_root, playlist)
+
+
+def test_audio_and_video_end_together(single: Encoded, chunked: Encoded) -> None:
+    single_root, chunked_root = Path(single.package.output_dir), Path(chunked.package.output_dir)
+    audio = next(r.playlist for r in chunked.package.renditions if r.kind == "audio")
+    audio_end = end_time(chunked_root, audio)
+    assert audio_end == end_time(single_root, audio)  # the same audio as the single encode
+    for playlist in video_playlists(chunked.package):
+        video_end = end_time(chunked_root, playlist)
+        assert video_end == end_time(single_root, playlist) == 40
+        assert abs(audio_end - video_end) <= Fraction(1024, 48000)
+
+
+def test_one_init_segment_serves_every_chunk(chunked: Encoded) -> None:
+    """The chunks of a rung were coded with the same SPS/PPS, which the rung's init segment
+    carries; a chunk coded otherwise is refused before anything is packaged."""
+    root = Path(chunked.package.output_dir)
+    for i in range(2):
+        with av.open(str(root / f"init-{i}.m4s")) as container:
+            init_avcc = bytes(container.streams.video[0].codec_context.extradata)
+        for encoded in chunked.chunks:
+            with av.open(encoded.files[i]) as container:
+                assert bytes(container.streams.video[0].codec_context.extradata) == init_avcc
+    a, b = Path("a.mp4"), Path("b.mp4")
+    with pytest.raises(MediaError, match="other SPS/PPS"):
+        check_parameter_sets([[ChunkFacts(a, 300, b"\x01sps1"), ChunkFacts(b, 300, b"\x01sps2")]])
+
+
+def test_a_mixed_up_chunk_is_refused(title: Title, chunked: Encoded, tmp_path: Path) -> None:
+    """A 360p chunk among the 234p ones: other SPS, so no package."""
+    rung0 = [Path(c.files[0]) for c in chunked.chunks]
+    rung1 = [Path(c.files[1]) for c in chunked.chunks]
+    with pytest.raises(MediaError, match="other SPS/PPS"):
+        stitch(
+            [[*rung0[:2], rung1[2], rung0[3]], rung1],
+            title.source,
+            title.probe,
+            title.ladder,
+            tmp_path / "pkg",
+        )
+    assert not (tmp_path / "pkg").exists()
+
+
+def test_quality_matches_the_single_encode(title: Title, single: Encoded, chunked: Encoded) -> None:
+    """Each rung's VMAF against the source (the whole title, every 4th frame, scored at
+    416x234) within 0.5 of the single encode's."""
+    comparisons = []
+    work = Path(chunked.package.output_dir).parent
+    for name, encoded in (("single", single), ("chunked", chunked)):
+        root = Path(encoded.package.output_dir)
+        for playlist in video_playlists(encoded.package):
+            joined = work / f"{name}-{playlist}.mp4"
+            joined.write_bytes(rendition_bytes(root, playlist))
+            comparisons.append(
+                Comparison(
+                    distorted=["-i", str(joined)],
+                    reference=["-i", str(title.source)],
+                    reference_filter=f"fps={title.ladder.frame_rate}",
+                    label=f"{name} {playlist}",
+                )
+            )
+    scores = compare(comparisons, (416, 234), subsample=4, metric="vmaf")
+    single_scores, chunked_scores = scores[:2], scores[2:]
+    for mine, theirs in zip(chunked_scores, single_scores, strict=True):
+        assert mine.frames == theirs.frames == 300
+        assert abs(mine.mean - theirs.mean) <= 0.5, (mine.mean, theirs.mean)
+        assert mine.mean > 70
+
+
+@pytest.mark.parametrize(
+    ("clip_name", "segment_seconds"),
+    [("fast120.mp4", 0.5), ("vfr.mp4", 0.5), ("interlaced.ts", 0.5), ("frame-tail.mp4", 2.0)],
+)
+def test_chunk_frames_are_the_single_encodes_frames(
+    clip, tmp_path: Path, clip_name: str, segment_seconds: float
+) -> None:
+    """Frame for frame (md5 of the scaled pictures), the chunks in order are what the single
+    encode's filter graph makes of the title: a 120 fps source halved, a variable frame
+    rate, a deinterlaced one, a title ending one frame past a segment."""
+    source = clip(clip_name)
+    probe = probe_file(source)
+    ladder = plan_ladder(probe, POLICY, segment_seconds=segment_seconds)
+    ffmpeg = ffmpeg_exe()
+
+    def frame_md5s(args: list[str], name: str) -> list[str]:
+        out = tmp_path / f"{name}.md5"
+        subprocess.run(
+            [*args, "-map", "[v0]", "-c:v", "rawvideo", "-f", "framemd5", str(out)],
+            check=True,
+            capture_output=True,
+        )
+        rows = [line for line in out.read_text().splitlines() if not line.startswith("#")]
+        return [row.rsplit(",", 1)[1].strip() for row in rows]
+
+    graph = _video_graph(probe.primary_video.index, ladder, None)
+    whole = frame_md5s(
+        [*_input_args(ffmpeg, source, OPTIONS), "-filter_complex", ";".join(graph)], "all"
+    )
+    chunks = plan_title_chunks(source, probe, ladder, segment_seconds)
+    assert len(chunks) >= 3
+    parts = [
+        frame_md5s(chunk_decode_args(ffmpeg, source, probe, ladder, c, OPTIONS), f"c{c.index}")
+        for c in chunks
+    ]
+    assert [m for part in parts for m in part] == whole
+
+
+def test_b_frames_thumbnails_and_a_folded_tail(clip, tmp_path: Path) -> None:
+    """x264 `veryfast` (B-frames: negative decode times, an edit list) over 9 s at 25 fps
+    in 2 s chunks (the last 1 s tail joins the chunk before it), with thumbnails: the same
+    frames and timestamps as the single encode, and a valid package."""
+    source = clip("long9s.mp4")
+    probe = probe_file(source)
+    ladder = plan_ladder(probe, POLICY, segment_seconds=2.0)
+    title = Title(source, probe, ladder)
+    options = EncodeOptions(preset="veryfast")
+    thumbs = plan_thumbnails(ladder.source_display, probe.duration or 0.0)
+    done = encode_chunked(title, tmp_path / "chunks", tmp_path / "pkg", options, 2.0, thumbs=thumbs)
+    assert [(c.chunk.start, c.chunk.end) for c in done.chunks][-1] == (6.0, 9.0)
+    assert done.package.poster and done.package.storyboard and done.package.thumbnails
+    single = MediaEngine(options).transcode(
+        source, tmp_path / "single", POLICY, segment_seconds=2.0, probe=probe
+    )
+    root, single_root = Path(done.package.output_dir), Path(single.output_dir)
+    for playlist in video_playlists(done.package):
+        _, mine = packets(root, playlist)
+        _, theirs = packets(single_root, playlist)
+        assert [(d, p) for d, p, _ in mine] == [(d, p) for d, p, _ in theirs]
+        assert mine[0][0] < 0  # B-frames: the first frame is decoded before it is shown
+        assert tfdts(root, playlist) == tfdts(single_root, playlist)
+    assert sorted(p.name for p in (root / "thumbs").iterdir()) == sorted(
+        p.name for p in (single_root / "thumbs").iterdir()
+    )
+
+
+def offset_copy(source: Path, out: Path, delayed: str) -> Path:
+    """`source` with its video (`delayed` "v") or audio ("a") starting 0.2 s late."""
+    first, second = (["-itsoffset", "0.2"], []) if delayed == "v" else ([], ["-itsoffset", "0.2"])
+    inputs = [*first, "-i", str(source), *second, "-i", str(source)]
+    maps = ["-map", "0:v", "-map", "1:a", "-c", "copy", str(out)]
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *inputs, *maps], check=True)
+    return out
+
+
+def test_audio_that_starts_late_keeps_its_offset(clip, tmp_path: Path) -> None:
+    source = offset_copy(clip("small.mp4"), tmp_path / "late-audio.mp4", "a")
+    probe = probe_file(source)
+    title = Title(source, probe, plan_ladder(probe, POLICY, segment_seconds=1.0))
+    done = encode_chunked(title, tmp_path / "chunks", tmp_path / "pkg", OPTIONS, 1.0)
+    single = MediaEngine(OPTIONS).transcode(
+        source, tmp_path / "single", POLICY, segment_seconds=1.0, probe=probe
+    )
+    for rendition in done.package.renditions:
+        mine = packets(Path(done.package.output_dir), rendition.playlist)
+        assert mine == packets(Path(single.output_dir), rendition.playlist)
+    audio = next(r.playlist for r in done.package.renditions if r.kind == "audio")
+    _, found = packets(Path(done.package.output_dir), audio)
+    assert found[0][1] > 0.15 * 48000  # the audio still starts about 0.2 s in
+
+
+def test_video_that_starts_late_is_refused(clip, tmp_path: Path) -> None:
+    """The chunk grid counts frames from the file's start: a video starting later would be
+    cut out of step with the single encode, so such a title is not chunked."""
+    source = offset_copy(clip("small.mp4"), tmp_path / "late-video.mp4", "v")
+    probe = probe_file(source)
+    ladder = plan_ladder(probe, POLICY, segment_seconds=1.0)
+    with pytest.raises(MediaError, match=r"starts 0\.200s after"):
+        plan_title_chunks(source, probe, ladder, 1.0)
