@@ -23,7 +23,7 @@ from primevod.adapters.media.chunked_encode import (
 )
 from primevod.adapters.media.chunked_stitch import ChunkFacts, check_parameter_sets, stitch
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
-from primevod.adapters.media.ffmpeg_command import EncodeOptions, _input_args, _video_graph
+from primevod.adapters.media.ffmpeg_command import EncodeOptions, _video_graph, input_args
 from primevod.adapters.media.package_validator import validate_package
 from primevod.adapters.media.pyav_probe import probe_file
 from primevod.adapters.media.quality_meter import Comparison, compare
@@ -315,7 +315,7 @@ def test_chunk_frames_are_the_single_encodes_frames(
 
     graph = _video_graph(probe.primary_video.index, ladder, None)
     whole = frame_md5s(
-        [*_input_args(ffmpeg, source, OPTIONS), "-filter_complex", ";".join(graph)], "all"
+        [*input_args(ffmpeg, source, OPTIONS), "-filter_complex", ";".join(graph)], "all"
     )
     chunks = plan_title_chunks(source, probe, ladder, segment_seconds)
     assert len(chunks) >= 3

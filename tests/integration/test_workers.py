@@ -97,3 +97,28 @@ def test_a_clean_stop_with_unfinished_work_is_claimed_at_once(url: str, tmp_path
     dead = liveness._dead_workers(runtime_for(catalog, tmp_path), "me", now)
     assert [w.id for w, _ in dead] == ["interrupted"]
     assert {w.id: w.state for w in catalog.list_workers()}["finished"] == "stopped"
+
+
+def test_workers_list_shows_live_dead_and_with_all_the_stopped(tmp_path, monkeypatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from primevod.cli.main import app
+
+    monkeypatch.setenv("PRIMEVOD_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PRIMEVOD_WORKER_DEAD_AFTER_SECONDS", "30")
+    catalog = SqlCatalog(f"sqlite:///{tmp_path / 'home' / 'catalog.db'}")
+    now = datetime.now(UTC)
+    catalog.register_worker(worker("busy", seen=now))
+    catalog.register_worker(worker("silent", seen=now - timedelta(minutes=2)))
+    catalog.register_worker(worker("done", seen=now))
+    catalog.stop_worker("done", now)
+    runner = CliRunner()
+    shown = json.loads(runner.invoke(app, ["workers", "list", "--json"]).output)
+    assert {w["id"]: w["state"] for w in shown} == {"busy": "live", "silent": "dead"}
+    assert all(w["running"] == [] for w in shown)
+    everything = json.loads(runner.invoke(app, ["workers", "list", "--json", "--all"]).output)
+    assert {w["id"] for w in everything} == {"busy", "silent", "done"}
+    text = runner.invoke(app, ["workers", "list"]).output
+    assert "busy worker on far" in text and "silent" in text

@@ -35,9 +35,9 @@ from pydantic import BaseModel
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import (
     EncodeOptions,
-    _input_args,
-    _rung_scale,
-    _x264_args,
+    input_args,
+    rung_scale,
+    x264_args,
 )
 from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
 from primevod.core.chunks import Chunk, frame_span, plan_chunks, segment_frames
@@ -132,7 +132,7 @@ def chunk_decode_args(
         window += ["-ss", f"{float(seek):.6f}"]
     if end is not None:
         window += ["-t", f"{float(end / fps - seek) + MARGIN_SECONDS:.6f}"]
-    cmd = _input_args(ffmpeg, source, options)
+    cmd = input_args(ffmpeg, source, options)
     at = cmd.index("-i")
     cmd[at:at] = window
 
@@ -145,7 +145,7 @@ def chunk_decode_args(
     n = len(ladder.rungs)
     graph = [
         f"[0:{video.index}]{','.join(steps)},split={n}" + "".join(f"[s{i}]" for i in range(n)),
-        *(_rung_scale(i, rung) for i, rung in enumerate(ladder.rungs)),
+        *(rung_scale(i, rung) for i, rung in enumerate(ladder.rungs)),
     ]
     return [*cmd, "-filter_complex", ";".join(graph)]
 
@@ -181,7 +181,7 @@ def chunk_command(
         path = chunk_file(out_dir, chunk, i)
         cmd += ["-map", f"[v{i}]", "-map_metadata", "-1", "-map_chapters", "-1"]
         # stream index 0 of this output; the pass log is named after the output file
-        cmd += _x264_args(0, rung, options, path.with_suffix(""), pass_number)
+        cmd += x264_args(0, rung, options, path.with_suffix(""), pass_number)
         cmd += ["-force_key_frames:v:0", keyframes]
         if pass_number == 1:
             cmd += ["-f", "null", "-"]

@@ -36,19 +36,19 @@ from primevod.adapters.media.ffmpeg_command import (
     POSTER,
     THUMB_DIR,
     EncodeOptions,
-    _aac_args,
-    _audio_graph_and_maps,
-    _dash_muxer_args,
-    _input_args,
-    _thumbnail_graph,
-    _thumbnail_outputs,
+    aac_args,
+    audio_graph_and_maps,
+    dash_muxer_args,
+    input_args,
+    thumbnail_graph,
+    thumbnail_outputs,
 )
 from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
-from primevod.adapters.media.package_validator import validate_package
 from primevod.adapters.media.packager import STORYBOARD, finalize
+from primevod.adapters.media.transcoder import validated_package
 from primevod.core.errors import MediaError
 from primevod.core.ladder import Ladder
-from primevod.core.outputs import PackageResult, ValidationReport
+from primevod.core.outputs import PackageResult
 from primevod.core.probe import ProbeResult
 from primevod.core.thumbnails import ThumbnailPlan
 
@@ -79,28 +79,28 @@ def encode_title_audio(
     order, cut to the video's end as the single encode cuts it), and with `thumbs` the
     thumbnails, sprites and poster into `thumb_dir`, in one FFmpeg run. None when the
     ladder has no audio."""
-    graph, maps = _audio_graph_and_maps(probe, ladder)
+    graph, maps = audio_graph_and_maps(probe, ladder)
     video = probe.primary_video
     if thumbs is not None and video is not None and thumb_dir is not None:
         pre = ["bwdif=mode=send_frame:parity=auto:deint=all"] if ladder.deinterlace else []
         pre.append(f"fps={ladder.frame_rate}")
-        graph += [f"[0:{video.index}]{','.join(pre)},split=2[s0][s1]", *_thumbnail_graph(thumbs, 0)]
+        graph += [f"[0:{video.index}]{','.join(pre)},split=2[s0][s1]", *thumbnail_graph(thumbs, 0)]
     else:
         thumbs = None
     if not ladder.audio and thumbs is None:
         return None
-    cmd = _input_args(ffmpeg_exe(), Path(source), options)
+    cmd = input_args(ffmpeg_exe(), Path(source), options)
     if graph:
         cmd += ["-filter_complex", ";".join(graph)]
     if ladder.audio:
         cmd += [*maps, "-map_metadata", "-1", "-map_chapters", "-1"]
         language = probe.primary_audio.language if probe.primary_audio else None
         for j, rendition in enumerate(ladder.audio):
-            cmd += _aac_args(j, rendition, language)
+            cmd += aac_args(j, rendition, language)
         cmd += ["-f", "mp4", str(audio_path)]
     if thumbs is not None and thumb_dir is not None:
         thumb_dir.mkdir(parents=True, exist_ok=True)
-        cmd += _thumbnail_outputs(thumb_dir)
+        cmd += thumbnail_outputs(thumb_dir)
     run_ffmpeg(cmd, duration=probe.duration, cancel=cancel)
     return audio_path if ladder.audio else None
 
@@ -195,7 +195,7 @@ def package_command(
         for j in range(len(ladder.audio)):
             cmd += [f"-metadata:s:a:{j}", f"language={language}"]
     package_ladder = ladder if audio is not None else ladder.model_copy(update={"audio": []})
-    return cmd + _dash_muxer_args(package_ladder, workdir)
+    return cmd + dash_muxer_args(package_ladder, workdir)
 
 
 def stitch(
@@ -248,7 +248,7 @@ def stitch(
         run_ffmpeg(cmd, duration=probe.duration, frame_rate=float(fps), cancel=cancel)
         encode_seconds = time.monotonic() - encode_started
         renditions, variants = finalize(workdir, ladder, probe, thumbs)
-        report = _validated(workdir)
+        report = validated_package(workdir)
         _move_into_place(workdir, out_dir)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -285,18 +285,6 @@ def _sibling(out_dir: Path, kind: str) -> Path:
             "request.invalid", f"cannot write to {out_dir.parent}: {exc.strerror}"
         ) from None
     return path
-
-
-def _validated(workdir: Path) -> ValidationReport:
-    report = validate_package(workdir)
-    if not report.passed:
-        failed = "; ".join(f"{r.rule} ({r.target}): {r.message}" for r in report.failures[:3])
-        raise MediaError(
-            "package.invalid",
-            f"output failed validation: {failed}",
-            detail=report.model_dump_json(),
-        )
-    return report
 
 
 def _move_into_place(workdir: Path, out_dir: Path) -> None:

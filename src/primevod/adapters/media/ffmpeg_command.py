@@ -99,7 +99,7 @@ def build_command(
     if pass_number == 1:
         ladder = ladder.model_copy(update={"audio": []})
         thumbs = None
-    cmd = _input_args(ffmpeg, source, options)
+    cmd = input_args(ffmpeg, source, options)
     graph: list[str] = []
     maps: list[str] = []
     trailing: list[str] = []
@@ -110,8 +110,8 @@ def build_command(
         if thumbs:
             # after the DASH output: FFmpeg gives each output file the -map options written
             # before its own path
-            trailing += _thumbnail_outputs(workdir / THUMB_DIR)
-    audio_graph, audio_maps = _audio_graph_and_maps(probe, ladder)
+            trailing += thumbnail_outputs(workdir / THUMB_DIR)
+    audio_graph, audio_maps = audio_graph_and_maps(probe, ladder)
     graph += audio_graph
     maps += audio_maps
     if graph:
@@ -120,18 +120,18 @@ def build_command(
     cmd += maps
     cmd += ["-map_metadata", "-1", "-map_chapters", "-1"]
     for i, rung in enumerate(ladder.rungs):
-        cmd += _x264_args(i, rung, options, workdir, pass_number)
+        cmd += x264_args(i, rung, options, workdir, pass_number)
     audio = probe.primary_audio
     language = audio.language if audio is not None else None
     for j, rendition in enumerate(ladder.audio):
-        cmd += _aac_args(j, rendition, language)
+        cmd += aac_args(j, rendition, language)
 
     if pass_number == 1:
         return [*cmd, "-f", "null", "-"]
-    return cmd + _dash_muxer_args(ladder, workdir) + trailing
+    return cmd + dash_muxer_args(ladder, workdir) + trailing
 
 
-def _input_args(ffmpeg: str, source: Path, options: EncodeOptions) -> list[str]:
+def input_args(ffmpeg: str, source: Path, options: EncodeOptions) -> list[str]:
     cmd = [
         ffmpeg,
         "-hide_banner",
@@ -161,13 +161,13 @@ def _video_graph(index: int, ladder: Ladder, thumbs: ThumbnailPlan | None) -> li
     graph = [
         f"[0:{index}]{','.join(pre)},split={branches}" + "".join(f"[s{i}]" for i in range(branches))
     ]
-    graph += [_rung_scale(i, rung) for i, rung in enumerate(ladder.rungs)]
+    graph += [rung_scale(i, rung) for i, rung in enumerate(ladder.rungs)]
     if thumbs:
-        graph += _thumbnail_graph(thumbs, len(ladder.rungs))
+        graph += thumbnail_graph(thumbs, len(ladder.rungs))
     return graph
 
 
-def _rung_scale(i: int, rung: Rung) -> str:
+def rung_scale(i: int, rung: Rung) -> str:
     return (
         f"[s{i}]scale={rung.width}:{rung.height}:flags=bicubic,"
         f"setsar=r={rung.sample_aspect_ratio.replace(':', '/')}:max=100000,"
@@ -175,7 +175,7 @@ def _rung_scale(i: int, rung: Rung) -> str:
     )
 
 
-def _thumbnail_graph(thumbs: ThumbnailPlan, first_branch: int) -> list[str]:
+def thumbnail_graph(thumbs: ThumbnailPlan, first_branch: int) -> list[str]:
     t, p = first_branch, first_branch + 1
     return [
         f"[s{t}]select='gte(t\\,selected_n*{thumbs.interval:g})',split=2[ta][tb];"
@@ -193,7 +193,7 @@ def _thumbnail_graph(thumbs: ThumbnailPlan, first_branch: int) -> list[str]:
     ]
 
 
-def _thumbnail_outputs(tdir: Path) -> list[str]:
+def thumbnail_outputs(tdir: Path) -> list[str]:
     return [
         *_jpeg_output("[thumbs]", "4", tdir / THUMB_PATTERN),
         *_jpeg_output("[sprite]", "5", tdir / SPRITE_PATTERN),
@@ -209,7 +209,7 @@ def _jpeg_output(label: str, quality: str, path: Path, *, single_file: bool = Fa
     return [*args, str(path)]
 
 
-def _audio_graph_and_maps(probe: ProbeResult, ladder: Ladder) -> tuple[list[str], list[str]]:
+def audio_graph_and_maps(probe: ProbeResult, ladder: Ladder) -> tuple[list[str], list[str]]:
     """The filter graph entries and `-map` arguments for one AAC rendition each."""
     audio = probe.primary_audio
     if audio is None:
@@ -224,7 +224,7 @@ def _audio_graph_and_maps(probe: ProbeResult, ladder: Ladder) -> tuple[list[str]
     return [], ["-map", f"0:{audio.index}"] * len(ladder.audio)
 
 
-def _x264_args(
+def x264_args(
     i: int, rung: Rung, options: EncodeOptions, workdir: Path, pass_number: int | None
 ) -> list[str]:
     args = [
@@ -256,7 +256,7 @@ def _x264_args(
     return args
 
 
-def _aac_args(j: int, rendition: AudioRendition, language: str | None) -> list[str]:
+def aac_args(j: int, rendition: AudioRendition, language: str | None) -> list[str]:
     args = []
     if language:  # the MPD's @lang comes from the stream's language tag
         args += [f"-metadata:s:a:{j}", f"language={language}"]
@@ -273,7 +273,7 @@ def _aac_args(j: int, rendition: AudioRendition, language: str | None) -> list[s
     return args
 
 
-def _dash_muxer_args(ladder: Ladder, workdir: Path) -> list[str]:
+def dash_muxer_args(ladder: Ladder, workdir: Path) -> list[str]:
     sets = []
     if ladder.rungs:
         sets.append("id=0,streams=v")

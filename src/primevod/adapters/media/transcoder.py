@@ -103,7 +103,7 @@ class MediaEngine:
             )
             _check_fully_decoded(plan.duration, decoded)
             renditions, variants = finalize(workdir, plan.ladder, probe, plan.thumbs)
-            report = _validated(workdir)
+            report = validated_package(workdir)
             _move_into_place(workdir, output_dir)
             total_seconds = time.monotonic() - started
         except BaseException:
@@ -233,7 +233,8 @@ def _check_fully_decoded(duration: float, encoded: float) -> None:
         )
 
 
-def _validated(workdir: Path) -> ValidationReport:
+def validated_package(workdir: Path) -> ValidationReport:
+    """The package's validation report; MediaError package.invalid when it fails."""
     report = validate_package(workdir)
     if not report.passed:
         failed = "; ".join(f"{r.rule} ({r.target}): {r.message}" for r in report.failures[:3])
