@@ -8,7 +8,7 @@ import math
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from primevod.core.chunks import Chunk, frame_span, plan_chunks, segment_frames
@@ -60,6 +60,7 @@ def test_nonsense_is_refused(duration: float, segment: float, chunk: float) -> N
         plan_chunks(duration, segment, chunk)
 
 
+@settings(max_examples=60)
 @given(durations, segments, chunk_lengths)
 def test_chunks_are_contiguous_and_cover_the_title(
     duration: float, segment: float, chunk: float
@@ -74,6 +75,7 @@ def test_chunks_are_contiguous_and_cover_the_title(
     assert all(c.end > c.start for c in chunks)
 
 
+@settings(max_examples=60)
 @given(durations, segments, chunk_lengths)
 def test_chunks_lie_on_the_segment_grid(duration: float, segment: float, chunk: float) -> None:
     chunks = plan_chunks(duration, segment, chunk)
@@ -84,6 +86,7 @@ def test_chunks_lie_on_the_segment_grid(duration: float, segment: float, chunk: 
         assert math.isclose(c.duration, per_chunk * segment, rel_tol=1e-9)
 
 
+@settings(max_examples=60)
 @given(durations, segments, chunk_lengths)
 def test_no_chunk_is_shorter_than_a_segment(duration: float, segment: float, chunk: float) -> None:
     chunks = plan_chunks(duration, segment, chunk)
@@ -94,6 +97,7 @@ def test_no_chunk_is_shorter_than_a_segment(duration: float, segment: float, chu
     assert chunks[-1].duration < (per_chunk + 1) * segment * (1 + 1e-9)
 
 
+@settings(max_examples=60)
 @given(
     st.sampled_from([Fraction(24000, 1001), Fraction(25), Fraction(30000, 1001), Fraction(60)]),
     st.sampled_from([2.0, 4.0, 6.0]),
