@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from primevod.api.deps import RuntimeDep
 from primevod.api.edge_cache import EdgeCache
-from primevod.core.assets import AssetStatus
+from primevod.core.assets import Asset, AssetStatus
 from primevod.core.canary import USER_AGENT as CANARY_AGENT
 from primevod.core.errors import NotFound
 from primevod.core.metrics import status_class
@@ -226,6 +226,16 @@ def _locate(store: ObjectStore, bucket: str, key: str) -> tuple[Any, Path | None
     read directly while cached)."""
     info = store.head(bucket, key)
     return info, (store.path_of(bucket, key) if isinstance(store, FileBackedStore) else None)
+
+
+def forget(rt: Runtime, asset: Asset) -> None:
+    """Drop what this process cached of an asset (its record, its objects' bytes); other
+    processes see a change within CACHE_SECONDS."""
+    _cache.pop(("asset", asset.id), None)
+    content = _content_cache(rt)
+    if content is not None and asset.output_prefix:
+        bucket = asset.output_bucket or rt.settings.destination_bucket
+        content.drop_prefix(bucket, asset.output_prefix)
 
 
 def _content_cache(rt: Runtime) -> EdgeCache | None:

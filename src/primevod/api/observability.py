@@ -209,7 +209,7 @@ def dashboard(
         },
         "totals": {name: series_value(name, window, start, end) for name in DASHBOARD_SERIES},
         "queue": _queue(rt),
-        "alarms": observer.alarm_rows(rt, store),
+        "alarms": observer.alarm_rows(rt),
         "failures": store.recent_failures(20, since=datetime.fromtimestamp(start, UTC)),
         "canary": store.canary_runs(20),
     }

@@ -8,9 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
+from primevod.api import edge
 from primevod.api.auth import ADMIN, VIEW, require
 from primevod.api.deps import RuntimeDep
-from primevod.api.edge import _cache, _content_cache, public_base
+from primevod.api.edge import public_base
 from primevod.core.assets import AssetStatus
 from primevod.core.errors import NotFound
 from primevod.core.signing import Signer
@@ -84,9 +85,5 @@ def invalidate(rt: RuntimeDep, asset_id: str, _: str = Depends(require(ADMIN))) 
         raise HTTPException(404, f"no asset {asset_id}") from None
     version = int(asset.metadata.get("delivery_version", 0)) + 1
     rt.catalog.update_asset(asset_id, metadata={**asset.metadata, "delivery_version": version})
-    _cache.pop(("asset", asset_id), None)  # this process sees it at once; others within 2 s
-    content = _content_cache(rt)
-    if content is not None and asset.output_prefix:
-        bucket = asset.output_bucket or rt.settings.destination_bucket
-        content.drop_prefix(bucket, asset.output_prefix)
+    edge.forget(rt, asset)
     return {"asset_id": asset_id, "delivery_version": version}

@@ -41,6 +41,13 @@ def stage(
     return StagedPackage(bucket=bucket, prefix=prefix, result=result)
 
 
+def drop_unpublished(store: ObjectStore, bucket: str, prefix: str, live_prefix: str | None) -> None:
+    """Remove a package an execution staged unless the catalog points at it (a failed or
+    cancelled execution's package is referenced by nothing)."""
+    if live_prefix != prefix:
+        store.delete_prefix(bucket, prefix)
+
+
 @contextmanager
 def local_copy(store: ObjectStore, staged: StagedPackage, spool: Path) -> Iterator[PackageResult]:
     """The staged package's result with `output_dir` pointing at files of it on this

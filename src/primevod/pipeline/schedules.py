@@ -10,7 +10,7 @@ import contextlib
 import logging
 import time
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dbos import DBOS
 
@@ -20,9 +20,6 @@ from primevod.core.errors import NotFound
 from primevod.core.metrics import MINUTE, Window, minute_of
 from primevod.observability import metrics
 from primevod.pipeline.runtime import Runtime, runtime
-
-if TYPE_CHECKING:
-    from primevod.adapters.catalog.sql_observability import SqlObservability
 
 log = logging.getLogger("primevod.observer")
 QUEUE = "observe"
@@ -39,11 +36,10 @@ def alarm_specs(rt: Runtime) -> list[AlarmSpec]:
     return [s for s in specs.values() if s.enabled]
 
 
-def alarm_rows(rt: Runtime, store: SqlObservability | None = None) -> list[dict[str, Any]]:
+def alarm_rows(rt: Runtime) -> list[dict[str, Any]]:
     """Every alarm's rule with its stored state (INSUFFICIENT_DATA before its first
     evaluation), for the API, the CLI and the dashboard."""
-    store = store or rt.observability
-    states = store.alarm_states()
+    states = rt.observability.alarm_states()
     rows = []
     for spec in alarm_specs(rt):
         state = states.get(spec.name, {})

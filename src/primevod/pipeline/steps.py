@@ -249,7 +249,10 @@ def record_failure(rt: Runtime, asset_id: str, execution_id: str, error: AssetEr
         asset_id, status=AssetStatus.FAILED, error=error, event_type="asset.failed"
     )
     rt.catalog.finish_execution(execution_id, "failed", error)
-    prefix = package_prefix(asset_id, execution_id)
-    if asset.output_prefix != prefix:
-        rt.store.delete_prefix(rt.settings.destination_bucket, prefix)
+    package_store.drop_unpublished(
+        rt.store,
+        rt.settings.destination_bucket,
+        package_prefix(asset_id, execution_id),
+        asset.output_prefix,
+    )
     clean_work(rt, asset_id, execution_id)

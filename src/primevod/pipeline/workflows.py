@@ -17,8 +17,8 @@ from primevod.core.errors import MediaError
 from primevod.core.execution import StagedPackage
 from primevod.core.layout import asset_prefix, package_prefix
 from primevod.observability import metrics
+from primevod.pipeline import package_store, steps
 from primevod.pipeline import quality_step as quality_checks
-from primevod.pipeline import steps
 from primevod.pipeline.runtime import Runtime, runtime
 
 QUEUE = "encode"
@@ -171,15 +171,13 @@ def cancel(rt: Runtime, asset_id: str) -> str | None:
     )
     rt.catalog.finish_execution(asset.execution_id, "cancelled", error)
     metrics.inc(EXECUTIONS, status="cancelled", stage=asset.status.value, code=error.code)
-    _drop_staged(rt, asset_id, asset.execution_id)
+    package_store.drop_unpublished(
+        rt.store,
+        rt.settings.destination_bucket,
+        package_prefix(asset_id, asset.execution_id),
+        rt.catalog.get_asset(asset_id).output_prefix,
+    )
     return asset.execution_id
-
-
-def _drop_staged(rt: Runtime, asset_id: str, execution_id: str) -> None:
-    """A package the cancelled execution staged is referenced by nothing: it goes."""
-    prefix = package_prefix(asset_id, execution_id)
-    if rt.catalog.get_asset(asset_id).output_prefix != prefix:
-        rt.store.delete_prefix(rt.settings.destination_bucket, prefix)
 
 
 def retry(rt: Runtime, asset_id: str) -> str:
