@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
     encode_concurrency: int = Field(default_factory=_default_workers, ge=1)
+    chunk_seconds: float | None = Field(
+        None,
+        ge=0,
+        description="encode titles in chunks of this length across workers; unset: 60 s "
+        "chunks from 5 minutes of source on, 0: never",
+    )
+    chunk_concurrency: int | None = Field(
+        None, ge=1, description="chunk encodes a worker runs at once; unset: encode_concurrency"
+    )
     worker_id: str = Field(
         default_factory=lambda: new_worker_id(socket.gethostname(), os.getpid()),
         description="this process's worker (and DBOS executor) id; unique per process",

@@ -107,29 +107,44 @@ def _dbos_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _cancel_with_children(workflow_id: str) -> None:
+    """An asset's workflow and the chunk encodes it queued."""
+    from dbos import DBOS
+
+    DBOS.cancel_workflow(workflow_id, cancel_children=True)
+
+
 def start(
     settings: Settings | None = None, *, role: Literal["worker", "process"] = "worker"
 ) -> Runtime:
     """Adapters plus DBOS in this process, registered as a worker that heartbeats. A
     `worker` (serve, worker) runs the encode queue (at most `encode_concurrency` encodes at
-    once here) and takes over the pending workflows of dead workers, `primevod process`
-    runs included; its start removes the scratch folders dead workers left on this machine.
-    A `process` run only runs the workflows it starts; whatever it leaves unfinished a
-    worker takes over."""
+    once here), the chunks queue and the schedules, and takes over the pending workflows of
+    dead workers, `primevod process` runs included; its start removes the scratch folders
+    dead workers left on this machine. A `process` run runs the workflows it starts and
+    chunk encodes (its own titles' or others'); whatever it leaves unfinished a worker takes
+    over."""
     from dbos import DBOS, SetWorkflowID
 
-    import primevod.pipeline.schedules  # noqa: F401  (its workflows, before launch)
-    from primevod.pipeline import liveness
+    from primevod.pipeline import liveness, schedules
+    from primevod.pipeline.chunked_workflows import CHUNK_QUEUE
     from primevod.pipeline.workflows import QUEUE, asset_pipeline
 
     rt = setup_telemetry(build(settings))
     DBOS(config=_dbos_config(rt.settings))  # type: ignore[arg-type]
+    DBOS.listen_queues([QUEUE, CHUNK_QUEUE, schedules.QUEUE] if role == "worker" else [CHUNK_QUEUE])
     DBOS.launch()
+    DBOS.register_queue(
+        CHUNK_QUEUE,
+        worker_concurrency=rt.settings.chunk_concurrency or rt.settings.encode_concurrency,
+        polling_interval_sec=0.5,
+        on_conflict="always_update",
+    )
     worker = liveness.register(rt, role)
     heartbeat = liveness.Heartbeat(rt, worker.id, takeover=role == "worker")
     heartbeat.start()
     if role == "process":
-        rt.workflows = WorkflowControl(cancel=DBOS.cancel_workflow, heartbeat=heartbeat)
+        rt.workflows = WorkflowControl(cancel=_cancel_with_children, heartbeat=heartbeat)
         return rt
     queue = DBOS.register_queue(
         QUEUE,
@@ -143,7 +158,7 @@ def start(
             queue.enqueue(asset_pipeline, asset_id)
 
     rt.workflows = WorkflowControl(
-        enqueue=enqueue, cancel=DBOS.cancel_workflow, runs_workers=True, heartbeat=heartbeat
+        enqueue=enqueue, cancel=_cancel_with_children, runs_workers=True, heartbeat=heartbeat
     )
     liveness.take_over_dead(rt, worker.id)
     liveness.clean_dead_scratch(rt, worker.id)
@@ -173,7 +188,9 @@ def connect(settings: Settings | None = None) -> Runtime:
         )
 
     rt.workflows = WorkflowControl(
-        enqueue=enqueue, cancel=client.cancel_workflow, close=client.destroy
+        enqueue=enqueue,
+        cancel=lambda workflow_id: client.cancel_workflow(workflow_id, cancel_children=True),
+        close=client.destroy,
     )
     return rt
 

@@ -57,46 +57,6 @@ class Encoded:
     seconds: float
 
 
-def make_title(path: Path) -> Path:
-    """40 s of a moving 1280x720 test card with a sine tone (x264 default GOP: a keyframe
-    every 250 frames, so chunk seeks land between keyframes)."""
-    subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1280x720:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            "40",
-            "-ac",
-            "2",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-crf",
-            "23",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "128k",
-            str(path),
-        ],
-        check=True,
-    )
-    return path
-
-
 def encode_chunked(
     title: Title, work: Path, out: Path, options: EncodeOptions, chunk_seconds: float, **kw
 ) -> Encoded:
@@ -112,8 +72,8 @@ def encode_chunked(
 
 
 @pytest.fixture(scope="module")
-def title(tmp_path_factory: pytest.TempPathFactory) -> Title:
-    source = make_title(tmp_path_factory.mktemp("title") / "title40.mp4")
+def title(clip) -> Title:
+    source = clip("title40.mp4")
     probe = probe_file(source)
     return Title(source, probe, plan_ladder(probe, POLICY, segment_seconds=SEGMENT_SECONDS))
 

@@ -16,6 +16,9 @@ from primevod.core.errors import MediaError
 
 # grid arithmetic in floating point: a boundary this close to a multiple is that multiple
 _EPSILON = 1e-9
+# unless configured, titles from 5 minutes on are encoded in chunks of a minute
+DEFAULT_CHUNK_SECONDS = 60.0
+DEFAULT_MIN_SOURCE_SECONDS = 300.0
 
 
 class Chunk(BaseModel):
@@ -72,3 +75,34 @@ def frame_span(chunk: Chunk, frame_rate: Fraction) -> tuple[int, int | None]:
     for the last chunk (it takes every frame up to the end of the source)."""
     first = round(chunk.start * frame_rate)
     return first, None if chunk.last else round(chunk.end * frame_rate)
+
+
+class ChunkEncode(BaseModel):
+    """What one chunk encode wrote: a fragmented MP4 per rung (ladder order), the frames in
+    each, and the seconds it took."""
+
+    chunk: Chunk
+    files: list[str]
+    frames: list[int]
+    seconds: float = 0.0
+
+
+class TitleExtras(BaseModel):
+    """What a chunked encode takes from the whole title in one pass beside the chunks: the
+    audio renditions (one MP4, a track each; None without audio) and the thumbnails folder
+    (None without thumbnails)."""
+
+    audio: str | None = None
+    thumb_dir: str | None = None
+
+
+def chunk_length(setting: float | None, duration: float | None) -> float | None:
+    """The chunk duration to encode a title of `duration` seconds in, or None for a single
+    encode. `setting` None is the default: DEFAULT_CHUNK_SECONDS for titles of at least
+    DEFAULT_MIN_SOURCE_SECONDS, nothing below; 0 turns chunking off; any other value chunks
+    every title longer than one chunk."""
+    if not duration or setting == 0:
+        return None
+    if setting is None:
+        return DEFAULT_CHUNK_SECONDS if duration >= DEFAULT_MIN_SOURCE_SECONDS else None
+    return setting if duration > setting else None

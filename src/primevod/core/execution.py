@@ -6,7 +6,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from primevod.core.assets import AssetError
-from primevod.core.outputs import PackageResult
+from primevod.core.chunks import Chunk
+from primevod.core.outputs import EncodePlan, PackageResult
 
 
 class StepOutcome(BaseModel):
@@ -39,3 +40,35 @@ class StagedPackage(BaseModel):
 
 class ProcessOutcome(StepOutcome):
     package: StagedPackage | None = None
+
+
+class PlanOutcome(StepOutcome):
+    """The plan of a chunked encode (`plan` and its `chunks`), or neither: encode the title
+    in one pass. `started_at`: when the plan step began (epoch seconds), for the timings."""
+
+    plan: EncodePlan | None = None
+    chunks: list[Chunk] = Field(default_factory=list)
+    started_at: float = 0.0
+
+    @property
+    def chunked(self) -> bool:
+        return self.plan is not None and len(self.chunks) > 1
+
+
+class ChunkOutcome(StepOutcome):
+    """One chunk encoded and stored: a key per rung (ladder order) in the destination
+    bucket, the frames of each, the encode's seconds and the worker that ran it."""
+
+    index: int = 0
+    keys: list[str] = Field(default_factory=list)
+    frames: int = 0
+    seconds: float = 0.0
+    worker: str = ""
+
+
+class ExtrasOutcome(StepOutcome):
+    """The title's audio and thumbnails stored for the stitch (keys in the destination
+    bucket; the thumbnails by their file names)."""
+
+    audio_key: str | None = None
+    thumb_keys: list[str] = Field(default_factory=list)

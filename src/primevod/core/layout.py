@@ -36,6 +36,12 @@ def package_prefix(asset_id: str, execution_id: str) -> str:
     return f"{asset_prefix(asset_id)}{attempt_of(execution_id)}/"
 
 
+def chunk_prefix(asset_id: str, execution_id: str) -> str:
+    """Where a chunked execution keeps its encoded chunks and the title's extras until the
+    stitch: `assets/<asset>/chunks/<n>/`, beside (never inside) the package prefixes."""
+    return f"{asset_prefix(asset_id)}chunks/{attempt_of(execution_id)}/"
+
+
 def edge_base(public_base: str, asset_id: str) -> str:
     """The delivery folder of an asset on the edge: `<base>/vod/<asset>/`."""
     return f"{public_base.rstrip('/')}/vod/{asset_id}/"

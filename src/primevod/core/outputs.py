@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from primevod.core.ladder import Ladder
 from primevod.core.quality import ComplexityAnalysis, RungChoice
+from primevod.core.thumbnails import ThumbnailPlan
 
 Severity = Literal["error", "warning"]
 
@@ -79,6 +80,17 @@ class AutoPlan(BaseModel):
 
     analysis: ComplexityAnalysis
     rungs: list[RungChoice]
+
+
+class EncodePlan(BaseModel):
+    """What a title is encoded to: the ladder (per title for an `auto` policy, with how it
+    was chosen), the thumbnails, and the duration they were planned for."""
+
+    ladder: Ladder
+    thumbs: ThumbnailPlan | None = None
+    duration: float
+    auto: AutoPlan | None = None
+    analysis_seconds: float = 0.0
 
 
 class PackageResult(BaseModel):

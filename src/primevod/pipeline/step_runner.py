@@ -52,12 +52,15 @@ def run_step(
     body: Callable[[], Outcome],
     *,
     on_media_error: Callable[[MediaError], Outcome | StepOutcome | None] | None = None,
+    record_as: str | None = None,
 ) -> Outcome | StepOutcome:
     """Run `body` as the step `name` of the execution. `on_media_error` turns a MediaError
-    into the outcome to return, or None to raise it (default: `permanent_failure`)."""
+    into the outcome to return, or None to raise it (default: `permanent_failure`).
+    `record_as`: the step's name in the catalog when steps of one kind run side by side
+    (`chunk-3`; the catalog counts attempts by name); spans and metrics keep `name`."""
     mapping = on_media_error or permanent_failure(name)
     with instrument.step(name, asset_id, execution_id, *_trace(catalog, asset_id)) as status:
-        step_id = catalog.step_started(execution_id, name)
+        step_id = catalog.step_started(execution_id, record_as or name)
         try:
             outcome: Outcome | StepOutcome = body()
         except MediaError as exc:

@@ -19,7 +19,7 @@ from primevod.adapters.media.checksum import sha256_of
 from primevod.core.assets import AssetError, AssetStatus
 from primevod.core.errors import MediaError
 from primevod.core.execution import ProcessOutcome, StagedPackage, StepOutcome
-from primevod.core.layout import package_prefix
+from primevod.core.layout import chunk_prefix, package_prefix
 from primevod.core.policies import get_policy
 from primevod.core.progress import Progress
 from primevod.observability import metrics
@@ -43,10 +43,20 @@ def source_path(rt: Runtime, asset_id: str, execution_id: str) -> Path:
     if isinstance(rt.store, FileBackedStore):
         return rt.store.path_of(asset.source_bucket, asset.source_key)
     target = work_dir(rt, asset_id, execution_id) / "source" / Path(asset.source_key).name
-    stored = rt.store.head(asset.source_bucket, asset.source_key)
-    if not target.is_file() or target.stat().st_size != stored.size:
-        rt.store.download(asset.source_bucket, asset.source_key, target)
+    with _download_lock(target):  # chunk steps of one worker share the copy
+        stored = rt.store.head(asset.source_bucket, asset.source_key)
+        if not target.is_file() or target.stat().st_size != stored.size:
+            rt.store.download(asset.source_bucket, asset.source_key, target)
     return target
+
+
+_download_locks: dict[Path, threading.Lock] = {}
+_download_locks_guard = threading.Lock()
+
+
+def _download_lock(path: Path) -> threading.Lock:
+    with _download_locks_guard:
+        return _download_locks.setdefault(path, threading.Lock())
 
 
 def clean_work(rt: Runtime, asset_id: str, execution_id: str) -> None:
@@ -255,4 +265,5 @@ def record_failure(rt: Runtime, asset_id: str, execution_id: str, error: AssetEr
         package_prefix(asset_id, execution_id),
         asset.output_prefix,
     )
+    rt.store.delete_prefix(rt.settings.destination_bucket, chunk_prefix(asset_id, execution_id))
     clean_work(rt, asset_id, execution_id)

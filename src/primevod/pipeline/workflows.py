@@ -13,54 +13,42 @@ from dbos import DBOS
 from dbos._error import DBOSWorkflowCancelledError
 
 from primevod.core.assets import TERMINAL, AssetError, AssetStatus
-from primevod.core.errors import MediaError
-from primevod.core.execution import StagedPackage
+from primevod.core.execution import PlanOutcome, StagedPackage
 from primevod.core.layout import asset_prefix, package_prefix
 from primevod.observability import metrics
-from primevod.pipeline import package_store, steps
+from primevod.pipeline import chunked, package_store, steps
 from primevod.pipeline import quality_step as quality_checks
+from primevod.pipeline.chunked_workflows import failure, plan_step, process_in_chunks
 from primevod.pipeline.runtime import Runtime, runtime
+from primevod.pipeline.step_policy import RETRY, cancelled, transient
 
 QUEUE = "encode"
 EXECUTIONS = "primevod_workflow_executions_total"
 log = logging.getLogger("primevod.pipeline")
-_RETRY = {"retries_allowed": True, "interval_seconds": 2.0, "max_attempts": 3, "backoff_rate": 2.0}
-
-
-def _transient(exc: BaseException) -> bool:
-    return not (isinstance(exc, MediaError) and exc.permanent)
-
-
-def _cancelled() -> bool:
-    workflow_id = DBOS.workflow_id
-    if workflow_id is None:
-        return False
-    status = DBOS.get_workflow_status(workflow_id)
-    return status is not None and status.status == "CANCELLED"
 
 
 # Each DBOS step returns its outcome as JSON (the recorded output a recovered workflow
 # replays), and takes the earlier steps' outputs it needs as arguments.
-@DBOS.step(name="ingest", should_retry=_transient, **_RETRY)
+@DBOS.step(name="ingest", should_retry=transient, **RETRY)
 def ingest_step(asset_id: str, execution_id: str) -> dict[str, Any]:
     return steps.ingest(runtime(), asset_id, execution_id).model_dump(mode="json")
 
 
-@DBOS.step(name="process", should_retry=_transient, **_RETRY)
+@DBOS.step(name="process", should_retry=transient, **RETRY)
 def process_step(asset_id: str, execution_id: str) -> dict[str, Any]:
-    return steps.process(runtime(), asset_id, execution_id, _cancelled).model_dump(mode="json")
+    return steps.process(runtime(), asset_id, execution_id, cancelled).model_dump(mode="json")
 
 
-@DBOS.step(name="quality", should_retry=_transient, **_RETRY)
+@DBOS.step(name="quality", should_retry=transient, **RETRY)
 def quality_step(asset_id: str, execution_id: str, package: dict[str, Any]) -> dict[str, Any]:
     staged = StagedPackage.model_validate(package)
     return quality_checks.quality(runtime(), asset_id, execution_id, staged).model_dump(mode="json")
 
 
-@DBOS.step(name="publish", should_retry=_transient, **_RETRY)
+@DBOS.step(name="publish", should_retry=transient, **RETRY)
 def publish_step(asset_id: str, execution_id: str, package: dict[str, Any]) -> dict[str, Any]:
     staged = StagedPackage.model_validate(package)
-    outcome = steps.publish(runtime(), asset_id, execution_id, staged, _cancelled)
+    outcome = steps.publish(runtime(), asset_id, execution_id, staged, cancelled)
     return outcome.model_dump(mode="json")
 
 
@@ -96,17 +84,20 @@ def _failed(asset_id: str, execution_id: str, error: dict[str, Any]) -> dict[str
     return {"asset_id": asset_id, "status": "failed", "error": error}
 
 
-def _retries_exhausted(stage: str, exc: Exception) -> dict[str, Any]:
-    if isinstance(exc, MediaError):
-        return AssetError(code=exc.code, step=stage, message=exc.message).model_dump()
-    message = f"{stage} failed after retries: {type(exc).__name__}: {exc}"
-    return AssetError(code="workflow.step_failed", step=stage, message=message).model_dump()
+def _process(asset_id: str, execution_id: str) -> dict[str, Any]:
+    """The encode: planned first, then in chunks across workers or in one pass here."""
+    planned = plan_step(asset_id, execution_id)
+    if not planned["ok"]:
+        return planned
+    if PlanOutcome.model_validate(planned).chunked:
+        return process_in_chunks(asset_id, execution_id, planned)
+    return process_step(asset_id, execution_id)
 
 
 @DBOS.workflow(name="asset_pipeline")
 def asset_pipeline(asset_id: str) -> dict[str, Any]:
-    """ingest -> process -> quality -> publish; process's outcome (where the staged package
-    is) is the input of quality and publish."""
+    """ingest -> process (or plan, chunks, stitch) -> quality -> publish; the encode's
+    outcome (where the staged package is) is the input of quality and publish."""
     execution_id = DBOS.workflow_id or asset_id
     start_step(asset_id, execution_id)
     stage = "ingest"
@@ -114,7 +105,7 @@ def asset_pipeline(asset_id: str) -> dict[str, Any]:
         outcome = ingest_step(asset_id, execution_id)
         if outcome["ok"]:
             stage = "process"
-            outcome = process_step(asset_id, execution_id)
+            outcome = _process(asset_id, execution_id)
         if outcome["ok"]:
             package = outcome["package"]
             stage = "quality"
@@ -127,7 +118,7 @@ def asset_pipeline(asset_id: str) -> dict[str, Any]:
     except DBOSWorkflowCancelledError:
         raise
     except Exception as exc:  # retries exhausted on a transient error
-        return _failed(asset_id, execution_id, _retries_exhausted(stage, exc))
+        return _failed(asset_id, execution_id, failure(stage, exc))
     finish_step(execution_id)
     return {"asset_id": asset_id, "status": "ready", "error": None}
 
@@ -177,6 +168,7 @@ def cancel(rt: Runtime, asset_id: str) -> str | None:
         package_prefix(asset_id, asset.execution_id),
         rt.catalog.get_asset(asset_id).output_prefix,
     )
+    chunked.drop_chunks(rt, asset_id, asset.execution_id)
     return asset.execution_id
 
 

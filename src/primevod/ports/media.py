@@ -1,5 +1,7 @@
 """The media port: probing a source and turning it into a packaged ABR ladder, as the
-pipeline calls it (FFmpeg + PyAV implement it in adapters/media/transcoder.py)."""
+pipeline calls it (FFmpeg + PyAV implement it in adapters/media/transcoder.py): in one
+`transcode`, or split and stitched (plan, chunk encodes and the title's extras on any
+workers, then the packaging of them all)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
+from primevod.core.chunks import Chunk, ChunkEncode, TitleExtras
 from primevod.core.ladder import LadderPolicy
-from primevod.core.outputs import PackageResult
+from primevod.core.outputs import EncodePlan, PackageResult
 from primevod.core.probe import ProbeResult
 from primevod.core.progress import ProgressCallback
 
@@ -36,4 +39,64 @@ class MediaEngine(Protocol):
     ) -> PackageResult:
         """The whole package in `output_dir` (written aside, moved into place only when it
         validates); raises MediaError."""
+        ...
+
+    def plan(
+        self,
+        source: Path,
+        probe: ProbeResult,
+        policy: LadderPolicy,
+        *,
+        segment_seconds: float | None = None,
+        checksum: str | None = None,
+        analysis_cache: Path | None = None,
+    ) -> EncodePlan:
+        """The ladder and thumbnails `transcode` would encode (an `auto` policy analysed)."""
+        ...
+
+    def plan_chunks(
+        self, source: Path, probe: ProbeResult, plan: EncodePlan, chunk_seconds: float
+    ) -> list[Chunk]:
+        """The title cut on its segment grid; MediaError request.invalid when it cannot be
+        encoded in chunks (then `transcode` it)."""
+        ...
+
+    def encode_chunk(
+        self,
+        source: Path,
+        probe: ProbeResult,
+        plan: EncodePlan,
+        chunk: Chunk,
+        out_dir: Path,
+        *,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ChunkEncode:
+        """One chunk to every rung of the plan (video only), a file per rung in `out_dir`."""
+        ...
+
+    def encode_title_extras(
+        self,
+        source: Path,
+        probe: ProbeResult,
+        plan: EncodePlan,
+        out_dir: Path,
+        *,
+        cancel: threading.Event | None = None,
+    ) -> TitleExtras:
+        """The whole title's audio renditions and thumbnails into `out_dir`."""
+        ...
+
+    def package_chunks(
+        self,
+        chunks_per_rung: list[list[Path]],
+        extras: TitleExtras,
+        probe: ProbeResult,
+        plan: EncodePlan,
+        out_dir: Path,
+        *,
+        cancel: threading.Event | None = None,
+    ) -> PackageResult:
+        """The chunks (rung by rung, in title order) and the extras joined into the package
+        `transcode` would have written, validated, in `out_dir`."""
         ...

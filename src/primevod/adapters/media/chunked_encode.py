@@ -25,12 +25,12 @@ each chunk's SPS/PPS in band."""
 from __future__ import annotations
 
 import threading
+import time
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import av.error
-from pydantic import BaseModel
 
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import (
@@ -40,7 +40,7 @@ from primevod.adapters.media.ffmpeg_command import (
     x264_args,
 )
 from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
-from primevod.core.chunks import Chunk, frame_span, plan_chunks, segment_frames
+from primevod.core.chunks import Chunk, ChunkEncode, frame_span, plan_chunks, segment_frames
 from primevod.core.errors import MediaError
 from primevod.core.ladder import Ladder, RateControl
 from primevod.core.probe import ProbeResult
@@ -52,15 +52,6 @@ MARGIN_SECONDS = 0.5
 # each chunk's rung files: fragmented MP4, a fragment per GOP, the moov written with the
 # first fragment (so it holds the edit list that starts presentation at 0)
 CHUNK_MOVFLAGS = "+frag_keyframe+empty_moov+default_base_moof+delay_moov"
-
-
-class ChunkEncode(BaseModel):
-    """What one chunk encode wrote: a fragmented MP4 per rung (ladder order) and the frames
-    in each."""
-
-    chunk: Chunk
-    files: list[str]
-    frames: list[int]
 
 
 def output_frame_rate(ladder: Ladder) -> Fraction:
@@ -204,6 +195,7 @@ def encode_chunk(
     """Encode one chunk to every rung (two FFmpeg runs in quality mode with VBR rungs: the
     first pass, then the second), and check the frames: a chunk other than the last holds
     exactly its span of the frame grid."""
+    started = time.monotonic()
     source, out_dir = Path(source), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     fps = output_frame_rate(ladder)
@@ -239,7 +231,8 @@ def encode_chunk(
     files = [chunk_file(out_dir, chunk, i) for i in range(len(ladder.rungs))]
     frames = [count_frames(f) for f in files]
     _check_frames(chunk, frames, None if end is None else end - first)
-    return ChunkEncode(chunk=chunk, files=[str(f) for f in files], frames=frames)
+    seconds = round(time.monotonic() - started, 3)
+    return ChunkEncode(chunk=chunk, files=[str(f) for f in files], frames=frames, seconds=seconds)
 
 
 def count_frames(path: Path) -> int:
@@ -253,11 +246,19 @@ def count_frames(path: Path) -> int:
 
 
 def _check_frames(chunk: Chunk, frames: list[int], expected: int | None) -> None:
-    wrong = [n for n in frames if (n != expected if expected is not None else n <= 0)]
-    if wrong:
-        want = f"{expected}" if expected is not None else "some"
+    """Fewer frames than the chunk spans: the source cannot be decoded there (a permanent
+    source error, as the single encode's `source.truncated`); any other count: the encode
+    went wrong."""
+    span = f"chunk {chunk.index} ({chunk.start:.3f}-{chunk.end:.3f}s)"
+    short = [n for n in frames if (n < expected if expected is not None else n <= 0)]
+    if short:
+        want = f"{expected}" if expected is not None else "any"
         raise MediaError(
-            "encode.failed",
-            f"chunk {chunk.index} ({chunk.start:.3f}-{chunk.end:.3f}s) encoded {frames} "
-            f"frames per rung, expected {want}",
+            "source.truncated",
+            f"{span} decoded to {min(short)} of {want} frames: the source is truncated or "
+            "undecodable there",
+        )
+    if expected is not None and any(n != expected for n in frames):
+        raise MediaError(
+            "encode.failed", f"{span} encoded {frames} frames per rung, expected {expected}"
         )

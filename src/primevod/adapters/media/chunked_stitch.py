@@ -12,7 +12,8 @@ against the first), and a difference is an error rather than a package that brea
 join.
 
 Thumbnails, sprites and the poster come from the title audio pass (it decodes the video for
-them); in a distributed run that pass is a step of its own, beside the chunk encodes."""
+them): `encode_title_extras`, which a distributed run queues beside the chunk encodes, and
+`package_chunks` joins everything; `stitch` runs both on one machine."""
 
 from __future__ import annotations
 
@@ -44,8 +45,9 @@ from primevod.adapters.media.ffmpeg_command import (
     thumbnail_outputs,
 )
 from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
+from primevod.adapters.media.package_validator import validated_package
 from primevod.adapters.media.packager import STORYBOARD, finalize
-from primevod.adapters.media.transcoder import validated_package
+from primevod.core.chunks import TitleExtras
 from primevod.core.errors import MediaError
 from primevod.core.ladder import Ladder
 from primevod.core.outputs import PackageResult
@@ -64,31 +66,32 @@ class ChunkFacts:
     avcc: bytes
 
 
-def encode_title_audio(
+def encode_title_extras(
     source: Path,
     probe: ProbeResult,
     ladder: Ladder,
-    audio_path: Path,
+    out_dir: Path,
     options: EncodeOptions,
     *,
     thumbs: ThumbnailPlan | None = None,
-    thumb_dir: Path | None = None,
     cancel: threading.Event | None = None,
-) -> Path | None:
-    """Every AAC rendition of the whole title in one MP4 (a track per rendition, in ladder
-    order, cut to the video's end as the single encode cuts it), and with `thumbs` the
-    thumbnails, sprites and poster into `thumb_dir`, in one FFmpeg run. None when the
-    ladder has no audio."""
+) -> TitleExtras:
+    """In one FFmpeg run over the whole title, into `out_dir`: every AAC rendition in one MP4
+    (a track per rendition, in ladder order, cut to the video's end as the single encode
+    cuts it), and with `thumbs` the thumbnails, sprites and poster (in `thumbs/`)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     graph, maps = audio_graph_and_maps(probe, ladder)
     video = probe.primary_video
-    if thumbs is not None and video is not None and thumb_dir is not None:
+    if thumbs is not None and video is not None:
         pre = ["bwdif=mode=send_frame:parity=auto:deint=all"] if ladder.deinterlace else []
         pre.append(f"fps={ladder.frame_rate}")
         graph += [f"[0:{video.index}]{','.join(pre)},split=2[s0][s1]", *thumbnail_graph(thumbs, 0)]
     else:
         thumbs = None
+    audio_path, thumb_dir = out_dir / AUDIO_FILE, out_dir / THUMB_DIR
     if not ladder.audio and thumbs is None:
-        return None
+        return TitleExtras()
     cmd = input_args(ffmpeg_exe(), Path(source), options)
     if graph:
         cmd += ["-filter_complex", ";".join(graph)]
@@ -98,11 +101,14 @@ def encode_title_audio(
         for j, rendition in enumerate(ladder.audio):
             cmd += aac_args(j, rendition, language)
         cmd += ["-f", "mp4", str(audio_path)]
-    if thumbs is not None and thumb_dir is not None:
+    if thumbs is not None:
         thumb_dir.mkdir(parents=True, exist_ok=True)
         cmd += thumbnail_outputs(thumb_dir)
     run_ffmpeg(cmd, duration=probe.duration, cancel=cancel)
-    return audio_path if ladder.audio else None
+    return TitleExtras(
+        audio=str(audio_path) if ladder.audio else None,
+        thumb_dir=str(thumb_dir) if thumbs is not None else None,
+    )
 
 
 def chunk_facts(path: Path) -> ChunkFacts:
@@ -209,13 +215,38 @@ def stitch(
     options: EncodeOptions | None = None,
     cancel: threading.Event | None = None,
 ) -> PackageResult:
+    """The title's extras, then `package_chunks`: the whole stitch on one machine."""
+    options = options or EncodeOptions()
+    scratch = _sibling(Path(out_dir), "extras")
+    try:
+        extras = encode_title_extras(
+            source, probe, ladder, scratch, options, thumbs=thumbs, cancel=cancel
+        )
+        return package_chunks(
+            chunks_per_rung, extras, probe, ladder, out_dir, thumbs, options=options, cancel=cancel
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def package_chunks(
+    chunks_per_rung: Sequence[Sequence[Path]],
+    extras: TitleExtras,
+    probe: ProbeResult,
+    ladder: Ladder,
+    out_dir: Path,
+    thumbs: ThumbnailPlan | None = None,
+    *,
+    options: EncodeOptions | None = None,
+    cancel: threading.Event | None = None,
+) -> PackageResult:
     """The package of a chunked encode in `out_dir` (which must not hold anything yet):
-    `chunks_per_rung[i]` are rung i's chunk files in title order. The result's
-    `encode_seconds` are this stitch's FFmpeg runs (title audio, packaging), not the chunk
+    `chunks_per_rung[i]` are rung i's chunk files in title order, `extras` the title's audio
+    and thumbnails. The result's `encode_seconds` are the packaging run's, not the chunk
     encodes'."""
     started = time.monotonic()
     options = options or EncodeOptions()
-    source, out_dir = Path(source), Path(out_dir)
+    out_dir = Path(out_dir)
     if len(chunks_per_rung) != len(ladder.rungs):
         raise MediaError(
             "request.invalid", f"{len(chunks_per_rung)} rungs of chunks for {len(ladder.rungs)}"
@@ -225,28 +256,16 @@ def stitch(
     facts = [[chunk_facts(Path(p)) for p in paths] for paths in chunks_per_rung]
     check_parameter_sets(facts)
     check_chunk_frames(facts)
-    fps = output_frame_rate(ladder)
     workdir = _sibling(out_dir, "partial")
     scratch = _sibling(out_dir, "stitch")
     try:
-        encode_started = time.monotonic()
-        audio = encode_title_audio(
-            source,
-            probe,
-            ladder,
-            scratch / AUDIO_FILE,
-            options,
-            thumbs=thumbs,
-            thumb_dir=workdir / THUMB_DIR,
-            cancel=cancel,
+        encode_seconds = _package_run(
+            facts, extras, probe, ladder, workdir, scratch, options, cancel
         )
-        lists = []
-        for i, chunks in enumerate(facts):
-            lists.append(scratch / f"rung-{i}.ffconcat")
-            lists[-1].write_text(concat_list(chunks, fps))
-        cmd = package_command(ffmpeg_exe(), lists, audio, probe, ladder, workdir, options)
-        run_ffmpeg(cmd, duration=probe.duration, frame_rate=float(fps), cancel=cancel)
-        encode_seconds = time.monotonic() - encode_started
+        if thumbs is not None and extras.thumb_dir is not None:
+            shutil.copytree(extras.thumb_dir, workdir / THUMB_DIR, dirs_exist_ok=True)
+        else:
+            thumbs = None
         renditions, variants = finalize(workdir, ladder, probe, thumbs)
         report = validated_package(workdir)
         _move_into_place(workdir, out_dir)
@@ -272,6 +291,29 @@ def stitch(
         realtime_factor=round(duration / total_seconds, 3) if total_seconds else 0.0,
         validation=report,
     )
+
+
+def _package_run(
+    facts: Sequence[Sequence[ChunkFacts]],
+    extras: TitleExtras,
+    probe: ProbeResult,
+    ladder: Ladder,
+    workdir: Path,
+    scratch: Path,
+    options: EncodeOptions,
+    cancel: threading.Event | None,
+) -> float:
+    """The copy-only FFmpeg run into `workdir`; its seconds."""
+    started = time.monotonic()
+    fps = output_frame_rate(ladder)
+    lists = []
+    for i, chunks in enumerate(facts):
+        lists.append(scratch / f"rung-{i}.ffconcat")
+        lists[-1].write_text(concat_list(chunks, fps))
+    audio = Path(extras.audio) if extras.audio else None
+    cmd = package_command(ffmpeg_exe(), lists, audio, probe, ladder, workdir, options)
+    run_ffmpeg(cmd, duration=probe.duration, frame_rate=float(fps), cancel=cancel)
+    return time.monotonic() - started
 
 
 def _sibling(out_dir: Path, kind: str) -> Path:

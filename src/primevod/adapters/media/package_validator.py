@@ -20,6 +20,7 @@ from primevod.adapters.media.hls_validator import (
     validate_hls,
 )
 from primevod.adapters.media.media_playlist_checks import DECODE_SAMPLES, MediaStats
+from primevod.core.errors import MediaError
 from primevod.core.outputs import ValidationReport
 
 __all__ = [
@@ -80,3 +81,16 @@ def _check_mpd_matches_hls(
         rep_ids == playlists,
         f"MPD representations {sorted(rep_ids)}, HLS media playlists {sorted(playlists)}",
     )
+
+
+def validated_package(workdir: Path) -> ValidationReport:
+    """The package's validation report; MediaError package.invalid when it fails."""
+    report = validate_package(workdir)
+    if not report.passed:
+        failed = "; ".join(f"{r.rule} ({r.target}): {r.message}" for r in report.failures[:3])
+        raise MediaError(
+            "package.invalid",
+            f"output failed validation: {failed}",
+            detail=report.model_dump_json(),
+        )
+    return report

@@ -7,10 +7,11 @@ import shutil
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from primevod.adapters.media.chunked_encode import encode_chunk, plan_title_chunks
+from primevod.adapters.media.chunked_stitch import encode_title_extras, package_chunks
 from primevod.adapters.media.complexity import analyze
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import (
@@ -22,13 +23,15 @@ from primevod.adapters.media.ffmpeg_command import (
     build_command,
 )
 from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
-from primevod.adapters.media.package_validator import validate_package
+from primevod.adapters.media.package_validator import validated_package
 from primevod.adapters.media.packager import STORYBOARD, finalize
 from primevod.adapters.media.pyav_probe import probe_file
+from primevod.core.chunks import Chunk, ChunkEncode, TitleExtras
 from primevod.core.errors import MediaError
-from primevod.core.ladder import Ladder, LadderPolicy, RateControl, plan_ladder
+from primevod.core.ladder import LadderPolicy, RateControl, plan_ladder
 from primevod.core.outputs import (
     AutoPlan,
+    EncodePlan,
     PackageResult,
     RenditionOutput,
     ValidationReport,
@@ -38,7 +41,7 @@ from primevod.core.probe import ProbeResult
 from primevod.core.progress import Progress, ProgressCallback
 from primevod.core.quality import auto_policy
 from primevod.core.source_rules import SourceLimits, check_source
-from primevod.core.thumbnails import ThumbnailPlan, plan_thumbnails
+from primevod.core.thumbnails import plan_thumbnails
 
 
 class MediaEngine:
@@ -88,7 +91,7 @@ class MediaEngine:
             probe = self.inspect(source)
         else:
             check_source(probe, self.limits)
-        plan = self._plan(
+        plan = self.plan(
             source,
             probe,
             policy,
@@ -129,17 +132,18 @@ class MediaEngine:
             )
         return result
 
-    def _plan(
+    def plan(
         self,
         source: Path,
         probe: ProbeResult,
         policy: LadderPolicy,
         *,
-        segment_seconds: float | None,
-        checksum: str | None,
-        analysis_cache: Path | None,
-    ) -> _Plan:
-        """The ladder (per title for an `auto` policy) and the thumbnails."""
+        segment_seconds: float | None = None,
+        checksum: str | None = None,
+        analysis_cache: Path | None = None,
+    ) -> EncodePlan:
+        """The ladder (per title for an `auto` policy: analysed first, cached by `checksum`
+        in `analysis_cache`) and the thumbnails."""
         auto_plan = None
         analysis_seconds = 0.0
         if policy.auto is not None and probe.primary_video is not None:
@@ -160,13 +164,19 @@ class MediaEngine:
         thumbs = None
         if self.options.thumbnails and ladder.rungs and ladder.source_display:
             thumbs = plan_thumbnails(ladder.source_display, duration)
-        return _Plan(ladder, thumbs, duration, auto_plan, analysis_seconds)
+        return EncodePlan(
+            ladder=ladder,
+            thumbs=thumbs,
+            duration=duration,
+            auto=auto_plan,
+            analysis_seconds=analysis_seconds,
+        )
 
     def _encode(
         self,
         source: Path,
         probe: ProbeResult,
-        plan: _Plan,
+        plan: EncodePlan,
         workdir: Path,
         on_progress: ProgressCallback | None,
         cancel: threading.Event | None,
@@ -200,14 +210,77 @@ class MediaEngine:
         run_ffmpeg(cmd, duration=plan.duration, frame_rate=fps, on_progress=progress, cancel=cancel)
         return time.monotonic() - started, last[0].out_time if last else 0.0
 
+    # -- split-and-stitch: the chunk encodes, the title's extras and the packaging as calls
+    # of their own, so that each may run on another worker (chunked_encode, chunked_stitch)
+    def plan_chunks(
+        self, source: Path, probe: ProbeResult, plan: EncodePlan, chunk_seconds: float
+    ) -> list[Chunk]:
+        return plan_title_chunks(Path(source), probe, plan.ladder, chunk_seconds)
 
-@dataclass(frozen=True)
-class _Plan:
-    ladder: Ladder
-    thumbs: ThumbnailPlan | None
-    duration: float
-    auto: AutoPlan | None
-    analysis_seconds: float
+    def encode_chunk(
+        self,
+        source: Path,
+        probe: ProbeResult,
+        plan: EncodePlan,
+        chunk: Chunk,
+        out_dir: Path,
+        *,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ChunkEncode:
+        return encode_chunk(
+            Path(source),
+            probe,
+            plan.ladder,
+            chunk,
+            Path(out_dir),
+            self.options,
+            on_progress=on_progress,
+            cancel=cancel,
+        )
+
+    def encode_title_extras(
+        self,
+        source: Path,
+        probe: ProbeResult,
+        plan: EncodePlan,
+        out_dir: Path,
+        *,
+        cancel: threading.Event | None = None,
+    ) -> TitleExtras:
+        return encode_title_extras(
+            Path(source),
+            probe,
+            plan.ladder,
+            Path(out_dir),
+            self.options,
+            thumbs=plan.thumbs,
+            cancel=cancel,
+        )
+
+    def package_chunks(
+        self,
+        chunks_per_rung: list[list[Path]],
+        extras: TitleExtras,
+        probe: ProbeResult,
+        plan: EncodePlan,
+        out_dir: Path,
+        *,
+        cancel: threading.Event | None = None,
+    ) -> PackageResult:
+        result = package_chunks(
+            chunks_per_rung,
+            extras,
+            probe,
+            plan.ladder,
+            Path(out_dir),
+            plan.thumbs,
+            options=self.options,
+            cancel=cancel,
+        )
+        return result.model_copy(
+            update={"auto": plan.auto, "analysis_seconds": round(plan.analysis_seconds, 3)}
+        )
 
 
 def _make_workdir(output_dir: Path) -> Path:
@@ -233,19 +306,6 @@ def _check_fully_decoded(duration: float, encoded: float) -> None:
         )
 
 
-def validated_package(workdir: Path) -> ValidationReport:
-    """The package's validation report; MediaError package.invalid when it fails."""
-    report = validate_package(workdir)
-    if not report.passed:
-        failed = "; ".join(f"{r.rule} ({r.target}): {r.message}" for r in report.failures[:3])
-        raise MediaError(
-            "package.invalid",
-            f"output failed validation: {failed}",
-            detail=report.model_dump_json(),
-        )
-    return report
-
-
 def _remove_pass_logs(workdir: Path) -> None:
     for log in workdir.parent.glob(f"{workdir.name}.pass-*"):
         log.unlink(missing_ok=True)
@@ -253,7 +313,7 @@ def _remove_pass_logs(workdir: Path) -> None:
 
 def _package_result(
     output_dir: Path,
-    plan: _Plan,
+    plan: EncodePlan,
     renditions: list[RenditionOutput],
     variants: list[VariantOutput],
     report: ValidationReport,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -198,7 +199,8 @@ class S3ObjectStore:
     def download(self, bucket: str, key: str, path: Path) -> ObjectInfo:
         info = self.head(bucket, key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
+        # a name of its own: two downloads of the same key never write one file
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             self.client.download_file(bucket, key, str(tmp))
         except ClientError as exc:
