@@ -1,0 +1,235 @@
+"""The pieces of a MediaConvert job: the CMAF group's settings, one H.264 output per rung, the
+Automated ABR base output, AAC outputs, the input, and the frame-capture thumbnails. Pure.
+
+Each function turns one planned thing of the local ladder (core/ladder.py) into its
+MediaConvert JSON, with MediaConvert's own member names; core/mediaconvert.py assembles them
+and owns the limits (clamps, rejections and notes).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+from primevod.core.ladder import AudioRendition, Ladder, RateControl, Rung
+from primevod.core.thumbnails import ThumbnailPlan
+
+JsonDict = dict[str, Any]
+
+AUDIO_SELECTOR = "Audio Selector 1"
+MANIFEST_BASENAME = "master"  # -> master.m3u8 and master.mpd under the destination prefix
+THUMBS_BASENAME = "thumbs/thumb"  # -> thumbs/thumb.0000000.jpg, ...
+THUMB_JPEG_QUALITY = 80
+MAX_CAPTURES = 10_000_000  # FrameCaptureSettings.MaxCaptures max in the service model
+# H264CodecLevel values of the service model (it stops at 5.2; local levels 6+ become AUTO)
+H264_LEVELS = frozenset(
+    ["1", "1.1", "1.2", "1.3", "2", "2.1", "2.2", "3", "3.1", "3.2", "4", "4.1", "4.2"]
+    + ["5", "5.1", "5.2"]
+)
+H264_PROFILES = {"baseline": "BASELINE", "main": "MAIN", "high": "HIGH"}
+
+
+def cmaf_group_settings(prefix: str, segment_seconds: int) -> JsonDict:
+    """One set of CMAF segments with an HLS and a DASH manifest, like the local package.
+
+    GOP_MULTIPLE: a segment is a whole number of the (fixed, closed, rung-aligned) GOPs, so
+    every segment of every rung starts with the same IDR; one fragment per segment, as the
+    local muxer writes."""
+    return {
+        "Destination": f"{prefix}{MANIFEST_BASENAME}",
+        "SegmentControl": "SEGMENTED_FILES",
+        "SegmentLength": segment_seconds,
+        "SegmentLengthControl": "GOP_MULTIPLE",
+        "FragmentLength": segment_seconds,
+        "WriteHlsManifest": "ENABLED",
+        "WriteDashManifest": "ENABLED",
+        "ManifestDurationFormat": "FLOATING_POINT",
+        "TargetDurationCompatibilityMode": "SPEC_COMPLIANT",
+        "StreamInfResolution": "INCLUDE",
+        "CodecSpecification": "RFC_6381",
+        "MpdProfile": "MAIN_PROFILE",
+        "WriteSegmentTimelineInRepresentation": "ENABLED",
+        "ClientCache": "ENABLED",
+    }
+
+
+def input_settings(input_url: str, ladder: Ladder, rotated: bool) -> JsonDict:
+    """The source: zero-based timecodes (outputs start at 0 like the local encode), turned by
+    its rotation metadata (the rungs are planned in display orientation), default audio."""
+    settings: JsonDict = {
+        "FileInput": input_url,
+        "TimecodeSource": "ZEROBASED",
+        "VideoSelector": {"Rotate": "AUTO"} if rotated else {},
+    }
+    if ladder.audio:
+        settings["AudioSelectors"] = {AUDIO_SELECTOR: {"DefaultSelection": "DEFAULT"}}
+    return settings
+
+
+def quality_level(crf: int) -> float:
+    """A capped-CRF rung's QVBR quality level: the inverse of ladder.quality_to_crf (a CRF of
+    an odd value lands half-way between two levels)."""
+    return (38 - crf) / 2.0
+
+
+def qvbr_settings(level: float) -> JsonDict:
+    whole = math.floor(level)
+    settings: JsonDict = {"QvbrQualityLevel": whole}
+    if level > whole:
+        settings["QvbrQualityLevelFineTune"] = round(level - whole, 2)
+    return settings
+
+
+def codec_level(level: str) -> str:
+    return f"LEVEL_{level.replace('.', '_')}" if level in H264_LEVELS else "AUTO"
+
+
+def _frame_rate(frame_rate: str | None) -> JsonDict:
+    if frame_rate is None:
+        return {"FramerateControl": "INITIALIZE_FROM_SOURCE"}
+    fps = Fraction(frame_rate)
+    return {
+        "FramerateControl": "SPECIFIED",
+        "FramerateNumerator": fps.numerator,
+        "FramerateDenominator": fps.denominator,
+        "FramerateConversionAlgorithm": "DUPLICATE_DROP",
+    }
+
+
+def _gop(size: float, units: str) -> JsonDict:
+    """Closed GOPs of a fixed size, no scene-cut keyframes (`-sc_threshold 0` locally): every
+    rung's keyframes fall on the same frames, and on every segment boundary."""
+    return {
+        "GopSize": size,
+        "GopSizeUnits": units,
+        "GopClosedCadence": 1,
+        "SceneChangeDetect": "DISABLED",
+        "MinIInterval": 0,
+        "InterlaceMode": "PROGRESSIVE",
+    }
+
+
+def _rate_control(rung: Rung, level: float | None) -> JsonDict:
+    caps = {"MaxBitrate": rung.max_bitrate_kbps * 1000, "HrdBufferSize": rung.buffer_kbits * 1000}
+    if rung.rate_control is RateControl.VBR:
+        return {"RateControlMode": "VBR", "Bitrate": (rung.bitrate_kbps or 0) * 1000, **caps}
+    return {"RateControlMode": "QVBR", "QvbrSettings": qvbr_settings(level or 7.0), **caps}
+
+
+def h264_rung_settings(rung: Rung, level: float | None) -> JsonDict:
+    """One rung's H.264: the local rung's profile, level, caps and GOP; capped CRF as QVBR at
+    `level` (already within 1..10), VBR as VBR."""
+    sar_num, _, sar_den = rung.sample_aspect_ratio.partition(":")
+    return {
+        "CodecProfile": H264_PROFILES[rung.profile],
+        "CodecLevel": codec_level(rung.level),
+        **_rate_control(rung, level),
+        "QualityTuningLevel": "SINGLE_PASS_HQ",
+        **_gop(rung.gop_frames, "FRAMES"),
+        **_frame_rate(rung.frame_rate),
+        "ParControl": "SPECIFIED",
+        "ParNumerator": int(sar_num),
+        "ParDenominator": int(sar_den or 1),
+    }
+
+
+def _deinterlacer() -> JsonDict:
+    return {"Deinterlacer": {"Algorithm": "INTERPOLATE", "Mode": "DEINTERLACE", "Control": "NORMAL"}}
+
+
+def _video_description(codec: JsonDict, deinterlace: bool, size: tuple[int, int] | None) -> JsonDict:
+    description: JsonDict = {"CodecSettings": codec, "AntiAlias": "ENABLED"}
+    if size is not None:
+        description.update(Width=size[0], Height=size[1], ScalingBehavior="STRETCH_TO_OUTPUT")
+    if deinterlace:
+        description["VideoPreprocessors"] = _deinterlacer()
+    return description
+
+
+def _cmfc(**settings: str | None) -> JsonDict:
+    present = {key: value for key, value in settings.items() if value}
+    return {"Container": "CMFC", **({"CmfcSettings": present} if present else {})}
+
+
+def video_output(rung: Rung, ladder: Ladder, level: float | None) -> JsonDict:
+    """A rung: its exact size (each rung's pixel aspect restores the source's display aspect,
+    so the picture is stretched to the box, never letterboxed), paired with its audio group."""
+    codec = {"Codec": "H_264", "H264Settings": h264_rung_settings(rung, level)}
+    return {
+        "NameModifier": f"_{rung.name}",
+        "ContainerSettings": _cmfc(AudioRenditionSets=rung.audio_group),
+        "VideoDescription": _video_description(codec, ladder.deinterlace, (rung.width, rung.height)),
+    }
+
+
+def automated_video_output(ladder: Ladder, audio_group: str | None) -> JsonDict:
+    """The Automated ABR base output: every rendition MediaConvert picks shares these settings.
+    No size, bitrate, quality level or buffer (MediaConvert chooses them per rendition); the
+    frame rate is the top rendition's (lower ones may halve it), so the GOP is given in
+    seconds to stay on the segment grid at any rendition's frame rate."""
+    profile = ladder.rungs[-1].profile if ladder.rungs else "high"
+    h264 = {
+        "CodecProfile": H264_PROFILES[profile],
+        "CodecLevel": "AUTO",
+        "RateControlMode": "QVBR",
+        "QualityTuningLevel": "MULTI_PASS_HQ",
+        **_gop(ladder.gop_seconds, "SECONDS"),
+        **_frame_rate(ladder.frame_rate),
+    }
+    codec = {"Codec": "H_264", "H264Settings": h264}
+    return {
+        "NameModifier": "_video",
+        "ContainerSettings": _cmfc(AudioRenditionSets=audio_group),
+        "VideoDescription": _video_description(codec, ladder.deinterlace, None),
+    }
+
+
+def audio_output(rendition: AudioRendition, track_type: str) -> JsonDict:
+    """One AAC rendition in its own audio group (the group the rungs name)."""
+    aac = {
+        "Bitrate": rendition.bitrate_kbps * 1000,
+        "CodecProfile": "LC",
+        "CodingMode": "CODING_MODE_2_0" if rendition.channels >= 2 else "CODING_MODE_1_0",
+        "SampleRate": rendition.sample_rate,
+        "RateControlMode": "CBR",
+    }
+    return {
+        "NameModifier": f"_{rendition.group_id}",
+        "ContainerSettings": _cmfc(AudioGroupId=rendition.group_id, AudioTrackType=track_type),
+        "AudioDescriptions": [
+            {
+                "AudioSourceName": AUDIO_SELECTOR,
+                "CodecSettings": {"Codec": "AAC", "AacSettings": aac},
+            }
+        ],
+    }
+
+
+def thumbnail_group(prefix: str, plan: ThumbnailPlan, duration: float | None, deinterlace: bool) -> JsonDict:
+    """Frame-capture JPEGs every `plan.interval` seconds at the thumbnail size, in a file group
+    beside the CMAF package (`thumbs/`)."""
+    rate = 1 / Fraction(plan.interval).limit_denominator(1000)  # captures per second
+    capture: JsonDict = {
+        "FramerateNumerator": rate.numerator,
+        "FramerateDenominator": rate.denominator,
+        "Quality": THUMB_JPEG_QUALITY,
+    }
+    if duration:
+        capture["MaxCaptures"] = min(MAX_CAPTURES, max(1, math.ceil(duration / plan.interval)))
+    codec = {"Codec": "FRAME_CAPTURE", "FrameCaptureSettings": capture}
+    size = (plan.thumb_width, plan.thumb_height)
+    return {
+        "Name": "thumbnails",
+        "OutputGroupSettings": {
+            "Type": "FILE_GROUP_SETTINGS",
+            "FileGroupSettings": {"Destination": f"{prefix}{THUMBS_BASENAME}"},
+        },
+        "Outputs": [
+            {
+                "Extension": "jpg",
+                "ContainerSettings": {"Container": "RAW"},
+                "VideoDescription": _video_description(codec, deinterlace, size),
+            }
+        ],
+    }
