@@ -34,7 +34,7 @@ from primevod.core.ladder import Ladder, plan_ladder
 from primevod.core.outputs import PackageResult
 from primevod.core.policies import DEFAULT
 from primevod.core.probe import ProbeResult
-from primevod.core.thumbnails import plan_thumbnails
+from primevod.core.thumbnails import ThumbnailPlan, plan_thumbnails
 
 # the default policy cut to its two smallest rungs, 2 s segments, 10 s chunks
 POLICY = DEFAULT.model_copy(update={"rungs": DEFAULT.rungs[:2]})
@@ -58,16 +58,31 @@ class Encoded:
 
 
 def encode_chunked(
-    title: Title, work: Path, out: Path, options: EncodeOptions, chunk_seconds: float, **kw
+    title: Title,
+    work: Path,
+    out: Path,
+    options: EncodeOptions,
+    chunk_seconds: float,
+    thumbs: ThumbnailPlan | None = None,
 ) -> Encoded:
     started = time.monotonic()
     chunks = plan_title_chunks(title.source, title.probe, title.ladder, chunk_seconds)
     encoded = [
-        encode_chunk(title.source, title.probe, title.ladder, chunk, work, options)
+        encode_chunk(title.source, title.probe, title.ladder, chunk, work, options, thumbs=thumbs)
         for chunk in chunks
     ]
     per_rung = [[Path(e.files[i]) for e in encoded] for i in range(len(title.ladder.rungs))]
-    package = stitch(per_rung, title.source, title.probe, title.ladder, out, options=options, **kw)
+    thumb_dirs = [Path(e.thumb_dir) for e in encoded if e.thumb_dir]
+    package = stitch(
+        per_rung,
+        title.source,
+        title.probe,
+        title.ladder,
+        out,
+        thumbs,
+        thumb_dirs=thumb_dirs,
+        options=options,
+    )
     return Encoded(package, encoded, time.monotonic() - started)
 
 
@@ -296,7 +311,7 @@ def test_b_frames_thumbnails_and_a_folded_tail(clip, tmp_path: Path) -> None:
     title = Title(source, probe, ladder)
     options = EncodeOptions(preset="veryfast")
     thumbs = plan_thumbnails(ladder.source_display, probe.duration or 0.0)
-    done = encode_chunked(title, tmp_path / "chunks", tmp_path / "pkg", options, 2.0, thumbs=thumbs)
+    done = encode_chunked(title, tmp_path / "chunks", tmp_path / "pkg", options, 2.0, thumbs)
     assert [(c.chunk.start, c.chunk.end) for c in done.chunks][-1] == (6.0, 9.0)
     assert done.package.poster and done.package.storyboard and done.package.thumbnails
     single = MediaEngine(options).transcode(
@@ -309,8 +324,45 @@ def test_b_frames_thumbnails_and_a_folded_tail(clip, tmp_path: Path) -> None:
         assert [(d, p) for d, p, _ in mine] == [(d, p) for d, p, _ in theirs]
         assert mine[0][0] < 0  # B-frames: the first frame is decoded before it is shown
         assert tfdts(root, playlist) == tfdts(single_root, playlist)
-    assert sorted(p.name for p in (root / "thumbs").iterdir()) == sorted(
-        p.name for p in (single_root / "thumbs").iterdir()
+    assert_same_thumbnails(root / "thumbs", single_root / "thumbs")
+
+
+def assert_same_thumbnails(mine: Path, theirs: Path) -> None:
+    """The same files, byte for byte: thumbnails, sprites, poster and storyboard (the
+    chunks picked the single encode's frames, and the tiles reached the sprites losslessly)."""
+    names = sorted(p.name for p in theirs.iterdir())
+    assert sorted(p.name for p in mine.iterdir()) == names
+    assert any(n.startswith("sprite_") for n in names) and "poster.jpg" in names
+    for name in names:
+        assert (mine / name).read_bytes() == (theirs / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    ("clip_name", "segment_seconds", "chunk_seconds"),
+    [("title40.mp4", 1.0, 3.0), ("vfr.mp4", 0.5, 0.5), ("fast120.mp4", 0.5, 0.5)],
+)
+def test_thumbnails_from_chunks_are_the_single_encodes(
+    clip,
+    tmp_path: Path,
+    clip_name: str,
+    segment_seconds: float,
+    chunk_seconds: float,
+) -> None:
+    """The single encode's thumbnail plan (every 2 s here) over chunks of other lengths:
+    picks fall inside chunks and on their joins, sprites span chunks, the poster comes from
+    whichever chunk holds it."""
+    source = clip(clip_name)
+    probe = probe_file(source)
+    ladder = plan_ladder(probe, POLICY, segment_seconds=segment_seconds)
+    thumbs = plan_thumbnails(ladder.source_display, probe.duration or 0.0)
+    title = Title(source, probe, ladder)
+    done = encode_chunked(title, tmp_path / "c", tmp_path / "pkg", OPTIONS, chunk_seconds, thumbs)
+    assert len(done.chunks) >= 3
+    single = MediaEngine(OPTIONS.model_copy(update={"thumbnails": True})).transcode(
+        source, tmp_path / "single", POLICY, segment_seconds=segment_seconds, probe=probe
+    )
+    assert_same_thumbnails(
+        Path(done.package.output_dir) / "thumbs", Path(single.output_dir) / "thumbs"
     )
 
 

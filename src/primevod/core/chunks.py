@@ -79,20 +79,12 @@ def frame_span(chunk: Chunk, frame_rate: Fraction) -> tuple[int, int | None]:
 
 class ChunkEncode(BaseModel):
     """What one chunk encode wrote: a fragmented MP4 per rung (ladder order), the frames in
-    each, and the seconds it took."""
+    each, the seconds it took, and the folder of its thumbnails (if asked for)."""
 
     chunk: Chunk
     files: list[str]
     frames: list[int]
     seconds: float = 0.0
-
-
-class TitleExtras(BaseModel):
-    """What a chunked encode takes from the whole title in one pass beside the chunks: the
-    audio renditions (one MP4, a track each; None without audio) and the thumbnails folder
-    (None without thumbnails)."""
-
-    audio: str | None = None
     thumb_dir: str | None = None
 
 

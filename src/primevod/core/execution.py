@@ -57,18 +57,18 @@ class PlanOutcome(StepOutcome):
 
 class ChunkOutcome(StepOutcome):
     """One chunk encoded and stored: a key per rung (ladder order) in the destination
-    bucket, the frames of each, the encode's seconds and the worker that ran it."""
+    bucket, its thumbnails' keys, the frames of each rung, the encode's seconds and the
+    worker that ran it."""
 
     index: int = 0
     keys: list[str] = Field(default_factory=list)
+    thumb_keys: list[str] = Field(default_factory=list)
     frames: int = 0
     seconds: float = 0.0
     worker: str = ""
 
 
-class ExtrasOutcome(StepOutcome):
-    """The title's audio and thumbnails stored for the stitch (keys in the destination
-    bucket; the thumbnails by their file names)."""
+class AudioOutcome(StepOutcome):
+    """The title's audio renditions stored for the stitch (None: the title has no audio)."""
 
     audio_key: str | None = None
-    thumb_keys: list[str] = Field(default_factory=list)

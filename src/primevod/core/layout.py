@@ -37,8 +37,9 @@ def package_prefix(asset_id: str, execution_id: str) -> str:
 
 
 def chunk_prefix(asset_id: str, execution_id: str) -> str:
-    """Where a chunked execution keeps its encoded chunks and the title's extras until the
-    stitch: `assets/<asset>/chunks/<n>/`, beside (never inside) the package prefixes."""
+    """Where a chunked execution keeps its encoded chunks, their thumbnails and the title's
+    audio until the stitch: `assets/<asset>/chunks/<n>/`, beside (never inside) the package
+    prefixes."""
     return f"{asset_prefix(asset_id)}chunks/{attempt_of(execution_id)}/"
 
 

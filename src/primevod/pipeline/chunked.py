@@ -2,11 +2,11 @@
 written against the runtime's ports like the single-pass stages in steps.py.
 
 `plan` decides (settings and duration: core/chunks.chunk_length) and cuts the title on its
-segment grid; `encode_chunk` (one per chunk) and `title_extras` (audio and thumbnails of the
-whole title, once) may run on any worker: each reads the source from the object store and
-leaves its output there under the execution's chunk prefix, never on its own disk for
-another step; `stitch` brings those files to one worker, packages and validates them, and
-stages the package exactly as the single-pass `process` does."""
+segment grid; `encode_chunk` (one per chunk: every rung and the chunk's thumbnails) and
+`title_audio` (the whole title's audio, once) may run on any worker: each reads the source
+from the object store and leaves its output there under the execution's chunk prefix, never
+on its own disk for another step; `stitch` brings those files to one worker, packages and
+validates them, and stages the package exactly as the single-pass `process` does."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from primevod.core.assets import AssetStatus
-from primevod.core.chunks import Chunk, TitleExtras, chunk_length
+from primevod.core.chunks import Chunk, chunk_length
 from primevod.core.errors import MediaError
 from primevod.core.execution import (
+    AudioOutcome,
     ChunkOutcome,
-    ExtrasOutcome,
     PlanOutcome,
     ProcessOutcome,
     StepOutcome,
@@ -39,8 +40,9 @@ from primevod.pipeline.step_runner import run_step
 from primevod.pipeline.steps import PACKAGE, source_path, work_dir
 from primevod.ports.object_store import FileBackedStore
 
-EXTRAS = "extras"
+AUDIO = "audio"
 CHUNK = "chunk"
+THUMBS = "thumbs"
 DOWNLOAD_THREADS = 8
 
 
@@ -106,7 +108,7 @@ def plan(rt: Runtime, asset_id: str, execution_id: str) -> StepOutcome:
     return run_step(rt.catalog, "plan", asset_id, execution_id, body)
 
 
-# -- the queued parts: a chunk, the title's extras -------------------------------------------
+# -- the queued parts: a chunk, the title's audio --------------------------------------------
 def _scratch(rt: Runtime, asset_id: str, execution_id: str, name: str) -> Path:
     folder = work_dir(rt, asset_id, execution_id) / "chunks" / name
     shutil.rmtree(folder, ignore_errors=True)  # an earlier attempt's leftovers
@@ -137,8 +139,8 @@ def encode_chunk(
     chunk: Chunk,
     cancelled: Callable[[], bool],
 ) -> StepOutcome:
-    """One chunk to every rung, stored under the chunk prefix (recorded as step `chunk-<n>`;
-    its spans and metrics are `chunk`'s, so their labels stay few)."""
+    """One chunk to every rung (and its thumbnails), stored under the chunk prefix (recorded
+    as step `chunk-<n>`; its spans and metrics are `chunk`'s, so their labels stay few)."""
 
     def body() -> ChunkOutcome:
         out = _scratch(rt, asset_id, execution_id, f"{chunk.index:05d}")
@@ -154,12 +156,16 @@ def encode_chunk(
                 cancel=watch.event,
             )
             keys = [_stored(rt, asset_id, execution_id, Path(f)) for f in encoded.files]
+            thumbs = sorted(Path(encoded.thumb_dir).iterdir()) if encoded.thumb_dir else []
+            folder = f"{THUMBS}/{chunk.index:05d}/"
+            thumb_keys = [_stored(rt, asset_id, execution_id, p, folder) for p in thumbs]
         finally:
             shutil.rmtree(out, ignore_errors=True)
-        _check_not_cancelled(rt, cancelled, keys)
+        _check_not_cancelled(rt, cancelled, [*keys, *thumb_keys])
         return ChunkOutcome(
             index=chunk.index,
             keys=keys,
+            thumb_keys=thumb_keys,
             frames=encoded.frames[0],
             seconds=encoded.seconds,
             worker=rt.settings.worker_id,
@@ -178,49 +184,35 @@ def encode_chunk(
     )
 
 
-def title_extras(
+def title_audio(
     rt: Runtime,
     asset_id: str,
     execution_id: str,
     encode_plan: EncodePlan,
     cancelled: Callable[[], bool],
 ) -> StepOutcome:
-    """The whole title's audio renditions and thumbnails, stored under the chunk prefix."""
+    """The whole title's audio renditions, stored under the chunk prefix."""
 
-    def body() -> ExtrasOutcome:
-        out = _scratch(rt, asset_id, execution_id, EXTRAS)
+    def body() -> AudioOutcome:
+        out = _scratch(rt, asset_id, execution_id, AUDIO)
         watch = _CancelWatch(cancelled)
         try:
-            extras = rt.media.encode_title_extras(
+            audio = rt.media.encode_title_audio(
                 source_path(rt, asset_id, execution_id),
                 _probe(rt, asset_id),
                 encode_plan,
                 out,
                 cancel=watch.event,
             )
-            outcome = _store_extras(rt, asset_id, execution_id, extras)
+            key = _stored(rt, asset_id, execution_id, audio, f"{AUDIO}/") if audio else None
         finally:
             shutil.rmtree(out, ignore_errors=True)
-        audio = [outcome.audio_key] if outcome.audio_key else []
-        _check_not_cancelled(rt, cancelled, [*audio, *outcome.thumb_keys])
-        return outcome
+        _check_not_cancelled(rt, cancelled, [key] if key else [])
+        return AudioOutcome(audio_key=key)
 
     return run_step(
-        rt.catalog, EXTRAS, asset_id, execution_id, body, on_media_error=_cancel_is_final(EXTRAS)
+        rt.catalog, AUDIO, asset_id, execution_id, body, on_media_error=_cancel_is_final(AUDIO)
     )
-
-
-def _store_extras(
-    rt: Runtime, asset_id: str, execution_id: str, extras: TitleExtras
-) -> ExtrasOutcome:
-    audio_key = None
-    if extras.audio:
-        audio_key = _stored(rt, asset_id, execution_id, Path(extras.audio), f"{EXTRAS}/")
-    thumb_keys = []
-    if extras.thumb_dir:
-        for path in sorted(Path(extras.thumb_dir).iterdir()):
-            thumb_keys.append(_stored(rt, asset_id, execution_id, path, f"{EXTRAS}/thumbs/"))
-    return ExtrasOutcome(audio_key=audio_key, thumb_keys=thumb_keys)
 
 
 def _cancel_is_final(step: str) -> Callable[[MediaError], StepOutcome | None]:
@@ -242,40 +234,47 @@ def record_progress(rt: Runtime, asset_id: str, done: int, total: int) -> None:
 
 # -- stitch ---------------------------------------------------------------------------------
 class _Fetcher:
-    """Stored chunk-prefix objects as files on this machine: the stored files themselves on
-    a file-backed store, else downloads (in parallel) into `spool`, keeping their paths
-    below the prefix."""
+    """Stored chunk-prefix objects as files on this machine, downloaded in parallel into
+    `spool` at their paths below the prefix; `in_place` reads the stored file itself on a
+    file-backed store (the chunk files, never copied there)."""
 
     def __init__(self, rt: Runtime, prefix: str, spool: Path) -> None:
         self.rt, self.prefix, self.spool = rt, prefix, spool
         self.bucket = rt.settings.destination_bucket
 
-    def one(self, key: str) -> Path:
-        if isinstance(self.rt.store, FileBackedStore):
+    def one(self, key: str, *, in_place: bool = False) -> Path:
+        if in_place and isinstance(self.rt.store, FileBackedStore):
             return self.rt.store.path_of(self.bucket, key)
         target = self.spool / key.removeprefix(self.prefix)
         self.rt.store.download(self.bucket, key, target)
         return target
 
-    def many(self, keys: list[str]) -> list[Path]:
+    def many(self, keys: list[str], *, in_place: bool = False) -> list[Path]:
         with ThreadPoolExecutor(max_workers=DOWNLOAD_THREADS) as pool:
-            return list(pool.map(self.one, keys))
+            return list(pool.map(lambda key: self.one(key, in_place=in_place), keys))
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    per_rung: list[list[Path]]
+    audio: Path | None
+    thumb_dirs: list[Path]
 
 
 def _inputs(
-    fetch: _Fetcher, rungs: int, chunks: list[ChunkOutcome], extras: ExtrasOutcome
-) -> tuple[list[list[Path]], TitleExtras]:
-    """Each rung's chunk files in title order, and the title's extras, as local files."""
+    fetch: _Fetcher, rungs: int, chunks: list[ChunkOutcome], audio: AudioOutcome
+) -> _Inputs:
+    """Each rung's chunk files in title order, the title's audio and each chunk's thumbnail
+    folder, as local files."""
     ordered = sorted(chunks, key=lambda c: c.index)
     if any(len(c.keys) != rungs for c in ordered):
         raise MediaError("encode.failed", "a chunk lacks a rung's file")
-    files = fetch.many([c.keys[i] for i in range(rungs) for c in ordered])
+    files = fetch.many([c.keys[i] for i in range(rungs) for c in ordered], in_place=True)
     per_rung = [files[i * len(ordered) : (i + 1) * len(ordered)] for i in range(rungs)]
-    audio = fetch.one(extras.audio_key) if extras.audio_key else None
-    thumbs = fetch.many(extras.thumb_keys)
-    return per_rung, TitleExtras(
-        audio=str(audio) if audio else None,
-        thumb_dir=str(thumbs[0].parent) if thumbs else None,
+    thumbs = fetch.many([key for c in ordered for key in c.thumb_keys])
+    thumb_dirs = sorted({p.parent for p in thumbs})  # thumbs/<chunk index, 5 digits>/
+    return _Inputs(
+        per_rung, fetch.one(audio.audio_key, in_place=True) if audio.audio_key else None, thumb_dirs
     )
 
 
@@ -285,11 +284,11 @@ def stitch(
     execution_id: str,
     planned: PlanOutcome,
     chunks: list[ChunkOutcome],
-    extras: ExtrasOutcome,
+    audio: AudioOutcome,
     cancelled: Callable[[], bool],
 ) -> StepOutcome:
-    """Package the stored chunks and extras, validate, and stage the package as the
-    single-pass `process` does; the outcome says where it is."""
+    """Package the stored chunks, audio and thumbnails, validate, and stage the package as
+    the single-pass `process` does; the outcome says where it is."""
     encode_plan = planned.plan
     if encode_plan is None:
         raise ValueError("stitch needs the plan of a chunked encode")
@@ -302,11 +301,16 @@ def stitch(
             shutil.rmtree(stale, ignore_errors=True)
         prefix = chunk_prefix(asset_id, execution_id)
         try:
-            per_rung, local = _inputs(
-                _Fetcher(rt, prefix, spool), len(encode_plan.ladder.rungs), chunks, extras
+            local = _inputs(
+                _Fetcher(rt, prefix, spool), len(encode_plan.ladder.rungs), chunks, audio
             )
             result = rt.media.package_chunks(
-                per_rung, local, _probe(rt, asset_id), encode_plan, out
+                local.per_rung,
+                local.audio,
+                local.thumb_dirs,
+                _probe(rt, asset_id),
+                encode_plan,
+                out,
             )
         finally:
             shutil.rmtree(spool, ignore_errors=True)

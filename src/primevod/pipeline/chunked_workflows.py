@@ -1,4 +1,4 @@
-"""Split-and-stitch on DBOS: the chunk encodes and the title's extras are child workflows on
+"""Split-and-stitch on DBOS: the chunk encodes and the title's audio are child workflows on
 the `chunks` queue, so any worker may take any of them, and the asset's workflow waits for
 them, then stitches. Why a queue of its own: the asset's workflow holds a slot of the
 `encode` queue while it waits, so chunks queued there could wait for slots their own parent
@@ -19,7 +19,7 @@ from dbos._error import DBOSWorkflowCancelledError
 from primevod.core.assets import AssetError
 from primevod.core.chunks import Chunk
 from primevod.core.errors import MediaError
-from primevod.core.execution import ChunkOutcome, ExtrasOutcome, PlanOutcome
+from primevod.core.execution import AudioOutcome, ChunkOutcome, PlanOutcome
 from primevod.core.outputs import EncodePlan
 from primevod.pipeline import chunked
 from primevod.pipeline.runtime import runtime
@@ -56,9 +56,9 @@ def chunk_step(
     return outcome.model_dump(mode="json")
 
 
-@DBOS.step(name="extras", should_retry=transient, **RETRY)
-def extras_step(asset_id: str, execution_id: str, plan: dict[str, Any]) -> dict[str, Any]:
-    outcome = chunked.title_extras(
+@DBOS.step(name="audio", should_retry=transient, **RETRY)
+def audio_step(asset_id: str, execution_id: str, plan: dict[str, Any]) -> dict[str, Any]:
+    outcome = chunked.title_audio(
         runtime(),
         asset_id,
         execution_id,
@@ -80,14 +80,14 @@ def chunk_workflow(
         return {"ok": False, "error": failure(chunked.CHUNK, exc)}
 
 
-@DBOS.workflow(name="title_extras")
-def extras_workflow(asset_id: str, execution_id: str, plan: dict[str, Any]) -> dict[str, Any]:
+@DBOS.workflow(name="title_audio")
+def audio_workflow(asset_id: str, execution_id: str, plan: dict[str, Any]) -> dict[str, Any]:
     try:
-        return extras_step(asset_id, execution_id, plan)
+        return audio_step(asset_id, execution_id, plan)
     except DBOSWorkflowCancelledError:
         raise
     except Exception as exc:
-        return {"ok": False, "error": failure(chunked.EXTRAS, exc)}
+        return {"ok": False, "error": failure(chunked.AUDIO, exc)}
 
 
 @DBOS.step(name="chunk_progress")
@@ -101,7 +101,7 @@ def stitch_step(
     execution_id: str,
     planned: dict[str, Any],
     chunks: list[dict[str, Any]],
-    extras: dict[str, Any],
+    audio: dict[str, Any],
 ) -> dict[str, Any]:
     outcome = chunked.stitch(
         runtime(),
@@ -109,23 +109,23 @@ def stitch_step(
         execution_id,
         PlanOutcome.model_validate(planned),
         [ChunkOutcome.model_validate(c) for c in chunks],
-        ExtrasOutcome.model_validate(extras),
+        AudioOutcome.model_validate(audio),
         lambda: cancelled(execution_id),
     )
     return outcome.model_dump(mode="json")
 
 
 def process_in_chunks(asset_id: str, execution_id: str, planned: dict[str, Any]) -> dict[str, Any]:
-    """Workflow code of the asset's workflow: queue the extras (the longest single job, so
-    first) and every chunk, wait for them in title order (progress as they finish), then
-    stitch. A failed child cancels its siblings and ends the asset with its error."""
+    """Workflow code of the asset's workflow: queue the title's audio and every chunk, wait
+    for them in title order (progress as they finish), then stitch. A failed child cancels
+    its siblings and ends the asset with its error."""
     plan = planned["plan"]
-    extras = DBOS.enqueue_workflow(CHUNK_QUEUE, extras_workflow, asset_id, execution_id, plan)
+    audio = DBOS.enqueue_workflow(CHUNK_QUEUE, audio_workflow, asset_id, execution_id, plan)
     handles = [
         DBOS.enqueue_workflow(CHUNK_QUEUE, chunk_workflow, asset_id, execution_id, plan, chunk)
         for chunk in planned["chunks"]
     ]
-    children = [extras.get_workflow_id(), *(h.get_workflow_id() for h in handles)]
+    children = [audio.get_workflow_id(), *(h.get_workflow_id() for h in handles)]
     done: list[dict[str, Any]] = []
     for handle in handles:
         outcome = handle.get_result()
@@ -134,7 +134,7 @@ def process_in_chunks(asset_id: str, execution_id: str, planned: dict[str, Any])
             return outcome
         done.append(outcome)
         progress_step(asset_id, len(done), len(handles))
-    extras_outcome = extras.get_result()
-    if not extras_outcome["ok"]:
-        return extras_outcome
-    return stitch_step(asset_id, execution_id, planned, done, extras_outcome)
+    audio_outcome = audio.get_result()
+    if not audio_outcome["ok"]:
+        return audio_outcome
+    return stitch_step(asset_id, execution_id, planned, done, audio_outcome)

@@ -1,6 +1,6 @@
 """The media port: probing a source and turning it into a packaged ABR ladder, as the
 pipeline calls it (FFmpeg + PyAV implement it in adapters/media/transcoder.py): in one
-`transcode`, or split and stitched (plan, chunk encodes and the title's extras on any
+`transcode`, or split and stitched (plan, chunk encodes and the title's audio on any
 workers, then the packaging of them all)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from primevod.core.chunks import Chunk, ChunkEncode, TitleExtras
+from primevod.core.chunks import Chunk, ChunkEncode
 from primevod.core.ladder import LadderPolicy
 from primevod.core.outputs import EncodePlan, PackageResult
 from primevod.core.probe import ProbeResult
@@ -72,10 +72,11 @@ class MediaEngine(Protocol):
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> ChunkEncode:
-        """One chunk to every rung of the plan (video only), a file per rung in `out_dir`."""
+        """One chunk to every rung of the plan (video only), a file per rung in `out_dir`, and
+        the plan's thumbnails that fall in the chunk."""
         ...
 
-    def encode_title_extras(
+    def encode_title_audio(
         self,
         source: Path,
         probe: ProbeResult,
@@ -83,20 +84,22 @@ class MediaEngine(Protocol):
         out_dir: Path,
         *,
         cancel: threading.Event | None = None,
-    ) -> TitleExtras:
-        """The whole title's audio renditions and thumbnails into `out_dir`."""
+    ) -> Path | None:
+        """The whole title's audio renditions in one file in `out_dir` (None: no audio)."""
         ...
 
     def package_chunks(
         self,
         chunks_per_rung: list[list[Path]],
-        extras: TitleExtras,
+        audio: Path | None,
+        thumb_dirs: list[Path],
         probe: ProbeResult,
         plan: EncodePlan,
         out_dir: Path,
         *,
         cancel: threading.Event | None = None,
     ) -> PackageResult:
-        """The chunks (rung by rung, in title order) and the extras joined into the package
-        `transcode` would have written, validated, in `out_dir`."""
+        """The chunks (rung by rung, in title order), the title's audio and the chunks'
+        thumbnails joined into the package `transcode` would have written, validated, in
+        `out_dir`."""
         ...

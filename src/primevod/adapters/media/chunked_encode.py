@@ -32,6 +32,12 @@ from pathlib import Path
 import av
 import av.error
 
+from primevod.adapters.media.chunked_thumbs import (
+    chunk_thumbnail_graph,
+    chunk_thumbnail_outputs,
+    holds_poster,
+    holds_thumbnails,
+)
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import (
     EncodeOptions,
@@ -45,6 +51,7 @@ from primevod.core.errors import MediaError
 from primevod.core.ladder import Ladder, RateControl
 from primevod.core.probe import ProbeResult
 from primevod.core.progress import ProgressCallback
+from primevod.core.thumbnails import ThumbnailPlan
 
 # decoded before a chunk (and after it): what the fps filter and the deinterlacer look at
 # around the chunk's first and last frames
@@ -108,9 +115,11 @@ def chunk_decode_args(
     ladder: Ladder,
     chunk: Chunk,
     options: EncodeOptions,
+    thumbs: ThumbnailPlan | None = None,
 ) -> list[str]:
     """The input (seeked, limited) and the filter graph of one chunk: `[v0]`, `[v1]`, ... are
-    its frames at each rung's size, timestamps from 0."""
+    its frames at each rung's size, timestamps from 0; with `thumbs` also the chunk's
+    thumbnails (chunked_thumbs)."""
     video = probe.primary_video
     if video is None:
         raise MediaError("request.invalid", "a chunked encode needs a video stream")
@@ -134,9 +143,21 @@ def chunk_decode_args(
     steps.append(f"trim=start_pts={first}" + (f":end_pts={end}" if end is not None else ""))
     steps.append(f"setpts=PTS-{first}")
     n = len(ladder.rungs)
+    extra: list[str] = []
+    branches = n
+    if thumbs is not None:  # a branch for the thumbnails and one for the poster, if here
+        picks, poster = (
+            holds_thumbnails(chunk, thumbs, fps, first),
+            holds_poster(chunk, thumbs, fps, first),
+        )
+        start = Fraction(first) / fps
+        extra = chunk_thumbnail_graph(thumbs, n, start, fps, picks=picks, poster=poster)
+        branches += int(picks) + int(poster)
     graph = [
-        f"[0:{video.index}]{','.join(steps)},split={n}" + "".join(f"[s{i}]" for i in range(n)),
+        f"[0:{video.index}]{','.join(steps)},split={branches}"
+        + "".join(f"[s{i}]" for i in range(branches)),
         *(rung_scale(i, rung) for i, rung in enumerate(ladder.rungs)),
+        *extra,
     ]
     return [*cmd, "-filter_complex", ";".join(graph)]
 
@@ -163,10 +184,14 @@ def chunk_command(
     options: EncodeOptions,
     *,
     pass_number: int | None = None,
+    thumbs: ThumbnailPlan | None = None,
 ) -> list[str]:
     """The chunk's one FFmpeg run: an output per rung (with `pass_number` 1, the first pass
-    of VBR rungs, to the null muxer; the statistics go beside `out_dir`)."""
-    cmd = chunk_decode_args(ffmpeg, source, probe, ladder, chunk, options)
+    of VBR rungs, to the null muxer; the statistics go beside `out_dir`), and with `thumbs`
+    the chunk's thumbnails into `thumbnail_dir(out_dir, chunk)`."""
+    if pass_number == 1:
+        thumbs = None
+    cmd = chunk_decode_args(ffmpeg, source, probe, ladder, chunk, options, thumbs)
     keyframes = force_keyframes_expr(ladder)
     for i, rung in enumerate(ladder.rungs):
         path = chunk_file(out_dir, chunk, i)
@@ -178,7 +203,22 @@ def chunk_command(
             cmd += ["-f", "null", "-"]
         else:
             cmd += ["-f", "mp4", "-movflags", CHUNK_MOVFLAGS, str(path)]
+    if thumbs is not None:
+        fps = output_frame_rate(ladder)
+        first, _ = frame_span(chunk, fps)
+        folder = thumbnail_dir(out_dir, chunk)
+        folder.mkdir(parents=True, exist_ok=True)
+        picks, poster = (
+            holds_thumbnails(chunk, thumbs, fps, first),
+            holds_poster(chunk, thumbs, fps, first),
+        )
+        start = Fraction(first) / fps
+        cmd += chunk_thumbnail_outputs(folder, thumbs, start, fps, picks=picks, poster=poster)
     return cmd
+
+
+def thumbnail_dir(out_dir: Path, chunk: Chunk) -> Path:
+    return out_dir / f"thumbs-{chunk.index:05d}"
 
 
 def encode_chunk(
@@ -189,12 +229,13 @@ def encode_chunk(
     out_dir: Path,
     options: EncodeOptions,
     *,
+    thumbs: ThumbnailPlan | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> ChunkEncode:
     """Encode one chunk to every rung (two FFmpeg runs in quality mode with VBR rungs: the
-    first pass, then the second), and check the frames: a chunk other than the last holds
-    exactly its span of the frame grid."""
+    first pass, then the second), with `thumbs` its thumbnails too, and check the frames: a
+    chunk other than the last holds exactly its span of the frame grid."""
     started = time.monotonic()
     source, out_dir = Path(source), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -219,6 +260,7 @@ def encode_chunk(
             out_dir,
             options,
             pass_number=2 if two_pass else None,
+            thumbs=thumbs,
         )
         run_ffmpeg(
             cmd, duration=length, frame_rate=float(fps), on_progress=on_progress, cancel=cancel
@@ -232,7 +274,14 @@ def encode_chunk(
     frames = [count_frames(f) for f in files]
     _check_frames(chunk, frames, None if end is None else end - first)
     seconds = round(time.monotonic() - started, 3)
-    return ChunkEncode(chunk=chunk, files=[str(f) for f in files], frames=frames, seconds=seconds)
+    folder = thumbnail_dir(out_dir, chunk) if thumbs is not None else None
+    return ChunkEncode(
+        chunk=chunk,
+        files=[str(f) for f in files],
+        frames=frames,
+        seconds=seconds,
+        thumb_dir=str(folder) if folder is not None else None,
+    )
 
 
 def count_frames(path: Path) -> int:

@@ -11,9 +11,9 @@ x264 settings, which give the same SPS/PPS: that is checked here (the avcC of ev
 against the first), and a difference is an error rather than a package that breaks at a
 join.
 
-Thumbnails, sprites and the poster come from the title audio pass (it decodes the video for
-them): `encode_title_extras`, which a distributed run queues beside the chunk encodes, and
-`package_chunks` joins everything; `stitch` runs both on one machine."""
+The thumbnails, sprites and poster come from the chunk encodes (chunked_thumbs) and are
+joined here. `encode_title_audio` is a job of its own, which a distributed run queues beside
+the chunk encodes; `package_chunks` joins everything; `stitch` runs both on one machine."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ import av
 import av.error
 
 from primevod.adapters.media.chunked_encode import output_frame_rate
+from primevod.adapters.media.chunked_thumbs import join_thumbnails
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import (
     MANIFEST,
@@ -41,13 +42,10 @@ from primevod.adapters.media.ffmpeg_command import (
     audio_graph_and_maps,
     dash_muxer_args,
     input_args,
-    thumbnail_graph,
-    thumbnail_outputs,
 )
 from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
 from primevod.adapters.media.package_validator import validated_package
 from primevod.adapters.media.packager import STORYBOARD, finalize
-from primevod.core.chunks import TitleExtras
 from primevod.core.errors import MediaError
 from primevod.core.ladder import Ladder
 from primevod.core.outputs import PackageResult
@@ -66,49 +64,31 @@ class ChunkFacts:
     avcc: bytes
 
 
-def encode_title_extras(
+def encode_title_audio(
     source: Path,
     probe: ProbeResult,
     ladder: Ladder,
-    out_dir: Path,
+    audio_path: Path,
     options: EncodeOptions,
     *,
-    thumbs: ThumbnailPlan | None = None,
     cancel: threading.Event | None = None,
-) -> TitleExtras:
-    """In one FFmpeg run over the whole title, into `out_dir`: every AAC rendition in one MP4
-    (a track per rendition, in ladder order, cut to the video's end as the single encode
-    cuts it), and with `thumbs` the thumbnails, sprites and poster (in `thumbs/`)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+) -> Path | None:
+    """Every AAC rendition of the whole title in one MP4 (a track per rendition, in ladder
+    order, cut to the video's end as the single encode cuts it); None without audio. Only
+    the audio is decoded."""
     graph, maps = audio_graph_and_maps(probe, ladder)
-    video = probe.primary_video
-    if thumbs is not None and video is not None:
-        pre = ["bwdif=mode=send_frame:parity=auto:deint=all"] if ladder.deinterlace else []
-        pre.append(f"fps={ladder.frame_rate}")
-        graph += [f"[0:{video.index}]{','.join(pre)},split=2[s0][s1]", *thumbnail_graph(thumbs, 0)]
-    else:
-        thumbs = None
-    audio_path, thumb_dir = out_dir / AUDIO_FILE, out_dir / THUMB_DIR
-    if not ladder.audio and thumbs is None:
-        return TitleExtras()
+    if not ladder.audio or not maps:
+        return None
+    audio_path.parent.mkdir(parents=True, exist_ok=True)
     cmd = input_args(ffmpeg_exe(), Path(source), options)
     if graph:
         cmd += ["-filter_complex", ";".join(graph)]
-    if ladder.audio:
-        cmd += [*maps, "-map_metadata", "-1", "-map_chapters", "-1"]
-        language = probe.primary_audio.language if probe.primary_audio else None
-        for j, rendition in enumerate(ladder.audio):
-            cmd += aac_args(j, rendition, language)
-        cmd += ["-f", "mp4", str(audio_path)]
-    if thumbs is not None:
-        thumb_dir.mkdir(parents=True, exist_ok=True)
-        cmd += thumbnail_outputs(thumb_dir)
-    run_ffmpeg(cmd, duration=probe.duration, cancel=cancel)
-    return TitleExtras(
-        audio=str(audio_path) if ladder.audio else None,
-        thumb_dir=str(thumb_dir) if thumbs is not None else None,
-    )
+    cmd += [*maps, "-map_metadata", "-1", "-map_chapters", "-1"]
+    language = probe.primary_audio.language if probe.primary_audio else None
+    for j, rendition in enumerate(ladder.audio):
+        cmd += aac_args(j, rendition, language)
+    run_ffmpeg([*cmd, "-f", "mp4", str(audio_path)], duration=probe.duration, cancel=cancel)
+    return audio_path
 
 
 def chunk_facts(path: Path) -> ChunkFacts:
@@ -212,18 +192,27 @@ def stitch(
     out_dir: Path,
     thumbs: ThumbnailPlan | None = None,
     *,
+    thumb_dirs: Sequence[Path] = (),
     options: EncodeOptions | None = None,
     cancel: threading.Event | None = None,
 ) -> PackageResult:
-    """The title's extras, then `package_chunks`: the whole stitch on one machine."""
+    """The title's audio, then `package_chunks`: the whole stitch on one machine."""
     options = options or EncodeOptions()
-    scratch = _sibling(Path(out_dir), "extras")
+    scratch = _sibling(Path(out_dir), "audio")
     try:
-        extras = encode_title_extras(
-            source, probe, ladder, scratch, options, thumbs=thumbs, cancel=cancel
+        audio = encode_title_audio(
+            source, probe, ladder, scratch / AUDIO_FILE, options, cancel=cancel
         )
         return package_chunks(
-            chunks_per_rung, extras, probe, ladder, out_dir, thumbs, options=options, cancel=cancel
+            chunks_per_rung,
+            audio,
+            thumb_dirs,
+            probe,
+            ladder,
+            out_dir,
+            thumbs,
+            options=options,
+            cancel=cancel,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -231,7 +220,8 @@ def stitch(
 
 def package_chunks(
     chunks_per_rung: Sequence[Sequence[Path]],
-    extras: TitleExtras,
+    audio: Path | None,
+    thumb_dirs: Sequence[Path],
     probe: ProbeResult,
     ladder: Ladder,
     out_dir: Path,
@@ -241,9 +231,9 @@ def package_chunks(
     cancel: threading.Event | None = None,
 ) -> PackageResult:
     """The package of a chunked encode in `out_dir` (which must not hold anything yet):
-    `chunks_per_rung[i]` are rung i's chunk files in title order, `extras` the title's audio
-    and thumbnails. The result's `encode_seconds` are the packaging run's, not the chunk
-    encodes'."""
+    `chunks_per_rung[i]` are rung i's chunk files in title order, `audio` the title's audio
+    renditions, `thumb_dirs` the chunks' thumbnail folders in title order (with `thumbs`).
+    The result's `encode_seconds` are the packaging run's, not the chunk encodes'."""
     started = time.monotonic()
     options = options or EncodeOptions()
     out_dir = Path(out_dir)
@@ -258,14 +248,14 @@ def package_chunks(
     check_chunk_frames(facts)
     workdir = _sibling(out_dir, "partial")
     scratch = _sibling(out_dir, "stitch")
+    if not thumb_dirs:
+        thumbs = None
     try:
         encode_seconds = _package_run(
-            facts, extras, probe, ladder, workdir, scratch, options, cancel
+            facts, audio, probe, ladder, workdir, scratch, options, cancel
         )
-        if thumbs is not None and extras.thumb_dir is not None:
-            shutil.copytree(extras.thumb_dir, workdir / THUMB_DIR, dirs_exist_ok=True)
-        else:
-            thumbs = None
+        if thumbs is not None:
+            join_thumbnails(thumb_dirs, thumbs, workdir / THUMB_DIR, scratch)
         renditions, variants = finalize(workdir, ladder, probe, thumbs)
         report = validated_package(workdir)
         _move_into_place(workdir, out_dir)
@@ -295,7 +285,7 @@ def package_chunks(
 
 def _package_run(
     facts: Sequence[Sequence[ChunkFacts]],
-    extras: TitleExtras,
+    audio: Path | None,
     probe: ProbeResult,
     ladder: Ladder,
     workdir: Path,
@@ -310,7 +300,6 @@ def _package_run(
     for i, chunks in enumerate(facts):
         lists.append(scratch / f"rung-{i}.ffconcat")
         lists[-1].write_text(concat_list(chunks, fps))
-    audio = Path(extras.audio) if extras.audio else None
     cmd = package_command(ffmpeg_exe(), lists, audio, probe, ladder, workdir, options)
     run_ffmpeg(cmd, duration=probe.duration, frame_rate=float(fps), cancel=cancel)
     return time.monotonic() - started

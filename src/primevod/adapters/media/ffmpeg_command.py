@@ -181,7 +181,9 @@ def thumbnail_graph(thumbs: ThumbnailPlan, first_branch: int) -> list[str]:
         f"[s{t}]select='gte(t\\,selected_n*{thumbs.interval:g})',split=2[ta][tb];"
         f"[ta]scale={thumbs.thumb_width}:{thumbs.thumb_height},setsar=1,"
         f"format=yuvj420p[thumbs];"
-        f"[tb]scale={thumbs.tile_width}:{thumbs.tile_height},setsar=1,"
+        # tiles in limited-range 4:2:0, converted once the sprite is whole: the steps the
+        # sprites of a chunked encode take (chunked_thumbs), so both give the same pictures
+        f"[tb]scale={thumbs.tile_width}:{thumbs.tile_height},setsar=1,format=yuv420p,"
         f"tile={thumbs.columns}x{thumbs.rows},format=yuvj420p[sprite]",
         # every half second up to the poster time, each overwriting the last: the
         # file ends as the frame at that time, and a title shorter than it (or a

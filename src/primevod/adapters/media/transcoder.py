@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from primevod.adapters.media.chunked_encode import encode_chunk, plan_title_chunks
-from primevod.adapters.media.chunked_stitch import encode_title_extras, package_chunks
+from primevod.adapters.media.chunked_stitch import AUDIO_FILE, encode_title_audio, package_chunks
 from primevod.adapters.media.complexity import analyze
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import (
@@ -26,7 +26,7 @@ from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
 from primevod.adapters.media.package_validator import validated_package
 from primevod.adapters.media.packager import STORYBOARD, finalize
 from primevod.adapters.media.pyav_probe import probe_file
-from primevod.core.chunks import Chunk, ChunkEncode, TitleExtras
+from primevod.core.chunks import Chunk, ChunkEncode
 from primevod.core.errors import MediaError
 from primevod.core.ladder import LadderPolicy, RateControl, plan_ladder
 from primevod.core.outputs import (
@@ -210,7 +210,7 @@ class MediaEngine:
         run_ffmpeg(cmd, duration=plan.duration, frame_rate=fps, on_progress=progress, cancel=cancel)
         return time.monotonic() - started, last[0].out_time if last else 0.0
 
-    # -- split-and-stitch: the chunk encodes, the title's extras and the packaging as calls
+    # -- split-and-stitch: the chunk encodes, the title's audio and the packaging as calls
     # of their own, so that each may run on another worker (chunked_encode, chunked_stitch)
     def plan_chunks(
         self, source: Path, probe: ProbeResult, plan: EncodePlan, chunk_seconds: float
@@ -235,11 +235,12 @@ class MediaEngine:
             chunk,
             Path(out_dir),
             self.options,
+            thumbs=plan.thumbs,
             on_progress=on_progress,
             cancel=cancel,
         )
 
-    def encode_title_extras(
+    def encode_title_audio(
         self,
         source: Path,
         probe: ProbeResult,
@@ -247,21 +248,21 @@ class MediaEngine:
         out_dir: Path,
         *,
         cancel: threading.Event | None = None,
-    ) -> TitleExtras:
-        return encode_title_extras(
+    ) -> Path | None:
+        return encode_title_audio(
             Path(source),
             probe,
             plan.ladder,
-            Path(out_dir),
+            Path(out_dir) / AUDIO_FILE,
             self.options,
-            thumbs=plan.thumbs,
             cancel=cancel,
         )
 
     def package_chunks(
         self,
         chunks_per_rung: list[list[Path]],
-        extras: TitleExtras,
+        audio: Path | None,
+        thumb_dirs: list[Path],
         probe: ProbeResult,
         plan: EncodePlan,
         out_dir: Path,
@@ -270,7 +271,8 @@ class MediaEngine:
     ) -> PackageResult:
         result = package_chunks(
             chunks_per_rung,
-            extras,
+            audio,
+            thumb_dirs,
             probe,
             plan.ladder,
             Path(out_dir),
