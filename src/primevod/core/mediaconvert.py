@@ -36,8 +36,10 @@ MediaConvert's limits come from its service model (botocore's `mediaconvert` Cre
 - Local-only knobs of the auto policy (target VMAF, allowed heights, probe encodes) have no
   MediaConvert equivalent; a note says so. An audio-only source has nothing for Automated ABR
   to do: its request is the fixed audio renditions, noted.
+- An H.264 profile other than baseline, main or high is rejected.
 Rejections raise `MediaError("request.invalid", ...)`, as do a role that is not an ARN, an
 input that is not an s3:// or https:// URL and a destination that is not an s3:// prefix.
+Not checkable here: Automated ABR needs an on-demand queue (a reserved one fails the job).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from primevod.core.errors import MediaError
 from primevod.core.ladder import AutoLadderConfig, Ladder, LadderPolicy, Rung, plan_ladder
 from primevod.core.mediaconvert_outputs import (
     H264_LEVELS,
+    H264_PROFILES,
     JsonDict,
     audio_output,
     automated_video_output,
@@ -122,8 +125,9 @@ def _check_locations(
     problems = []
     if not role_arn.startswith("arn:") or ":role/" not in role_arn:
         problems.append(f"role {role_arn!r} is not an IAM role ARN")
-    if not input_url.startswith(("s3://", "https://", "http://")) or "://" == input_url[-3:]:
-        problems.append(f"input {input_url!r} is not an s3:// or http(s):// URL")
+    scheme, _, rest = input_url.partition("://")
+    if scheme not in ("s3", "https", "http") or "/" not in rest.strip("/"):
+        problems.append(f"input {input_url!r} is not an s3:// or http(s):// URL of a file")
     if not destination.startswith("s3://") or len(destination.rstrip("/")) <= len("s3://"):
         problems.append(f"destination {destination!r} is not an s3://bucket/prefix")
     if queue_arn is not None and not queue_arn.startswith("arn:"):
@@ -149,6 +153,8 @@ def _cmaf_group(
         notes.append("audio-only source: no Automated ABR, the fixed audio renditions instead")
         auto = None
     if auto is not None:
+        for rung in _fitting_rungs(ladder.rungs, []):  # a source no rung fits: rejected too
+            _check_profile(rung)
         outputs = _automated_outputs(ladder, notes)
     else:
         outputs = _fixed_outputs(ladder, notes)
@@ -166,15 +172,18 @@ def _cmaf_group(
 
 
 def _fixed_outputs(ladder: Ladder, notes: list[str]) -> list[JsonDict]:
+    """A video output per rung that fits, and the audio renditions those rungs name."""
     rungs = _fitting_rungs(ladder.rungs, notes)
     for rung in rungs:
+        _check_profile(rung)
         if rung.level not in H264_LEVELS:
             notes.append(f"{rung.name}: H.264 level {rung.level} is above 5.2, level AUTO")
     video = [video_output(rung, ladder, _rung_quality(rung, notes)) for rung in rungs]
-    track = "AUDIO_ONLY_VARIANT_STREAM" if ladder.audio_only else (
-        "ALTERNATE_AUDIO_AUTO_SELECT_DEFAULT"
-    )
-    return video + [audio_output(rendition, track) for rendition in ladder.audio]
+    if ladder.audio_only:
+        return [audio_output(a, "AUDIO_ONLY_VARIANT_STREAM") for a in ladder.audio]
+    named = {rung.audio_group for rung in rungs}
+    audio = [a for a in ladder.audio if a.group_id in named]
+    return video + [audio_output(a, "ALTERNATE_AUDIO_AUTO_SELECT_DEFAULT") for a in audio]
 
 
 def _automated_outputs(ladder: Ladder, notes: list[str]) -> list[JsonDict]:
@@ -211,6 +220,14 @@ def _fitting_rungs(rungs: list[Rung], notes: list[str]) -> list[Rung]:
     return fitting
 
 
+def _check_profile(rung: Rung) -> None:
+    if rung.profile not in H264_PROFILES:
+        known = ", ".join(H264_PROFILES)
+        raise MediaError(
+            "request.invalid", f"{rung.name}: H.264 profile {rung.profile!r} is not one of {known}"
+        )
+
+
 def _rung_quality(rung: Rung, notes: list[str]) -> float | None:
     """The QVBR quality level of a capped-CRF rung, clamped to 1..10."""
     if rung.crf is None:
@@ -237,9 +254,7 @@ def abr_settings(auto: AutoLadderConfig, notes: list[str]) -> JsonDict:
     return {"MaxRenditions": renditions, "MinAbrBitrate": low, "MaxAbrBitrate": high}
 
 
-def _clamp(
-    name: str, value: int, bounds: tuple[int, int], notes: list[str], unit: str = ""
-) -> int:
+def _clamp(name: str, value: int, bounds: tuple[int, int], notes: list[str], unit: str = "") -> int:
     low, high = bounds
     clamped = min(high, max(low, value))
     if clamped != value:

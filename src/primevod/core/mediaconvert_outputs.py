@@ -24,8 +24,24 @@ THUMB_JPEG_QUALITY = 80
 MAX_CAPTURES = 10_000_000  # FrameCaptureSettings.MaxCaptures max in the service model
 # H264CodecLevel values of the service model (it stops at 5.2; local levels 6+ become AUTO)
 H264_LEVELS = frozenset(
-    ["1", "1.1", "1.2", "1.3", "2", "2.1", "2.2", "3", "3.1", "3.2", "4", "4.1", "4.2"]
-    + ["5", "5.1", "5.2"]
+    [
+        "1",
+        "1.1",
+        "1.2",
+        "1.3",
+        "2",
+        "2.1",
+        "2.2",
+        "3",
+        "3.1",
+        "3.2",
+        "4",
+        "4.1",
+        "4.2",
+        "5",
+        "5.1",
+        "5.2",
+    ]
 )
 H264_PROFILES = {"baseline": "BASELINE", "main": "MAIN", "high": "HIGH"}
 
@@ -101,7 +117,7 @@ def _gop(size: float, units: str) -> JsonDict:
     """Closed GOPs of a fixed size, no scene-cut keyframes (`-sc_threshold 0` locally): every
     rung's keyframes fall on the same frames, and on every segment boundary."""
     return {
-        "GopSize": size,
+        "GopSize": float(size),  # a double in the model
         "GopSizeUnits": units,
         "GopClosedCadence": 1,
         "SceneChangeDetect": "DISABLED",
@@ -135,10 +151,14 @@ def h264_rung_settings(rung: Rung, level: float | None) -> JsonDict:
 
 
 def _deinterlacer() -> JsonDict:
-    return {"Deinterlacer": {"Algorithm": "INTERPOLATE", "Mode": "DEINTERLACE", "Control": "NORMAL"}}
+    return {
+        "Deinterlacer": {"Algorithm": "INTERPOLATE", "Mode": "DEINTERLACE", "Control": "NORMAL"}
+    }
 
 
-def _video_description(codec: JsonDict, deinterlace: bool, size: tuple[int, int] | None) -> JsonDict:
+def _video_description(
+    codec: JsonDict, deinterlace: bool, size: tuple[int, int] | None
+) -> JsonDict:
     description: JsonDict = {"CodecSettings": codec, "AntiAlias": "ENABLED"}
     if size is not None:
         description.update(Width=size[0], Height=size[1], ScalingBehavior="STRETCH_TO_OUTPUT")
@@ -159,7 +179,9 @@ def video_output(rung: Rung, ladder: Ladder, level: float | None) -> JsonDict:
     return {
         "NameModifier": f"_{rung.name}",
         "ContainerSettings": _cmfc(AudioRenditionSets=rung.audio_group),
-        "VideoDescription": _video_description(codec, ladder.deinterlace, (rung.width, rung.height)),
+        "VideoDescription": _video_description(
+            codec, ladder.deinterlace, (rung.width, rung.height)
+        ),
     }
 
 
@@ -206,7 +228,9 @@ def audio_output(rendition: AudioRendition, track_type: str) -> JsonDict:
     }
 
 
-def thumbnail_group(prefix: str, plan: ThumbnailPlan, duration: float | None, deinterlace: bool) -> JsonDict:
+def thumbnail_group(
+    prefix: str, plan: ThumbnailPlan, duration: float | None, deinterlace: bool
+) -> JsonDict:
     """Frame-capture JPEGs every `plan.interval` seconds at the thumbnail size, in a file group
     beside the CMAF package (`thumbs/`)."""
     rate = 1 / Fraction(plan.interval).limit_denominator(1000)  # captures per second
