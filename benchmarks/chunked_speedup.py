@@ -11,7 +11,8 @@ one worker, the chunked encode on two. Time: from the workflow's start to `ready
 reported, from the chunked runs' step records: the compute in chunk encodes against the
 single encode's (the per-chunk overhead: decode margins, process start, uploads) and the
 serial part (plan, stitch, publish), which docs/scale-out.md uses to extrapolate to more
-workers. Results: benchmarks/results/chunked_speedup.json.
+workers. `--report LOG` rebuilds the report from the lines an earlier run printed.
+Results: benchmarks/results/chunked_speedup.json.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def _figures(wall: float, steps: list) -> dict[str, object]:
         "wall_s": round(wall, 2),
         "chunks": len(chunks),
         "chunk_compute_s": round(sum(chunks), 2) if chunks else None,
-        "extras_s": seconds.get("extras"),
+        "audio_s": seconds.get("audio"),
         "serial_s": round(sum(seconds.get(name, 0.0) for name in SERIAL_STEPS), 2),
         "process_s": seconds.get("process"),
         "steps_s": seconds,
@@ -119,7 +120,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--chunk-seconds", type=float, default=12.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--report", type=Path, help="rebuild the report from a printed log")
     args = parser.parse_args()
+    if args.report:
+        return _write(_report(args, _runs_from_log(args.report)))
     variants = {"single_1w": (1, 0.0), "chunked_1w": (1, args.chunk_seconds)}
     variants["chunked_2w"] = (2, args.chunk_seconds)
     runs: dict[str, list[dict[str, object]]] = {name: [] for name in variants}
@@ -131,10 +135,26 @@ def main() -> None:
                 work.mkdir()
                 runs[name].append(one_run(new_database, work, source, workers, chunk_seconds))
                 print(name, json.dumps(runs[name][-1]), flush=True)
-    report = _report(args, runs)
+    _write(_report(args, runs))
+
+
+def _write(report: dict) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "chunked_speedup.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps({k: v for k, v in report.items() if k != "runs"}, indent=2))
+
+
+def _runs_from_log(log: Path) -> dict[str, list[dict[str, object]]]:
+    runs: dict[str, list[dict[str, object]]] = {}
+    for line in log.read_text().splitlines():
+        name, _, data = line.partition(" ")
+        if name in ("single_1w", "chunked_1w", "chunked_2w"):
+            runs.setdefault(name, []).append(json.loads(data))
+    for figures in runs.values():  # logs of runs before the audio step had its own figure
+        for run in figures:
+            steps = run["steps_s"]
+            run["audio_s"] = run.get("audio_s") or steps.get("audio") or steps.get("extras")  # type: ignore[union-attr]
+    return runs
 
 
 def _median(runs: list[dict[str, object]], key: str) -> float:
@@ -146,21 +166,21 @@ def _report(args: argparse.Namespace, runs: dict[str, list[dict[str, object]]]) 
     one, two = _median(runs["chunked_1w"], "wall_s"), _median(runs["chunked_2w"], "wall_s")
     single_encode = _median(runs["single_1w"], "process_s")
     compute = _median(runs["chunked_1w"], "chunk_compute_s")
-    extras = _median(runs["chunked_1w"], "extras_s")
+    audio = _median(runs["chunked_1w"], "audio_s")
     count = int(runs["chunked_1w"][0]["chunks"])  # type: ignore[arg-type]
     return {
         "title": f"{args.seconds:g} s 1280x720 30 fps, default ladder, preset veryfast",
         "chunk_seconds": args.chunk_seconds,
         "chunks": count,
-        "rounds": args.rounds,
+        "rounds": len(runs["chunked_2w"]),
         "median_wall_s": {"single_1w": single, "chunked_1w": one, "chunked_2w": two},
         "speedup_2w_vs_chunked_1w": round(one / two, 3),
         "speedup_2w_vs_single_1w": round(single / two, 3),
         "goal_speedup": 1.7,
         "median_single_encode_s": single_encode,
         "median_chunk_compute_s": compute,
-        "median_extras_s": extras,
-        "per_chunk_overhead_s": round((compute + extras - single_encode) / count, 2),
+        "median_audio_s": audio,
+        "per_chunk_overhead_s": round((compute + audio - single_encode) / count, 2),
         "median_serial_s": _median(runs["chunked_2w"], "serial_s"),
         "bitrates_kbps_single_vs_chunked": {
             name: [single_rate, runs["chunked_2w"][0]["bitrates_kbps"][name]]  # type: ignore[index]
