@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 
 from primevod.adapters.media.fetcher import Fetcher
 from primevod.adapters.media.media_playlist_checks import (
+    DECODE_SAMPLES,
     MediaStats,
     check_media_playlist,
     check_version,
@@ -63,8 +64,11 @@ def validate_hls(
     *,
     sample_segments: int | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
+    decode_samples: int = DECODE_SAMPLES,
 ) -> ValidationReport:
-    """Check a master playlist, its media playlists and (a sample of) their segments."""
+    """Check a master playlist, its media playlists and (a sample of) their segments
+    (`decode_samples` of each decoded; 0: none, the keyframe rule from the fragment
+    headers only, as where no decoder is at hand)."""
     report = report or ValidationReport()
     master_text = _read_master(report, master_uri, fetcher)
     if master_text is None:
@@ -80,7 +84,7 @@ def validate_hls(
     check_version(report, master_uri, master_text)
     groups = _audio_groups(report, master_uri, media)
     kinds = _playlist_kinds(master_uri, media, variants)
-    measured = _check_media_playlists(report, kinds, fetcher, sample_segments)
+    measured = _check_media_playlists(report, kinds, fetcher, sample_segments, decode_samples)
     for variant in variants:
         _check_variant(report, master_uri, variant, groups, measured, tolerance)
     return report
@@ -133,13 +137,17 @@ def _check_media_playlists(
     kinds: dict[str, str],
     fetcher: Fetcher,
     sample_segments: int | None,
+    decode_samples: int = DECODE_SAMPLES,
 ) -> dict[str, MediaStats | None]:
     """Every media playlist is checked at once (files or HTTP, demux and decode release the
     GIL); each check writes its own report, merged in master order so output is stable."""
 
     def check(uri: str, kind: str) -> tuple[MediaStats | None, ValidationReport]:
         own_report = ValidationReport()
-        return check_media_playlist(uri, kind, fetcher, own_report, sample_segments), own_report
+        stats = check_media_playlist(
+            uri, kind, fetcher, own_report, sample_segments, decode_samples
+        )
+        return stats, own_report
 
     measured: dict[str, MediaStats | None] = {}
     with ThreadPoolExecutor(max_workers=min(PARALLEL_PLAYLISTS, len(kinds) or 1)) as pool:

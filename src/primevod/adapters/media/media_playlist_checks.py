@@ -55,9 +55,11 @@ def check_media_playlist(
     fetcher: Fetcher,
     report: ValidationReport,
     sample_segments: int | None,
+    decode_samples: int = DECODE_SAMPLES,
 ) -> MediaStats | None:
     """None when the playlist's rates cannot be measured: it is unreadable, has no
-    segments, or misses some of them."""
+    segments, or misses some of them. `decode_samples`: segments decoded (the keyframe rule
+    is read from the fragment headers of all the others)."""
     parsed = _read_playlist(report, uri, fetcher)
     if parsed is None:
         return None
@@ -72,7 +74,7 @@ def check_media_playlist(
     if init is None:
         return None
     picks = sized if sample_segments is None else _spread(sized, sample_segments)
-    stats = _check_segments(report, uri, kind, picks, init, fetcher)
+    stats = _check_segments(report, uri, kind, picks, init, fetcher, decode_samples)
     if not complete:
         return None
     stats.average, stats.peak = measure_bitrates(sized, info.target_duration)
@@ -168,12 +170,13 @@ def _check_segments(
     picks: list[Segment],
     init: bytes,
     fetcher: Fetcher,
+    decode_samples: int = DECODE_SAMPLES,
 ) -> MediaStats:
     """The keyframe and decoding rules on the picked segments; the codec and picture size
     of the first one that shows them."""
     stats = MediaStats()
     # every picked segment is demuxed (keyframe rule); a spread of them is also decoded
-    to_decode = {id(s) for s in _spread(picks, DECODE_SAMPLES)}
+    to_decode = {id(s) for s in _spread(picks, decode_samples)} if decode_samples else set()
     bad_key: list[str] = []
     undecodable: list[str] = []
     default_flags = trex_default_flags(init) if init else None

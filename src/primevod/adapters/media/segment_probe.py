@@ -6,9 +6,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-import av
-import av.error
-
 from primevod.core.h264 import avc_codec_string_from_avcc
 
 
@@ -22,8 +19,15 @@ class SegmentProbe:
 
 def first_packet(data: bytes, kind: str, *, decode: bool = True) -> SegmentProbe:
     """Whether an init + media segment pair starts with a keyframe and (when `decode`)
-    decodes, and the codec string and picture size it carries."""
+    decodes, and the codec string and picture size it carries. Without PyAV (the AWS
+    Lambda bundle leaves it out) nothing is known: the caller reads what it can from the
+    fragment headers."""
     result = SegmentProbe()
+    try:
+        import av
+        import av.error
+    except ImportError:
+        return result
     try:
         with av.open(io.BytesIO(data), mode="r", format="mp4") as container:
             streams = container.streams.video if kind == "video" else container.streams.audio

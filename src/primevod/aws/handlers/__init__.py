@@ -1,0 +1,1 @@
+"""Lambda handlers: each wires the AWS adapters to the core for one task."""

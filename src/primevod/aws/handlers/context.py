@@ -1,0 +1,49 @@
+"""What every handler reads from its environment (set by the CDK stack) and the AWS clients
+it shares across the invocations of one warm Lambda."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from primevod.adapters.aws.dynamo_assets import DynamoAssets
+
+
+@dataclass(frozen=True)
+class Config:
+    assets_table: str
+    events_topic_arn: str
+    source_bucket: str
+    destination_bucket: str
+    ladder: str
+    mediaconvert_role_arn: str
+    upload_prefix: str
+    state_machine_arn: str
+
+
+def config() -> Config:
+    env = os.environ.get
+    return Config(
+        assets_table=env("PRIMEVOD_ASSETS_TABLE", ""),
+        events_topic_arn=env("PRIMEVOD_EVENTS_TOPIC_ARN", ""),
+        source_bucket=env("PRIMEVOD_SOURCE_BUCKET", ""),
+        destination_bucket=env("PRIMEVOD_DESTINATION_BUCKET", ""),
+        ladder=env("PRIMEVOD_LADDER", "aws-vod"),
+        mediaconvert_role_arn=env("PRIMEVOD_MEDIACONVERT_ROLE_ARN", ""),
+        upload_prefix=env("PRIMEVOD_UPLOAD_PREFIX", "uploads/"),
+        state_machine_arn=env("PRIMEVOD_STATE_MACHINE_ARN", ""),
+    )
+
+
+@functools.cache
+def client(service: str) -> Any:
+    """One client per service and warm Lambda (tests clear the cache between mocks)."""
+    return boto3.client(service)
+
+
+def assets() -> DynamoAssets:
+    return DynamoAssets(config().assets_table, client("dynamodb"))
