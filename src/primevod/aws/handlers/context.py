@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.config import Config as BotoConfig
 
 from primevod.adapters.aws.dynamo_assets import DynamoAssets
 
@@ -41,7 +42,10 @@ def config() -> Config:
 
 @functools.cache
 def client(service: str) -> Any:
-    """One client per service and warm Lambda (tests clear the cache between mocks)."""
+    """One client per service and warm Lambda (tests clear the cache between mocks); S3's
+    presigns with SigV4 (the only signature every region takes)."""
+    if service == "s3":
+        return boto3.client("s3", config=BotoConfig(signature_version="s3v4"))
     return boto3.client(service)
 
 

@@ -1,0 +1,227 @@
+"""The AWS shape's HTTP handlers (API Gateway payload 2.0 events) against moto's S3,
+DynamoDB and Secrets Manager: a multipart upload through presigned part URLs, the local
+API's answers and errors, and playback URLs and cookies that the project's CloudFront
+verifier accepts."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from moto import mock_aws
+
+from primevod.aws.handlers import context, playback, uploads
+from primevod.core.assets import Asset, AssetStatus
+from primevod.core.signing import Rejected, Verifier, split_signed_url
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    for name, value in {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "PRIMEVOD_ASSETS_TABLE": "assets",
+        "PRIMEVOD_SOURCE_BUCKET": "src",
+        "PRIMEVOD_DESTINATION_BUCKET": "dst",
+        "PRIMEVOD_UPLOAD_MIN_PART_SIZE": str(5 * 2**20),
+        "PRIMEVOD_UPLOAD_PART_SIZE": str(5 * 2**20),
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        context.client.cache_clear()
+        playback._private_key.cache_clear()
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="src")
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName="assets",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield {"s3": s3}
+        context.client.cache_clear()
+
+
+def call(handler, method: str, path: str, body: Any = None, **extra: Any) -> tuple[int, Any]:
+    event = {
+        "version": "2.0",
+        "rawPath": path,
+        "requestContext": {"http": {"method": method, "path": path}},
+        "body": json.dumps(body) if body is not None else None,
+        **extra,
+    }
+    out = handler(event)
+    return out["statusCode"], json.loads(out["body"]) if out.get("body") else None
+
+
+def test_a_multipart_upload_through_presigned_parts(aws: dict[str, Any]) -> None:
+    data = bytes(range(256)) * (6 * 2**20 // 256 + 7)  # two parts: 5 MiB and the rest
+    status, init = call(
+        uploads.handler,
+        "POST",
+        "/api/v1/uploads/init",
+        {"filename": "../My Film.mp4", "content_type": "video/mp4", "size": len(data)},
+    )
+    assert status == 201, init
+    assert init["key"].startswith("uploads/") and init["key"].endswith("/My Film.mp4")
+    assert init["max_parts"] == 2 and init["part_size"] == 5 * 2**20
+    ref = {"upload_id": init["upload_id"], "key": init["key"]}
+    parts = []
+    for number in (1, 2):
+        status, signed = call(
+            uploads.handler, "POST", "/api/v1/uploads/signPart", {**ref, "part_number": number}
+        )
+        assert status == 200 and "X-Amz-Signature" in signed["url"]
+        chunk = data[(number - 1) * init["part_size"] : number * init["part_size"]]
+        put = requests.put(signed["url"], data=chunk, timeout=30)
+        assert put.status_code == 200
+        parts.append({"PartNumber": number, "ETag": put.headers["ETag"]})
+    status, listed = call(
+        uploads.handler,
+        "GET",
+        f"/api/v1/uploads/{init['upload_id']}/parts",
+        queryStringParameters={"key": init["key"]},
+    )
+    assert status == 200 and [p["PartNumber"] for p in listed] == [1, 2]
+    status, done = call(
+        uploads.handler, "POST", "/api/v1/uploads/complete", {**ref, "parts": parts}
+    )
+    assert status == 200 and done["location"] == f"src/{init['key']}"
+    assert done["asset_id"] == init["key"].split("/")[1] == done["execution_id"]
+    stored = aws["s3"].get_object(Bucket="src", Key=init["key"])["Body"].read()
+    assert stored == data
+    again = call(uploads.handler, "POST", "/api/v1/uploads/complete", {**ref, "parts": parts})
+    assert again == (200, done)  # completing again answers the same
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "detail"),
+    [
+        (
+            "POST",
+            "/api/v1/uploads/init",
+            {"filename": "notes.txt", "content_type": "text/plain", "size": 10},
+            400,
+            "not a video",
+        ),
+        (
+            "POST",
+            "/api/v1/uploads/init",
+            {"filename": "a.mp4", "content_type": "video/mp4", "size": 0},
+            400,
+            "empty",
+        ),
+        (
+            "POST",
+            "/api/v1/uploads/init",
+            {"filename": "a.mp4", "content_type": "video/mp4", "size": 2**60},
+            400,
+            "GiB",
+        ),
+        ("POST", "/api/v1/uploads/init", {"filename": "a.mp4"}, 422, "size"),
+        (
+            "POST",
+            "/api/v1/uploads/signPart",
+            {"upload_id": "nope", "key": "uploads/x/a.mp4", "part_number": 1},
+            404,
+            "no upload",
+        ),
+        (
+            "POST",
+            "/api/v1/uploads/complete",
+            {"upload_id": "nope", "key": "k", "parts": []},
+            404,
+            "no upload",
+        ),
+        ("DELETE", "/api/v1/uploads/init", None, 404, "no route"),
+    ],
+)
+def test_bad_requests_get_the_local_apis_errors(
+    aws: dict[str, Any], method: str, path: str, body: Any, status: int, detail: str
+) -> None:
+    got, answer = call(uploads.handler, method, path, body)
+    assert got == status and detail in answer["detail"]
+
+
+def test_a_part_number_beyond_the_plan_and_an_abort(aws: dict[str, Any]) -> None:
+    _, init = call(
+        uploads.handler,
+        "POST",
+        "/api/v1/uploads/init",
+        {"filename": "a.mp4", "content_type": "video/mp4", "size": 100},
+    )
+    ref = {"upload_id": init["upload_id"], "key": init["key"]}
+    status, answer = call(
+        uploads.handler, "POST", "/api/v1/uploads/signPart", {**ref, "part_number": 2}
+    )
+    assert status == 422 and "out of range" in answer["detail"]
+    assert call(uploads.handler, "POST", "/api/v1/uploads/abort", ref) == (204, None)
+    status, answer = call(
+        uploads.handler, "POST", "/api/v1/uploads/signPart", {**ref, "part_number": 1}
+    )
+    assert status == 404 and "aborted" in answer["detail"]
+
+
+def test_playback_urls_and_cookies_verify(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="cf-key", SecretString=pem
+    )
+    monkeypatch.setenv("PRIMEVOD_SIGNING_KEY_SECRET", "cf-key")
+    monkeypatch.setenv("PRIMEVOD_SIGNING_KEY_ID", "K2EXAMPLE")
+    monkeypatch.setenv("PRIMEVOD_PLAYBACK_BASE_URL", "https://d111.cloudfront.net")
+    records = context.assets()
+    records.create(Asset(id="a1", source_bucket="src", source_key="uploads/a1/x.mp4"))
+    status, answer = call(
+        playback.handler, "GET", "/api/v1/assets/a1/playback", pathParameters={"asset_id": "a1"}
+    )
+    assert status == 409 and "not ready" in answer["detail"]
+    prefix = "assets/a1/1/"
+    records.update(
+        "a1",
+        status=AssetStatus.READY,
+        output_bucket="dst",
+        output_prefix=prefix,
+        hls_path=prefix + "master.m3u8",
+        dash_path=prefix + "master.mpd",
+    )
+    out = playback.handler(
+        {
+            "rawPath": "/api/v1/assets/a1/playback",
+            "requestContext": {"http": {"method": "GET"}},
+            "pathParameters": {"asset_id": "a1"},
+        }
+    )
+    body = json.loads(out["body"])
+    assert body["hls_url"].startswith("https://d111.cloudfront.net/assets/a1/1/master.m3u8?")
+    verifier = Verifier({"K2EXAMPLE": key.public_key()})
+    url, params = split_signed_url(body["hls_url"])
+    verifier.check(url, params=params, now=time.time())  # raises Rejected if it is bad
+    segment = "https://d111.cloudfront.net/assets/a1/1/chunk-0-00001.m4s"
+    cookies = dict(c.split(";")[0].split("=", 1) for c in out["cookies"])
+    verifier.check(segment, cookies=cookies, now=time.time())  # cookies cover the package
+    assert all("Path=/assets/a1/1/" in c and "Secure" in c for c in out["cookies"])
+    other = "https://d111.cloudfront.net/assets/other/1/master.m3u8"
+    with pytest.raises(Rejected):
+        verifier.check(other, cookies=cookies, now=time.time())
+    status, answer = call(
+        playback.handler, "GET", "/api/v1/assets/none/playback", pathParameters={"asset_id": "none"}
+    )
+    assert status == 404
