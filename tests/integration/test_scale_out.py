@@ -334,5 +334,11 @@ def test_a_long_title_is_encoded_in_chunks_on_both_workers(
         {"chunked": chunked, "single": Path(single.output_dir)}, source, playlists
     )
     mine, theirs = scores[: len(playlists)], scores[len(playlists) :]
+    print(
+        "VMAF per rung, chunked:",
+        [round(x, 2) for x in mine],
+        "single:",
+        [round(x, 2) for x in theirs],
+    )
     for a, b in zip(mine, theirs, strict=True):
         assert abs(a - b) <= 0.5, (mine, theirs)
