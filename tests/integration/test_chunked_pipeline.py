@@ -149,3 +149,22 @@ def step_names(rt: Runtime, asset_id: str) -> list[str]:
         return [s.name for s in rt.catalog.get_execution(execution_id).steps]
     except LookupError:
         return []
+
+
+def test_scratch_of_finished_executions_is_swept(rt: Runtime, clip) -> None:
+    """A worker that ran chunks of another worker's asset keeps its copy of the source for
+    its next chunk; once the execution has finished, its sweep removes the copy."""
+    from primevod import wiring
+    from primevod.pipeline import liveness
+
+    asset = wiring.submit_file(clip("small.mp4"))
+    assert workflows.run_here(runtime(), asset.id).get_result()["status"] == "ready"
+    execution_id = rt.catalog.get_asset(asset.id).execution_id
+    finished = rt.settings.work_dir / asset.id / execution_id / "source"
+    unknown = rt.settings.work_dir / "other-asset" / "other-asset.1" / "source"
+    for folder in (finished, unknown):
+        folder.mkdir(parents=True)
+        (folder / "copy.mp4").write_bytes(b"x" * 1000)
+    assert liveness.clean_finished_scratch(rt) == 1
+    assert not (rt.settings.work_dir / asset.id).exists()
+    assert unknown.is_dir()  # not an execution the catalog knows as finished: kept

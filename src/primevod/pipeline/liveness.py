@@ -7,20 +7,24 @@ event naming the workflows taken over."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from primevod import __version__
 from primevod.core.assets import Event
+from primevod.core.errors import NotFound
 from primevod.core.workers import WorkerInfo, dead_cutoff
 from primevod.pipeline import dbos_recovery
 from primevod.pipeline.runtime import Runtime
 
 log = logging.getLogger("primevod.workers")
+SWEEP_SECONDS = 60.0  # how often a worker looks for scratch of finished executions
 
 
 def _now() -> datetime:
@@ -118,6 +122,29 @@ def clean_dead_scratch(rt: Runtime, me: str) -> int:
     return removed
 
 
+def clean_finished_scratch(rt: Runtime) -> int:
+    """Remove this worker's work folders of executions that have finished: a worker that ran
+    chunks of another worker's asset keeps a copy of its source for its next chunk, and only
+    learns here that there will be none."""
+    root = rt.settings.work_dir
+    removed = 0
+    for folder in (f for a in _subfolders(root) for f in _subfolders(a)):
+        try:
+            finished = rt.catalog.get_execution(folder.name).status != "running"
+        except NotFound:
+            finished = False  # not recorded yet, or not an execution's folder
+        if finished:
+            shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                folder.parent.rmdir()
+            removed += 1
+    return removed
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    return [f for f in folder.iterdir() if f.is_dir()] if folder.is_dir() else []
+
+
 class Heartbeat:
     """Heartbeats every `interval` seconds and, when `takeover` is on (workers, not one-shot
     runs), takes over dead workers on the same beat."""
@@ -128,6 +155,8 @@ class Heartbeat:
         self.takeover = takeover
         dead_after = rt.settings.worker_dead_after_seconds
         self.interval = max(0.5, min(5.0, dead_after / 3))
+        self.sweep_every = max(1, round(SWEEP_SECONDS / self.interval))
+        self.beats = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -136,6 +165,9 @@ class Heartbeat:
             log.error("worker %s was declared lost while running", self.worker_id)
         if self.takeover:
             take_over_dead(self.rt, self.worker_id)
+        self.beats += 1
+        if self.beats % self.sweep_every == 0:
+            clean_finished_scratch(self.rt)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
