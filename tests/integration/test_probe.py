@@ -87,6 +87,15 @@ def test_probe_broken_inputs(corrupt, key: str, code: str) -> None:
     assert "\n" not in info.value.message
 
 
+def test_a_text_file_named_txt_is_not_video(tmp_path) -> None:
+    """FFmpeg's `tty` demuxer would draw it as 640x400 frames of text."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("meeting notes\n" * 200)
+    with pytest.raises(MediaError) as info:
+        probe_file(notes)
+    assert info.value.code == "source.unreadable" and "is text" in info.value.message
+
+
 def test_probe_missing_file(tmp_path) -> None:
     with pytest.raises(MediaError) as info:
         probe_file(tmp_path / "nope.mp4")

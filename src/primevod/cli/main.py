@@ -250,6 +250,7 @@ def _print_result(result: PackageResult) -> None:
 
 with loading():
     from primevod.cli import (
+        aws_cli,
         canary_cli,
         observability_cli,
         pipeline_cli,
@@ -266,6 +267,7 @@ canary_cli.register(app)
 observability_cli.register(app)
 quality_cli.register(app)
 workers_cli.register(app)
+app.add_typer(aws_cli.aws_app)
 
 
 def run() -> None:

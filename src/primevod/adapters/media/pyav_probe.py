@@ -22,6 +22,11 @@ _SAMPLE_PACKETS = 240  # packets read to judge frame-rate regularity
 _SAMPLE_FRAMES = 8  # frames decoded for rotation and interlacing
 
 
+# FFmpeg demuxers that read plain text as pictures: `tty` draws any .txt file as 640x400
+# "ansi" video frames, which would otherwise pass the source rules
+TEXT_DEMUXERS = {"tty"}
+
+
 def probe_file(path: str | os.PathLike[str], *, check_decode: bool = True) -> ProbeResult:
     """Probe a media file; raise MediaError with a `source.*` code when it cannot be read."""
     file = Path(path)
@@ -43,6 +48,9 @@ def probe_file(path: str | os.PathLike[str], *, check_decode: bool = True) -> Pr
         raise MediaError(
             "source.unreadable", f"{file.name} is not a readable media file ({_reason(exc)})"
         ) from None
+    if container.format.name in TEXT_DEMUXERS:
+        container.close()
+        raise MediaError("source.unreadable", f"{file.name} is text, not a media file")
     try:
         with container:
             result = describe(container, file, size)

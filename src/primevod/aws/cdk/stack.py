@@ -1,0 +1,91 @@
+"""`PrimeVodStack`: the AWS shape in one stack, assembled from the constructs of this package.
+
+    storage (buckets) + data (table, topic, queues)
+        -> functions (one bundle, one environment) -> pipeline (state machine, rules) + api
+
+Environment-agnostic: no account, region or lookup is needed to synthesize it (no
+`from_lookup`, no context queries), so `primevod aws synth` runs with no credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from primevod.aws.cdk.api import Api, PlaybackSettings
+from primevod.aws.cdk.data import Data
+from primevod.aws.cdk.functions import Functions
+from primevod.aws.cdk.pipeline import Pipeline, mediaconvert_role
+from primevod.aws.cdk.storage import Storage
+
+DEFAULT_LADDER = "aws-vod"
+UPLOAD_PREFIX = "uploads/"  # core/layout.source_key: uploads/<asset>/<file name>
+
+
+class PrimeVodStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bundle: Path,
+        ladder: str = DEFAULT_LADDER,
+        cors_origins: Sequence[str] = ("*",),
+        playback: PlaybackSettings | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.storage = Storage(self, "Storage", cors_origins=cors_origins)
+        self.data = Data(self, "Data")
+        self.mediaconvert_role = mediaconvert_role(
+            self, "MediaConvertRole", self.storage, UPLOAD_PREFIX
+        )
+        self.functions = Functions(
+            self,
+            "Functions",
+            bundle=bundle,
+            environment={
+                "PRIMEVOD_ASSETS_TABLE": self.data.table.table_name,
+                "PRIMEVOD_EVENTS_TOPIC_ARN": self.data.topic.topic_arn,
+                "PRIMEVOD_SOURCE_BUCKET": self.storage.source.bucket_name,
+                "PRIMEVOD_DESTINATION_BUCKET": self.storage.destination.bucket_name,
+                "PRIMEVOD_LADDER": ladder,
+                "PRIMEVOD_MEDIACONVERT_ROLE_ARN": self.mediaconvert_role.role_arn,
+                "PRIMEVOD_UPLOAD_PREFIX": UPLOAD_PREFIX,
+            },
+        )
+        self.pipeline = Pipeline(
+            self,
+            "Pipeline",
+            fns=self.functions,
+            storage=self.storage,
+            data=self.data,
+            mediaconvert=self.mediaconvert_role,
+            upload_prefix=UPLOAD_PREFIX,
+        )
+        self.api = Api(
+            self,
+            "Api",
+            fns=self.functions,
+            storage=self.storage,
+            data=self.data,
+            cors_origins=cors_origins,
+            upload_prefix=UPLOAD_PREFIX,
+            playback=playback or PlaybackSettings(),
+        )
+        self._outputs()
+
+    def _outputs(self) -> None:
+        for name, value in {
+            "ApiUrl": self.api.url,
+            "SourceBucket": self.storage.source.bucket_name,
+            "DestinationBucket": self.storage.destination.bucket_name,
+            "StateMachineArn": self.pipeline.state_machine.state_machine_arn,
+            "AssetsTable": self.data.table.table_name,
+            "AssetEventsTopic": self.data.topic.topic_arn,
+            "AssetEventsQueueUrl": self.data.queue.queue_url,
+        }.items():
+            CfnOutput(self, name, value=value)

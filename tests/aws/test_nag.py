@@ -1,0 +1,43 @@
+"""cdk-nag's AwsSolutions pack over the app: every finding is fixed in the constructs or
+acknowledged with its reason on the construct it concerns (primevod/aws/cdk/nag.py); and
+without those acknowledgments the pack does report them (it runs)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("aws_cdk")
+pytest.importorskip("cdk_nag")
+
+
+def _nag(bundle: Path, outdir: Path) -> list[dict[str, Any]]:
+    """The unacknowledged AwsSolutions findings of the app."""
+    from primevod.aws.cdk.app import NagFindings, synth
+
+    with contextlib.suppress(NagFindings):  # the report says which
+        synth(outdir, bundle, nag=True)
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return [v for r in report["pluginReports"] for v in r.get("violations", [])]
+
+
+def test_aws_solutions_checks_leave_no_unacknowledged_finding(
+    lambda_bundle: Path, tmp_path: Path
+) -> None:
+    violations = _nag(lambda_bundle, tmp_path / "cdk.out")
+    assert not violations, json.dumps(violations, indent=1)[:6000]
+
+
+def test_without_the_acknowledgments_the_findings_show(
+    lambda_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from primevod.aws.cdk import app
+
+    monkeypatch.setattr(app, "acknowledge_findings", lambda _stack: None)
+    rules = {v["ruleName"] for v in _nag(lambda_bundle, tmp_path / "cdk.out")}
+    print("acknowledged AwsSolutions findings:", ", ".join(sorted(rules)))
+    assert {"AwsSolutions-APIG4", "AwsSolutions-L1", "AwsSolutions-S1"} <= rules
