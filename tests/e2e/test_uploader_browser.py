@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from conftest import Server
+    from support.server import Server
 
     # real part sizes: Uppy never cuts parts under S3's 5 MiB minimum
     srv = Server(tmp_path_factory.mktemp("webhome"))

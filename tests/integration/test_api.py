@@ -12,7 +12,7 @@ from primevod.adapters.storage.local_store import LocalObjectStore
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, clip):
-    from conftest import Server
+    from support.server import Server
 
     srv = Server(tmp_path_factory.mktemp("apihome"), PRIMEVOD_INBOX_POLL_SECONDS="0.3")
     # a file dropped in the source inbox becomes a ready asset

@@ -248,7 +248,7 @@ def test_segment_not_starting_with_a_keyframe(clip, site) -> None:
 
 
 def test_unreachable_host_fails_without_a_traceback() -> None:
-    from conftest import free_port
+    from support.server import free_port
 
     url = f"http://127.0.0.1:{free_port()}/vod/x/master.m3u8"
     result = run_canary(url, timeout=2, retries=1)
@@ -322,7 +322,7 @@ def test_signing_goes_only_to_the_masters_origin(site) -> None:
 
 @pytest.fixture(scope="module")
 def edge(tmp_path_factory, clip):
-    from conftest import Server
+    from support.server import Server
 
     home = tmp_path_factory.mktemp("canaryhome")
     env = {**os.environ, "PRIMEVOD_HOME": str(home), "PRIMEVOD_PRESET": "ultrafast"}

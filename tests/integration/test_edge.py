@@ -23,7 +23,7 @@ from primevod.core.signing import Signer
 
 @pytest.fixture(scope="module")
 def edge(tmp_path_factory, clip):
-    from conftest import Server
+    from support.server import Server
 
     home = tmp_path_factory.mktemp("edgehome")
     env = {**os.environ, "PRIMEVOD_HOME": str(home), "PRIMEVOD_PRESET": "ultrafast"}

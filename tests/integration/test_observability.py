@@ -39,7 +39,7 @@ def _wait(check, timeout: float = 40.0, every: float = 0.5):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from conftest import Server
+    from support.server import Server
 
     home = tmp_path_factory.mktemp("obshome")
     env = {
@@ -227,7 +227,7 @@ def test_logs_are_json_lines_with_the_step_context(tmp_path: Path, clip) -> None
 
 
 def test_one_trace_links_upload_workflow_and_publish(tmp_path: Path, clip) -> None:
-    from conftest import Server
+    from support.server import Server
     from test_uploads_api import api, init, upload_parts
 
     server = Server(

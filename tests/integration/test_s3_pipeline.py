@@ -88,7 +88,7 @@ def test_uploads_go_straight_to_s3(s3_server: S3Server, tmp_path, clip) -> None:
     import hashlib
 
     import httpx
-    from conftest import Server
+    from support.server import Server
 
     s3_env = {
         **s3_server.env(),

@@ -16,7 +16,7 @@ PART = 64 * 1024  # the test server's minimum and offered part size
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from conftest import Server
+    from support.server import Server
 
     srv = Server(
         tmp_path_factory.mktemp("uphome"),
