@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.media_probes import DESTINATION, FILM, INPUT, NTSC, ROLE, source
+from support.media_probes import PROBES as FIXED_PROBES
 
 from primevod.adapters.aws.mediaconvert_model import (
     create_job_shape,
@@ -19,59 +21,12 @@ from primevod.adapters.aws.mediaconvert_model import (
 from primevod.core.errors import MediaError
 from primevod.core.mediaconvert import create_job_request
 from primevod.core.policies import POLICIES, get_policy
-from primevod.core.probe import AudioStreamInfo, ProbeResult, VideoStreamInfo
+from primevod.core.probe import ProbeResult
 
-ROLE = "arn:aws:iam::123456789012:role/MediaConvertRole"
-INPUT = "s3://source-bucket/uploads/a1/clip.mp4"
-DESTINATION = "s3://destination-bucket/assets/a1/1/"
-NTSC, FILM = 30000 / 1001, 24000 / 1001
 Request = dict[str, Any]
 
 
-def source(
-    width: int = 1920,
-    height: int = 1080,
-    fps: float = 25.0,
-    *,
-    audio: bool = True,
-    channels: int = 2,
-    scan: str = "progressive",
-    rotation: int = 0,
-    video: bool = True,
-    duration: float | None = 60.0,
-) -> ProbeResult:
-    stream = VideoStreamInfo(
-        index=0,
-        codec="h264",
-        width=width,
-        height=height,
-        frame_rate=fps,
-        scan_type=scan,
-        rotation=rotation,
-    )
-    sound = AudioStreamInfo(index=1, codec="aac", channels=channels, sample_rate=48000)
-    return ProbeResult(
-        path="clip.mp4",
-        format_name="mp4",
-        size=1,
-        duration=duration,
-        video=[stream] if video else [],
-        audio=[sound] if audio else [],
-    )
-
-
-PROBES: dict[str, ProbeResult] = {
-    "1080p25": source(),
-    "720p29.97": source(1280, 720, NTSC),
-    "2160p23.976": source(3840, 2160, FILM),
-    "portrait-1080x1920-30": source(1080, 1920, 30.0),
-    "sd-640x480i-29.97": source(640, 480, NTSC, scan="interlaced"),
-    "1080p60": source(fps=60.0),
-    "1080p25-silent": source(audio=False),
-    "720p25-mono": source(1280, 720, channels=1),
-    "phone-rotated-90": source(1920, 1080, 30.0, rotation=90),
-    "audio-only": source(video=False),
-}
+PROBES: dict[str, ProbeResult] = {**FIXED_PROBES, "audio-only": source(video=False)}
 
 
 def request_for(probe: ProbeResult, policy: str, **kwargs: Any) -> Request:
