@@ -124,7 +124,9 @@ def record(asset_id: str) -> dict[str, Any]:
     return context.assets().get(asset_id).model_dump(mode="json")
 
 
-def test_ingest_plan_validate_publish(aws: Aws, clip, tmp_path: Path) -> None:
+def test_ingest_plan_validate_publish(
+    aws: Aws, clip, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = clip("long9s.mp4")
     state = upload(aws, source, "asset-1")
     url = f"s3://src/{state['key']}"
@@ -141,6 +143,11 @@ def test_ingest_plan_validate_publish(aws: Aws, clip, tmp_path: Path) -> None:
     assert plan["destination"] == "s3://dst/assets/asset-1/1/"
     assert validate_create_job(plan["job"]) == []
     assert plan["job"]["Role"] == ROLE
+    assert plan["job"]["AccelerationSettings"] == {"Mode": "DISABLED"}  # Encode forwards it
+    monkeypatch.setenv("PRIMEVOD_LADDER", "auto")  # Automated ABR asks for acceleration
+    auto = tasks.plan_handler(state)["job"]
+    assert auto["AccelerationSettings"] == {"Mode": "PREFERRED"}
+    assert validate_create_job(auto) == []
 
     # what MediaConvert would write: a real package under the plan's prefix (its manifests
     # named after the output group, master.m3u8 and master.mpd)

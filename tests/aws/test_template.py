@@ -155,6 +155,7 @@ def test_encode_runs_a_mediaconvert_job_to_its_end(
     assert encode["Parameters"] == {
         "Role": placeholder({"Fn::GetAtt": [role_id, "Arn"]}, template_json),
         "Settings.$": "$.plan.job.Settings",
+        "AccelerationSettings.$": "$.plan.job.AccelerationSettings",
         "UserMetadata": {"asset_id.$": "$.asset_id"},
     }
     assert encode["ResultSelector"] == {"job_id.$": "$.Job.Id"}

@@ -12,8 +12,8 @@ The handlers' deliberate errors (`SourceRejected`, `PlanRejected`, `PackageInval
 in any retrier: they go straight to `RecordFailure`. A MediaConvert job that fails is not
 retried either (it would fail the same way, at the same cost).
 
-Encode passes the plan's `Settings` with the stack's MediaConvert role (not the plan's
-`Role`, see below) and tags the job with the asset id (`UserMetadata.asset_id`), which is
+Encode passes the plan's `Settings` and `AccelerationSettings` with the stack's MediaConvert
+role (not the plan's `Role`, see below) and tags the job with the asset id (`UserMetadata.asset_id`), which is
 how the encode-failed rule recognizes this stack's jobs."""
 
 from __future__ import annotations
@@ -90,6 +90,8 @@ def definition(
             # the least the state machine needs to be able to pass
             "Role": mediaconvert_role.role_arn,
             "Settings": sfn.JsonPath.object_at("$.plan.job.Settings"),
+            # always in the plan (the auto ladder's Automated ABR asks for PREFERRED)
+            "AccelerationSettings": sfn.JsonPath.object_at("$.plan.job.AccelerationSettings"),
             "UserMetadata": {"asset_id": sfn.JsonPath.string_at("$.asset_id")},
         },
         result_selector={"job_id": sfn.JsonPath.string_at("$.Job.Id")},

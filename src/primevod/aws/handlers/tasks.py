@@ -91,7 +91,9 @@ def plan_handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     except MediaError as exc:
         raise PlanRejected(f"{exc.code}: {exc.message}") from None
     assets().update(asset_id, ladder=job.ladder.model_dump(mode="json"))
-    return {"job": job.request, "destination": destination, "prefix": prefix, "notes": job.notes}
+    # the Encode state forwards it, so it is always there (off unless the job asks for it)
+    request = {"AccelerationSettings": {"Mode": "DISABLED"}, **job.request}
+    return {"job": request, "destination": destination, "prefix": prefix, "notes": job.notes}
 
 
 def validate_handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
