@@ -13,8 +13,8 @@ in any retrier: they go straight to `RecordFailure`. A MediaConvert job that fai
 retried either (it would fail the same way, at the same cost).
 
 Encode passes the plan's `Settings` and `AccelerationSettings` with the stack's MediaConvert
-role (not the plan's `Role`, see below) and tags the job with the asset id (`UserMetadata.asset_id`), which is
-how the encode-failed rule recognizes this stack's jobs."""
+role (not the plan's `Role`, see below) and tags the job with the asset id
+(`UserMetadata.asset_id`), which is how the encode-failed rule recognizes this stack's jobs."""
 
 from __future__ import annotations
 
