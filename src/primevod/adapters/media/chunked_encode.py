@@ -33,10 +33,9 @@ import av
 import av.error
 
 from primevod.adapters.media.chunked_thumbs import (
+    chunk_share,
     chunk_thumbnail_graph,
     chunk_thumbnail_outputs,
-    holds_poster,
-    holds_thumbnails,
 )
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import (
@@ -146,11 +145,7 @@ def chunk_decode_args(
     extra: list[str] = []
     branches = n
     if thumbs is not None:  # a branch for the thumbnails and one for the poster, if here
-        picks, poster = (
-            holds_thumbnails(chunk, thumbs, fps, first),
-            holds_poster(chunk, thumbs, fps, first),
-        )
-        start = Fraction(first) / fps
+        start, picks, poster = chunk_share(chunk, thumbs, fps, first)
         extra = chunk_thumbnail_graph(thumbs, n, start, fps, picks=picks, poster=poster)
         branches += int(picks) + int(poster)
     graph = [
@@ -208,11 +203,7 @@ def chunk_command(
         first, _ = frame_span(chunk, fps)
         folder = thumbnail_dir(out_dir, chunk)
         folder.mkdir(parents=True, exist_ok=True)
-        picks, poster = (
-            holds_thumbnails(chunk, thumbs, fps, first),
-            holds_poster(chunk, thumbs, fps, first),
-        )
-        start = Fraction(first) / fps
+        start, picks, poster = chunk_share(chunk, thumbs, fps, first)
         cmd += chunk_thumbnail_outputs(folder, thumbs, start, fps, picks=picks, poster=poster)
     return cmd
 

@@ -76,6 +76,19 @@ def holds_thumbnails(chunk: Chunk, thumbs: ThumbnailPlan, fps: Fraction, first: 
     return picks_before(end, fps, thumbs.interval) > picks_before(start, fps, thumbs.interval)
 
 
+def chunk_share(
+    chunk: Chunk, thumbs: ThumbnailPlan, fps: Fraction, first: int
+) -> tuple[Fraction, bool, bool]:
+    """What of the title's thumbnails a chunk writes: its start on the title clock, whether
+    any thumbnail falls in it, and whether it holds the poster."""
+    start = Fraction(first) / fps
+    return (
+        start,
+        holds_thumbnails(chunk, thumbs, fps, first),
+        holds_poster(chunk, thumbs, fps, first),
+    )
+
+
 def chunk_thumbnail_graph(
     thumbs: ThumbnailPlan,
     first_branch: int,
