@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
+from mediaconvert_stand_in import probe_response
 from moto import mock_aws
 
 from primevod.adapters.aws.mediaconvert_model import validate_create_job
@@ -22,7 +22,6 @@ from primevod.adapters.media.pyav_probe import probe_file
 from primevod.adapters.media.transcoder import MediaEngine
 from primevod.aws.handlers import context, start, tasks
 from primevod.core.policies import get_policy
-from primevod.core.probe import ProbeResult
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/primevod-mediaconvert"
@@ -90,28 +89,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         with account.stubber:
             yield account
         real.cache_clear()
-
-
-def probe_response(probe: ProbeResult) -> dict[str, Any]:
-    """What MediaConvert's Probe would answer for a file, from the local probe of it."""
-    tracks: list[dict[str, Any]] = []
-    for v in probe.video:
-        rate = Fraction(v.frame_rate or 0).limit_denominator(1001)
-        frame_rate = {"Numerator": rate.numerator, "Denominator": rate.denominator}
-        codec = {"h264": "AVC", "hevc": "HEVC"}.get(v.codec, "UNKNOWN")
-        props = {"Width": v.width, "Height": v.height, "FrameRate": frame_rate, "BitDepth": 8}
-        tracks.append({"TrackType": "video", "Index": v.index, "Codec": codec, **_dur(v.duration)})
-        tracks[-1]["VideoProperties"] = props
-    for a in probe.audio:
-        props = {"Channels": a.channels, "SampleRate": a.sample_rate}
-        tracks.append({"TrackType": "audio", "Index": a.index, "Codec": "AAC", **_dur(a.duration)})
-        tracks[-1]["AudioProperties"] = props
-    container = {"Format": "mp4", "Duration": probe.duration, "Tracks": tracks}
-    return {"ProbeResults": [{"Container": container, "Metadata": {"FileSize": probe.size}}]}
-
-
-def _dur(seconds: float | None) -> dict[str, float]:
-    return {"Duration": seconds} if seconds else {}
 
 
 def upload(aws: Aws, path: Path, asset_id: str) -> dict[str, str]:
@@ -258,6 +235,22 @@ def test_a_failure_before_ingest_still_leaves_a_record(aws: Aws) -> None:
             {
                 "Error": "States.TaskFailed",
                 "Cause": json.dumps({"ErrorMessage": "MediaConvert job ended in ERROR"}),
+            },
+            "encode.failed",
+            "encode",
+        ),
+        (  # a .sync job that ended in ERROR: the task fails with the job as its cause
+            {
+                "Error": "States.TaskFailed",
+                "Cause": json.dumps(
+                    {
+                        "Id": "17-abc",
+                        "Arn": "arn:aws:mediaconvert:us-east-1:123456789012:jobs/17-abc",
+                        "Status": "ERROR",
+                        "ErrorCode": 1030,
+                        "ErrorMessage": "Demuxer: [ReadPacketData File read failed]",
+                    }
+                ),
             },
             "encode.failed",
             "encode",

@@ -164,11 +164,11 @@ def test_encode_runs_a_mediaconvert_job_to_its_end(
     assert "MediaConvert.TooManyRequestsException" in encode["Retry"][0]["ErrorEquals"]
 
 
-def test_the_failure_path_keeps_the_caught_error(definition: dict[str, Any]) -> None:
+def test_the_failure_path_fails_with_the_recorded_error(definition: dict[str, Any]) -> None:
     failed = definition["States"]["Failed"]
-    assert failed["ErrorPath"] == "$.error.Error"
-    assert failed["CausePath"] == "$.error.Cause"
     assert definition["States"]["RecordFailure"]["ResultPath"] == "$.failure"
+    assert failed["ErrorPath"] == "$.failure.error.code"
+    assert failed["CausePath"] == "$.failure.error.message"
 
 
 def _mediaconvert_role(template_json: dict[str, Any]) -> tuple[str, dict[str, Any]]:

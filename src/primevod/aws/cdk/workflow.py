@@ -69,7 +69,15 @@ def definition(
         _lambda_task(scope, "RecordFailure", fns.failure, "$.failure"), LAMBDA_TRANSIENT_ERRORS
     )
     record_failure.next(
-        sfn.Fail(scope, "Failed", error_path="$.error.Error", cause_path="$.error.Cause")
+        # the execution fails with the project's code (`source.unreadable`) and message, as
+        # RecordFailure wrote them on the asset: more telling than the caught `States.*`
+        # name, which is reserved (Step Functions' interpreter in moto refuses to re-raise it)
+        sfn.Fail(
+            scope,
+            "Failed",
+            error_path="$.failure.error.code",
+            cause_path="$.failure.error.message",
+        )
     )
 
     def guarded(task: sfn.TaskStateBase, retry_errors: tuple[str, ...]) -> sfn.TaskStateBase:

@@ -152,31 +152,54 @@ def failure_handler(event: dict[str, Any], context: Any = None) -> dict[str, Any
 
 def asset_error(caught: dict[str, Any]) -> AssetError:
     """Step Functions' {Error, Cause} as the asset's error: our own errors carry
-    `code: message`; a failed MediaConvert job is `encode.failed`; anything else (a task
-    that kept failing, a timeout) is `workflow.step_failed`."""
+    `code: message`; a MediaConvert job that ended in ERROR (the `.sync` task fails with
+    the job as its cause) or a MediaConvert API error is `encode.failed`; anything else (a
+    task that kept failing, a timeout) is `workflow.step_failed`."""
     name = str(caught.get("Error") or "States.TaskFailed")
-    cause = _cause(caught.get("Cause"))
+    raw = caught.get("Cause")
+    parsed = _json(raw)
+    cause = _message(parsed, raw)
     if name in STEP_OF:
         code, _, message = cause.partition(": ")
         return AssetError(code=code, step=STEP_OF[name], message=message or cause)
+    job = _mediaconvert_job(parsed)
+    if job is not None:
+        message = f"MediaConvert job {job.get('Id', '?')} ended in {job.get('Status', 'ERROR')}"
+        if job.get("ErrorMessage"):
+            message += f" (error {job.get('ErrorCode', '?')}): {job['ErrorMessage']}"
+        return AssetError(code="encode.failed", step="encode", message=message[:500])
     if name.startswith("MediaConvert") or "mediaconvert" in cause.lower():
         return AssetError(code="encode.failed", step="encode", message=cause[:500])
     return AssetError(code="workflow.step_failed", step=None, message=f"{name}: {cause[:500]}")
 
 
-def _cause(raw: Any) -> str:
-    """A Lambda error's Cause is JSON with `errorMessage`; a service task's is its own text."""
+def _json(raw: Any) -> Any:
     if not isinstance(raw, str):
-        return ""
+        return None
     try:
-        parsed = json.loads(raw)
+        return json.loads(raw)
     except ValueError:
-        return raw
+        return None
+
+
+def _message(parsed: Any, raw: Any) -> str:
+    """A Lambda error's Cause is JSON with `errorMessage`; a service task's is its own text."""
     if isinstance(parsed, dict):
         for field in ("errorMessage", "ErrorMessage", "message"):
             if parsed.get(field):
                 return str(parsed[field])
-    return raw
+    return raw if isinstance(raw, str) else ""
+
+
+def _mediaconvert_job(parsed: Any) -> dict[str, Any] | None:
+    """The MediaConvert job a failed `.sync` task names as its cause (GetJob's `Job`, bare or
+    wrapped), recognized by its ARN or its job status."""
+    job = parsed.get("Job", parsed) if isinstance(parsed, dict) else None
+    if not isinstance(job, dict):
+        return None
+    if ":mediaconvert:" in str(job.get("Arn", "")) or job.get("Status") in ("ERROR", "CANCELED"):
+        return job
+    return None
 
 
 def notify(event_type: str, asset: Asset) -> None:
