@@ -22,6 +22,7 @@ import io
 import json
 import os
 import threading
+import time
 import traceback
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -291,13 +292,15 @@ def run_handlers(monkeypatch: pytest.MonkeyPatch) -> Invocations:
     return record
 
 
-def deliver_to_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
+def deliver_to_lambda(monkeypatch: pytest.MonkeyPatch) -> list[threading.Thread]:
     """Let a matched EventBridge rule invoke its Lambda targets (asynchronously, as
-    EventBridge does), besides the targets moto delivers to itself."""
+    EventBridge does), besides the targets moto delivers to itself. Returns the delivery
+    threads, for the test to join before its mocked account goes away."""
     from moto.awslambda.utils import get_backend
     from moto.events.models import Rule
 
     delivers = Rule.send_to_targets
+    deliveries: list[threading.Thread] = []
 
     def send_to_targets(self, original_event, transform_input=True):
         lambdas = [t for t in self.targets if t["Arn"].startswith("arn:aws:lambda:")]
@@ -313,10 +316,29 @@ def deliver_to_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
         for target in lambdas:
             backend = get_backend(ACCOUNT, target["Arn"].split(":")[3])
             body = json.dumps(original_event)
-            threading.Thread(
-                target=backend.invoke,
-                args=(target["Arn"], None, body, {}, {}),
-                daemon=True,
-            ).start()
+            delivery = threading.Thread(
+                target=backend.invoke, args=(target["Arn"], None, body, {}, {}), daemon=True
+            )
+            deliveries.append(delivery)
+            delivery.start()
 
     monkeypatch.setattr(Rule, "send_to_targets", send_to_targets)
+    return deliveries
+
+
+def settle(deliveries: list[threading.Thread], timeout: float = 60.0) -> None:
+    """Wait for the event deliveries and the executions they started, so that nothing of
+    one test runs on into the next one's account; stop what is still running then."""
+    for delivery in deliveries:
+        delivery.join(timeout)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    deadline = time.monotonic() + timeout
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        listed = sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
+        for execution in listed:
+            arn = execution["executionArn"]
+            while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+                if time.monotonic() > deadline:
+                    sfn.stop_execution(executionArn=arn)
+                    break
+                time.sleep(0.2)

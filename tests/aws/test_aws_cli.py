@@ -97,3 +97,54 @@ def test_synth_refuses_a_folder_that_is_not_a_bundle(tmp_path: Path) -> None:
     result = runner.invoke(aws_app, ["synth", "--out", str(tmp_path), "--bundle", str(tmp_path)])
     assert result.exit_code == 2
     assert "not a Lambda bundle" in result.stderr
+
+
+def test_keys_create_list_revoke_on_the_stacks_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Against moto's DynamoDB (a mock: no AWS account here); the keys it makes are the
+    ones the HTTP API's authorizer admits."""
+    import boto3
+    from moto import mock_aws
+
+    from primevod.aws.handlers import authorizer, context
+
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "PRIMEVOD_ASSETS_TABLE": "assets",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        context.client.cache_clear()
+        boto3.client("dynamodb").create_table(
+            TableName="assets",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        made = runner.invoke(aws_app, ["keys", "create", "--role", "uploader", "--name", "web"])
+        assert made.exit_code == 0, made.output
+        key = made.stdout.strip()
+        assert key.startswith("pv_")
+        route = {"routeKey": "POST /api/v1/uploads/init"}
+        ask = {**route, "headers": {"authorization": f"Bearer {key}"}}
+        assert authorizer.handler(ask)["isAuthorized"] is True
+
+        listed = runner.invoke(aws_app, ["keys", "list", "--json"])
+        [entry] = json.loads(listed.stdout)
+        assert (entry["role"], entry["name"], entry["revoked"]) == ("uploader", "web", False)
+        assert key.split("_")[1] == entry["id"] and key.split("_")[2] not in listed.stdout
+
+        revoked = runner.invoke(aws_app, ["keys", "revoke", entry["id"]])
+        assert revoked.exit_code == 0 and authorizer.handler(ask)["isAuthorized"] is False
+        missing = runner.invoke(aws_app, ["keys", "revoke", "nope"])
+        assert missing.exit_code != 0 and "key.not_found" in missing.output
+        bad = runner.invoke(aws_app, ["keys", "create", "--role", "root"])
+        assert bad.exit_code != 0 and "role must be one of" in bad.output
+        context.client.cache_clear()
+
+
+def test_keys_needs_a_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PRIMEVOD_ASSETS_TABLE", raising=False)
+    result = runner.invoke(aws_app, ["keys", "list"])
+    assert result.exit_code != 0 and "--table" in result.output

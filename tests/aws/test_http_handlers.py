@@ -17,8 +17,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 
-from primevod.aws.handlers import context, playback, uploads
+from primevod.adapters.aws.dynamo_keys import DynamoKeys
+from primevod.aws.handlers import authorizer, context, playback, uploads
 from primevod.core.assets import Asset, AssetStatus
+from primevod.core.errors import NotFound
 from primevod.core.signing import Rejected, Verifier, split_signed_url
 
 REGION = "us-east-1"
@@ -225,3 +227,46 @@ def test_playback_urls_and_cookies_verify(
         playback.handler, "GET", "/api/v1/assets/none/playback", pathParameters={"asset_id": "none"}
     )
     assert status == 404
+
+
+def authorize(route: str, header: str | None) -> dict[str, Any]:
+    """What API Gateway sends the authorizer (payload 2.0) and what it answers."""
+    headers = {"authorization": header} if header is not None else {}
+    return authorizer.handler({"version": "2.0", "routeKey": route, "headers": headers})
+
+
+def test_the_authorizer_admits_keys_by_role_as_the_local_api(aws: dict[str, Any]) -> None:
+    keys = DynamoKeys("assets", boto3.client("dynamodb", region_name=REGION))
+    uploader = keys.create_key("uploader", name="browser")
+    viewer = keys.create_key("viewer")
+    init, play = "POST /api/v1/uploads/init", "GET /api/v1/assets/{asset_id}/playback"
+
+    assert authorize(init, f"Bearer {uploader}") == {
+        "isAuthorized": True,
+        "context": {"role": "uploader"},
+    }
+    assert authorize(play, f"bearer {viewer}")["isAuthorized"] is True
+    assert authorize(play, f"Bearer {uploader}")["isAuthorized"] is True
+    assert authorize(init, f"Bearer {viewer}") == {"isAuthorized": False}  # the local 403
+    for header in (None, "", uploader, f"Basic {uploader}", "Bearer pv_nope_x", "Bearer junk"):
+        assert authorize(init, header) == {"isAuthorized": False}, header
+    assert authorize("GET /anything/else", f"Bearer {uploader}") == {"isAuthorized": False}
+    forged = uploader.rsplit("_", 1)[0] + "_" + "A" * 32  # a real id, a wrong secret
+    assert authorize(init, f"Bearer {forged}") == {"isAuthorized": False}
+
+    listed = keys.list_keys()
+    assert [(k["role"], k["name"], k["revoked"]) for k in listed] == [
+        ("uploader", "browser", False),
+        ("viewer", None, False),
+    ]
+    assert all("hash" not in k for k in listed)
+    keys.revoke_key(listed[0]["id"])
+    assert authorize(init, f"Bearer {uploader}") == {"isAuthorized": False}
+    with pytest.raises(NotFound):
+        keys.revoke_key("000000000000")
+    with pytest.raises(ValueError, match="role must be one of"):
+        keys.create_key("root")
+    # key items stay out of the status index (they have no status)
+    table = boto3.client("dynamodb", region_name=REGION)
+    items = table.scan(TableName="assets")["Items"]
+    assert all("status" not in i for i in items if i["id"]["S"].startswith("key#"))

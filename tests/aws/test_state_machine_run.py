@@ -3,7 +3,8 @@ the real handlers, on the resources the template declares (`moto_stack.py`), and
 stood in for by the local media engine (`mediaconvert_stand_in.py`): mocks, as no AWS
 account is reachable here.
 
-The way in is the ingest API: a multipart upload through presigned part URLs, completed;
+The way in is the ingest API, as the HTTP API calls it (the authorizer with an uploader's
+key, then the function): a multipart upload through presigned part URLs, completed;
 moto's S3 tells EventBridge, the template's rule starts the start function, which starts
 an execution named after the asset."""
 
@@ -24,9 +25,18 @@ import boto3
 import requests
 from mediaconvert_stand_in import StandInMediaConvert, run_sync_jobs
 from moto import mock_aws
-from moto_stack import REGION, Invocations, Stack, deliver_to_lambda, deploy, run_handlers
+from moto_stack import (
+    REGION,
+    Invocations,
+    Stack,
+    deliver_to_lambda,
+    deploy,
+    run_handlers,
+    settle,
+)
 
 from primevod.adapters.aws.dynamo_assets import DynamoAssets
+from primevod.adapters.aws.dynamo_keys import DynamoKeys
 from primevod.aws.handlers import context
 from primevod.aws.handlers.tasks import TransientError
 
@@ -39,6 +49,11 @@ class Deployment:
     stack: Stack
     invocations: Invocations
     mediaconvert: StandInMediaConvert
+    key: str = ""  # an uploader's API key
+
+    def keys(self) -> DynamoKeys:
+        table = self.stack.name(self.stack.one("AWS::DynamoDB::Table"))
+        return DynamoKeys(table, boto3.client("dynamodb", region_name=REGION))
 
     def function(self, handler: str) -> str:
         [name] = [
@@ -56,14 +71,27 @@ class Deployment:
         assert "FunctionError" not in out, body
         return body
 
-    def api(self, method: str, path: str, body: Any = None, **extra: Any) -> tuple[int, Any]:
-        """An API Gateway (payload 2.0) request to the uploads function."""
+    def api(self, method: str, path: str, body: Any = None, key: str = "") -> tuple[int, Any]:
+        """An API Gateway (payload 2.0) request to the uploads function, as the HTTP API
+        makes it: the authorizer first (403 when it refuses), then the route's function."""
+        route = f"{method} {path}"  # the routes used here have no path parameters
+        headers = {"authorization": f"Bearer {key or self.key}"}
+        verdict = self.invoke(
+            "primevod.aws.handlers.authorizer.handler",
+            {"version": "2.0", "type": "REQUEST", "routeKey": route, "headers": headers},
+        )
+        if not verdict["isAuthorized"]:
+            return 403, {"message": "Forbidden"}
         event = {
             "version": "2.0",
+            "routeKey": route,
             "rawPath": path,
-            "requestContext": {"http": {"method": method, "path": path}},
+            "headers": headers,
+            "requestContext": {
+                "http": {"method": method, "path": path},
+                "authorizer": {"lambda": verdict["context"]},
+            },
             "body": json.dumps(body) if body is not None else None,
-            **extra,
         }
         out = self.invoke("primevod.aws.handlers.uploads.handler", event)
         return out["statusCode"], json.loads(out["body"]) if out.get("body") else None
@@ -138,14 +166,20 @@ def deployed(
         for module in ("tasks", "start", "uploads", "playback"):
             monkeypatch.setattr(f"primevod.aws.handlers.{module}.client", client)
         invocations = run_handlers(monkeypatch)
-        deliver_to_lambda(monkeypatch)
+        deliveries = deliver_to_lambda(monkeypatch)
         run_sync_jobs(monkeypatch, mediaconvert)
-        yield Deployment(deploy(template_json), invocations, mediaconvert)
+        deployment = Deployment(deploy(template_json), invocations, mediaconvert)
+        deployment.key = deployment.keys().create_key("uploader")
+        yield deployment
+        settle(deliveries)
         real.cache_clear()
 
 
 def upload_through_the_api(deployed: Deployment, path: Path, content_type: str) -> str:
     data = path.read_bytes()
+    viewer = deployed.keys().create_key("viewer")
+    start = {"filename": path.name, "content_type": content_type, "size": len(data)}
+    assert deployed.api("POST", "/api/v1/uploads/init", start, key=viewer)[0] == 403
     status, init = deployed.api(
         "POST",
         "/api/v1/uploads/init",

@@ -30,6 +30,7 @@ ALL_HANDLERS = {
     f"{H}.start.handler",
     f"{H}.uploads.handler",
     f"{H}.playback.handler",
+    f"{H}.authorizer.handler",
 }
 STORY = ["Ingest", "Plan", "Encode", "Validate", "Publish", "Ready"]
 LAMBDA_TRANSIENT = {
@@ -457,6 +458,34 @@ def test_the_api_routes_match_the_local_server(
             "AccessLogSettings": Match.object_like({"DestinationArn": Match.any_value()}),
         },
     )
+
+
+def test_every_route_needs_a_key_of_a_role_it_admits(template_json: dict[str, Any]) -> None:
+    from primevod.aws.handlers.authorizer import ROUTE_ROLES
+
+    authorizer_id, authorizer = _only(template_json, "AWS::ApiGatewayV2::Authorizer")
+    props = authorizer["Properties"]
+    assert props["AuthorizerType"] == "REQUEST"
+    assert props["EnableSimpleResponses"] is True
+    assert props["AuthorizerPayloadFormatVersion"] == "2.0"
+    # cached per key AND route: a key's answer for one route is not reused for another
+    assert set(props["IdentitySource"]) == {"$request.header.Authorization", "$context.routeKey"}
+    assert 0 < props["AuthorizerResultTtlInSeconds"] <= 300
+    routes = resources(template_json, "AWS::ApiGatewayV2::Route").values()
+    assert {r["Properties"]["RouteKey"] for r in routes} == set(ROUTE_ROLES)
+    for route in routes:
+        assert route["Properties"]["AuthorizationType"] == "CUSTOM"
+        assert route["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}
+
+
+def test_the_authorizer_reads_key_items_only(template_json: dict[str, Any]) -> None:
+    ids = function_ids(template_json)
+    role = _role_of(template_json, ids[f"{H}.authorizer.handler"])
+    reads = [
+        s for s in _policy_statements(template_json, role) if "dynamodb:GetItem" in s["Action"]
+    ]
+    assert len(reads) == 1 and reads[0]["Action"] == "dynamodb:GetItem"
+    assert reads[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["key#*"]}}
 
 
 def test_the_stack_needs_no_account_or_region(template_path: Any) -> None:

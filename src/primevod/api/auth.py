@@ -8,12 +8,11 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from primevod.api.deps import RuntimeDep
+from primevod.core.api_keys import ADMIN, UPLOAD, VIEW
+
+__all__ = ["ADMIN", "UPLOAD", "VIEW", "require"]
 
 _bearer = HTTPBearer(auto_error=False)
-
-VIEW = ("admin", "uploader", "viewer")
-UPLOAD = ("admin", "uploader")
-ADMIN = ("admin",)
 
 
 def require(roles: tuple[str, ...]) -> Callable[..., str]:

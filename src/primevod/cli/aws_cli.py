@@ -2,9 +2,11 @@
 
     primevod aws synth [--out DIR] [--bundle DIR] [--nag]  the CloudFormation template (CDK)
     primevod aws job-settings FILE [--ladder NAME]    the MediaConvert CreateJob request
+    primevod aws keys create|list|revoke             API keys of a deployed stack
 
 `synth` needs the `aws` extra (aws-cdk-lib) and Node.js (jsii runs the CDK in it); neither
-command needs AWS credentials."""
+`synth` nor `job-settings` needs AWS credentials; `keys` works on a deployed stack's table
+with the environment's credentials."""
 
 from __future__ import annotations
 
@@ -15,14 +17,16 @@ from typing import Annotated
 
 import typer
 
+from primevod.cli.aws_keys_cli import keys_app
 from primevod.cli.output import err, fail, fail_media
 from primevod.core.errors import MediaError
 
 aws_app = typer.Typer(
     name="aws",
-    help="The AWS shape: synthesize the CDK app, preview MediaConvert job settings.",
+    help="The AWS shape: synthesize the CDK app, preview MediaConvert job settings, API keys.",
     no_args_is_help=True,
 )
+aws_app.add_typer(keys_app)
 
 EXAMPLE_ROLE_ARN = "arn:aws:iam::123456789012:role/primevod-mediaconvert"
 EXAMPLE_DESTINATION = "s3://destination/assets/example/1/"

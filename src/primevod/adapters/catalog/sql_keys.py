@@ -2,50 +2,43 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from typing import Any
 
 from sqlalchemy import select
 
 from primevod.adapters.catalog.sql_database import SqlDatabase, _aware
 from primevod.adapters.catalog.tables import ApiKeyRow
+from primevod.core.api_keys import ROLES, new_key, split_key, verify
 from primevod.core.assets import utcnow
 from primevod.core.errors import NotFound
 
-ROLES = ("admin", "uploader", "viewer")
+__all__ = ["ROLES", "SqlKeys"]
 
 
 class SqlKeys(SqlDatabase):
     def create_key(self, role: str, name: str | None = None) -> str:
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        key_id = secrets.token_hex(6)
-        secret = secrets.token_urlsafe(24)
+        made = new_key(role)
         with self.session() as s:
             s.add(
                 ApiKeyRow(
-                    id=key_id,
-                    hash=_hash_secret(secret),
+                    id=made.key_id,
+                    hash=made.secret_hash,
                     role=role,
                     name=name,
                     created_at=utcnow(),
                     revoked=False,
                 )
             )
-        return f"pv_{key_id}_{secret}"
+        return made.key
 
     def check_key(self, key: str) -> str | None:
         """The role of a valid key, else None."""
-        parts = key.split("_", 2)
-        if len(parts) != 3 or parts[0] != "pv":
+        parts = split_key(key)
+        if parts is None:
             return None
         with self.session() as s:
-            row = s.get(ApiKeyRow, parts[1])
-            if row is None or row.revoked:
-                return None
-            if not hmac.compare_digest(row.hash, _hash_secret(parts[2])):
+            row = s.get(ApiKeyRow, parts[0])
+            if row is None or row.revoked or not verify(row.hash, parts[1]):
                 return None
             return row.role
 
@@ -69,7 +62,3 @@ class SqlKeys(SqlDatabase):
             if row is None:
                 raise NotFound(f"no key {key_id}")
             row.revoked = True
-
-
-def _hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()

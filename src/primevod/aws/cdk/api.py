@@ -7,9 +7,10 @@ part PUTs do not pass through it: they go straight to S3 through presigned URLs.
     POST /api/v1/uploads/complete            POST /api/v1/uploads/abort
     GET  /api/v1/assets/{asset_id}/playback
 
-CORS for browsers, a throttled `$default` stage (a cost guard: an open upload API is an open
-bill) and JSON access logs. No authorizer yet (an open item: handlers/uploads.py leaves who
-may call to the stack).
+Every route is behind a Lambda authorizer (handlers/authorizer.py): the local API's bearer
+keys and roles, stored in the assets table (`primevod aws keys create`), the answer cached
+per key and route for `AUTH_CACHE`. CORS for browsers (preflights need no key), a
+throttled `$default` stage (a cost guard even with keys) and JSON access logs.
 
 Playback signs CloudFront URLs and cookies (handlers/playback.py): it needs the
 distribution's URL, the key group's public key id and the Secrets Manager secret holding
@@ -17,7 +18,8 @@ the private key, given as PlaybackSettings until the delivery part creates them.
 
     Uploads   write and read objects under the upload prefix (multipart calls, presigned
               UploadPart URLs sign with its role), read/write the table (upload sessions)
-    Playback  read the table, read the signing key's secret"""
+    Playback  read the table, read the signing key's secret
+    Authorizer  read the table's key items (`key#...`) and no other item"""
 
 from __future__ import annotations
 
@@ -27,7 +29,9 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -50,6 +54,7 @@ UPLOAD_ROUTES = (
 PLAYBACK_ROUTES = (("GET", "/api/v1/assets/{asset_id}/playback"),)
 THROTTLE_RATE = 20  # requests per second, steady
 THROTTLE_BURST = 50
+AUTH_CACHE = Duration.minutes(5)  # how long a revoked key may still pass
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "ip": "$context.identity.sourceIp",
@@ -120,6 +125,7 @@ class Api(Construct):
             ),
         )
         self._stage()
+        self.authorizer = self._authorizer(fns, data)
         self._routes(UPLOAD_ROUTES, "Uploads", self.uploads)
         self._routes(PLAYBACK_ROUTES, "Playback", self.playback)
         self.url = self.http_api.api_endpoint
@@ -140,9 +146,30 @@ class Api(Construct):
             ),
         )
 
+    def _authorizer(self, fns: Functions, data: Data) -> authorizers.HttpLambdaAuthorizer:
+        self.authorizer_fn = fns.function(specs.AUTHORIZER)
+        self.authorizer_fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem"],
+                resources=[data.table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["key#*"]}},
+            )
+        )
+        return authorizers.HttpLambdaAuthorizer(
+            "ApiKeys",
+            self.authorizer_fn,
+            response_types=[authorizers.HttpLambdaResponseType.SIMPLE],
+            # the route too: a key's answer for one route is never reused for another
+            identity_source=["$request.header.Authorization", "$context.routeKey"],
+            results_cache_ttl=AUTH_CACHE,
+        )
+
     def _routes(self, routes: Sequence[tuple[str, str]], name: str, fn: lambda_.IFunction) -> None:
         integration = integrations.HttpLambdaIntegration(f"{name}Integration", fn)
         for method, path in routes:
             self.http_api.add_routes(
-                path=path, methods=[apigw.HttpMethod(method)], integration=integration
+                path=path,
+                methods=[apigw.HttpMethod(method)],
+                integration=integration,
+                authorizer=self.authorizer,
             )

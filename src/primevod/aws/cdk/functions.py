@@ -57,6 +57,9 @@ UPLOADS = HandlerSpec(
 PLAYBACK = HandlerSpec(
     "Playback", f"{_HANDLERS}.playback.handler", 15, "signed playback URLs of an asset"
 )
+AUTHORIZER = HandlerSpec(
+    "Authorizer", f"{_HANDLERS}.authorizer.handler", 10, "API keys and roles of the HTTP API"
+)
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 RUNTIME: lambda_.Runtime = getattr(lambda_.Runtime, "PYTHON_{}_{}".format(*LAMBDA_PYTHON))
