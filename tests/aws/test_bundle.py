@@ -5,7 +5,6 @@ standard library and what the Lambda runtime ships (boto3 and its dependencies).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,14 +15,15 @@ import pytest
 
 from primevod.aws.bundle import (
     LAMBDA_PYTHON,
+    MODELS_DIR,
     STAMP,
     build_bundle,
     bundle_size_zipped,
     lambda_interpreter,
+    runtime_stand_in,
 )
 
 MAX_ZIPPED_BYTES = 15_000_000
-LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3")
 HANDLERS = [
     "primevod.aws.handlers.start.handler",
     "primevod.aws.handlers.tasks.ingest_handler",
@@ -33,6 +33,7 @@ HANDLERS = [
     "primevod.aws.handlers.tasks.failure_handler",
     "primevod.aws.handlers.uploads.handler",
     "primevod.aws.handlers.playback.handler",
+    "primevod.aws.handlers.authorizer.handler",
 ]
 
 
@@ -81,19 +82,6 @@ def _lambda_python() -> str | None:
     return str(candidates[-1]) if candidates else None
 
 
-def _lambda_runtime(tmp_path: Path) -> Path:
-    """A folder with what the Lambda runtime adds to the standard library: boto3 & co."""
-    runtime = tmp_path / "lambda-runtime"
-    runtime.mkdir()
-    for name in (*LAMBDA_RUNTIME_PACKAGES, "six"):
-        spec = importlib.util.find_spec(name)
-        assert spec is not None and spec.origin is not None, name
-        origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        (runtime / source.name).symlink_to(source)
-    return runtime
-
-
 _IMPORT_ALL = """
 import importlib, json, sys
 results = {}
@@ -113,7 +101,7 @@ def test_every_handler_imports_from_the_bundle_on_the_lambda_python(
     python = _lambda_python()
     if python is None:
         pytest.skip(f"no Python {LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]} here to run the bundle")
-    runtime = _lambda_runtime(tmp_path)
+    runtime = runtime_stand_in(tmp_path / "lambda-runtime")
     bootstrap = f"import sys; sys.path[:0] = {[str(lambda_bundle), str(runtime)]!r}\n"
     done = subprocess.run(
         [python, "-I", "-S", "-c", bootstrap + _IMPORT_ALL, json.dumps(HANDLERS)],
@@ -125,3 +113,32 @@ def test_every_handler_imports_from_the_bundle_on_the_lambda_python(
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
     assert results == dict.fromkeys(HANDLERS, True), results
+
+
+def test_the_bundles_models_teach_an_older_botocore_probe(
+    lambda_bundle: Path, tmp_path: Path
+) -> None:
+    """A runtime whose botocore predates MediaConvert's Probe (stood in for by the model
+    here with Probe taken out) knows it once AWS_DATA_PATH names the bundle's models."""
+    import gzip
+
+    import botocore
+    from botocore.loaders import Loader
+
+    [model] = (lambda_bundle / MODELS_DIR / "mediaconvert").glob("*/service-2.json.gz")
+    builtin = Path(botocore.__file__).parent / "data" / "mediaconvert" / model.parent.name
+    old = json.loads(gzip.decompress((builtin / model.name).read_bytes()))
+    del old["operations"]["Probe"]
+    old_data = tmp_path / "old-botocore-data"
+    (old_data / "mediaconvert" / model.parent.name).mkdir(parents=True)
+    (old_data / "mediaconvert" / model.parent.name / "service-2.json").write_text(json.dumps(old))
+
+    def operations(*paths: Path) -> set[str]:
+        loader = Loader(
+            extra_search_paths=[str(p) for p in paths], include_default_search_paths=False
+        )
+        return set(loader.load_service_model("mediaconvert", "service-2")["operations"])
+
+    assert "Probe" not in operations(old_data)  # the old runtime alone
+    assert {"Probe", "CreateJob", "GetJob"} <= operations(lambda_bundle / MODELS_DIR, old_data)
+    assert bundle_size_zipped(lambda_bundle / MODELS_DIR) < 500_000

@@ -374,6 +374,8 @@ def test_every_function_runs_its_handler_on_the_shared_bundle(
         assert set(props["Environment"]["Variables"]) >= COMMON_ENV, logical_id
         assert props["Environment"]["Variables"]["PRIMEVOD_LADDER"] == "aws-vod"
         assert props["Environment"]["Variables"]["PRIMEVOD_UPLOAD_PREFIX"] == "uploads/"
+        # the bundle's service models first (MediaConvert's Probe on any runtime boto3)
+        assert props["Environment"]["Variables"]["AWS_DATA_PATH"] == "/var/task/aws-models"
         codes.add(json.dumps(props["Code"], sort_keys=True))
     assert len(codes) == 1, "one shared code bundle"
 

@@ -11,6 +11,10 @@ Two layers, each cached by a hash of its inputs (a stamp file in the folder):
   botocore are left out: the Lambda runtime has them. About 10 s, once per requirement set.
 - `package`: the `primevod` package without `web_dist/` (the browser app), compiled files and
   sample media; copied again whenever a source file changes (milliseconds).
+- `aws-models/`: the service models of MODEL_SERVICES from the botocore installed here (the
+  one the tests validate every MediaConvert request against), about 0.2 MB. The functions
+  point `AWS_DATA_PATH` at it, and botocore searches that path before its own data: the
+  runtime's boto3 then knows MediaConvert's `Probe` (added in 2025) even where it is older.
 
 Why Python 3.12 on Lambda while the project runs on 3.11 and up: Lambda's `python3.11` runs
 on Amazon Linux 2 and went with it (deprecated 2026-06-30, no new functions since
@@ -48,6 +52,8 @@ PLATFORM_ARGS = (
     f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}",
     "--only-binary=:all:",
 )
+MODELS_DIR = "aws-models"  # AWS_DATA_PATH=/var/task/aws-models on Lambda
+MODEL_SERVICES = ("mediaconvert",)
 SKIPPED_DIRS = frozenset({"web_dist", "__pycache__"})
 SKIPPED_SUFFIXES = (".pyc", ".mp4")  # compiled files are rebuilt; sample media is for the CLI
 STAMP = ".primevod-bundle"
@@ -71,7 +77,7 @@ def build_bundle(out: Path) -> Path:
     python = lambda_interpreter()
     deps_digest = _digest([*reqs, *PLATFORM_ARGS, f"compiled={python is not None}"])
     package_root = Path(primevod.__file__).parent
-    package_digest = _digest(_package_fingerprint(package_root))
+    package_digest = _digest([*_package_fingerprint(package_root), _botocore_version()])
     stamp = out / STAMP
     current = stamp.read_text().split() if stamp.exists() else []
     if not current and any(out.iterdir()):
@@ -81,6 +87,7 @@ def build_bundle(out: Path) -> Path:
     if current[:1] != [deps_digest]:
         _install_deps(out, reqs, python)
     _copy_package(package_root, out / "primevod", python)
+    _copy_models(out / MODELS_DIR)
     stamp.write_text(f"{deps_digest} {package_digest}\n")
     return out
 
@@ -108,6 +115,28 @@ def _version_of(python: str) -> tuple[int, int] | None:
     major, _, minor = done.stdout.strip().partition(" ")
     ok = done.returncode == 0 and major.isdigit() and minor.isdigit()
     return (int(major), int(minor)) if ok else None
+
+
+# what the Lambda Python runtime adds to the standard library
+LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3")
+
+
+def runtime_stand_in(folder: Path) -> Path:
+    """`folder` filled with links to this environment's copies of the packages the Lambda
+    runtime provides (boto3 & co.), to run the bundle locally as Lambda would."""
+    import importlib.util
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (*LAMBDA_RUNTIME_PACKAGES, "six"):
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"{name} is not installed here")
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        link = folder / source.name
+        if not link.exists():
+            link.symlink_to(source)
+    return folder
 
 
 def bundle_size_zipped(path: Path) -> int:
@@ -155,6 +184,25 @@ def _package_fingerprint(root: Path) -> list[str]:
         f"{p.relative_to(root).as_posix()} {hashlib.sha256(p.read_bytes()).hexdigest()}"
         for p in _package_files(root)
     ]
+
+
+def _botocore_version() -> str:
+    return f"botocore=={metadata.version('botocore')}"
+
+
+def _copy_models(target: Path) -> None:
+    """The newest API version's `service-2` model of each of MODEL_SERVICES (only the model:
+    endpoint rules stay the runtime's own, which its botocore knows how to read)."""
+    import botocore
+
+    shutil.rmtree(target, ignore_errors=True)
+    data = Path(botocore.__file__).parent / "data"
+    for service in MODEL_SERVICES:
+        version = max(p.name for p in (data / service).iterdir() if p.is_dir())
+        for model in (data / service / version).glob("service-2.json*"):
+            destination = target / service / version / model.name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(model, destination)
 
 
 def _install_deps(out: Path, reqs: list[str], python: str | None) -> None:

@@ -4,10 +4,10 @@ items carry no `status`, so the status index never lists them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from primevod.core.api_keys import new_key, split_key, verify
-from primevod.core.assets import utcnow
 from primevod.core.errors import NotFound
 
 PREFIX = "key#"
@@ -26,7 +26,7 @@ class DynamoKeys:
             "hash": {"S": made.secret_hash},
             "role": {"S": role},
             "revoked": {"BOOL": False},
-            "created_at": {"S": utcnow().isoformat()},
+            "created_at": {"S": datetime.now(UTC).isoformat()},
         }
         if name:
             item["name"] = {"S": name}

@@ -16,7 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from primevod.aws.bundle import LAMBDA_PYTHON
+from primevod.aws.bundle import LAMBDA_PYTHON, MODELS_DIR
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ AUTHORIZER = HandlerSpec(
 )
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+# botocore looks here first: the bundle's service models (bundle.py) over the runtime's
+MODELS_PATH = f"/var/task/{MODELS_DIR}"
 RUNTIME: lambda_.Runtime = getattr(lambda_.Runtime, "PYTHON_{}_{}".format(*LAMBDA_PYTHON))
 
 
@@ -98,7 +100,11 @@ class Functions(Construct):
             description=f"prime-vod: {spec.description}",
             timeout=Duration.seconds(spec.timeout_seconds),
             memory_size=spec.memory_mb,
-            environment={**self.environment, **(extra_environment or {})},
+            environment={
+                **self.environment,
+                "AWS_DATA_PATH": MODELS_PATH,
+                **(extra_environment or {}),
+            },
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             role=role,

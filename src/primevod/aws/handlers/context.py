@@ -6,12 +6,13 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config as BotoConfig
 
-from primevod.adapters.aws.dynamo_assets import DynamoAssets
+if TYPE_CHECKING:
+    from primevod.adapters.aws.dynamo_assets import DynamoAssets
 
 
 @dataclass(frozen=True)
@@ -50,4 +51,8 @@ def client(service: str) -> Any:
 
 
 def assets() -> DynamoAssets:
+    # imported here: the asset model (pydantic) is a third of a cold start, and the
+    # authorizer and the start function never touch an asset
+    from primevod.adapters.aws.dynamo_assets import DynamoAssets
+
     return DynamoAssets(config().assets_table, client("dynamodb"))
