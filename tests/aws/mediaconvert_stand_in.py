@@ -106,6 +106,7 @@ class StandInMediaConvert:
             "Id": f"1700000000000-job{number:03d}",
             "Arn": f"arn:aws:mediaconvert:{REGION}:123456789012:jobs/1700000000000-job{number:03d}",
             "Role": request["Role"],
+            "Queue": request.get("Queue", "Default"),
             "Settings": request["Settings"],
             "UserMetadata": request.get("UserMetadata", {}),
             "Status": "SUBMITTED",

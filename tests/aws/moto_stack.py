@@ -57,6 +57,8 @@ def _names(logical_id: str, kind: str) -> dict[str, str]:
         return {"Ref": short, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{short}"}
     if kind == "AWS::Lambda::Function":
         return {"Ref": short, "Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{short}"}
+    if kind == "AWS::MediaConvert::Queue":
+        return {"Arn": f"arn:aws:mediaconvert:{REGION}:{ACCOUNT}:queues/{short}", "Name": short}
     if kind == "AWS::StepFunctions::StateMachine":
         arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{short}"
         return {"Ref": arn, "Arn": arn, "Name": short}

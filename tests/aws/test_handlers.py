@@ -25,6 +25,7 @@ from primevod.core.policies import get_policy
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/primevod-mediaconvert"
+QUEUE = "arn:aws:mediaconvert:us-east-1:123456789012:queues/primevod"
 
 
 class Aws:
@@ -74,6 +75,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             "PRIMEVOD_DESTINATION_BUCKET": "dst",
             "PRIMEVOD_LADDER": "aws-vod",
             "PRIMEVOD_MEDIACONVERT_ROLE_ARN": ROLE,
+            "PRIMEVOD_MEDIACONVERT_QUEUE_ARN": QUEUE,
         }
         for key, value in env.items():
             monkeypatch.setenv(key, value)
@@ -119,7 +121,7 @@ def test_ingest_plan_validate_publish(
     plan = state["plan"]
     assert plan["destination"] == "s3://dst/assets/asset-1/1/"
     assert validate_create_job(plan["job"]) == []
-    assert plan["job"]["Role"] == ROLE
+    assert plan["job"]["Role"] == ROLE and plan["job"]["Queue"] == QUEUE
     assert plan["job"]["AccelerationSettings"] == {"Mode": "DISABLED"}  # Encode forwards it
     monkeypatch.setenv("PRIMEVOD_LADDER", "auto")  # Automated ABR asks for acceleration
     auto = tasks.plan_handler(state)["job"]

@@ -224,6 +224,8 @@ def test_an_upload_runs_the_pipeline_to_ready(deployed: Deployment, clip) -> Non
     assert job["UserMetadata"] == {"asset_id": asset_id}
     role = deployed.stack.one("AWS::IAM::Role", "MediaConvert")
     assert job["Role"] == deployed.stack.name(role, "Arn")
+    queue = deployed.stack.name(deployed.stack.one("AWS::MediaConvert::Queue"), "Arn")
+    assert job["Queue"] == queue
     assert deployed.mediaconvert.problems == []
 
     ready = record(asset_id, deployed)

@@ -48,6 +48,7 @@ COMMON_ENV = {
     "PRIMEVOD_DESTINATION_BUCKET",
     "PRIMEVOD_LADDER",
     "PRIMEVOD_MEDIACONVERT_ROLE_ARN",
+    "PRIMEVOD_MEDIACONVERT_QUEUE_ARN",
     "PRIMEVOD_UPLOAD_PREFIX",
 }
 
@@ -153,8 +154,11 @@ def test_encode_runs_a_mediaconvert_job_to_its_end(
     encode = definition["States"]["Encode"]
     assert encode["Resource"] == "arn:aws:states:::mediaconvert:createJob.sync"
     role_id, _ = _mediaconvert_role(template_json)
+    queue_id, queue = _only(template_json, "AWS::MediaConvert::Queue")
+    assert queue["Properties"]["PricingPlan"] == "ON_DEMAND"
     assert encode["Parameters"] == {
         "Role": placeholder({"Fn::GetAtt": [role_id, "Arn"]}, template_json),
+        "Queue": placeholder({"Fn::GetAtt": [queue_id, "Arn"]}, template_json),
         "Settings.$": "$.plan.job.Settings",
         "AccelerationSettings.$": "$.plan.job.AccelerationSettings",
         "UserMetadata": {"asset_id.$": "$.asset_id"},

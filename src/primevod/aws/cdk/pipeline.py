@@ -24,6 +24,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_mediaconvert as mediaconvert
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -54,6 +55,18 @@ def mediaconvert_role(scope: Construct, id: str, storage: Storage, upload_prefix
     return role
 
 
+def mediaconvert_queue(scope: Construct, id: str) -> mediaconvert.CfnQueue:
+    """The stack's own on-demand job queue: its jobs apart from the account's default queue
+    (their count, their minutes on the bill), and one place to swap in a reserved queue."""
+    return mediaconvert.CfnQueue(
+        scope,
+        id,
+        pricing_plan="ON_DEMAND",
+        status="ACTIVE",
+        description="prime-vod: the asset encodes of this stack",
+    )
+
+
 class Pipeline(Construct):
     def __init__(
         self,
@@ -64,11 +77,14 @@ class Pipeline(Construct):
         storage: Storage,
         data: Data,
         mediaconvert: iam.IRole,
+        queue_arn: str,
         upload_prefix: str,
     ) -> None:
         super().__init__(scope, id)
         self.tasks = self._task_functions(fns, storage, data, upload_prefix)
-        self.state_machine = state_machine(self, "StateMachine", self.tasks, mediaconvert)
+        self.state_machine = state_machine(
+            self, "StateMachine", self.tasks, mediaconvert, queue_arn
+        )
         self.start = fns.function(
             specs.START, {"PRIMEVOD_STATE_MACHINE_ARN": self.state_machine.state_machine_arn}
         )

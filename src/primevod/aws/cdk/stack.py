@@ -18,7 +18,7 @@ from constructs import Construct
 from primevod.aws.cdk.api import Api, PlaybackSettings
 from primevod.aws.cdk.data import Data
 from primevod.aws.cdk.functions import Functions
-from primevod.aws.cdk.pipeline import Pipeline, mediaconvert_role
+from primevod.aws.cdk.pipeline import Pipeline, mediaconvert_queue, mediaconvert_role
 from primevod.aws.cdk.storage import Storage
 
 DEFAULT_LADDER = "aws-vod"
@@ -43,6 +43,7 @@ class PrimeVodStack(Stack):
         self.mediaconvert_role = mediaconvert_role(
             self, "MediaConvertRole", self.storage, UPLOAD_PREFIX
         )
+        self.mediaconvert_queue = mediaconvert_queue(self, "MediaConvertQueue")
         self.functions = Functions(
             self,
             "Functions",
@@ -54,6 +55,7 @@ class PrimeVodStack(Stack):
                 "PRIMEVOD_DESTINATION_BUCKET": self.storage.destination.bucket_name,
                 "PRIMEVOD_LADDER": ladder,
                 "PRIMEVOD_MEDIACONVERT_ROLE_ARN": self.mediaconvert_role.role_arn,
+                "PRIMEVOD_MEDIACONVERT_QUEUE_ARN": self.mediaconvert_queue.attr_arn,
                 "PRIMEVOD_UPLOAD_PREFIX": UPLOAD_PREFIX,
             },
         )
@@ -64,6 +66,7 @@ class PrimeVodStack(Stack):
             storage=self.storage,
             data=self.data,
             mediaconvert=self.mediaconvert_role,
+            queue_arn=self.mediaconvert_queue.attr_arn,
             upload_prefix=UPLOAD_PREFIX,
         )
         self.api = Api(
@@ -84,6 +87,7 @@ class PrimeVodStack(Stack):
             "SourceBucket": self.storage.source.bucket_name,
             "DestinationBucket": self.storage.destination.bucket_name,
             "StateMachineArn": self.pipeline.state_machine.state_machine_arn,
+            "MediaConvertQueueArn": self.mediaconvert_queue.attr_arn,
             "AssetsTable": self.data.table.table_name,
             "AssetEventsTopic": self.data.topic.topic_arn,
             "AssetEventsQueueUrl": self.data.queue.queue_url,

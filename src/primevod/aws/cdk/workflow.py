@@ -13,7 +13,7 @@ in any retrier: they go straight to `RecordFailure`. A MediaConvert job that fai
 retried either (it would fail the same way, at the same cost).
 
 Encode passes the plan's `Settings` and `AccelerationSettings` with the stack's MediaConvert
-role (not the plan's `Role`, see below) and tags the job with the asset id
+role (not the plan's `Role`, see below) and job queue and tags the job with the asset id
 (`UserMetadata.asset_id`), which is how the encode-failed rule recognizes this stack's jobs."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class TaskFunctions:
 
 
 def definition(
-    scope: Construct, fns: TaskFunctions, mediaconvert_role: iam.IRole
+    scope: Construct, fns: TaskFunctions, mediaconvert_role: iam.IRole, queue_arn: str
 ) -> sfn.IChainable:
     # the failure record retries transient errors too; if it still fails, the execution
     # fails (and the execution-failed rule still tells the topic)
@@ -97,6 +97,7 @@ def definition(
             # there is not an ARN (CloudFormation refuses the policy); a fixed role is also
             # the least the state machine needs to be able to pass
             "Role": mediaconvert_role.role_arn,
+            "Queue": queue_arn,  # the stack's queue, the plan's `Queue` too (same setting)
             "Settings": sfn.JsonPath.object_at("$.plan.job.Settings"),
             # always in the plan (the auto ladder's Automated ABR asks for PREFERRED)
             "AccelerationSettings": sfn.JsonPath.object_at("$.plan.job.AccelerationSettings"),
@@ -144,7 +145,7 @@ def _retried(task: sfn.TaskStateBase, errors: tuple[str, ...]) -> sfn.TaskStateB
 
 
 def state_machine(
-    scope: Construct, id: str, fns: TaskFunctions, mediaconvert_role: iam.IRole
+    scope: Construct, id: str, fns: TaskFunctions, mediaconvert_role: iam.IRole, queue_arn: str
 ) -> sfn.StateMachine:
     """The standard workflow, logged (all events) and traced. Its role may pass the
     MediaConvert role to MediaConvert and no other role (the statement CDK's Encode task
@@ -154,7 +155,7 @@ def state_machine(
         scope,
         id,
         definition_body=sfn.DefinitionBody.from_chainable(
-            definition(scope, fns, mediaconvert_role)
+            definition(scope, fns, mediaconvert_role, queue_arn)
         ),
         state_machine_type=sfn.StateMachineType.STANDARD,
         timeout=EXECUTION_TIMEOUT,

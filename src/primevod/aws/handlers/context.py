@@ -23,6 +23,7 @@ class Config:
     destination_bucket: str
     ladder: str
     mediaconvert_role_arn: str
+    mediaconvert_queue_arn: str  # empty: the account's default queue
     upload_prefix: str
     state_machine_arn: str
 
@@ -36,6 +37,7 @@ def config() -> Config:
         destination_bucket=env("PRIMEVOD_DESTINATION_BUCKET", ""),
         ladder=env("PRIMEVOD_LADDER", "aws-vod"),
         mediaconvert_role_arn=env("PRIMEVOD_MEDIACONVERT_ROLE_ARN", ""),
+        mediaconvert_queue_arn=env("PRIMEVOD_MEDIACONVERT_QUEUE_ARN", ""),
         upload_prefix=env("PRIMEVOD_UPLOAD_PREFIX", "uploads/"),
         state_machine_arn=env("PRIMEVOD_STATE_MACHINE_ARN", ""),
     )

@@ -87,6 +87,7 @@ def plan_handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             role_arn=cfg.mediaconvert_role_arn,
             input_url=event["source_url"],
             destination=destination,
+            queue_arn=cfg.mediaconvert_queue_arn or None,
         )
     except MediaError as exc:
         raise PlanRejected(f"{exc.code}: {exc.message}") from None
