@@ -252,6 +252,7 @@ with loading():
     from primevod.cli import (
         aws_cli,
         canary_cli,
+        cost_cli,
         observability_cli,
         pipeline_cli,
         quality_cli,
@@ -268,6 +269,7 @@ observability_cli.register(app)
 quality_cli.register(app)
 workers_cli.register(app)
 app.add_typer(aws_cli.aws_app)
+app.add_typer(cost_cli.cost_app)
 
 
 def run() -> None:
