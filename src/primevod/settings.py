@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PRIMEVOD_", extra="ignore")
 
     home: Path = Field(Path("primevod-data"), description="data folder of the embedded default")
+    profile: Literal["default", "dev"] = Field(
+        "default", description="dev: sources of 30 s at most (test clips)"
+    )
     database_url: str | None = Field(None, description="catalog; default SQLite in home")
     dbos_database_url: str | None = Field(None, description="workflow state; default SQLite")
     store: Literal["local", "s3"] = "local"

@@ -14,6 +14,7 @@ from primevod.adapters.media.ffmpeg_command import EncodeOptions
 from primevod.adapters.media.transcoder import MediaEngine
 from primevod.core.assets import Asset
 from primevod.core.layout import new_asset_id, source_key
+from primevod.core.source_rules import limits_for
 from primevod.observability import tracing
 from primevod.pipeline.assets import create_asset
 from primevod.pipeline.runtime import Runtime, Telemetry, WorkflowControl, runtime, set_runtime
@@ -59,7 +60,9 @@ def build(settings: Settings | None = None) -> Runtime:
         settings=settings,
         store=store,
         catalog=catalog,
-        media=MediaEngine(EncodeOptions(preset=settings.preset)),
+        media=MediaEngine(
+            EncodeOptions(preset=settings.preset), limits=limits_for(settings.profile)
+        ),
         signing_keys=KeyStore(settings.home / "signing-keys"),
         observability=SqlObservability(catalog),
         subscriptions=SqlSubscriptions(catalog),

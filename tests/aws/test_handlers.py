@@ -196,6 +196,20 @@ def test_source_rules_apply_as_locally(aws: Aws, clip) -> None:
         tasks.ingest_handler(state)
 
 
+def test_the_dev_profile_refuses_sources_over_30_seconds(
+    aws: Aws, clip, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probe = probe_file(clip("small.mp4")).model_copy(update={"duration": 31.0})
+    state = upload(aws, clip("small.mp4"), "asset-dev")
+    monkeypatch.setenv("PRIMEVOD_PROFILE", "dev")
+    aws.stubber.add_response("probe", probe_response(probe))
+    with pytest.raises(tasks.SourceRejected, match=r"^source\.too_long: .*limit is 30 s"):
+        tasks.ingest_handler(state)
+    monkeypatch.setenv("PRIMEVOD_PROFILE", "default")
+    aws.stubber.add_response("probe", probe_response(probe))
+    assert tasks.ingest_handler(state)["probe"]["duration"] == 31.0
+
+
 def test_a_failure_before_ingest_still_leaves_a_record(aws: Aws) -> None:
     out = tasks.failure_handler(
         {

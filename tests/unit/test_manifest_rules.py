@@ -23,7 +23,7 @@ from primevod.core.hls import (
     target_duration,
 )
 from primevod.core.probe import AudioStreamInfo, ProbeResult, VideoStreamInfo
-from primevod.core.source_rules import SourceLimits, check_source
+from primevod.core.source_rules import SourceLimits, check_source, limits_for
 from primevod.core.thumbnails import plan_thumbnails, storyboard_vtt
 
 MUXER_PLAYLIST = """#EXTM3U
@@ -192,12 +192,29 @@ def test_source_rules_reject(probe: ProbeResult, code: str) -> None:
 
 
 def test_source_rules_duration() -> None:
-    for duration in (None, 0.0, 0.01, 13 * 3600.0):
+    for duration in (None, 0.0, 0.01):
         probe = _probe()
         probe.duration = duration
         with pytest.raises(MediaError) as info:
             check_source(probe)
         assert info.value.code == "source.duration"
+    probe = _probe()
+    probe.duration = 13 * 3600.0
+    with pytest.raises(MediaError) as info:
+        check_source(probe)
+    assert info.value.code == "source.too_long" and "limit is 43200 s" in info.value.message
+
+
+def test_the_dev_profile_takes_sources_of_30_seconds_at_most() -> None:
+    probe = _probe()
+    probe.duration = 30.05  # a container a few milliseconds past its streams
+    check_source(probe, limits_for("dev"))
+    probe.duration = 31.0
+    with pytest.raises(MediaError) as info:
+        check_source(probe, limits_for("dev"))
+    assert info.value.code == "source.too_long"
+    assert info.value.message == "the source runs 31.0 s; the dev profile's limit is 30 s"
+    check_source(probe, limits_for("default"))
 
 
 def test_audio_only_policy_switch() -> None:

@@ -11,6 +11,10 @@ from pydantic import BaseModel
 from primevod.core.errors import MediaError
 from primevod.core.probe import ProbeResult
 
+DEV_MAX_SECONDS = 30.0  # the dev profile's longest source: test clips, cheap encodes
+# a container's duration runs past the streams' by a frame or an audio packet
+DURATION_SLACK = 0.1
+
 
 class SourceLimits(BaseModel):
     min_dimension: int = 16
@@ -20,6 +24,15 @@ class SourceLimits(BaseModel):
     max_duration: float = 12 * 3600.0
     max_frame_rate: float = 300.0
     allow_audio_only: bool = True
+    why_max_duration: str = ""  # what sets the limit, for the message
+
+
+def limits_for(profile: str) -> SourceLimits:
+    """The source limits of a settings profile (`PRIMEVOD_PROFILE`): `dev` takes test clips
+    of at most DEV_MAX_SECONDS; any other profile, the defaults."""
+    if profile == "dev":
+        return SourceLimits(max_duration=DEV_MAX_SECONDS, why_max_duration="the dev profile's")
+    return SourceLimits()
 
 
 def check_source(probe: ProbeResult, limits: SourceLimits | None = None) -> None:
@@ -38,10 +51,11 @@ def check_source(probe: ProbeResult, limits: SourceLimits | None = None) -> None
             "source.duration",
             f"duration {duration:.3f}s is shorter than the minimum {limits.min_duration}s",
         )
-    if duration > limits.max_duration:
+    if duration > limits.max_duration + DURATION_SLACK:
+        whose = f"{limits.why_max_duration} " if limits.why_max_duration else ""
         raise MediaError(
-            "source.duration",
-            f"duration {duration:.0f}s is longer than the maximum {limits.max_duration:.0f}s",
+            "source.too_long",
+            f"the source runs {duration:.1f} s; {whose}limit is {limits.max_duration:g} s",
         )
 
     video = probe.primary_video

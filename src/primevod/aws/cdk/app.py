@@ -6,7 +6,8 @@ credentials:
     build_app().synth()               # what deploy/aws/app.py runs under `cdk deploy`
 
 Context (`cdk deploy -c key=value` or cdk.json): `primevod:ladder` (the ladder policy of
-every title, default `aws-vod`), `primevod:cors_origins` (comma-separated origins allowed to
+every title, default `aws-vod`), `primevod:profile` (`dev`: sources of 30 s at most, as the
+local dev profile), `primevod:cors_origins` (comma-separated origins allowed to
 call the API and PUT parts, default `*`), and for signed playback until the delivery part
 creates them: `primevod:playback_base_url`, `primevod:signing_key_id`,
 `primevod:signing_key_secret` (see api.PlaybackSettings)."""
@@ -48,6 +49,7 @@ def build_app(outdir: Path | None = None, bundle: Path | None = None) -> App:
         STACK_NAME,
         bundle=bundle or build_bundle(default_bundle_dir()),
         ladder=context("ladder", DEFAULT_LADDER),
+        profile=context("profile", "default"),
         cors_origins=[o.strip() for o in context("cors_origins", "*").split(",") if o.strip()],
         playback=PlaybackSettings(
             base_url=context("playback_base_url"),

@@ -33,6 +33,7 @@ class PrimeVodStack(Stack):
         *,
         bundle: Path,
         ladder: str = DEFAULT_LADDER,
+        profile: str = "default",
         cors_origins: Sequence[str] = ("*",),
         playback: PlaybackSettings | None = None,
         **kwargs: Any,
@@ -54,6 +55,7 @@ class PrimeVodStack(Stack):
                 "PRIMEVOD_SOURCE_BUCKET": self.storage.source.bucket_name,
                 "PRIMEVOD_DESTINATION_BUCKET": self.storage.destination.bucket_name,
                 "PRIMEVOD_LADDER": ladder,
+                "PRIMEVOD_PROFILE": profile,  # dev: sources of 30 s at most, as locally
                 "PRIMEVOD_MEDIACONVERT_ROLE_ARN": self.mediaconvert_role.role_arn,
                 "PRIMEVOD_MEDIACONVERT_QUEUE_ARN": self.mediaconvert_queue.attr_arn,
                 "PRIMEVOD_UPLOAD_PREFIX": UPLOAD_PREFIX,

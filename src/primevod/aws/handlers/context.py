@@ -22,6 +22,7 @@ class Config:
     source_bucket: str
     destination_bucket: str
     ladder: str
+    profile: str  # the source limits' profile (core/source_rules.limits_for)
     mediaconvert_role_arn: str
     mediaconvert_queue_arn: str  # empty: the account's default queue
     upload_prefix: str
@@ -36,6 +37,7 @@ def config() -> Config:
         source_bucket=env("PRIMEVOD_SOURCE_BUCKET", ""),
         destination_bucket=env("PRIMEVOD_DESTINATION_BUCKET", ""),
         ladder=env("PRIMEVOD_LADDER", "aws-vod"),
+        profile=env("PRIMEVOD_PROFILE", "default"),
         mediaconvert_role_arn=env("PRIMEVOD_MEDIACONVERT_ROLE_ARN", ""),
         mediaconvert_queue_arn=env("PRIMEVOD_MEDIACONVERT_QUEUE_ARN", ""),
         upload_prefix=env("PRIMEVOD_UPLOAD_PREFIX", "uploads/"),

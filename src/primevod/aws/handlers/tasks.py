@@ -25,7 +25,7 @@ from primevod.core.layout import package_prefix
 from primevod.core.mediaconvert import create_job_request
 from primevod.core.policies import get_policy
 from primevod.core.probe import ProbeResult
-from primevod.core.source_rules import check_source
+from primevod.core.source_rules import check_source, limits_for
 
 MASTER, MANIFEST = "master.m3u8", "master.mpd"  # MediaConvert names both after the group
 
@@ -60,7 +60,7 @@ def ingest_handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]
     )
     try:
         probe = probe_result(client("mediaconvert").probe(InputFiles=[{"FileUrl": url}]), url)
-        check_source(probe)
+        check_source(probe, limits_for(config().profile))
     except MediaError as exc:
         raise SourceRejected(f"{exc.code}: {exc.message}") from None
     records.update(
