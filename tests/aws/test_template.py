@@ -288,7 +288,11 @@ def test_failures_reach_the_events_topic(template_json: dict[str, Any]) -> None:
 
 def _buckets(template_json: dict[str, Any]) -> tuple[str, str]:
     """(source, destination) logical ids: the source is the one EventBridge hears."""
-    buckets = resources(template_json, "AWS::S3::Bucket")
+    buckets = {
+        k: v
+        for k, v in resources(template_json, "AWS::S3::Bucket").items()
+        if k.startswith("Storage")  # the media buckets (not the trail's)
+    }
     source = [k for k, v in buckets.items() if "NotificationConfiguration" in v["Properties"]]
     assert len(buckets) == 2 and len(source) == 1
     (destination,) = set(buckets) - set(source)
@@ -309,7 +313,7 @@ def test_buckets_are_private_encrypted_and_tls_only(template_json: dict[str, Any
         for p in resources(template_json, "AWS::S3::BucketPolicy").values()
         if "aws:SecureTransport" in json.dumps(p)
     ]
-    assert sorted(p["Bucket"]["Ref"] for p in policies) == sorted([source, destination])
+    assert {source, destination} <= {p["Bucket"]["Ref"] for p in policies}
 
 
 def test_the_source_bucket_tells_eventbridge_without_a_custom_resource(
@@ -501,3 +505,60 @@ def test_the_stack_needs_no_account_or_region(template_path: Any) -> None:
     stack = manifest["artifacts"]["PrimeVod"]
     assert stack["environment"] == "aws://unknown-account/unknown-region"
     assert "123456789012" not in template_path.read_text()
+
+
+# governance
+
+
+def test_a_monthly_budget_alerts_the_topic_at_80_actual_and_100_forecast(
+    template_json: dict[str, Any],
+) -> None:
+    _, budget = _only(template_json, "AWS::Budgets::Budget")
+    props = budget["Properties"]
+    assert props["Budget"]["TimeUnit"] == "MONTHLY" and props["Budget"]["BudgetType"] == "COST"
+    parameter = next(k for k in template_json["Parameters"] if "BudgetMonthlyUsd" in k)
+    assert template_json["Parameters"][parameter]["Default"] == 20
+    assert props["Budget"]["BudgetLimit"] == {"Amount": {"Ref": parameter}, "Unit": "USD"}
+    topic_id, _ = _only(template_json, "AWS::SNS::Topic")
+    alerts = {
+        (n["Notification"]["Threshold"], n["Notification"]["NotificationType"])
+        for n in props["NotificationsWithSubscribers"]
+        if n["Subscribers"] == [{"SubscriptionType": "SNS", "Address": {"Ref": topic_id}}]
+    }
+    assert alerts == {(80, "ACTUAL"), (100, "FORECASTED")}
+    # the budgets service may publish to the topic (and use its key)
+    policies = resources(template_json, "AWS::SNS::TopicPolicy").values()
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    assert any(
+        s["Principal"] == {"Service": "budgets.amazonaws.com"} and s["Action"] == "sns:Publish"
+        for s in statements
+    )
+
+
+def test_every_taggable_resource_carries_the_cost_allocation_tags(
+    template_json: dict[str, Any],
+) -> None:
+    tagged = [
+        (k, v) for k, v in template_json["Resources"].items() if "Tags" in v.get("Properties", {})
+    ]
+    assert len(tagged) > 20
+    for logical_id, resource in tagged:
+        tags = resource["Properties"]["Tags"]
+        found = {t["Key"]: t["Value"] for t in tags} if isinstance(tags, list) else dict(tags)
+        assert found.get("project") == "prime-vod", logical_id
+    for kind in ("AWS::S3::Bucket", "AWS::Lambda::Function", "AWS::DynamoDB::Table"):
+        for logical_id, resource in resources(template_json, kind).items():
+            assert "Tags" in resource["Properties"], logical_id
+
+
+def test_cloudtrail_validates_its_log_files_into_an_encrypted_bucket(
+    template_json: dict[str, Any],
+) -> None:
+    _, trail = _only(template_json, "AWS::CloudTrail::Trail")
+    props = trail["Properties"]
+    assert props["EnableLogFileValidation"] is True and props["IsLogging"] is True
+    assert props["IsMultiRegionTrail"] is True and "KMSKeyId" in props
+    bucket = template_json["Resources"][props["S3BucketName"]["Ref"]]["Properties"]
+    rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}

@@ -42,6 +42,12 @@ def acknowledge_findings(stack: PrimeVodStack) -> None:
         "come with the CloudFront distribution's logs (delivery part)",
     )
     _ack(
+        stack.governance.trail_bucket,
+        "AwsSolutions-S1",
+        "the audit log's own bucket: only CloudTrail writes it, and server access logs of it "
+        "would need one more bucket (the access log bucket comes with the delivery part)",
+    )
+    _ack(
         stack.pipeline.start_dead_letters,
         "AwsSolutions-SQS3",
         "this queue is itself a dead-letter queue (of the upload rule's target)",

@@ -2,6 +2,7 @@
 
     storage (buckets) + data (table, topic, queues)
         -> functions (one bundle, one environment) -> pipeline (state machine, rules) + api
+    governance: the monthly budget's alerts, cost allocation tags, CloudTrail
 
 Environment-agnostic: no account, region or lookup is needed to synthesize it (no
 `from_lookup`, no context queries), so `primevod aws synth` runs with no credentials."""
@@ -18,6 +19,7 @@ from constructs import Construct
 from primevod.aws.cdk.api import Api, PlaybackSettings
 from primevod.aws.cdk.data import Data
 from primevod.aws.cdk.functions import Functions
+from primevod.aws.cdk.governance import Governance, tag_for_costs
 from primevod.aws.cdk.pipeline import Pipeline, mediaconvert_queue, mediaconvert_role
 from primevod.aws.cdk.storage import Storage
 
@@ -81,6 +83,10 @@ class PrimeVodStack(Stack):
             upload_prefix=UPLOAD_PREFIX,
             playback=playback or PlaybackSettings(),
         )
+        self.governance = Governance(
+            self, "Governance", topic=self.data.topic, topic_key=self.data.events_key
+        )
+        tag_for_costs(self)
         self._outputs()
 
     def _outputs(self) -> None:
