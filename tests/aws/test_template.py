@@ -306,7 +306,13 @@ def test_buckets_are_private_encrypted_and_tls_only(template_json: dict[str, Any
         props = bucket["Properties"]
         assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
         rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        key_id = rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0]
+        assert key_id.startswith("StorageMediaKey") and rule["BucketKeyEnabled"] is True
+        key = template_json["Resources"][key_id]
+        assert key["Properties"]["EnableKeyRotation"] is True
+        assert key["DeletionPolicy"] == "Retain"
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}
         assert bucket["DeletionPolicy"] == "Retain"
     policies = [
         p["Properties"]
@@ -314,6 +320,26 @@ def test_buckets_are_private_encrypted_and_tls_only(template_json: dict[str, Any
         if "aws:SecureTransport" in json.dumps(p)
     ]
     assert {source, destination} <= {p["Bucket"]["Ref"] for p in policies}
+
+
+def test_the_buckets_follow_the_lifecycle_document_as_far_as_s3_allows(
+    template_json: dict[str, Any],
+) -> None:
+    for logical_id in _buckets(template_json):
+        rules = template_json["Resources"][logical_id]["Properties"]["LifecycleConfiguration"]
+        by_id = {r["Id"]: r for r in rules["Rules"]}
+        uploads = by_id["uploads-to-infrequent-access-then-expire"]
+        assert (uploads["Prefix"], uploads["ExpirationInDays"]) == ("uploads/", 30)
+        assert "Transitions" not in uploads  # S3 takes Standard-IA from day 30 only
+        assert by_id["inbox-to-infrequent-access-then-expire"]["Prefix"] == "inbox/"
+        noncurrent = by_id["noncurrent-versions-expire"]
+        assert noncurrent["NoncurrentVersionExpiration"] == {"NoncurrentDays": 7}
+        assert "Prefix" not in noncurrent  # the whole bucket
+        abort = by_id["abort-abandoned-uploads"]["AbortIncompleteMultipartUpload"]
+        assert abort == {"DaysAfterInitiation": 1}
+        assert all(r["Status"] == "Enabled" for r in rules["Rules"])
+        # packages (assets/...) match no expiring rule
+        assert not any(r.get("Prefix", "").startswith("assets") for r in rules["Rules"])
 
 
 def test_the_source_bucket_tells_eventbridge_without_a_custom_resource(

@@ -25,6 +25,7 @@ GRANT_WILDCARDS = (
     "Action::s3:List*",
     "Action::s3:Abort*",
     "Action::kms:GenerateDataKey*",
+    "Action::kms:ReEncrypt*",  # grant_put on a bucket under the media key
 )
 
 

@@ -1,26 +1,46 @@
 """The two buckets: `source` (uploads land under `uploads/`; EventBridge hears every new
 object) and `destination` (the packages MediaConvert writes). Both private, TLS only,
-encrypted with S3-managed keys, and kept when the stack is deleted (they hold media)."""
+versioned, encrypted with the stack's media key (customer managed, rotated yearly, S3 bucket
+keys on to keep KMS requests few), and kept when the stack is deleted (they hold media).
+
+Their lifecycle is the project's lifecycle document (src/primevod/lifecycle/default.json,
+which the local lifecycle engine reads too): sources under `uploads/` and `inbox/` expire
+after 30 days, noncurrent versions after 7, abandoned multipart uploads after 1; packages
+are kept. What S3 refuses is left out with a note (`core/lifecycle.deployable_on_s3`): the
+document's move to Standard-IA at day 7 (S3 takes objects into Standard-IA from day 30)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Annotations, RemovalPolicy
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-# an abandoned browser upload's parts cost storage until aborted: S3 drops them after this
-ABANDONED_UPLOAD_DAYS = 7
+from primevod.adapters.lifecycle_files import read_lifecycle
+from primevod.core.lifecycle import LifecycleConfiguration, deployable_on_s3
 
 
 class Storage(Construct):
     def __init__(self, scope: Construct, id: str, *, cors_origins: Sequence[str]) -> None:
         super().__init__(scope, id)
+        self.key = kms.Key(
+            self,
+            "MediaKey",
+            description="prime-vod media buckets (sources and packages)",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,  # the media outlives the stack, so must it
+        )
+        self.lifecycle, notes = deployable_on_s3(read_lifecycle())
+        for note in notes:
+            Annotations.of(self).add_info(f"lifecycle: {note}")
         self.source = _private_bucket(
             self,
             "Source",
+            self.key,
+            self.lifecycle,
             # the browser PUTs parts straight to S3 through presigned URLs and needs each
             # part's ETag for `complete`: without ETag exposed the upload stalls at 100 %
             cors=[
@@ -30,12 +50,6 @@ class Storage(Construct):
                     allowed_headers=["*"],
                     exposed_headers=["ETag"],
                     max_age=3000,
-                )
-            ],
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="abort-abandoned-uploads",
-                    abort_incomplete_multipart_upload_after=Duration.days(ABANDONED_UPLOAD_DAYS),
                 )
             ],
         )
@@ -48,17 +62,58 @@ class Storage(Construct):
                 event_bridge_enabled=True
             )
         )
-        self.destination = _private_bucket(self, "Destination")
+        self.destination = _private_bucket(self, "Destination", self.key, self.lifecycle)
 
 
-def _private_bucket(scope: Construct, id: str, **extra: Any) -> s3.Bucket:
-    return s3.Bucket(
+def _private_bucket(
+    scope: Construct,
+    id: str,
+    key: kms.IKey,
+    lifecycle: LifecycleConfiguration,
+    **extra: Any,
+) -> s3.Bucket:
+    bucket = s3.Bucket(
         scope,
         id,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
-        encryption=s3.BucketEncryption.S3_MANAGED,
+        encryption=s3.BucketEncryption.KMS,
+        encryption_key=key,
+        bucket_key_enabled=True,
+        versioned=True,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         removal_policy=RemovalPolicy.RETAIN,
         **extra,
     )
+    cfn = bucket.node.default_child
+    assert isinstance(cfn, s3.CfnBucket)
+    cfn.add_property_override("LifecycleConfiguration", {"Rules": cloudformation_rules(lifecycle)})
+    return bucket
+
+
+def cloudformation_rules(config: LifecycleConfiguration) -> list[dict[str, Any]]:
+    """The document's rules in CloudFormation's `AWS::S3::Bucket` `Rule` shape."""
+    rules = []
+    for r in config.Rules:
+        f = r.Filter
+        prefix = f.And.Prefix if f.And else f.Prefix
+        tags = f.And.Tags if f.And else ([f.Tag] if f.Tag else [])
+        rule: dict[str, Any] = {"Id": r.ID, "Status": r.Status}
+        if prefix:
+            rule["Prefix"] = prefix
+        if tags:
+            rule["TagFilters"] = [{"Key": t.Key, "Value": t.Value} for t in tags]
+        if r.Transitions:
+            rule["Transitions"] = [
+                {"StorageClass": t.StorageClass, "TransitionInDays": t.Days} for t in r.Transitions
+            ]
+        if r.Expiration:
+            rule["ExpirationInDays"] = r.Expiration.Days
+        if r.NoncurrentVersionExpiration:
+            days = r.NoncurrentVersionExpiration.NoncurrentDays
+            rule["NoncurrentVersionExpiration"] = {"NoncurrentDays": days}
+        if r.AbortIncompleteMultipartUpload:
+            days = r.AbortIncompleteMultipartUpload.DaysAfterInitiation
+            rule["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+        rules.append(rule)
+    return rules
