@@ -6,9 +6,12 @@ resources' ARNs), and the EventBridge rules (their patterns and targets).
 
 Two gaps in moto are filled here, as narrowly as possible:
 - Lambda without Docker answers every invocation with its input: `run_handlers` makes an
-  invocation import the function's `Handler` and call it with the function's environment,
-  and answers an exception as the Python runtime does (`FunctionError: Unhandled`,
-  `{"errorType", "errorMessage"}`).
+  invocation import the function's `Handler` and call it, and answers an exception as the
+  Python runtime does (`FunctionError: Unhandled`, `{"errorType", "errorMessage"}`). The
+  functions' environments are set in the process once, before anything runs
+  (`environment`: their union, which must not disagree on any variable), and each
+  invocation checks that its function's variables are there: changing `os.environ` per
+  invocation would race with other threads reading it.
 - EventBridge does not deliver to Lambda targets: `deliver_to_lambda` does, for a rule
   whose pattern matched (moto matches it).
 
@@ -16,7 +19,6 @@ What moto cannot stand in for (MediaConvert) is in `mediaconvert_stand_in.py`.""
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
 import json
@@ -25,7 +27,7 @@ import threading
 import time
 import traceback
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,7 +234,19 @@ def _rules(stack: Stack) -> None:
 
 # -- the gaps in moto ----------------------------------------------------------------------
 
-_ENVIRONMENT = threading.Lock()  # a handler runs with its function's environment, one at a time
+_SERIAL = threading.Lock()  # one handler at a time: the MediaConvert stand-in's stubs are a queue
+
+
+def environment(stack: Stack) -> dict[str, str]:
+    """Every function's environment, resolved, in one mapping (a variable two functions set
+    differently fails here: one process cannot hold both)."""
+    merged: dict[str, str] = {}
+    for logical_id, props in stack.of_type("AWS::Lambda::Function").items():
+        for key, value in props.get("Environment", {}).get("Variables", {}).items():
+            resolved = str(stack.resolve(value))
+            if merged.setdefault(key, resolved) != resolved:
+                raise AssertionError(f"{logical_id} sets {key} unlike another function")
+    return merged
 
 
 @dataclass
@@ -249,20 +263,6 @@ def _handler(spec: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-@contextlib.contextmanager
-def _environment(variables: Mapping[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def run_handlers(monkeypatch: pytest.MonkeyPatch) -> Invocations:
     """Make moto's Lambda (without Docker) run each function's real handler."""
     from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -273,7 +273,9 @@ def run_handlers(monkeypatch: pytest.MonkeyPatch) -> Invocations:
         fn = self.get_function(function_name, qualifier)
         event = json.loads(body or "{}")
         record.calls.append((fn.handler, event))
-        with _ENVIRONMENT, _environment(fn.environment_vars):
+        missing = {k for k, v in fn.environment_vars.items() if os.environ.get(k) != v}
+        assert not missing, f"{fn.handler} would run without {missing} (set `environment`)"
+        with _SERIAL:
             try:
                 pending = record.faults.get(fn.handler)
                 if pending:

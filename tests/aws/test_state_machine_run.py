@@ -31,6 +31,7 @@ from moto_stack import (
     Stack,
     deliver_to_lambda,
     deploy,
+    environment,
     run_handlers,
     settle,
 )
@@ -168,7 +169,10 @@ def deployed(
         invocations = run_handlers(monkeypatch)
         deliveries = deliver_to_lambda(monkeypatch)
         run_sync_jobs(monkeypatch, mediaconvert)
-        deployment = Deployment(deploy(template_json), invocations, mediaconvert)
+        stack = deploy(template_json)
+        for name, value in environment(stack).items():  # before any handler runs
+            monkeypatch.setenv(name, value)
+        deployment = Deployment(stack, invocations, mediaconvert)
         deployment.key = deployment.keys().create_key("uploader")
         yield deployment
         settle(deliveries)
