@@ -59,6 +59,10 @@ def _names(logical_id: str, kind: str) -> dict[str, str]:
         return {"Ref": short, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{short}"}
     if kind == "AWS::Lambda::Function":
         return {"Ref": short, "Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{short}"}
+    if kind == "AWS::CloudFront::Distribution":
+        return {"Ref": f"E{short[:12].upper()}", "DomainName": f"{short.lower()}.cloudfront.net"}
+    if kind == "AWS::CloudFront::PublicKey":
+        return {"Ref": f"K{short[:12].upper()}", "Id": f"K{short[:12].upper()}"}
     if kind == "AWS::MediaConvert::Queue":
         return {"Arn": f"arn:aws:mediaconvert:{REGION}:{ACCOUNT}:queues/{short}", "Name": short}
     if kind == "AWS::StepFunctions::StateMachine":
@@ -85,6 +89,8 @@ class Stack:
     def __post_init__(self) -> None:
         for logical_id, resource in self.template["Resources"].items():
             self.names[logical_id] = _names(logical_id, resource["Type"])
+        for name, parameter in self.template.get("Parameters", {}).items():
+            self.names[name] = {"Ref": str(parameter.get("Default", f"parameter-{name}"))}
 
     def of_type(self, kind: str) -> dict[str, Mapping[str, Any]]:
         resources = self.template["Resources"].items()

@@ -270,3 +270,53 @@ def test_the_authorizer_admits_keys_by_role_as_the_local_api(aws: dict[str, Any]
     table = boto3.client("dynamodb", region_name=REGION)
     items = table.scan(TableName="assets")["Items"]
     assert all("status" not in i for i in items if i["id"]["S"].startswith("key#"))
+
+
+def test_a_playback_url_equals_botocores_cloudfront_signer_for_the_same_policy(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The playback function's URL for the distribution's layout is byte for byte what
+    botocore's CloudFrontSigner makes of the same policy, and the edge's verifier takes it."""
+    from botocore.signers import CloudFrontSigner
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from primevod.core.signing import build_policy, cf_b64decode
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    boto3.client("secretsmanager", region_name=REGION).create_secret(Name="cf", SecretString=pem)
+    monkeypatch.setenv("PRIMEVOD_SIGNING_KEY_SECRET", "cf")
+    monkeypatch.setenv("PRIMEVOD_SIGNING_KEY_ID", "K3CLOUDFRONTID")
+    monkeypatch.setenv("PRIMEVOD_PLAYBACK_BASE_URL", "https://d2example.cloudfront.net")
+    records = context.assets()
+    records.create(Asset(id="a9", source_bucket="src", source_key="uploads/a9/x.mp4"))
+    prefix = "assets/a9/1/"
+    records.update(
+        "a9",
+        status=AssetStatus.READY,
+        output_bucket="dst",
+        output_prefix=prefix,
+        hls_path=prefix + "master.m3u8",
+        dash_path=prefix + "master.mpd",
+    )
+    body, _ = playback.playback("a9", now=1_900_000_000)
+    url = "https://d2example.cloudfront.net/assets/a9/1/master.m3u8"
+    policy = build_policy("https://d2example.cloudfront.net/assets/a9/1/*", body["expires_at"])
+
+    def rsa_signer(message: bytes) -> bytes:
+        return key.sign(message, padding.PKCS1v15(), hashes.SHA1())
+
+    expected = CloudFrontSigner("K3CLOUDFRONTID", rsa_signer).generate_presigned_url(
+        url, policy=policy
+    )
+    assert body["hls_url"] == expected
+    signed_url, params = split_signed_url(body["hls_url"])
+    assert cf_b64decode(params["Policy"]).decode() == policy
+    Verifier({"K3CLOUDFRONTID": key.public_key()}).check(
+        signed_url, params=params, now=1_900_000_000
+    )

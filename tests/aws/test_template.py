@@ -588,3 +588,81 @@ def test_cloudtrail_validates_its_log_files_into_an_encrypted_bucket(
     rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+
+
+# delivery
+
+
+def test_cloudfront_reads_the_destination_through_origin_access_control(
+    template_json: dict[str, Any],
+) -> None:
+    distribution_id, distribution = _only(template_json, "AWS::CloudFront::Distribution")
+    config = distribution["Properties"]["DistributionConfig"]
+    [origin] = config["Origins"]
+    _, destination = _buckets(template_json)
+    assert origin["DomainName"] == {"Fn::GetAtt": [destination, "RegionalDomainName"]}
+    assert "OriginAccessControlId" in origin
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # no OAI
+    assert not resources(template_json, "AWS::CloudFront::CloudFrontOriginAccessIdentity")
+    _only(template_json, "AWS::CloudFront::OriginAccessControl")
+    # the destination's policy admits CloudFront for this distribution only
+    policy = next(
+        p["Properties"]["PolicyDocument"]
+        for p in resources(template_json, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": destination}
+    )
+    [read] = [
+        s
+        for s in policy["Statement"]
+        if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}
+    ]
+    assert read["Action"] == "s3:GetObject"
+    assert distribution_id in json.dumps(read["Condition"]["StringEquals"]["AWS:SourceArn"])
+    # and the media key decrypts for CloudFront
+    key = next(
+        k for k in resources(template_json, "AWS::KMS::Key") if k.startswith("StorageMediaKey")
+    )
+    key_policy = template_json["Resources"][key]["Properties"]["KeyPolicy"]["Statement"]
+    assert any(s.get("Principal") == {"Service": "cloudfront.amazonaws.com"} for s in key_policy)
+
+
+def test_every_behaviour_needs_a_signature_and_manifests_expire_quickly(
+    template_json: dict[str, Any],
+) -> None:
+    _, distribution = _only(template_json, "AWS::CloudFront::Distribution")
+    config = distribution["Properties"]["DistributionConfig"]
+    key_group_id, _ = _only(template_json, "AWS::CloudFront::KeyGroup")
+    behaviours = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]
+    assert sorted(b.get("PathPattern", "*") for b in behaviours) == ["*", "*.m3u8", "*.mpd"]
+    policies = resources(template_json, "AWS::CloudFront::CachePolicy")
+    for behaviour in behaviours:
+        assert behaviour["TrustedKeyGroups"] == [{"Ref": key_group_id}]
+        assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert "ResponseHeadersPolicyId" in behaviour
+        ttl = policies[behaviour["CachePolicyId"]["Ref"]]["Properties"]["CachePolicyConfig"]
+        manifest = behaviour.get("PathPattern", "*") != "*"
+        assert ttl["DefaultTTL"] == (10 if manifest else 365 * 86400)
+        keys = ttl["ParametersInCacheKeyAndForwardedToOrigin"]
+        assert keys["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
+        assert keys["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert config["Logging"]["Bucket"]["Fn::GetAtt"][0].startswith("DeliveryAccessLogs")
+    _, cors = _only(template_json, "AWS::CloudFront::ResponseHeadersPolicy")
+    allowed = cors["Properties"]["ResponseHeadersPolicyConfig"]["CorsConfig"]
+    assert allowed["AccessControlAllowOrigins"] == {"Items": ["*"]}
+
+
+def test_playback_signs_for_the_distribution_with_the_key_groups_key(
+    template_json: dict[str, Any],
+) -> None:
+    ids = function_ids(template_json)
+    playback = template_json["Resources"][ids[f"{H}.playback.handler"]]
+    env = playback["Properties"]["Environment"]["Variables"]
+    public_key_id, public_key = _only(template_json, "AWS::CloudFront::PublicKey")
+    assert env["PRIMEVOD_SIGNING_KEY_ID"] == {"Ref": public_key_id}
+    distribution_id, _ = _only(template_json, "AWS::CloudFront::Distribution")
+    assert env["PRIMEVOD_PLAYBACK_BASE_URL"] == {
+        "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]
+    }
+    encoded = public_key["Properties"]["PublicKeyConfig"]["EncodedKey"]
+    assert encoded["Ref"] in template_json["Parameters"]  # the PEM is a deploy-time parameter
+    assert env["PRIMEVOD_SIGNING_KEY_SECRET"]["Ref"] in template_json["Parameters"]

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 from botocore.signers import CloudFrontSigner
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from primevod.adapters.signing.key_store import KeyStore
@@ -237,5 +237,12 @@ def test_cli_keys_and_sign(tmp_path) -> None:
 
     Verifier(store.active_public_keys()).check(signed, now=time.time())
     key_id = store.list()[0]["id"]
+    exported = run("signing-keys", "export-public", key_id)
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith("-----BEGIN PUBLIC KEY-----")
+    public = serialization.load_pem_public_key(exported.stdout.encode())
+    assert public.public_numbers() == store.active_public_keys()[key_id].public_numbers()
+    assert "PRIVATE" not in exported.stdout
+    assert run("signing-keys", "export-public", "nope").returncode == 2
     assert run("signing-keys", "retire", key_id).returncode == 0
     assert run("signing-keys", "retire", "nope").returncode == 2

@@ -43,6 +43,17 @@ def list_keys(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         out.print(f"{key['id']} {key['status']} created {key['created_at']}")
 
 
+@keys_app.command("export-public")
+def export_public(key_id: str) -> None:
+    """Print a key's public half as PEM, as CloudFront's public keys take it (the AWS
+    stack's `SigningPublicKey` parameter); the private half stays here, or goes into the
+    stack's Secrets Manager secret."""
+    try:
+        print(_store().public_pem(key_id), end="")
+    except KeyError:
+        fail("key.not_found", f"no signing key {key_id}")
+
+
 @keys_app.command("retire")
 def retire(key_id: str) -> None:
     """Stop accepting links signed with this key."""

@@ -69,6 +69,13 @@ class KeyStore:
         self._save(index)
         return index[key_id]
 
+    def public_pem(self, key_id: str) -> str:
+        """The key's public half as PEM (SubjectPublicKeyInfo: what CloudFront's public keys
+        take); KeyError when there is no such key."""
+        if key_id not in self._index():
+            raise KeyError(key_id)
+        return (self.folder / f"{key_id}.pub.pem").read_text()
+
     def active_public_keys(self) -> dict[str, rsa.RSAPublicKey]:
         keys = {}
         for key_id, meta in self._index().items():

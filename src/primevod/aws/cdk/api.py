@@ -12,9 +12,9 @@ keys and roles, stored in the assets table (`primevod aws keys create`), the ans
 per key and route for `AUTH_CACHE`. CORS for browsers (preflights need no key), a
 throttled `$default` stage (a cost guard even with keys) and JSON access logs.
 
-Playback signs CloudFront URLs and cookies (handlers/playback.py): it needs the
-distribution's URL, the key group's public key id and the Secrets Manager secret holding
-the private key, given as PlaybackSettings until the delivery part creates them.
+Playback signs CloudFront URLs and cookies (handlers/playback.py) with the distribution's
+URL, the key group's public key id and the Secrets Manager secret holding the private key
+(PlaybackSettings, from delivery.py).
 
     Uploads   write and read objects under the upload prefix (multipart calls, presigned
               UploadPart URLs sign with its role), read/write the table (upload sessions)

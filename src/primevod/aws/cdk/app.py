@@ -8,9 +8,8 @@ credentials:
 Context (`cdk deploy -c key=value` or cdk.json): `primevod:ladder` (the ladder policy of
 every title, default `aws-vod`), `primevod:profile` (`dev`: sources of 30 s at most, as the
 local dev profile), `primevod:cors_origins` (comma-separated origins allowed to
-call the API and PUT parts, default `*`), and for signed playback until the delivery part
-creates them: `primevod:playback_base_url`, `primevod:signing_key_id`,
-`primevod:signing_key_secret` (see api.PlaybackSettings)."""
+call the API, PUT parts and read the packages, default `*`). Deploy-time parameters:
+`SigningPublicKey`, `SigningPrivateKeyName` (delivery.py), `BudgetMonthlyUsd` (governance.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from pathlib import Path
 from aws_cdk import App, Validations
 
 from primevod.aws.bundle import build_bundle
-from primevod.aws.cdk.api import PlaybackSettings
 from primevod.aws.cdk.nag import acknowledge_findings
 from primevod.aws.cdk.stack import DEFAULT_LADDER, PrimeVodStack
 
@@ -51,11 +49,6 @@ def build_app(outdir: Path | None = None, bundle: Path | None = None) -> App:
         ladder=context("ladder", DEFAULT_LADDER),
         profile=context("profile", "default"),
         cors_origins=[o.strip() for o in context("cors_origins", "*").split(",") if o.strip()],
-        playback=PlaybackSettings(
-            base_url=context("playback_base_url"),
-            signing_key_id=context("signing_key_id"),
-            signing_key_secret=context("signing_key_secret"),
-        ),
         description=DESCRIPTION,
     )
     acknowledge_findings(stack)

@@ -40,13 +40,37 @@ def acknowledge_findings(stack: PrimeVodStack) -> None:
         stack.storage.destination,
         "AwsSolutions-S1",
         "only MediaConvert writes here and only signed delivery reads; server access logs "
-        "come with the CloudFront distribution's logs (delivery part)",
+        "the CloudFront distribution's access logs record every viewer request",
     )
     _ack(
         stack.governance.trail_bucket,
         "AwsSolutions-S1",
         "the audit log's own bucket: only CloudTrail writes it, and server access logs of it "
-        "would need one more bucket (the access log bucket comes with the delivery part)",
+        "would need one more bucket",
+    )
+    delivery = stack.delivery
+    _ack(
+        delivery.log_bucket,
+        "AwsSolutions-S1",
+        "it is the access log bucket (of the distribution); logging it would need another",
+    )
+    _ack(
+        delivery.distribution,
+        "AwsSolutions-CFR1",
+        "no geo restriction: who may watch is decided by the signed URLs; a licensing "
+        "restriction by country is the operator's to add",
+    )
+    _ack(
+        delivery.distribution,
+        "AwsSolutions-CFR2",
+        "no WAF: every request needs a valid signature (trusted key group); AWS WAF costs "
+        "at least 5 USD a month, a quarter of the default budget",
+    )
+    _ack(
+        delivery.distribution,
+        "AwsSolutions-CFR4",
+        "the default *.cloudfront.net certificate does not take a minimum TLS version; "
+        "with a custom domain and certificate, set TLSv1.2_2021",
     )
     _ack(
         stack.pipeline.start_dead_letters,

@@ -18,6 +18,7 @@ from constructs import Construct
 
 from primevod.aws.cdk.api import Api, PlaybackSettings
 from primevod.aws.cdk.data import Data
+from primevod.aws.cdk.delivery import Delivery
 from primevod.aws.cdk.functions import Functions
 from primevod.aws.cdk.governance import Governance, tag_for_costs
 from primevod.aws.cdk.pipeline import Pipeline, mediaconvert_queue, mediaconvert_role
@@ -37,7 +38,6 @@ class PrimeVodStack(Stack):
         ladder: str = DEFAULT_LADDER,
         profile: str = "default",
         cors_origins: Sequence[str] = ("*",),
-        playback: PlaybackSettings | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -73,6 +73,13 @@ class PrimeVodStack(Stack):
             queue_arn=self.mediaconvert_queue.attr_arn,
             upload_prefix=UPLOAD_PREFIX,
         )
+        self.delivery = Delivery(
+            self,
+            "Delivery",
+            destination=self.storage.destination,
+            media_key=self.storage.key,
+            cors_origins=cors_origins,
+        )
         self.api = Api(
             self,
             "Api",
@@ -81,7 +88,11 @@ class PrimeVodStack(Stack):
             data=self.data,
             cors_origins=cors_origins,
             upload_prefix=UPLOAD_PREFIX,
-            playback=playback or PlaybackSettings(),
+            playback=PlaybackSettings(
+                base_url=self.delivery.base_url,
+                signing_key_id=self.delivery.public_key.public_key_id,
+                signing_key_secret=self.delivery.signing_key_secret.value_as_string,
+            ),
         )
         self.governance = Governance(
             self, "Governance", topic=self.data.topic, topic_key=self.data.events_key
@@ -92,6 +103,7 @@ class PrimeVodStack(Stack):
     def _outputs(self) -> None:
         for name, value in {
             "ApiUrl": self.api.url,
+            "PlaybackUrl": self.delivery.base_url,
             "SourceBucket": self.storage.source.bucket_name,
             "DestinationBucket": self.storage.destination.bucket_name,
             "StateMachineArn": self.pipeline.state_machine.state_machine_arn,
