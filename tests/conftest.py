@@ -13,6 +13,28 @@ from support.server import free_port
 
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 
+
+def _small_card(seconds: int) -> list[str]:
+    """A 160x90 test card with a tone, `seconds` long: cheap to encode at any length."""
+    return [
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size=160x90:rate=15:duration={seconds}",
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-c:a",
+        "aac",
+        "-shortest",
+    ]
+
+
 # name -> FFmpeg arguments after the binary (the output path is appended)
 CLIPS: dict[str, list[str]] = {
     "small.mp4": [
@@ -87,6 +109,9 @@ CLIPS: dict[str, list[str]] = {
         "aac",
         "-shortest",
     ],
+    # the dev profile's limits: 30 s is the longest source it takes, 31 s is too long
+    "thirty.mp4": _small_card(30),
+    "thirtyone.mp4": _small_card(31),
     "long9s.mp4": [
         "-f",
         "lavfi",

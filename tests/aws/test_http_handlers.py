@@ -54,6 +54,23 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         context.client.cache_clear()
 
 
+def signing_key(monkeypatch: pytest.MonkeyPatch, key_id: str, base_url: str) -> rsa.RSAPrivateKey:
+    """A CloudFront signing key: its private half in (moto's) Secrets Manager, and the
+    playback function's environment naming it, the key id and the distribution."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    secret = f"playback-{key_id}"
+    boto3.client("secretsmanager", region_name=REGION).create_secret(Name=secret, SecretString=pem)
+    monkeypatch.setenv("PRIMEVOD_SIGNING_KEY_SECRET", secret)
+    monkeypatch.setenv("PRIMEVOD_SIGNING_KEY_ID", key_id)
+    monkeypatch.setenv("PRIMEVOD_PLAYBACK_BASE_URL", base_url)
+    return key
+
+
 def call(handler, method: str, path: str, body: Any = None, **extra: Any) -> tuple[int, Any]:
     event = {
         "version": "2.0",
@@ -177,18 +194,7 @@ def test_a_part_number_beyond_the_plan_and_an_abort(aws: dict[str, Any]) -> None
 def test_playback_urls_and_cookies_verify(
     aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    boto3.client("secretsmanager", region_name=REGION).create_secret(
-        Name="cf-key", SecretString=pem
-    )
-    monkeypatch.setenv("PRIMEVOD_SIGNING_KEY_SECRET", "cf-key")
-    monkeypatch.setenv("PRIMEVOD_SIGNING_KEY_ID", "K2EXAMPLE")
-    monkeypatch.setenv("PRIMEVOD_PLAYBACK_BASE_URL", "https://d111.cloudfront.net")
+    key = signing_key(monkeypatch, "K2EXAMPLE", "https://d111.cloudfront.net")
     records = context.assets()
     records.create(Asset(id="a1", source_bucket="src", source_key="uploads/a1/x.mp4"))
     status, answer = call(
@@ -283,16 +289,7 @@ def test_a_playback_url_equals_botocores_cloudfront_signer_for_the_same_policy(
 
     from primevod.core.signing import build_policy, cf_b64decode
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    boto3.client("secretsmanager", region_name=REGION).create_secret(Name="cf", SecretString=pem)
-    monkeypatch.setenv("PRIMEVOD_SIGNING_KEY_SECRET", "cf")
-    monkeypatch.setenv("PRIMEVOD_SIGNING_KEY_ID", "K3CLOUDFRONTID")
-    monkeypatch.setenv("PRIMEVOD_PLAYBACK_BASE_URL", "https://d2example.cloudfront.net")
+    key = signing_key(monkeypatch, "K3CLOUDFRONTID", "https://d2example.cloudfront.net")
     records = context.assets()
     records.create(Asset(id="a9", source_bucket="src", source_key="uploads/a9/x.mp4"))
     prefix = "assets/a9/1/"

@@ -12,37 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
-
-
-def _clip(path: Path, seconds: float) -> Path:
-    subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size=160x90:rate=15:duration={seconds}",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(path),
-        ],
-        check=True,
-    )
-    return path
-
 
 def _process(home: Path, source: Path) -> subprocess.CompletedProcess[str]:
     env = {
@@ -65,8 +34,8 @@ def dev_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("devhome")
 
 
-def test_a_31_second_source_is_refused_as_too_long(dev_home: Path, tmp_path: Path) -> None:
-    done = _process(dev_home, _clip(tmp_path / "long.mp4", 31))
+def test_a_31_second_source_is_refused_as_too_long(dev_home: Path, clip) -> None:
+    done = _process(dev_home, clip("thirtyone.mp4"))
     assert done.returncode == 2, done.stdout + done.stderr
     body = json.loads(done.stdout)
     assert body["status"] == "failed" and body["asset_id"]  # a failed asset, with its reason
@@ -75,7 +44,7 @@ def test_a_31_second_source_is_refused_as_too_long(dev_home: Path, tmp_path: Pat
     assert "30 s" in error["message"] and "dev profile" in error["message"]
 
 
-def test_a_30_second_source_is_processed(dev_home: Path, tmp_path: Path) -> None:
-    done = _process(dev_home, _clip(tmp_path / "thirty.mp4", 30))
+def test_a_30_second_source_is_processed(dev_home: Path, clip) -> None:
+    done = _process(dev_home, clip("thirty.mp4"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["status"] == "ready"

@@ -11,13 +11,14 @@ When an object is due for expiration, its transitions are moot. Pure: no I/O."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from primevod.core.json_documents import load_document
 
 # colder to the right: a transition never moves an object back to the left
 STORAGE_CLASSES = (
@@ -123,17 +124,7 @@ class LifecycleError(ValueError):
 
 
 def load_lifecycle(text: str, name: str = "lifecycle") -> LifecycleConfiguration:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LifecycleError(f"{name}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    try:
-        return LifecycleConfiguration.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise LifecycleError(f"{name}: {problems}") from None
+    return load_document(LifecycleConfiguration, text, name, LifecycleError)
 
 
 # -- evaluation ----------------------------------------------------------------------------

@@ -5,11 +5,12 @@ Pure: `load_prices(text, name)` takes the file's text; reading it is the caller'
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from primevod.core.json_documents import load_document
 
 Usd = float
 
@@ -110,14 +111,4 @@ class PriceFileError(ValueError):
 
 
 def load_prices(text: str, name: str = "prices") -> Prices:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PriceFileError(f"{name}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    try:
-        return Prices.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise PriceFileError(f"{name}: {problems}") from None
+    return load_document(Prices, text, name, PriceFileError)

@@ -19,6 +19,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from primevod.aws.cdk.storage import private_bucket
+
 DEFAULT_BUDGET_USD = 20
 # (threshold %, what it is measured on): the seed's alerts
 BUDGET_ALERTS = ((80, "ACTUAL"), (100, "FORECASTED"))
@@ -96,17 +98,10 @@ class Governance(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.trail_bucket = bucket = s3.Bucket(
+        self.trail_bucket = bucket = private_bucket(
             self,
             "TrailLogs",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=RemovalPolicy.RETAIN,
+            key,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(TRAIL_LOG_DAYS))],
         )
         return cloudtrail.Trail(

@@ -65,14 +65,9 @@ class Storage(Construct):
         self.destination = _private_bucket(self, "Destination", self.key, self.lifecycle)
 
 
-def _private_bucket(
-    scope: Construct,
-    id: str,
-    key: kms.IKey,
-    lifecycle: LifecycleConfiguration,
-    **extra: Any,
-) -> s3.Bucket:
-    bucket = s3.Bucket(
+def private_bucket(scope: Construct, id: str, key: kms.IKey, **extra: Any) -> s3.Bucket:
+    """Private, TLS only, versioned, under `key` (with an S3 bucket key), kept on delete."""
+    return s3.Bucket(
         scope,
         id,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
@@ -85,6 +80,17 @@ def _private_bucket(
         removal_policy=RemovalPolicy.RETAIN,
         **extra,
     )
+
+
+def _private_bucket(
+    scope: Construct,
+    id: str,
+    key: kms.IKey,
+    lifecycle: LifecycleConfiguration,
+    **extra: Any,
+) -> s3.Bucket:
+    """A media bucket: private, with the lifecycle document's rules."""
+    bucket = private_bucket(scope, id, key, **extra)
     cfn = bucket.node.default_child
     assert isinstance(cfn, s3.CfnBucket)
     cfn.add_property_override("LifecycleConfiguration", {"Rules": cloudformation_rules(lifecycle)})
