@@ -30,17 +30,25 @@ GRANT_WILDCARDS = (
 
 
 def acknowledge_findings(stack: PrimeVodStack) -> None:
+    _storage(stack)
+    _delivery(stack)
+    _wildcards(stack)
+    _runtime(stack)
+
+
+def _storage(stack: PrimeVodStack) -> None:
     _ack(
         stack.storage.source,
         "AwsSolutions-S1",
-        "server access logs need a log bucket of their own; object-level auditing "
-        "(CloudTrail data events) comes with the observability part",
+        "server access logs need a log bucket of their own; the uploads are recorded by the "
+        "upload sessions and CloudTrail (object-level data events are off: they bill per "
+        "request)",
     )
     _ack(
         stack.storage.destination,
         "AwsSolutions-S1",
-        "only MediaConvert writes here and only signed delivery reads; server access logs "
-        "the CloudFront distribution's access logs record every viewer request",
+        "only MediaConvert writes here and only CloudFront reads; the distribution's access "
+        "logs record every viewer request",
     )
     _ack(
         stack.governance.trail_bucket,
@@ -48,6 +56,14 @@ def acknowledge_findings(stack: PrimeVodStack) -> None:
         "the audit log's own bucket: only CloudTrail writes it, and server access logs of it "
         "would need one more bucket",
     )
+    _ack(
+        stack.pipeline.start_dead_letters,
+        "AwsSolutions-SQS3",
+        "this queue is itself a dead-letter queue (of the upload rule's target)",
+    )
+
+
+def _delivery(stack: PrimeVodStack) -> None:
     delivery = stack.delivery
     _ack(
         delivery.log_bucket,
@@ -72,11 +88,9 @@ def acknowledge_findings(stack: PrimeVodStack) -> None:
         "the default *.cloudfront.net certificate does not take a minimum TLS version; "
         "with a custom domain and certificate, set TLSv1.2_2021",
     )
-    _ack(
-        stack.pipeline.start_dead_letters,
-        "AwsSolutions-SQS3",
-        "this queue is itself a dead-letter queue (of the upload rule's target)",
-    )
+
+
+def _wildcards(stack: PrimeVodStack) -> None:
     for scope in (*(fn.role for fn in _functions(stack)), stack.pipeline.state_machine):
         assert scope is not None
         _ack(
@@ -113,6 +127,9 @@ def acknowledge_findings(stack: PrimeVodStack) -> None:
             f"AwsSolutions-IAM5[Resource::<{_logical_id(stack, fn)}.Arn>:*]",
             "versions and aliases of the stack's own task functions (CDK's LambdaInvoke)",
         )
+
+
+def _runtime(stack: PrimeVodStack) -> None:
     for fn in _functions(stack):
         _ack(
             fn,

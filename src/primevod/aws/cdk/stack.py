@@ -48,20 +48,7 @@ class PrimeVodStack(Stack):
         )
         self.mediaconvert_queue = mediaconvert_queue(self, "MediaConvertQueue")
         self.functions = Functions(
-            self,
-            "Functions",
-            bundle=bundle,
-            environment={
-                "PRIMEVOD_ASSETS_TABLE": self.data.table.table_name,
-                "PRIMEVOD_EVENTS_TOPIC_ARN": self.data.topic.topic_arn,
-                "PRIMEVOD_SOURCE_BUCKET": self.storage.source.bucket_name,
-                "PRIMEVOD_DESTINATION_BUCKET": self.storage.destination.bucket_name,
-                "PRIMEVOD_LADDER": ladder,
-                "PRIMEVOD_PROFILE": profile,  # dev: sources of 30 s at most, as locally
-                "PRIMEVOD_MEDIACONVERT_ROLE_ARN": self.mediaconvert_role.role_arn,
-                "PRIMEVOD_MEDIACONVERT_QUEUE_ARN": self.mediaconvert_queue.attr_arn,
-                "PRIMEVOD_UPLOAD_PREFIX": UPLOAD_PREFIX,
-            },
+            self, "Functions", bundle=bundle, environment=self._environment(ladder, profile)
         )
         self.pipeline = Pipeline(
             self,
@@ -73,6 +60,29 @@ class PrimeVodStack(Stack):
             queue_arn=self.mediaconvert_queue.attr_arn,
             upload_prefix=UPLOAD_PREFIX,
         )
+        self._delivery_and_api(cors_origins)
+        self.governance = Governance(
+            self, "Governance", topic=self.data.topic, topic_key=self.data.events_key
+        )
+        tag_for_costs(self)
+        self._outputs()
+
+    def _environment(self, ladder: str, profile: str) -> dict[str, str]:
+        """What every function's handler reads (handlers/context.py)."""
+        return {
+            "PRIMEVOD_ASSETS_TABLE": self.data.table.table_name,
+            "PRIMEVOD_EVENTS_TOPIC_ARN": self.data.topic.topic_arn,
+            "PRIMEVOD_SOURCE_BUCKET": self.storage.source.bucket_name,
+            "PRIMEVOD_DESTINATION_BUCKET": self.storage.destination.bucket_name,
+            "PRIMEVOD_LADDER": ladder,
+            "PRIMEVOD_PROFILE": profile,  # dev: sources of 30 s at most, as locally
+            "PRIMEVOD_MEDIACONVERT_ROLE_ARN": self.mediaconvert_role.role_arn,
+            "PRIMEVOD_MEDIACONVERT_QUEUE_ARN": self.mediaconvert_queue.attr_arn,
+            "PRIMEVOD_UPLOAD_PREFIX": UPLOAD_PREFIX,
+        }
+
+    def _delivery_and_api(self, cors_origins: Sequence[str]) -> None:
+        """CloudFront, and the HTTP API whose playback signs for it."""
         self.delivery = Delivery(
             self,
             "Delivery",
@@ -94,11 +104,6 @@ class PrimeVodStack(Stack):
                 signing_key_secret=self.delivery.signing_key_secret.value_as_string,
             ),
         )
-        self.governance = Governance(
-            self, "Governance", topic=self.data.topic, topic_key=self.data.events_key
-        )
-        tag_for_costs(self)
-        self._outputs()
 
     def _outputs(self) -> None:
         for name, value in {
