@@ -59,6 +59,8 @@ def _names(logical_id: str, kind: str) -> dict[str, str]:
         return {"Ref": short, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{short}"}
     if kind == "AWS::Lambda::Function":
         return {"Ref": short, "Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{short}"}
+    if kind == "AWS::CloudWatch::Alarm":
+        return {"Ref": short, "Arn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{short}"}
     if kind == "AWS::CloudFront::Distribution":
         return {"Ref": f"E{short[:12].upper()}", "DomainName": f"{short.lower()}.cloudfront.net"}
     if kind == "AWS::CloudFront::PublicKey":

@@ -3,6 +3,7 @@ test of their shapes, with the stack's parameter at its default and the topic's 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -43,3 +44,30 @@ def test_the_budget_and_its_alerts_are_accepted_by_moto(
             (80, "ACTUAL"),
             (100, "FORECASTED"),
         ]
+
+
+def test_the_alarms_and_the_dashboard_are_accepted_by_moto(
+    template_json: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    stack = Stack(template_json)
+    alarms = stack.of_type("AWS::CloudWatch::Alarm")
+    with mock_aws():
+        cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        for logical_id, props in alarms.items():
+            resolved = stack.resolve(dict(props))
+            resolved["AlarmName"] = logical_id
+            for metric in resolved.get("Metrics", []):
+                metric.pop("Period", None)  # CloudFormation's own field, not the API's
+            cloudwatch.put_metric_alarm(**resolved)
+        names = {a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+        assert names == set(alarms)
+        [dashboard] = stack.of_type("AWS::CloudWatch::Dashboard").values()
+        body = stack.resolve(dashboard["DashboardBody"])
+        cloudwatch.put_dashboard(DashboardName="prime-vod", DashboardBody=body)
+        assert json.loads(cloudwatch.get_dashboard(DashboardName="prime-vod")["DashboardBody"])

@@ -666,3 +666,49 @@ def test_playback_signs_for_the_distribution_with_the_key_groups_key(
     encoded = public_key["Properties"]["PublicKeyConfig"]["EncodedKey"]
     assert encoded["Ref"] in template_json["Parameters"]  # the PEM is a deploy-time parameter
     assert env["PRIMEVOD_SIGNING_KEY_SECRET"]["Ref"] in template_json["Parameters"]
+
+
+# observability
+
+
+def test_the_local_default_alarms_watch_the_aws_metrics_and_tell_the_topic(
+    template_json: dict[str, Any],
+) -> None:
+    from primevod.core.alarms import DEFAULT_ALARMS
+
+    alarms = resources(template_json, "AWS::CloudWatch::Alarm")
+    topic_id, _ = _only(template_json, "AWS::SNS::Topic")
+    by_name = {
+        props["AlarmDescription"].split(":")[0].removeprefix("prime-vod "): props
+        for props in (a["Properties"] for a in alarms.values())
+    }
+    mirrored = {s.name: s for s in DEFAULT_ALARMS if s.name != "canary-failure"}
+    assert set(by_name) == {*mirrored, "slow-executions"}
+    for name, props in by_name.items():
+        assert props["AlarmActions"] == [{"Ref": topic_id}], name
+        assert props["TreatMissingData"] == "notBreaching"
+    failures = by_name["workflow-failures"]
+    assert (failures["MetricName"], failures["Namespace"]) == ("ExecutionsFailed", "AWS/States")
+    assert (failures["Threshold"], failures["Period"]) == (0, 300)
+    percents = (("delivery-5xx-rate", 1), ("delivery-4xx-rate", 5), ("cache-hit-ratio", 80))
+    for name, percent in percents:
+        props = by_name[name]
+        assert props["Threshold"] == percent  # the local ratio, as CloudFront's percent
+        expression = next(m["Expression"] for m in props["Metrics"] if "Expression" in m)
+        samples = mirrored[name].min_samples
+        assert expression.startswith(f"IF(requests >= {samples}, rate, ")
+    assert by_name["cache-hit-ratio"]["ComparisonOperator"] == "LessThanThreshold"
+    assert by_name["origin-latency-p95"]["Threshold"] == 500
+    assert by_name["slow-executions"]["Threshold"] == 2 * 3600 * 1000
+    _only(template_json, "AWS::CloudFront::MonitoringSubscription")  # hit rate, latency
+
+
+def test_a_dashboard_and_a_retention_on_every_log_group(template_json: dict[str, Any]) -> None:
+    _, dashboard = _only(template_json, "AWS::CloudWatch::Dashboard")
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for title in ("Alarms", "Workflows", "Delivery: requests", "Delivery: error rates"):
+        assert title in body
+    groups = resources(template_json, "AWS::Logs::LogGroup")
+    assert len(groups) >= 10
+    for logical_id, group in groups.items():
+        assert group["Properties"].get("RetentionInDays"), logical_id

@@ -32,7 +32,8 @@ def tag_for_costs(stack: Stack) -> None:
     """Every taggable resource of the stack carries the tags (activate them as cost
     allocation tags in the Billing console to split the bill by them)."""
     for key, value in COST_TAGS.items():
-        Tags.of(stack).add(key, value)
+        # CloudFormation's dashboards take no tags (CDK would write them anyway)
+        Tags.of(stack).add(key, value, exclude_resource_types=["AWS::CloudWatch::Dashboard"])
 
 
 class Governance(Construct):

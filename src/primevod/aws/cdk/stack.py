@@ -21,6 +21,7 @@ from primevod.aws.cdk.data import Data
 from primevod.aws.cdk.delivery import Delivery
 from primevod.aws.cdk.functions import Functions
 from primevod.aws.cdk.governance import Governance, tag_for_costs
+from primevod.aws.cdk.observability import Observability
 from primevod.aws.cdk.pipeline import Pipeline, mediaconvert_queue, mediaconvert_role
 from primevod.aws.cdk.storage import Storage
 
@@ -63,6 +64,14 @@ class PrimeVodStack(Stack):
         self._delivery_and_api(cors_origins)
         self.governance = Governance(
             self, "Governance", topic=self.data.topic, topic_key=self.data.events_key
+        )
+        self.observability = Observability(
+            self,
+            "Observability",
+            state_machine=self.pipeline.state_machine,
+            distribution=self.delivery.distribution,
+            topic=self.data.topic,
+            topic_key=self.data.events_key,
         )
         tag_for_costs(self)
         self._outputs()
