@@ -228,11 +228,12 @@ def _state_machines(stack: Stack) -> None:
 def _rules(stack: Stack) -> None:
     events = boto3.client("events", region_name=REGION)
     for logical_id, props in stack.of_type("AWS::Events::Rule").items():
-        events.put_rule(
-            Name=logical_id,
-            EventPattern=json.dumps(stack.resolve(props["EventPattern"])),
-            State=props.get("State", "ENABLED"),
+        trigger = (
+            {"EventPattern": json.dumps(stack.resolve(props["EventPattern"]))}
+            if "EventPattern" in props
+            else {"ScheduleExpression": props["ScheduleExpression"]}  # never fired here
         )
+        events.put_rule(Name=logical_id, State=props.get("State", "ENABLED"), **trigger)
         targets = [
             {k: stack.resolve(v) for k, v in target.items() if k in ("Id", "Arn")}
             for target in props.get("Targets", [])

@@ -34,6 +34,7 @@ HANDLERS = [
     "primevod.aws.handlers.uploads.handler",
     "primevod.aws.handlers.playback.handler",
     "primevod.aws.handlers.authorizer.handler",
+    "primevod.aws.handlers.canary.handler",
 ]
 
 

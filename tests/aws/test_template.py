@@ -31,6 +31,7 @@ ALL_HANDLERS = {
     f"{H}.uploads.handler",
     f"{H}.playback.handler",
     f"{H}.authorizer.handler",
+    f"{H}.canary.handler",
 }
 STORY = ["Ingest", "Plan", "Encode", "Validate", "Publish", "Ready"]
 LAMBDA_TRANSIENT = {
@@ -232,7 +233,7 @@ def _rules(template_json: dict[str, Any], source: str) -> list[dict[str, Any]]:
     return [
         r["Properties"]
         for r in resources(template_json, "AWS::Events::Rule").values()
-        if r["Properties"]["EventPattern"]["source"] == [source]
+        if r["Properties"].get("EventPattern", {}).get("source") == [source]
     ]
 
 
@@ -682,7 +683,7 @@ def test_the_local_default_alarms_watch_the_aws_metrics_and_tell_the_topic(
         props["AlarmDescription"].split(":")[0].removeprefix("prime-vod "): props
         for props in (a["Properties"] for a in alarms.values())
     }
-    mirrored = {s.name: s for s in DEFAULT_ALARMS if s.name != "canary-failure"}
+    mirrored = {s.name: s for s in DEFAULT_ALARMS}
     assert set(by_name) == {*mirrored, "slow-executions"}
     for name, props in by_name.items():
         assert props["AlarmActions"] == [{"Ref": topic_id}], name
@@ -700,6 +701,9 @@ def test_the_local_default_alarms_watch_the_aws_metrics_and_tell_the_topic(
     assert by_name["cache-hit-ratio"]["ComparisonOperator"] == "LessThanThreshold"
     assert by_name["origin-latency-p95"]["Threshold"] == 500
     assert by_name["slow-executions"]["Threshold"] == 2 * 3600 * 1000
+    canary = by_name["canary-failure"]
+    assert (canary["Namespace"], canary["MetricName"]) == ("PrimeVod/Canary", "CanaryFailed")
+    assert (canary["Period"], canary["Threshold"]) == (600, 0)
     _only(template_json, "AWS::CloudFront::MonitoringSubscription")  # hit rate, latency
 
 
@@ -712,3 +716,22 @@ def test_a_dashboard_and_a_retention_on_every_log_group(template_json: dict[str,
     assert len(groups) >= 10
     for logical_id, group in groups.items():
         assert group["Properties"].get("RetentionInDays"), logical_id
+
+
+def test_the_canary_runs_every_5_minutes_and_may_write_only_its_metrics(
+    template_json: dict[str, Any],
+) -> None:
+    ids = function_ids(template_json)
+    canary = ids[f"{H}.canary.handler"]
+    [schedule] = [
+        r["Properties"]
+        for r in resources(template_json, "AWS::Events::Rule").values()
+        if "ScheduleExpression" in r["Properties"]
+    ]
+    assert schedule["ScheduleExpression"] == "rate(5 minutes)"
+    assert schedule["Targets"][0]["Arn"] == {"Fn::GetAtt": [canary, "Arn"]}
+    statements = _policy_statements(template_json, _role_of(template_json, canary))
+    [put] = [s for s in statements if s["Action"] == "cloudwatch:PutMetricData"]
+    assert put["Condition"] == {"StringEquals": {"cloudwatch:namespace": "PrimeVod/Canary"}}
+    env = template_json["Resources"][canary]["Properties"]["Environment"]["Variables"]
+    assert {"PRIMEVOD_PLAYBACK_BASE_URL", "PRIMEVOD_SIGNING_KEY_ID"} <= set(env)

@@ -42,7 +42,8 @@ import primevod
 
 LAMBDA_PYTHON = (3, 12)
 LAMBDA_RUNTIME = f"python{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}"  # Lambda's runtime identifier
-RUNTIME_REQUIREMENTS = ("pydantic", "cryptography")  # pydantic brings pydantic-core
+# pydantic brings pydantic-core; httpx is the canary's HTTP client (adapters/media/http_fetcher)
+RUNTIME_REQUIREMENTS = ("pydantic", "cryptography", "httpx")
 PLATFORM_ARGS = (
     "--platform",
     "manylinux2014_x86_64",

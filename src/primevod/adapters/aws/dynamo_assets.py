@@ -15,6 +15,7 @@ from primevod.core.assets import Asset, check_changes, utcnow
 from primevod.core.errors import NotFound
 
 ATTEMPTS = 5
+STATUS_INDEX = "status-index"  # the stack's index: status, then created_at
 
 
 class DynamoAssets:
@@ -29,6 +30,19 @@ class DynamoAssets:
         if item is None:
             raise NotFound(f"no asset {asset_id}")
         return Asset.model_validate_json(item["record"]["S"])
+
+    def recent(self, status: str, limit: int) -> list[Asset]:
+        """The newest `limit` assets in `status`, from the status index."""
+        page = self.client.query(
+            TableName=self.table,
+            IndexName=STATUS_INDEX,
+            KeyConditionExpression="#s = :status",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":status": {"S": status}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [Asset.model_validate_json(item["record"]["S"]) for item in page.get("Items", [])]
 
     def create(self, asset: Asset) -> Asset:
         """Record a new asset; an existing record of the same id is left as it is (a

@@ -57,6 +57,9 @@ UPLOADS = HandlerSpec(
 PLAYBACK = HandlerSpec(
     "Playback", f"{_HANDLERS}.playback.handler", 15, "signed playback URLs of an asset"
 )
+CANARY = HandlerSpec(
+    "Canary", f"{_HANDLERS}.canary.handler", 120, "synthetic HLS check of ready assets"
+)
 AUTHORIZER = HandlerSpec(
     "Authorizer", f"{_HANDLERS}.authorizer.handler", 10, "API keys and roles of the HTTP API"
 )

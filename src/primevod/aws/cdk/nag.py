@@ -152,6 +152,7 @@ def _functions(stack: PrimeVodStack) -> list[lambda_.Function]:
         stack.api.uploads,
         stack.api.playback,
         stack.api.authorizer_fn,
+        stack.observability.canary,
     ]
 
 

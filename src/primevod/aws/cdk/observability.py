@@ -7,7 +7,7 @@ workflow's execution time. Every alarm tells the asset events topic.
     error_rate_5xx / 4xx    AWS/CloudFront 5xxErrorRate / 4xxErrorRate, average (percent)
     cache_hit_ratio         AWS/CloudFront CacheHitRate (an additional metric), average
     origin_latency_p95_ms   AWS/CloudFront OriginLatency (an additional metric), p95
-    canary_failed           not yet: the canary is not built on AWS
+    canary_failed           PrimeVod/Canary CanaryFailed (handlers/canary.py), sum
 
 `min_samples` becomes metric math: the rate counts only when the period saw that many
 requests (`IF(requests >= n, rate, 0)`). CloudFront's metrics exist in us-east-1 only: in
@@ -15,19 +15,30 @@ any other region the delivery alarms see no data (and stay OK)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from primevod.aws.cdk import functions as specs
+from primevod.aws.cdk.data import Data
+from primevod.aws.cdk.functions import Functions
+from primevod.aws.handlers.canary import NAMESPACE as CANARY_NAMESPACE
 from primevod.core.alarms import DEFAULT_ALARMS, AlarmSpec
 
 SLOW_EXECUTION = Duration.hours(2)
+CANARY_EVERY = Duration.minutes(5)
 # local metric -> (CloudFront metric, statistic, ratio as percent?)
 CLOUDFRONT_METRICS = {
     "error_rate_5xx": ("5xxErrorRate", "Average", True),
@@ -51,6 +62,9 @@ class Observability(Construct):
         distribution: cloudfront.Distribution,
         topic: sns.ITopic,
         topic_key: kms.IKey,
+        fns: Functions,
+        data: Data,
+        playback: Mapping[str, str],
     ) -> None:
         super().__init__(scope, id)
         topic_key.grant(
@@ -69,15 +83,39 @@ class Observability(Construct):
             ),
         )
         self.state_machine, self.distribution = state_machine, distribution
+        self.canary = self._canary(fns, data, playback)
         self.alarms = [self._alarm(spec) for spec in DEFAULT_ALARMS if self._covers(spec)]
         self.alarms.append(self._slow_executions())
         for alarm in self.alarms:
             alarm.add_alarm_action(actions.SnsAction(topic))
         self.dashboard = self._dashboard()
 
+    def _canary(self, fns: Functions, data: Data, playback: Mapping[str, str]) -> lambda_.Function:
+        """The scheduled canary: reads ready assets, signs with the playback key, writes its
+        own metrics (PutMetricData takes no resource: the namespace is the condition)."""
+        fn = fns.function(specs.CANARY, playback)
+        data.table.grant_read_data(fn)
+        secret = playback["PRIMEVOD_SIGNING_KEY_SECRET"]
+        secretsmanager.Secret.from_secret_name_v2(self, "SigningKey", secret).grant_read(fn)
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": CANARY_NAMESPACE}},
+            )
+        )
+        events.Rule(
+            self,
+            "CanarySchedule",
+            description="prime-vod: the synthetic HLS canary",
+            schedule=events.Schedule.rate(CANARY_EVERY),
+            targets=[targets.LambdaFunction(fn, retry_attempts=0)],  # the next run is soon
+        )
+        return fn
+
     @staticmethod
     def _covers(spec: AlarmSpec) -> bool:
-        return spec.metric == "workflows_failed" or spec.metric in CLOUDFRONT_METRICS
+        return spec.metric in ("workflows_failed", "canary_failed", *CLOUDFRONT_METRICS)
 
     def _cloudfront(self, name: str, statistic: str, period: Duration) -> cloudwatch.Metric:
         return cloudwatch.Metric(
@@ -97,6 +135,14 @@ class Observability(Construct):
         period = Duration.seconds(spec.period_seconds)
         if spec.metric == "workflows_failed":
             return self.state_machine.metric_failed(period=period, statistic="Sum"), spec.threshold
+        if spec.metric == "canary_failed":
+            failed = cloudwatch.Metric(
+                namespace=CANARY_NAMESPACE,
+                metric_name="CanaryFailed",
+                statistic="Sum",
+                period=period,
+            )
+            return failed, spec.threshold
         name, statistic, percent = CLOUDFRONT_METRICS[spec.metric]
         rate = self._cloudfront(name, statistic, period)
         threshold = spec.threshold * 100 if percent else spec.threshold

@@ -72,6 +72,9 @@ class PrimeVodStack(Stack):
             distribution=self.delivery.distribution,
             topic=self.data.topic,
             topic_key=self.data.events_key,
+            fns=self.functions,
+            data=self.data,
+            playback=self.playback.environment(),
         )
         tag_for_costs(self)
         self._outputs()
@@ -92,12 +95,17 @@ class PrimeVodStack(Stack):
 
     def _delivery_and_api(self, cors_origins: Sequence[str]) -> None:
         """CloudFront, and the HTTP API whose playback signs for it."""
-        self.delivery = Delivery(
+        self.delivery = delivery = Delivery(
             self,
             "Delivery",
             destination=self.storage.destination,
             media_key=self.storage.key,
             cors_origins=cors_origins,
+        )
+        self.playback = PlaybackSettings(
+            base_url=delivery.base_url,
+            signing_key_id=delivery.public_key.public_key_id,
+            signing_key_secret=delivery.signing_key_secret.value_as_string,
         )
         self.api = Api(
             self,
@@ -107,11 +115,7 @@ class PrimeVodStack(Stack):
             data=self.data,
             cors_origins=cors_origins,
             upload_prefix=UPLOAD_PREFIX,
-            playback=PlaybackSettings(
-                base_url=self.delivery.base_url,
-                signing_key_id=self.delivery.public_key.public_key_id,
-                signing_key_secret=self.delivery.signing_key_secret.value_as_string,
-            ),
+            playback=self.playback,
         )
 
     def _outputs(self) -> None:
