@@ -6,9 +6,10 @@ headers). It publishes `PrimeVod/Canary` `CanaryFailed` (1 when any asset failed
 and `CanaryRuns`, which the canary-failure alarm watches.
 
 Why a scheduled Lambda rather than CloudWatch Synthetics: the checks are the project's own
-(the same validator as the local canary and the Validate step), and it costs about
-0.15 USD a month at 512 MB (8,640 runs of a few seconds) where a Synthetics canary every
-5 minutes is about 10 USD, half of the default budget."""
+(the same validator as the local canary and the Validate step), and it costs 0.15 to
+0.25 USD a month at 512 MB (8,640 runs of 2 to 3 s, at $0.0000166667 per GB-second) where
+a Synthetics canary every 5 minutes is about 10 USD ($0.0012 a run), half of the default
+budget."""
 
 from __future__ import annotations
 
