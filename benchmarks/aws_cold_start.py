@@ -38,6 +38,7 @@ HANDLERS = [  # as in aws/cdk/functions.py (not imported: it starts the CDK's No
     f"{H}.uploads.handler",
     f"{H}.playback.handler",
     f"{H}.authorizer.handler",
+    f"{H}.canary.handler",
 ]
 PROBE = """
 import sys, time
