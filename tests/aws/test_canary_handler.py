@@ -15,9 +15,8 @@ from typing import Any
 
 import boto3
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
+from signing_keys import signing_key
 
 from primevod.adapters.media.ffmpeg_command import EncodeOptions
 from primevod.adapters.media.transcoder import MediaEngine
@@ -57,9 +56,6 @@ def aws(monkeypatch: pytest.MonkeyPatch, origin: tuple[str, Path]) -> Iterator[A
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "PRIMEVOD_ASSETS_TABLE": "assets",
-        "PRIMEVOD_PLAYBACK_BASE_URL": base,
-        "PRIMEVOD_SIGNING_KEY_ID": "K2CANARY",
-        "PRIMEVOD_SIGNING_KEY_SECRET": "playback-key",
     }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
@@ -83,15 +79,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, origin: tuple[str, Path]) -> Iterator[A
             ],
             BillingMode="PAY_PER_REQUEST",
         )
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
-        boto3.client("secretsmanager", region_name=REGION).create_secret(
-            Name="playback-key", SecretString=pem
-        )
+        signing_key(monkeypatch, "K2CANARY", base)
         records = context.assets()
         records.create(Asset(id="a1", source_bucket="src", source_key="uploads/a1/x.mp4"))
         records.update(

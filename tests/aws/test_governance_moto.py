@@ -14,15 +14,18 @@ from moto_stack import ACCOUNT, REGION, Stack
 pytest.importorskip("aws_cdk")
 
 
-def test_the_budget_and_its_alerts_are_accepted_by_moto(
-    template_json: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture(autouse=True)
+def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Placeholder credentials: botocore needs some, moto takes any."""
     for name, value in {
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
     }.items():
         monkeypatch.setenv(name, value)
+
+
+def test_the_budget_and_its_alerts_are_accepted_by_moto(template_json: dict[str, Any]) -> None:
     stack = Stack(template_json)
     [props] = stack.of_type("AWS::Budgets::Budget").values()
     budget = stack.resolve(props["Budget"])
@@ -46,15 +49,7 @@ def test_the_budget_and_its_alerts_are_accepted_by_moto(
         ]
 
 
-def test_the_alarms_and_the_dashboard_are_accepted_by_moto(
-    template_json: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
+def test_the_alarms_and_the_dashboard_are_accepted_by_moto(template_json: dict[str, Any]) -> None:
     stack = Stack(template_json)
     alarms = stack.of_type("AWS::CloudWatch::Alarm")
     with mock_aws():

@@ -13,9 +13,8 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
+from signing_keys import signing_key
 
 from primevod.adapters.aws.dynamo_keys import DynamoKeys
 from primevod.aws.handlers import authorizer, context, playback, uploads
@@ -52,23 +51,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         )
         yield {"s3": s3}
         context.client.cache_clear()
-
-
-def signing_key(monkeypatch: pytest.MonkeyPatch, key_id: str, base_url: str) -> rsa.RSAPrivateKey:
-    """A CloudFront signing key: its private half in (moto's) Secrets Manager, and the
-    playback function's environment naming it, the key id and the distribution."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    secret = f"playback-{key_id}"
-    boto3.client("secretsmanager", region_name=REGION).create_secret(Name=secret, SecretString=pem)
-    monkeypatch.setenv("PRIMEVOD_SIGNING_KEY_SECRET", secret)
-    monkeypatch.setenv("PRIMEVOD_SIGNING_KEY_ID", key_id)
-    monkeypatch.setenv("PRIMEVOD_PLAYBACK_BASE_URL", base_url)
-    return key
 
 
 def call(handler, method: str, path: str, body: Any = None, **extra: Any) -> tuple[int, Any]:
