@@ -85,6 +85,17 @@ class Settings(BaseSettings):
     upload_url_seconds: int = Field(3600, description="lifetime of a signed part URL")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     playback_ttl_seconds: int = Field(4 * 3600, description="lifetime of playback links")
+    playback_base_url: str | None = Field(
+        None,
+        description="sign playback for a CDN in front of the destination bucket (e.g. the AWS "
+        "stack's CloudFront https://d....cloudfront.net): URLs are the base plus the object "
+        "key (assets/<id>/<n>/...); unset: this server's edge, /vod/<id>/...",
+    )
+    playback_key_id: str | None = Field(
+        None,
+        description="the key pair id to sign with (CloudFront's K... id of the exported "
+        "public key); unset: the local signing key's own id",
+    )
     edge_cache_mb: int = Field(
         256, ge=0, description="memory for the edge's content cache per server process (0: off)"
     )

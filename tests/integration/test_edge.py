@@ -232,3 +232,44 @@ def test_the_content_cache_serves_the_second_viewer_and_ignores_the_canary(edge)
     while time.time() < deadline and hits() < viewers:
         time.sleep(0.5)
     assert hits() == viewers  # the canary's hit is not among them
+
+
+def test_the_playback_api_signs_for_a_cdn_layout_as_cloudfront_would(edge) -> None:
+    """With PRIMEVOD_PLAYBACK_BASE_URL and PRIMEVOD_PLAYBACK_KEY_ID (the AWS stack's
+    distribution and CloudFront's id of the exported key), the playback API's URL is the
+    object key under the distribution, byte for byte what botocore's CloudFrontSigner
+    makes of the same policy, and the verifier takes it under that key id."""
+    from support.server import Server
+
+    from primevod.core.signing import Verifier, build_policy, split_signed_url
+
+    cdn = "https://d2example.cloudfront.net"
+    server = Server(
+        edge["server"].home, PRIMEVOD_PLAYBACK_BASE_URL=cdn, PRIMEVOD_PLAYBACK_KEY_ID="K3CLOUDFRONT"
+    )
+    try:
+        r = httpx.get(
+            f"{server.base}/api/v1/assets/{edge['asset']}/playback",
+            headers=server.auth("viewer"),
+        )
+    finally:
+        server.stop()
+    assert r.status_code == 200, r.text
+    body = r.json()
+    folder = f"{cdn}/assets/{edge['asset']}/"
+    assert body["hls_url"].startswith(folder) and "Key-Pair-Id=K3CLOUDFRONT" in body["hls_url"]
+    url, params = split_signed_url(body["hls_url"])
+    prefix = url[len(cdn) :].rsplit("/", 1)[0] + "/"  # /assets/<id>/<n>/
+    policy = build_policy(f"{cdn}{prefix}*", body["expires_at"])
+
+    def rsa_signer(message: bytes) -> bytes:
+        return edge["private"].sign(message, padding.PKCS1v15(), hashes.SHA1())
+
+    expected = CloudFrontSigner("K3CLOUDFRONT", rsa_signer).generate_presigned_url(
+        url, policy=policy
+    )
+    assert body["hls_url"] == expected
+    Verifier({"K3CLOUDFRONT": edge["private"].public_key()}).check(
+        url, params=params, now=time.time()
+    )
+    assert f"Path={prefix}" in r.headers["set-cookie"]

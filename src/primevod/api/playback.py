@@ -43,11 +43,11 @@ def playback(
     if asset.status is not AssetStatus.READY or not asset.hls_path:
         raise HTTPException(409, f"asset {asset_id} is {asset.status.value}, not ready")
     key_id, private = rt.signing_keys.signing_key()
-    signer = Signer(key_id, private)
+    signer = Signer(rt.settings.playback_key_id or key_id, private)
     expires = int(time.time()) + rt.settings.playback_ttl_seconds
-    base = f"{public_base(rt, request)}/vod/{asset_id}/"
-    resource = base + "*"
     prefix = asset.output_prefix or ""
+    base, path = _layout(rt, request, asset_id, prefix)
+    resource = base + "*"
     poster = asset.thumbnails.get("poster")
     storyboard = asset.thumbnails.get("storyboard")
 
@@ -60,7 +60,7 @@ def playback(
         response.set_cookie(
             name,
             value,
-            path=f"/vod/{asset_id}/",
+            path=path,
             expires=expires,
             httponly=True,
             samesite="lax",
@@ -73,6 +73,15 @@ def playback(
         "storyboard_url": signed(storyboard),
         "expires_at": expires,
     }
+
+
+def _layout(rt: Runtime, request: Request, asset_id: str, prefix: str) -> tuple[str, str]:
+    """Where the asset's files are served from, and the cookies' path: this server's edge
+    (`/vod/<id>/`), or a CDN over the destination bucket (`<base>/<object prefix>`)."""
+    cdn = rt.settings.playback_base_url
+    if cdn:
+        return f"{cdn.rstrip('/')}/{prefix}", f"/{prefix}"
+    return f"{public_base(rt, request)}/vod/{asset_id}/", f"/vod/{asset_id}/"
 
 
 @router.post("/api/v1/assets/{asset_id}/invalidate", tags=["delivery"])
