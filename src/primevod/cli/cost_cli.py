@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from primevod.cli.output import err, fail, fail_media, out
 from primevod.core.errors import MediaError
+
+if TYPE_CHECKING:
+    from primevod.core.cost import JobEstimate
 
 cost_app = typer.Typer(name="cost", help="Cost estimates before an encode.", no_args_is_help=True)
 
@@ -83,7 +86,7 @@ def estimate(
     _print(result, probe.duration or 0.0)
 
 
-def _print(result, duration: float) -> None:
+def _print(result: JobEstimate, duration: float) -> None:
     grid = Table("output", "kind", "detail", "minutes", "x", "USD")
     for line in result.lines:
         usd = "unknown" if line.usd is None else f"{line.usd:.4f}"

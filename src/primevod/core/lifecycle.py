@@ -205,12 +205,12 @@ def _object_action(rules: list[Rule], obj: ObjectFacts, as_of: datetime) -> Acti
     for rule in matching:
         if rule.Expiration and (when := due_at(obj.created, rule.Expiration.Days)) <= as_of:
             return Action("expire", obj.key, rule.ID, when)
-    due = [
+    scheduled = [
         (STORAGE_CLASSES.index(t.StorageClass), due_at(obj.created, t.Days), t, rule)
         for rule in matching
         for t in rule.Transitions
-        if due_at(obj.created, t.Days) <= as_of
     ]
+    due = [d for d in scheduled if d[1] <= as_of]
     current = (
         STORAGE_CLASSES.index(obj.storage_class) if obj.storage_class in STORAGE_CLASSES else 0
     )

@@ -5,6 +5,7 @@ Pure: `load_prices(text, name)` takes the file's text; reading it is the caller'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Literal
 
@@ -35,7 +36,7 @@ class FrameRateClass(_Strict):
     multiplier: float = Field(gt=0)
 
 
-def _open_ended_last(bounds: list[float | None], what: str) -> None:
+def _open_ended_last(bounds: Sequence[float | None], what: str) -> None:
     if not bounds or bounds[-1] is not None or None in bounds[:-1]:
         raise ValueError(f"{what}: the last entry (and only it) must have no upper bound (null)")
     given = [b for b in bounds[:-1] if b is not None]
@@ -61,7 +62,7 @@ class MediaConvertPrices(_Strict):
             raise ValueError("tiers: both basic and professional are needed")
         for name, tiers in self.tiers.items():
             _open_ended_last([t.up_to_minutes for t in tiers], f"tiers.{name}")
-        _open_ended_last([c.below_lines for c in self.size_classes], "size_classes")  # type: ignore[misc]
+        _open_ended_last([c.below_lines for c in self.size_classes], "size_classes")
         _open_ended_last([r.up_to_fps for r in self.frame_rates], "frame_rates")
         return self
 

@@ -41,17 +41,13 @@ from primevod.aws.cdk import functions as specs
 from primevod.aws.cdk.data import Data
 from primevod.aws.cdk.functions import Functions
 from primevod.aws.cdk.storage import Storage
+from primevod.aws.handlers.authorizer import ROUTE_ROLES
 
 UPLOADS = "/api/v1/uploads"
-UPLOAD_ROUTES = (
-    ("GET", f"{UPLOADS}/config"),
-    ("POST", f"{UPLOADS}/init"),
-    ("POST", f"{UPLOADS}/signPart"),
-    ("GET", f"{UPLOADS}/{{upload_id}}/parts"),
-    ("POST", f"{UPLOADS}/complete"),
-    ("POST", f"{UPLOADS}/abort"),
-)
-PLAYBACK_ROUTES = (("GET", "/api/v1/assets/{asset_id}/playback"),)
+# the routes are the authorizer's (one list: a route it does not know, it refuses)
+ROUTES = [tuple(key.split(" ", 1)) for key in ROUTE_ROLES]
+UPLOAD_ROUTES = [(m, p) for m, p in ROUTES if p.startswith(UPLOADS)]
+PLAYBACK_ROUTES = [(m, p) for m, p in ROUTES if not p.startswith(UPLOADS)]
 THROTTLE_RATE = 20  # requests per second, steady
 THROTTLE_BURST = 50
 AUTH_CACHE = Duration.minutes(5)  # how long a revoked key may still pass
@@ -82,6 +78,13 @@ class PlaybackSettings:
             "PRIMEVOD_SIGNING_KEY_SECRET": self.signing_key_secret,
         }
 
+    def grant(self, scope: Construct, fn: lambda_.IFunction) -> None:
+        """Let `fn` read the private key's secret (nothing when none is configured)."""
+        if self.signing_key_secret:
+            secretsmanager.Secret.from_secret_name_v2(
+                scope, "SigningKey", self.signing_key_secret
+            ).grant_read(fn)
+
 
 class Api(Construct):
     def __init__(
@@ -103,10 +106,7 @@ class Api(Construct):
         data.table.grant_read_write_data(self.uploads)
         self.playback = fns.function(specs.PLAYBACK, playback.environment())
         data.table.grant_read_data(self.playback)
-        if playback.signing_key_secret:
-            secretsmanager.Secret.from_secret_name_v2(
-                self, "SigningKey", playback.signing_key_secret
-            ).grant_read(self.playback)
+        playback.grant(self, self.playback)
 
         self.http_api = apigw.HttpApi(
             self,

@@ -15,8 +15,6 @@ any other region the delivery alarms see no data (and stay OK)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from aws_cdk import Duration
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -26,12 +24,12 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from primevod.aws.cdk import functions as specs
+from primevod.aws.cdk.api import PlaybackSettings
 from primevod.aws.cdk.data import Data
 from primevod.aws.cdk.functions import Functions
 from primevod.aws.handlers.canary import NAMESPACE as CANARY_NAMESPACE
@@ -64,7 +62,7 @@ class Observability(Construct):
         topic_key: kms.IKey,
         fns: Functions,
         data: Data,
-        playback: Mapping[str, str],
+        playback: PlaybackSettings,
     ) -> None:
         super().__init__(scope, id)
         topic_key.grant(
@@ -90,13 +88,12 @@ class Observability(Construct):
             alarm.add_alarm_action(actions.SnsAction(topic))
         self.dashboard = self._dashboard()
 
-    def _canary(self, fns: Functions, data: Data, playback: Mapping[str, str]) -> lambda_.Function:
+    def _canary(self, fns: Functions, data: Data, playback: PlaybackSettings) -> lambda_.Function:
         """The scheduled canary: reads ready assets, signs with the playback key, writes its
         own metrics (PutMetricData takes no resource: the namespace is the condition)."""
-        fn = fns.function(specs.CANARY, playback)
+        fn = fns.function(specs.CANARY, playback.environment())
         data.table.grant_read_data(fn)
-        secret = playback["PRIMEVOD_SIGNING_KEY_SECRET"]
-        secretsmanager.Secret.from_secret_name_v2(self, "SigningKey", secret).grant_read(fn)
+        playback.grant(self, fn)
         fn.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],

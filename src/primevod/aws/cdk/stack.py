@@ -74,7 +74,7 @@ class PrimeVodStack(Stack):
             topic_key=self.data.events_key,
             fns=self.functions,
             data=self.data,
-            playback=self.playback.environment(),
+            playback=self.playback,
         )
         tag_for_costs(self)
         self._outputs()
