@@ -1,5 +1,6 @@
 """The AWS shape, offline: the Lambda bundle built once and the CDK app synthesized once per
-session, shared by the template, cfn-lint, ASL, nag and CLI tests. What needs the CDK skips
+session, shared by the template, cfn-lint, ASL, nag and CLI tests; and once more with every
+flag on (search, analytics and the CI/CD stack), for their tests. What needs the CDK skips
 only when aws_cdk (the `aws` extra) cannot be imported; the bundle and job-settings tests
 need no CDK and always run."""
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cdk_template import ALL_FLAGS
 
 # jsii's notices about the Node.js version (Debian ships Node 20): not the tests' business
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
@@ -38,6 +40,32 @@ def template_path(lambda_bundle: Path, tmp_path_factory: pytest.TempPathFactory)
 @pytest.fixture(scope="session")
 def template_json(template_path: Path) -> dict[str, Any]:
     return json.loads(template_path.read_text())
+
+
+@pytest.fixture(scope="session")
+def flags_template_path(lambda_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `PrimeVod` stack's template with search and analytics on (and the CI/CD stack's
+    template beside it)."""
+    from primevod.aws.cdk.app import synth
+
+    return synth(tmp_path_factory.mktemp("aws") / "cdk.out", lambda_bundle, context=ALL_FLAGS)
+
+
+@pytest.fixture(scope="session")
+def flags_template_json(flags_template_path: Path) -> dict[str, Any]:
+    return json.loads(flags_template_path.read_text())
+
+
+@pytest.fixture(scope="session")
+def cicd_template_path(flags_template_path: Path) -> Path:
+    from primevod.aws.cdk.app import CICD_STACK_NAME
+
+    return flags_template_path.parent / f"{CICD_STACK_NAME}.template.json"
+
+
+@pytest.fixture(scope="session")
+def cicd_template_json(cicd_template_path: Path) -> dict[str, Any]:
+    return json.loads(cicd_template_path.read_text())
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,7 @@ HANDLERS = [
     "primevod.aws.handlers.playback.handler",
     "primevod.aws.handlers.authorizer.handler",
     "primevod.aws.handlers.canary.handler",
+    "primevod.aws.handlers.search_indexer.handler",  # the optional search's (flag off by default)
 ]
 
 

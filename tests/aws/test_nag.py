@@ -1,5 +1,6 @@
 """cdk-nag's AwsSolutions pack over the app: every finding is fixed in the constructs or
-acknowledged with its reason on the construct it concerns (primevod/aws/cdk/nag.py); and
+acknowledged with its reason on the construct it concerns (primevod/aws/cdk/nag.py), with
+the optional parts off (the default) and on (search, analytics, the CI/CD stack); and
 without those acknowledgments the pack does report them (it runs)."""
 
 from __future__ import annotations
@@ -10,17 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cdk_template import ALL_FLAGS
 
 pytest.importorskip("aws_cdk")
 pytest.importorskip("cdk_nag")
 
 
-def _nag(bundle: Path, outdir: Path) -> list[dict[str, Any]]:
+def _nag(bundle: Path, outdir: Path, context: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The unacknowledged AwsSolutions findings of the app."""
     from primevod.aws.cdk.app import NagFindings, synth
 
     with contextlib.suppress(NagFindings):  # the report says which
-        synth(outdir, bundle, nag=True)
+        synth(outdir, bundle, nag=True, context=context)
     report = json.loads((outdir / "validation-report.json").read_text())
     return [v for r in report["pluginReports"] for v in r.get("violations", [])]
 
@@ -30,6 +32,13 @@ def test_aws_solutions_checks_leave_no_unacknowledged_finding(
 ) -> None:
     violations = _nag(lambda_bundle, tmp_path / "cdk.out")
     assert not violations, json.dumps(violations, indent=1)[:6000]
+
+
+def test_with_every_flag_on_no_finding_is_left_either(lambda_bundle: Path, tmp_path: Path) -> None:
+    violations = _nag(lambda_bundle, tmp_path / "cdk.out", ALL_FLAGS)
+    assert not violations, json.dumps(violations, indent=1)[:6000]
+    stacks = json.loads((tmp_path / "cdk.out" / "manifest.json").read_text())["artifacts"]
+    assert {"PrimeVod", "PrimeVodCiCd"} <= set(stacks)  # both were checked
 
 
 def test_without_the_acknowledgments_the_findings_show(

@@ -22,13 +22,16 @@ MAX_RECEIVES = 5  # deliveries of one event before it moves to the dead-letter q
 
 
 class Data(Construct):
-    def __init__(self, scope: Construct, id: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, stream: bool = False) -> None:
+        """`stream`: the table's changes as a DynamoDB stream of new images (what the
+        optional search indexer reads; search.py)."""
         super().__init__(scope, id)
         self.table = dynamodb.Table(
             self,
             "Assets",
             partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            stream=dynamodb.StreamViewType.NEW_IMAGE if stream else None,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),

@@ -31,6 +31,7 @@ MANIFEST_PATTERNS = ("*.m3u8", "*.mpd")
 MANIFEST_TTL = Duration.seconds(10)
 SEGMENT_TTL = Duration.days(365)
 ACCESS_LOG_DAYS = 90
+ACCESS_LOG_PREFIX = "cloudfront/"  # standard logs, read by the optional analytics (analytics.py)
 
 
 class Delivery(Construct):
@@ -135,7 +136,7 @@ class Delivery(Construct):
             additional_behaviors=dict.fromkeys(MANIFEST_PATTERNS, manifests),
             enable_logging=True,
             log_bucket=self.log_bucket,
-            log_file_prefix="cloudfront/",
+            log_file_prefix=ACCESS_LOG_PREFIX,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
         )

@@ -63,6 +63,13 @@ CANARY = HandlerSpec(
 AUTHORIZER = HandlerSpec(
     "Authorizer", f"{_HANDLERS}.authorizer.handler", 10, "API keys and roles of the HTTP API"
 )
+SEARCH_INDEXER = HandlerSpec(
+    "SearchIndexer",
+    f"{_HANDLERS}.search_indexer.handler",
+    60,
+    "the assets table's stream into the OpenSearch domain",
+    memory_mb=256,  # no pydantic: JSON, botocore's signer and httpx
+)
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 # botocore looks here first: the bundle's service models (bundle.py) over the runtime's

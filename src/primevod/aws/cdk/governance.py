@@ -24,14 +24,17 @@ from primevod.aws.cdk.storage import private_bucket
 DEFAULT_BUDGET_USD = 20
 # (threshold %, what it is measured on): the seed's alerts
 BUDGET_ALERTS = ((80, "ACTUAL"), (100, "FORECASTED"))
-COST_TAGS = {"project": "prime-vod", "prime-vod:component": "vod-pipeline"}
+COMPONENT_TAG = "prime-vod:component"
+COST_TAGS = {"project": "prime-vod", COMPONENT_TAG: "vod-pipeline"}
 TRAIL_LOG_DAYS = 365
 
 
-def tag_for_costs(stack: Stack) -> None:
+def tag_for_costs(stack: Stack, component: str | None = None) -> None:
     """Every taggable resource of the stack carries the tags (activate them as cost
-    allocation tags in the Billing console to split the bill by them)."""
-    for key, value in COST_TAGS.items():
+    allocation tags in the Billing console to split the bill by them); `component`
+    replaces the pipeline's own (the CI/CD stack's is `ci-cd`)."""
+    tags = {**COST_TAGS, **({COMPONENT_TAG: component} if component else {})}
+    for key, value in tags.items():
         # CloudFormation's dashboards take no tags (CDK would write them anyway)
         Tags.of(stack).add(key, value, exclude_resource_types=["AWS::CloudWatch::Dashboard"])
 

@@ -6,7 +6,9 @@ cdk-nag v3 reads), so they cost nothing when no nag pack runs:
 
 Everything not listed here is fixed in the constructs instead (TLS-only buckets, queues and
 topic; encrypted topic and queues; point-in-time recovery; state machine logging and
-tracing; API access logs; per-function roles writing only their own log group)."""
+tracing; API access logs; per-function roles writing only their own log group; the
+optional search domain's encryption, HTTPS and logs; the Athena workgroup's encrypted
+results; the CI/CD stack's KMS-encrypted builds)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import IConstruct
 
 if TYPE_CHECKING:
+    from primevod.aws.cdk.cicd import PrimeVodCiCdStack
     from primevod.aws.cdk.stack import PrimeVodStack
 
 GRANT_WILDCARDS = (
@@ -34,6 +37,52 @@ def acknowledge_findings(stack: PrimeVodStack) -> None:
     _delivery(stack)
     _wildcards(stack)
     _runtime(stack)
+    _search(stack)
+    _analytics(stack)
+
+
+def acknowledge_cicd_findings(stack: PrimeVodCiCdStack) -> None:
+    """The CI/CD stack's: CDK's grants around the pipeline's artifacts, the test image."""
+    _ack(
+        stack.artifacts,
+        "AwsSolutions-S1",
+        "the pipeline's artifact bucket: only the pipeline and its two build projects read "
+        "and write it (CloudTrail records their calls), its objects expire after 30 days, "
+        "and server access logs would need a bucket of their own",
+    )
+    _ack(
+        stack.test_project,
+        "AwsSolutions-CB5",
+        "the tests need Debian 12: .ci/run installs Debian's chromium, PostgreSQL 15 and "
+        "OpenStack Swift packages, which the CodeBuild images (Ubuntu, Amazon Linux) do not "
+        "provide as the tests expect; the image is Docker's official python:3.11-bookworm "
+        "from the ECR Public mirror, not privileged",
+    )
+    for finding in (*GRANT_WILDCARDS, "Action::s3:DeleteObject*"):
+        _ack(
+            stack,
+            f"AwsSolutions-IAM5[{finding}]",
+            "CDK's grants of the pipeline's artifact bucket and its key to the pipeline, its "
+            "source action and the build projects (CodePipeline's and CodeBuild's own needs)",
+        )
+    _ack(
+        stack,
+        f"AwsSolutions-IAM5[Resource::<{_logical_id(stack, stack.artifacts)}.Arn>/*]",
+        "the artifacts under the pipeline's own bucket",
+    )
+    for project in (stack.test_project, stack.deploy_project):
+        name = _logical_id(stack, project)
+        arn = "arn:<AWS::Partition>:{}:<AWS::Region>:<AWS::AccountId>:{}"
+        assert project.role is not None
+        for resource, what in (
+            (arn.format("logs", f"log-group:/aws/codebuild/<{name}>:*"), "log streams"),
+            (arn.format("codebuild", f"report-group/<{name}>-*"), "test report groups"),
+        ):
+            _ack(
+                project.role,
+                f"AwsSolutions-IAM5[Resource::{resource}]",
+                f"CodeBuild's {what} of this project, named after it (CDK's grant)",
+            )
 
 
 def _storage(stack: PrimeVodStack) -> None:
@@ -97,8 +146,8 @@ def _wildcards(stack: PrimeVodStack) -> None:
             scope,
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray PutTraceSegments/PutTelemetryRecords, the Step Functions log delivery "
-            "actions, mediaconvert:CreateJob/GetJob/CancelJob/Probe/DescribeEndpoints take "
-            "no resource-level permissions",
+            "actions, mediaconvert:CreateJob/GetJob/CancelJob/Probe/DescribeEndpoints and "
+            "dynamodb:ListStreams (the search indexer's) take no resource-level permissions",
         )
     for finding in GRANT_WILDCARDS:
         _ack(
@@ -140,8 +189,54 @@ def _runtime(stack: PrimeVodStack) -> None:
         )
 
 
+def _search(stack: PrimeVodStack) -> None:
+    if stack.search is None:
+        return
+    domain = stack.search.domain
+    for rule, reason in (
+        (
+            "AwsSolutions-OS1",
+            "no VPC: the only client is the indexer function, and a VPC would need it in "
+            "the VPC too, with endpoints or a NAT gateway for everything else it calls; the "
+            "domain's policy admits the indexer's role alone and every request is signed",
+        ),
+        (
+            "AwsSolutions-OS3",
+            "no IP allow list: the domain's policy names the indexer's role (SigV4), and a "
+            "Lambda function has no fixed address to list",
+        ),
+        (
+            "AwsSolutions-OS4",
+            "no dedicated master nodes: one data node of a rebuildable index (the table is "
+            "the record); three masters would triple the optional search's cost",
+        ),
+        (
+            "AwsSolutions-OS7",
+            "one zone: a single dev-sized node; zone awareness needs two data nodes or more",
+        ),
+    ):
+        _ack(domain, rule, reason)
+    _ack(
+        stack.search.dead_letters,
+        "AwsSolutions-SQS3",
+        "this queue is itself a dead-letter queue (of the indexer's stream mapping)",
+    )
+
+
+def _analytics(stack: PrimeVodStack) -> None:
+    if stack.analytics is None:
+        return
+    _ack(
+        stack.analytics.results,
+        "AwsSolutions-S1",
+        "Athena's query results, written only through the workgroup and kept 30 days; "
+        "server access logs would need a bucket of their own",
+    )
+
+
 def _functions(stack: PrimeVodStack) -> list[lambda_.Function]:
     tasks = stack.pipeline.tasks
+    optional = [stack.search.indexer] if stack.search else []
     return [
         tasks.ingest,
         tasks.plan,
@@ -153,6 +248,7 @@ def _functions(stack: PrimeVodStack) -> list[lambda_.Function]:
         stack.api.playback,
         stack.api.authorizer_fn,
         stack.observability.canary,
+        *optional,
     ]
 
 

@@ -3,6 +3,8 @@
     storage (buckets) + data (table, topic, queues)
         -> functions (one bundle, one environment) -> pipeline (state machine, rules) + api
     governance: the monthly budget's alerts, cost allocation tags, CloudTrail
+    optional, off by default: search (OpenSearch from the table's stream), analytics
+    (Glue + Athena over CloudFront's access logs)
 
 Environment-agnostic: no account, region or lookup is needed to synthesize it (no
 `from_lookup`, no context queries), so `primevod aws synth` runs with no credentials."""
@@ -16,13 +18,15 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from primevod.aws.cdk.analytics import Analytics
 from primevod.aws.cdk.api import Api, PlaybackSettings
 from primevod.aws.cdk.data import Data
-from primevod.aws.cdk.delivery import Delivery
+from primevod.aws.cdk.delivery import ACCESS_LOG_PREFIX, Delivery
 from primevod.aws.cdk.functions import Functions
 from primevod.aws.cdk.governance import Governance, tag_for_costs
 from primevod.aws.cdk.observability import Observability
 from primevod.aws.cdk.pipeline import Pipeline, mediaconvert_queue, mediaconvert_role
+from primevod.aws.cdk.search import Search
 from primevod.aws.cdk.storage import Storage
 
 DEFAULT_LADDER = "aws-vod"
@@ -39,11 +43,13 @@ class PrimeVodStack(Stack):
         ladder: str = DEFAULT_LADDER,
         profile: str = "default",
         cors_origins: Sequence[str] = ("*",),
+        search: bool = False,
+        analytics: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self.storage = Storage(self, "Storage", cors_origins=cors_origins)
-        self.data = Data(self, "Data")
+        self.data = Data(self, "Data", stream=search)
         self.mediaconvert_role = mediaconvert_role(
             self, "MediaConvertRole", self.storage, UPLOAD_PREFIX
         )
@@ -75,6 +81,19 @@ class PrimeVodStack(Stack):
             fns=self.functions,
             data=self.data,
             playback=self.playback,
+        )
+        self.search = (
+            Search(self, "Search", fns=self.functions, table=self.data.table) if search else None
+        )
+        self.analytics = (
+            Analytics(
+                self,
+                "Analytics",
+                log_bucket=self.delivery.log_bucket,
+                log_prefix=ACCESS_LOG_PREFIX,
+            )
+            if analytics
+            else None
         )
         tag_for_costs(self)
         self._outputs()
@@ -129,5 +148,15 @@ class PrimeVodStack(Stack):
             "AssetsTable": self.data.table.table_name,
             "AssetEventsTopic": self.data.topic.topic_arn,
             "AssetEventsQueueUrl": self.data.queue.queue_url,
+            **self._optional_outputs(),
         }.items():
             CfnOutput(self, name, value=value)
+
+    def _optional_outputs(self) -> dict[str, str]:
+        found = {}
+        if self.search:
+            found["SearchEndpoint"] = f"https://{self.search.domain.domain_endpoint}"
+        if self.analytics:
+            found["AthenaWorkGroup"] = self.analytics.workgroup.ref
+            found["GlueDatabase"] = self.analytics.database.ref
+        return found
