@@ -19,6 +19,19 @@ from pydantic_settings import (
 from primevod.core.alarms import AlarmSpec
 from primevod.core.workers import new_worker_id
 
+DEV_BUDGET_USD = 20.0  # the seed's AWS Budget, also the dev profile's
+
+
+# the dev profile's retention: the shortest periods, for settings not given explicitly
+DEV_RETENTION: dict[str, float] = {
+    "metrics_retention_hours": 24.0,
+    "events_retention_days": 1.0,
+    "executions_retention_days": 1.0,
+    "canary_retention_days": 1.0,
+    "access_log_retention_days": 1.0,
+    "log_retention_days": 1.0,
+}
+
 
 def _default_workers() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
@@ -29,7 +42,7 @@ class Settings(BaseSettings):
 
     home: Path = Field(Path("primevod-data"), description="data folder of the embedded default")
     profile: Literal["default", "dev"] = Field(
-        "default", description="dev: sources of 30 s at most (test clips)"
+        "default", description="dev: sources of 30 s at most (test clips), a $20 budget"
     )
     database_url: str | None = Field(None, description="catalog; default SQLite in home")
     dbos_database_url: str | None = Field(None, description="workflow state; default SQLite")
@@ -62,6 +75,26 @@ class Settings(BaseSettings):
     ladder: str = "default"
     segment_seconds: float | None = None
     preset: str = "veryfast"
+    cost_target: Literal["local", "aws"] = Field(
+        "local",
+        description="what the budget counts: local (CPU-hours and GB-months at the two rates "
+        "below) or aws (MediaConvert, S3 and CloudFront at the price file's prices)",
+    )
+    budget_monthly_usd: float | None = Field(
+        None,
+        ge=0,
+        description="jobs whose estimate takes the month past it are refused "
+        "(budget.exceeded); a budget.threshold event at 80 %; unset: no budget (dev: 20)",
+    )
+    cost_cpu_hour_usd: float = Field(
+        0.0446,
+        ge=0,
+        description="a CPU-hour of this machine in dollars (default: an on-demand cloud vCPU)",
+    )
+    cost_storage_gb_month_usd: float = Field(
+        0.023, ge=0, description="a GB-month of the local store in dollars"
+    )
+    prices: Path | None = Field(None, description="a price file of your own for the aws target")
     quality_check: Literal["off", "warn", "fail"] = Field(
         "warn", description="VMAF check of the encoded rungs before publishing"
     )
@@ -118,6 +151,36 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     tracing: Literal["off", "console", "otlp"] = Field("off", description="span exporter")
     otlp_endpoint: str | None = Field(None, description="OTLP/HTTP traces URL, e.g. :4318")
+    log_file: bool = Field(False, description="also write the logs to home/logs/primevod.log")
+    lifecycle: Path | None = Field(
+        None,
+        description="a lifecycle document of your own (S3 LifecycleConfiguration JSON); "
+        "unset: the shipped one (src/primevod/lifecycle/default.json)",
+    )
+    lifecycle_cron: str = Field(
+        "0 30 3 * * *",
+        description="when the lifecycle workflow applies the rules to the local store and "
+        "prunes old history (DBOS cron, seconds first); also at a day's first start",
+    )
+    source_versioning: bool = Field(
+        True,
+        description="local store: replaced and deleted source objects stay as noncurrent "
+        "versions, which the lifecycle rules expire",
+    )
+    events_retention_days: float = Field(
+        30.0, gt=0, description="events, webhook deliveries and queue messages kept for"
+    )
+    executions_retention_days: float = Field(
+        90.0, gt=0, description="ended executions, their steps and workflow records kept for"
+    )
+    canary_retention_days: float = Field(7.0, gt=0, description="canary runs kept for")
+    access_log_retention_days: float = Field(
+        30.0, gt=0, description="rotated edge access log files kept for"
+    )
+    log_retention_days: float = Field(14.0, gt=0, description="rotated log files kept for")
+    log_rotate_mb: float = Field(
+        64.0, gt=0, description="log files are rotated at this size, and daily"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -135,7 +198,7 @@ class Settings(BaseSettings):
             TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
         )
 
-    @field_validator("observe_cron")
+    @field_validator("observe_cron", "lifecycle_cron")
     @classmethod
     def _cron(cls, value: str) -> str:
         from croniter import croniter
@@ -147,6 +210,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _derive(self) -> Settings:
         self.home = self.home.expanduser().absolute()
+        if self.profile == "dev" and "budget_monthly_usd" not in self.model_fields_set:
+            self.budget_monthly_usd = DEV_BUDGET_USD
+        if self.profile == "dev":
+            for name, days in DEV_RETENTION.items():
+                if name not in self.model_fields_set:
+                    setattr(self, name, days)
         if not self.database_url:
             self.database_url = f"sqlite:///{self.home / 'catalog.db'}"
         if not self.dbos_database_url:

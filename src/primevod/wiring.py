@@ -42,6 +42,7 @@ def make_store(settings: Settings) -> Any:
 
 def build(settings: Settings | None = None) -> Runtime:
     """Adapters only (no DBOS): enough for catalog reads and key management."""
+    from primevod.adapters.catalog.sql_costs import SqlCosts
     from primevod.adapters.catalog.sql_observability import SqlObservability
     from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
     from primevod.adapters.signing.key_store import KeyStore
@@ -49,7 +50,11 @@ def build(settings: Settings | None = None) -> Runtime:
     settings = settings or Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     store = make_store(settings)
-    store.ensure_bucket(settings.source_bucket)
+    # versioned locally by default (noncurrent versions expire by the lifecycle rules); an S3
+    # bucket's versioning and lifecycle are its owner's (the AWS stack turns both on)
+    store.ensure_bucket(
+        settings.source_bucket, versioning=settings.source_versioning and settings.store == "local"
+    )
     store.ensure_bucket(settings.destination_bucket)
     catalog = SqlCatalog(
         settings.database_url or "",
@@ -67,6 +72,7 @@ def build(settings: Settings | None = None) -> Runtime:
         observability=SqlObservability(catalog),
         subscriptions=SqlSubscriptions(catalog),
         workers=catalog,
+        costs=SqlCosts(catalog),
     )
     set_runtime(rt)
     return rt
@@ -81,7 +87,12 @@ def setup_telemetry(rt: Runtime) -> Runtime:
     from primevod.observability.logs import setup_logging
     from primevod.observability.metrics import MetricsFlusher
 
-    setup_logging(rt.settings.log_format, rt.settings.log_level)
+    setup_logging(
+        rt.settings.log_format,
+        rt.settings.log_level,
+        rt.settings.home / "logs" / "primevod.log" if rt.settings.log_file else None,
+        int(rt.settings.log_rotate_mb * 2**20),
+    )
     tracing.setup_tracing(rt.settings.tracing, rt.settings.otlp_endpoint)
     if not rt.settings.metrics_enabled:
         from primevod.observability import metrics

@@ -62,6 +62,7 @@ def site(tmp_path_factory, clip, corrupt):
         "PRIMEVOD_METRICS_FLUSH_SECONDS": "1",
         "PRIMEVOD_CANARY_INTERVAL_MINUTES": "0",  # the test runs it once, on demand
         "PRIMEVOD_QUALITY_CHECK": "off",
+        "PRIMEVOD_BUDGET_MONTHLY_USD": "5",
     }
     server = Server(home, **extra)
     env = {**os.environ, "PRIMEVOD_HOME": str(home), "PRIMEVOD_PRESET": "ultrafast", **extra}
@@ -197,6 +198,11 @@ def test_dashboard_renders_charts_failures_alarms_and_queue(browser, site, tmp_p
     assert f"/vod/{site['asset']}/" in canary.inner_text()
     assert canary.get_attribute("data-passed") == "true"  # through the signed edge
     assert canary.locator(".badge").inner_text() == "PASS"
+    # the cost panel: the ready asset's job, estimated and measured, against the 5 $ budget
+    job = page.locator("[data-testid=cost-row]").first
+    assert job.get_attribute("data-state") == "done" and site["asset"][:8] in job.inner_text()
+    assert page.locator("[data-testid=cost-budget]").inner_text().endswith("$5.00")
+    assert page.locator("[data-testid=cost-meter]").count() == 1
 
     # another window redraws from a new request
     with page.expect_response(lambda r: "/api/v1/dashboard?minutes=15" in r.url) as got:

@@ -61,7 +61,13 @@ def test_inbox_asset_reaches_ready_and_is_listed(server) -> None:
         f"{server['base']}/api/v1/executions/{asset['execution_id']}",
         headers=auth(server, "viewer"),
     ).json()
-    assert [s["name"] for s in execution["steps"]] == ["ingest", "process", "quality", "publish"]
+    assert [s["name"] for s in execution["steps"]] == [
+        "ingest",
+        "budget",
+        "process",
+        "quality",
+        "publish",
+    ]
     events = httpx.get(
         f"{server['base']}/api/v1/events",
         params={"asset_id": asset["id"]},

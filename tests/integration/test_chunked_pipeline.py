@@ -63,7 +63,7 @@ def test_a_title_in_chunks_is_published_as_one_package(rt: Runtime, clip) -> Non
     asset = rt.catalog.get_asset(asset.id)
     names = [s.name for s in rt.catalog.get_execution(asset.execution_id).steps]
     # 9 s in 2 s chunks on a 1 s grid: 0-2, 2-4, 4-6, 6-8, 8-9
-    assert names[:2] == ["ingest", "plan"] and names[-2:] == ["stitch", "publish"]
+    assert names[:3] == ["ingest", "budget", "plan"] and names[-2:] == ["stitch", "publish"]
     assert sorted(names[2:-2]) == ["audio", "chunk-0", "chunk-1", "chunk-2", "chunk-3", "chunk-4"]
     assert asset.timings["chunks"] == 5 and asset.timings["encode"] > 0
     assert asset.progress == 1.0 and asset.thumbnails["poster"]
@@ -85,7 +85,7 @@ def test_a_short_title_is_encoded_in_one_pass(rt: Runtime, clip) -> None:
     finally:
         rt.settings.chunk_seconds = 2.0
     steps = rt.catalog.get_execution(rt.catalog.get_asset(asset.id).execution_id).steps
-    assert [s.name for s in steps] == ["ingest", "process", "publish"]
+    assert [s.name for s in steps] == ["ingest", "budget", "process", "publish"]
 
 
 def test_a_failed_chunk_fails_the_asset_and_keeps_nothing(

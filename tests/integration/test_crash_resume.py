@@ -70,6 +70,7 @@ def test_sigkill_mid_encode_then_resume(bbb, tmp_path: Path) -> None:
     steps = [(s.name, s.attempt, s.status) for s in execution.steps]
     assert steps == [
         ("ingest", 1, "succeeded"),
+        ("budget", 1, "succeeded"),
         ("process", 1, "interrupted"),
         ("process", 2, "succeeded"),
         ("quality", 1, "succeeded"),

@@ -67,10 +67,14 @@ def test_ready_asset_is_published(rt, clip) -> None:
     assert execution.status == "succeeded"
     assert [(s.name, s.status) for s in execution.steps] == [
         ("ingest", "succeeded"),
+        ("budget", "succeeded"),
         ("process", "succeeded"),
         ("quality", "succeeded"),
         ("publish", "succeeded"),
     ]
+    # the job was priced before its encode and measured after (docs/cost.md)
+    assert asset.cost and asset.cost["estimate"]["cpu_seconds"] > 0
+    assert asset.cost["actual"]["cpu_seconds"] > 0 and asset.cost["budget"]["allowed"]
     events = rt.catalog.list_events(asset_id=asset.id)
     progress = [e.data["encoded_percent"] for e in events if e.type == "asset.progress"]
     assert progress == sorted(set(progress)) and set(progress) <= {25, 50, 75}

@@ -39,7 +39,13 @@ def test_process_ok_then_inspect(env, clip) -> None:
     shown = json.loads(run(env, "assets", "show", data["asset_id"], "--json").stdout)
     assert shown["checksum"] and shown["probe"]["video"][0]["width"] == 320
     execution = json.loads(run(env, "executions", "show", data["execution_id"], "--json").stdout)
-    assert [s["name"] for s in execution["steps"]] == ["ingest", "process", "quality", "publish"]
+    assert [s["name"] for s in execution["steps"]] == [
+        "ingest",
+        "budget",
+        "process",
+        "quality",
+        "publish",
+    ]
     human = run(env, "executions", "show", data["execution_id"])
     assert "publish" in human.stdout and "succeeded" in human.stdout
 

@@ -168,7 +168,7 @@ def test_work_spreads_over_two_workers(cluster: Cluster, client, clip) -> None:
     assert all(a.status.value == "ready" for a in done), [a.error for a in done]
     for asset in done:
         assert len(client.catalog.list_executions(asset.id)) == 1
-        assert [s[0] for s in steps_of(client, asset)] == ["ingest", "process", "publish"]
+        assert [s[0] for s in steps_of(client, asset)] == ["ingest", "budget", "process", "publish"]
     ran_on = executors(cluster, [a.execution_id for a in done])
     assert len(set(ran_on.values())) == 2, ran_on  # both workers took a share
     live = [w for w in client.workers.list_workers() if w.role == "worker"]
@@ -200,6 +200,7 @@ def test_a_killed_workers_asset_is_finished_by_the_survivor(cluster: Cluster, cl
     assert victim.poll() is not None  # finished without the dead worker coming back
     assert steps_of(client, done) == [
         ("ingest", 1, "succeeded"),
+        ("budget", 1, "succeeded"),
         ("process", 1, "interrupted"),
         ("process", 2, "succeeded"),
         ("publish", 1, "succeeded"),
@@ -233,6 +234,7 @@ def test_restarting_a_worker_never_reruns_another_workers_steps(
     assert a.poll() is None  # the first worker ran it, alive all along
     assert steps_of(client, done) == [
         ("ingest", 1, "succeeded"),
+        ("budget", 1, "succeeded"),
         ("process", 1, "succeeded"),
         ("publish", 1, "succeeded"),
     ]

@@ -87,3 +87,13 @@ class FakeStore:
 
     def keys(self, bucket: str) -> list[str]:
         return sorted(k for b, k in self.objects if b == bucket)
+
+
+class FakeCosts:
+    """The cost ledger's calls the steps make, recorded."""
+
+    def __init__(self) -> None:
+        self.failed: list[str] = []
+
+    def mark_failed(self, execution_id: str) -> None:
+        self.failed.append(execution_id)

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from fakes import FakeCatalog, FakeStore
+from fakes import FakeCatalog, FakeCosts, FakeStore
 
 from primevod.core.assets import Asset, AssetError, AssetStatus
 from primevod.core.errors import MediaError
@@ -26,7 +26,7 @@ def runtime(tmp_path: Path) -> SimpleNamespace:
     catalog, store = FakeCatalog(), FakeStore()
     catalog.create_asset(Asset(id="a1", source_bucket="source", source_key="uploads/a1/x.mp4"))
     settings = SimpleNamespace(destination_bucket=DEST, work_dir=tmp_path / "work")
-    return SimpleNamespace(catalog=catalog, store=store, settings=settings)
+    return SimpleNamespace(catalog=catalog, store=store, settings=settings, costs=FakeCosts())
 
 
 def staged(execution_id: str) -> StagedPackage:

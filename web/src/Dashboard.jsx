@@ -372,6 +372,65 @@ function Tile({ testid, label, value, warn }) {
   )
 }
 
+function formatUsd(value) {
+  if (value === null || value === undefined) return '–'
+  if (value === 0 || value >= 1) return `$${value.toFixed(2)}`
+  return value >= 0.001 ? `$${value.toFixed(4)}` : `$${value.toFixed(6)}`
+}
+
+function formatError(value) {
+  if (value === null || value === undefined) return '–'
+  return `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)} %`
+}
+
+// spend this month against the budget, and the latest jobs' estimate and actual
+function Cost({ cost }) {
+  if (!cost) return null
+  const used = cost.used_ratio
+  const level = used === null ? 'ok' : used >= 1 ? 'alarm' : used >= 0.8 ? 'warn' : 'ok'
+  const jobs = (cost.jobs || []).slice(0, 10)
+  return (
+    <div data-testid="cost">
+      <div className="tiles">
+        <Tile testid="cost-spent" label={`Spent in ${cost.month} (${cost.target})`} value={formatUsd(cost.spent_usd)} warn={level !== 'ok'} />
+        <Tile testid="cost-budget" label="Monthly budget" value={cost.budget_usd ? formatUsd(cost.budget_usd) : 'none'} />
+        <Tile testid="cost-used" label="Budget used" value={used === null ? '–' : formatPercent(used)} warn={level !== 'ok'} />
+        <Tile testid="cost-jobs" label="Jobs (refused)" value={`${cost.totals.jobs} (${cost.totals.refused})`} />
+        <Tile testid="cost-cpu" label="Encode CPU-seconds" value={formatCount(cost.totals.cpu_seconds)} />
+      </div>
+      {used !== null && (
+        <meter className="budget-meter" data-testid="cost-meter" min="0" max="1" low="0.8" high="0.99" optimum="0" value={Math.min(used, 1)}
+          aria-label="Share of the monthly budget spent">{formatPercent(used)}</meter>
+      )}
+      {jobs.length === 0
+        ? <p className="muted" data-testid="cost-empty">No job this month yet.</p>
+        : (
+          <table className="grid-table" data-testid="cost-jobs-table">
+            <thead>
+              <tr><th>Asset</th><th>Ladder</th><th>State</th><th>Estimate</th><th>Actual</th><th>CPU s (est.)</th><th>Error</th></tr>
+            </thead>
+            <tbody>
+              {jobs.map((job) => (
+                <tr key={job.execution_id} data-testid="cost-row" data-state={job.state}>
+                  <td><a href={`/watch/${job.asset_id}`} className="mono">{job.asset_id.slice(0, 8)}</a></td>
+                  <td>{job.ladder || '–'}</td>
+                  <td>{job.state}{job.override ? ' (override)' : ''}</td>
+                  <td>{formatUsd(job.estimate_usd)}</td>
+                  <td>{formatUsd(job.actual_usd)}</td>
+                  <td>
+                    {job.cpu_seconds === null ? '–' : job.cpu_seconds.toFixed(1)}
+                    {job.estimate_cpu_seconds === null ? '' : ` (${job.estimate_cpu_seconds.toFixed(1)})`}
+                  </td>
+                  <td>{formatError(job.cpu_error)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+    </div>
+  )
+}
+
 function Tiles({ data }) {
   const t = data.totals || {}
   const q = data.queue || {}
@@ -496,6 +555,8 @@ export default function Dashboard() {
           <Failures failures={data.failures || []} />
           <h3>Canary history</h3>
           <Canary runs={data.canary || []} />
+          <h3>Cost</h3>
+          <Cost cost={data.cost} />
         </>
       )}
     </section>

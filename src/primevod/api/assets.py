@@ -7,9 +7,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel
 
 from primevod.api.auth import ADMIN, UPLOAD, VIEW, require
+from primevod.api.budget import budget_metadata
 from primevod.api.deps import RuntimeDep
 from primevod.core.assets import Asset, AssetStatus, Execution
-from primevod.core.errors import NotFound
+from primevod.core.errors import MediaError, NotFound
 from primevod.pipeline import workflows
 from primevod.pipeline.runtime import Runtime
 
@@ -59,10 +60,20 @@ def asset_executions(
 
 
 @router.post("/api/v1/assets/{asset_id}/retry", status_code=202, tags=["assets"])
-def retry_asset(rt: RuntimeDep, asset_id: str, _: str = Depends(require(UPLOAD))) -> dict[str, str]:
-    _asset(rt, asset_id)
+def retry_asset(
+    rt: RuntimeDep,
+    asset_id: str,
+    override_budget: bool = Query(False, description="admin only: pass the monthly budget"),
+    role: str = Depends(require(UPLOAD)),
+) -> dict[str, str]:
+    asset = _asset(rt, asset_id)
+    metadata = budget_metadata(rt, role, asset.metadata, override_budget)
+    if metadata != asset.metadata:
+        rt.catalog.update_asset(asset_id, metadata=metadata)
     try:
         execution = workflows.retry(rt, asset_id)
+    except MediaError as exc:  # source.expired
+        raise HTTPException(409, f"{exc.code}: {exc.message}") from None
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
     return {"asset_id": asset_id, "execution_id": execution}

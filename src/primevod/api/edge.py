@@ -23,6 +23,7 @@ from primevod.core.metrics import status_class
 from primevod.core.signing import Rejected, Verifier
 from primevod.core.storage import InvalidKey, ObjectNotFound, guess_type, validate_key
 from primevod.observability import metrics
+from primevod.observability.log_files import RotatingLogFile
 from primevod.pipeline.runtime import Runtime, runtime
 from primevod.ports.object_store import FileBackedStore, ObjectStore
 
@@ -62,7 +63,10 @@ def _access_log(rt: Runtime) -> logging.Logger:
     if not log.handlers:
         folder = rt.settings.home / "logs"
         folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(folder / "edge-access.log")
+        # rotated by size and daily; the lifecycle workflow prunes the rotated files
+        handler = RotatingLogFile(
+            folder / "edge-access.log", int(rt.settings.log_rotate_mb * 2**20)
+        )
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)

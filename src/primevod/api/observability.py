@@ -26,6 +26,7 @@ from primevod.core.metrics import (
     series_value,
 )
 from primevod.observability import metrics
+from primevod.pipeline import costing
 from primevod.pipeline import schedules as observer
 from primevod.pipeline.runtime import Runtime
 
@@ -193,7 +194,7 @@ def dashboard(
     rt: RuntimeDep, minutes: int = Query(60, ge=5, le=7 * 24 * 60), _: str = Depends(require(ADMIN))
 ) -> dict[str, Any]:
     """Everything the dashboard draws: 1-minute series, window totals, queue, alarms,
-    recent failures and canary runs."""
+    recent failures, canary runs, and this month's cost against the budget."""
     store = _flushed_store(rt)
     now = time.time()
     end = minute_of(now) + MINUTE  # the current minute, still filling
@@ -212,6 +213,7 @@ def dashboard(
         "alarms": observer.alarm_rows(rt),
         "failures": store.recent_failures(20, since=datetime.fromtimestamp(start, UTC)),
         "canary": store.canary_runs(20),
+        "cost": costing.report(rt),
     }
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from primevod.api.auth import UPLOAD, require
+from primevod.api.budget import budget_metadata
 from primevod.api.deps import RuntimeDep
 from primevod.core.storage import MAX_PARTS, StoreError
 from primevod.core.uploads import UploadRejected
@@ -23,6 +24,9 @@ class InitIn(BaseModel):
     content_type: str = Field(max_length=200)
     size: int
     metadata: dict[str, str] | None = None
+    override_budget: bool = Field(
+        False, description="admin only: start the job even if it takes the month past budget"
+    )
 
 
 class InitOut(BaseModel):
@@ -84,9 +88,10 @@ def config(rt: RuntimeDep, _: str = Depends(require(UPLOAD))) -> dict[str, int]:
 
 
 @router.post("/init", response_model=InitOut, status_code=201)
-def init(rt: RuntimeDep, body: InitIn, _: str = Depends(require(UPLOAD))) -> InitOut:
+def init(rt: RuntimeDep, body: InitIn, role: str = Depends(require(UPLOAD))) -> InitOut:
+    metadata = budget_metadata(rt, role, body.metadata, body.override_budget)
     try:
-        session = uploads.init(rt, body.filename, body.content_type, body.size, body.metadata)
+        session = uploads.init(rt, body.filename, body.content_type, body.size, metadata)
     except (UploadRejected, StoreError) as exc:
         raise _http(exc) from None
     return InitOut(

@@ -253,6 +253,7 @@ with loading():
         aws_cli,
         canary_cli,
         cost_cli,
+        lifecycle_cli,
         observability_cli,
         pipeline_cli,
         quality_cli,
@@ -270,6 +271,7 @@ quality_cli.register(app)
 workers_cli.register(app)
 app.add_typer(aws_cli.aws_app)
 app.add_typer(cost_cli.cost_app)
+app.add_typer(lifecycle_cli.lifecycle_app)
 
 
 def run() -> None:

@@ -16,8 +16,9 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from primevod.cli.output import asset_json, err, fail, out
+from primevod.cli.output import asset_json, err, fail, fail_media, out
 from primevod.core.assets import TERMINAL, Asset
+from primevod.core.errors import MediaError
 
 assets_app = typer.Typer(
     help="List, inspect, retry, cancel and delete assets.", no_args_is_help=True
@@ -26,6 +27,12 @@ executions_app = typer.Typer(help="Workflow executions and their steps.", no_arg
 keys_app = typer.Typer(help="API keys (stored hashed; shown once).", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+OverrideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--override-budget", help="run even if it takes the month past the budget (admin)"
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +61,7 @@ def process(
     files: Annotated[list[Path], typer.Argument(help="source media files")],
     title: Annotated[str | None, typer.Option("--title", help="title (one file)")] = None,
     ladder: Annotated[str | None, typer.Option("--ladder", help="ladder policy")] = None,
+    override_budget: OverrideOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the whole workflow (ingest, process, publish) on FILE... in this process."""
@@ -84,8 +92,11 @@ def process(
     try:
         # with tracing on, this run is the root span of its assets' traces
         with tracing.span("primevod process", **{"files": len(files)}):
+            extra = {"budget_override": "true"} if override_budget else None
             assets = [
-                wiring.submit_file(f, title=title if len(files) == 1 else None, ladder=ladder)
+                wiring.submit_file(
+                    f, title=title if len(files) == 1 else None, ladder=ladder, metadata=extra
+                )
                 for f in files
             ]
 
@@ -212,14 +223,25 @@ def assets_show(asset_id: str, as_json: JsonOpt = False) -> None:
 
 
 @assets_app.command("retry")
-def assets_retry(asset_id: str, as_json: JsonOpt = False) -> None:
+def assets_retry(
+    asset_id: str, override_budget: OverrideOpt = False, as_json: JsonOpt = False
+) -> None:
     """Start a new execution of a failed asset (a worker or server runs it)."""
-    from primevod.pipeline import workflows
+    from primevod.pipeline import costing, workflows
 
     rt = _client()
-    _asset_or_404(rt, asset_id, as_json)
+    asset = _asset_or_404(rt, asset_id, as_json)
+    metadata = {k: v for k, v in asset.metadata.items() if k != costing.OVERRIDE}
+    if override_budget:
+        metadata[costing.OVERRIDE] = "true"
+    elif (spent := costing.month_exhausted(rt)) is not None:
+        fail("budget.exceeded", spent.message, as_json=as_json)
+    if metadata != asset.metadata:
+        rt.catalog.update_asset(asset_id, metadata=metadata)
     try:
         execution = workflows.retry(rt, asset_id)
+    except MediaError as exc:  # source.expired
+        fail_media(exc, as_json)
     except ValueError as exc:
         fail("asset.conflict", str(exc), as_json=as_json)
     print(

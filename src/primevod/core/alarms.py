@@ -210,3 +210,16 @@ DEFAULT_ALARMS: tuple[AlarmSpec, ...] = (
         missing_data=MissingData.NOT_BREACHING,
     ),
 )
+
+
+# on whenever a monthly budget is set (the AWS shape has AWS Budgets' own notifications)
+BUDGET_ALARM = AlarmSpec(
+    name="budget-threshold",
+    description="the month's spend passed 80 % of the monthly budget",
+    metric="budget_used_ratio",
+    statistic="maximum",
+    period_seconds=300,
+    threshold=0.8,
+    comparison=">=",
+    missing_data=MissingData.IGNORE,
+)

@@ -50,6 +50,9 @@ class Asset(BaseModel):
     thumbnails: dict[str, Any] = Field(default_factory=dict)
     validation: dict[str, Any] | None = None
     quality: dict[str, Any] | None = Field(None, description="per-rung VMAF and the verdict")
+    cost: dict[str, Any] | None = Field(
+        None, description="the job's estimate (with the budget's verdict) and its actual"
+    )
     timings: dict[str, float] = Field(default_factory=dict)
     progress: float = 0.0
     duration: float | None = None
@@ -79,6 +82,7 @@ class AssetChanges(TypedDict, total=False):
     thumbnails: dict[str, Any]
     validation: dict[str, Any] | None
     quality: dict[str, Any] | None
+    cost: dict[str, Any] | None
     timings: dict[str, float]
     progress: float
     duration: float | None
@@ -133,7 +137,12 @@ EVENT_TYPES = (
     "asset.retrying",
     "asset.deleted",
     "alarm.state_changed",
+    "budget.threshold",
+    "budget.exceeded",
+    "budget.override",
     "worker.lost",
+    "source.expired",  # the lifecycle rules deleted an asset's source
+    "object.expired",  # ... any other object, or an old version of one
 )
 
 

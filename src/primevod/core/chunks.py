@@ -85,6 +85,7 @@ class ChunkEncode(BaseModel):
     files: list[str]
     frames: list[int]
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     thumb_dir: str | None = None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 # code -> what it means; the single list of codes the media core raises.
 ERROR_CODES: dict[str, str] = {
     "source.missing": "the source file does not exist",
+    "source.expired": "the lifecycle rules expired the source; the asset cannot be encoded again",
     "source.empty": "the source file is empty",
     "source.unreadable": "the file is not a media file FFmpeg can read",
     "source.truncated": "the media is truncated or cannot be decoded to its end",

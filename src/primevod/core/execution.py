@@ -65,6 +65,7 @@ class ChunkOutcome(StepOutcome):
     thumb_keys: list[str] = Field(default_factory=list)
     frames: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     worker: str = ""
 
 

@@ -20,6 +20,12 @@ def source_key(asset_id: str, filename: str) -> str:
     return f"uploads/{asset_id}/{PurePosixPath(filename).name}"
 
 
+def asset_of_source(key: str) -> str | None:
+    """The asset id in a source key made by `source_key` (None for any other key)."""
+    parts = key.split("/")
+    return parts[1] if len(parts) == 3 and parts[0] == "uploads" and parts[1] else None
+
+
 def asset_prefix(asset_id: str) -> str:
     """Everything of an asset in the destination bucket."""
     return f"assets/{asset_id}/"

@@ -51,6 +51,12 @@ DEFINITIONS: tuple[MetricDef, ...] = (
     ),
     MetricDef("primevod_queue_depth", Kind.GAUGE, "Workflows waiting or running", ("queue",)),
     MetricDef(
+        "primevod_budget_used_ratio",
+        Kind.GAUGE,
+        "Share of the monthly budget spent (estimates of running jobs, actuals of done ones)",
+        (),
+    ),
+    MetricDef(
         "primevod_queue_oldest_age_seconds",
         Kind.GAUGE,
         "Age of the oldest workflow waiting in the queue",
@@ -94,6 +100,25 @@ DEFINITIONS: tuple[MetricDef, ...] = (
         LATENCY_BUCKETS,
     ),
     MetricDef("primevod_canary_runs_total", Kind.COUNTER, "HLS canary runs by result", ("result",)),
+    MetricDef(
+        "primevod_lifecycle_runs_total",
+        Kind.COUNTER,
+        "Runs of the lifecycle workflow by result (applied; refused: the lifecycle document "
+        "did not load, so nothing was deleted; skipped: the store applies its own rules)",
+        ("result",),
+    ),
+    MetricDef(
+        "primevod_lifecycle_actions_total",
+        Kind.COUNTER,
+        "Lifecycle actions applied (transition, expire, expire_version, abort_upload)",
+        ("action",),
+    ),
+    MetricDef(
+        "primevod_retention_pruned_total",
+        Kind.COUNTER,
+        "Rows and files removed at the end of their retention, by what they were",
+        ("what",),
+    ),
 )
 BY_NAME: dict[str, MetricDef] = {d.name: d for d in DEFINITIONS}
 

@@ -97,6 +97,12 @@ SERIES: dict[str, Series] = {
             lambda w, t0, t1: w.gauge("primevod_queue_oldest_age_seconds", t0, t1),
         ),
         Series(
+            "budget_used_ratio",
+            "share of the monthly budget spent (largest sample)",
+            "gauge",
+            lambda w, t0, t1: w.gauge("primevod_budget_used_ratio", t0, t1),
+        ),
+        Series(
             "encode_realtime_factor",
             "mean encode speed, x realtime",
             "mean",
@@ -137,6 +143,12 @@ SERIES: dict[str, Series] = {
             "canary runs that failed",
             "count",
             _count("primevod_canary_runs_total", result="failed"),
+        ),
+        Series(
+            "lifecycle_refused",
+            "lifecycle runs refused because the lifecycle document did not load",
+            "count",
+            _count("primevod_lifecycle_runs_total", result="refused"),
         ),
     )
 }

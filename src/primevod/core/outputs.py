@@ -107,6 +107,7 @@ class PackageResult(BaseModel):
     storyboard: str | None = None
     total_bytes: int = 0
     encode_seconds: float = Field(0.0, description="the FFmpeg run(s) alone")
+    encode_cpu_seconds: float = Field(0.0, description="CPU time (user + system) of those runs")
     analysis_seconds: float = Field(0.0, description="the auto ladder's complexity analysis")
     auto: AutoPlan | None = None
     total_seconds: float = Field(0.0, description="probe to validated package in place")

@@ -50,6 +50,16 @@ class ObjectInfo(BaseModel):
     metadata: dict[str, str] = Field(default_factory=dict)
     last_modified: datetime
     version_id: str | None = None
+    storage_class: str = Field("STANDARD", description="S3's name of the object's class")
+    tags: dict[str, str] = Field(default_factory=dict, description="S3 object tags")
+
+
+class NoncurrentVersion(BaseModel):
+    """An old version of an object that a newer one (or a delete) replaced, and since when:
+    the start of its NoncurrentVersionExpiration days."""
+
+    info: ObjectInfo
+    noncurrent_since: datetime
 
 
 class PartInfo(BaseModel):

@@ -9,7 +9,10 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+from primevod.observability.log_files import RotatingLogFile
 
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "primevod_log_context", default=None
@@ -39,31 +42,42 @@ class ContextFilter(logging.Filter):
         return True
 
 
-def setup_logging(log_format: str = "text", level: str = "INFO") -> None:
-    """Configure the `primevod` logger once per process (idempotent)."""
-    if _configured.get("format") == log_format:
+def setup_logging(
+    log_format: str = "text",
+    level: str = "INFO",
+    file: Path | None = None,
+    rotate_bytes: int = 64 * 2**20,
+) -> None:
+    """Configure the `primevod` logger once per process (idempotent): records to stderr,
+    and with `file` also to that file, rotated at `rotate_bytes` and daily (log_files.py)."""
+    if _configured.get("format") == (log_format, file):
         return
     logger = logging.getLogger("primevod")
-    for handler in list(logger.handlers):
-        if getattr(handler, "_primevod", False):
-            logger.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    handler._primevod = True  # type: ignore[attr-defined]
-    handler.addFilter(ContextFilter())
+    for old in list(logger.handlers):
+        if getattr(old, "_primevod", False):
+            logger.removeHandler(old)
+            if isinstance(old, RotatingLogFile):
+                old.close()
+    formatter: logging.Formatter
     if log_format == "json":
         from pythonjsonlogger.json import JsonFormatter
 
-        handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s",
-                rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
-                timestamp=False,
-            )
+        formatter = JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
+            timestamp=False,
         )
         logger.setLevel(level.upper())
     else:
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
         logger.setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
-    logger.addHandler(handler)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if file is not None:
+        handlers.append(RotatingLogFile(file, rotate_bytes))
+    for handler in handlers:
+        handler._primevod = True  # type: ignore[attr-defined]
+        handler.addFilter(ContextFilter())
+        handler.setFormatter(formatter)
+        logger.addHandler(handler)
     logger.propagate = False
-    _configured["format"] = log_format
+    _configured["format"] = (log_format, file)

@@ -34,7 +34,7 @@ from primevod.core.policies import get_policy
 from primevod.core.probe import ProbeResult
 from primevod.core.progress import Progress
 from primevod.observability import metrics
-from primevod.pipeline import package_store
+from primevod.pipeline import costing, package_store
 from primevod.pipeline.runtime import Runtime
 from primevod.pipeline.step_runner import run_step
 from primevod.pipeline.steps import PACKAGE, source_path, work_dir
@@ -168,6 +168,7 @@ def encode_chunk(
             thumb_keys=thumb_keys,
             frames=encoded.frames[0],
             seconds=encoded.seconds,
+            cpu_seconds=encoded.cpu_seconds,
             worker=rt.settings.worker_id,
             note=f"{chunk.start:g}-{chunk.end:g} s on {rt.settings.worker_id} "
             f"in {encoded.seconds:.1f} s",
@@ -323,7 +324,9 @@ def stitch(
             rt.store.delete_prefix(bucket, staged.prefix)
             raise MediaError("encode.cancelled", "cancelled on request")
         rt.store.delete_prefix(bucket, prefix)  # packaged: the chunks go
-        _record_stitched(rt, asset_id, planned, chunks, result, time.monotonic() - started)
+        _record_stitched(
+            rt, asset_id, execution_id, planned, chunks, result, time.monotonic() - started
+        )
         return ProcessOutcome(package=staged)
 
     return run_step(
@@ -339,6 +342,7 @@ def stitch(
 def _record_stitched(
     rt: Runtime,
     asset_id: str,
+    execution_id: str,
     planned: PlanOutcome,
     chunks: list[ChunkOutcome],
     result: PackageResult,
@@ -358,6 +362,8 @@ def _record_stitched(
     }
     if result.auto:
         timings["analysis"] = result.analysis_seconds
+    # the chunk encodes' CPU; the title's audio and the packaging (stream copy) are not counted
+    costing.record_actual(rt, asset_id, execution_id, result, sum(c.cpu_seconds for c in chunks))
     rt.catalog.update_asset(
         asset_id,
         ladder=result.ladder.model_dump(mode="json"),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from primevod.adapters.catalog.sql_costs import SqlCosts
     from primevod.adapters.catalog.sql_observability import SqlObservability
     from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
     from primevod.adapters.catalog.sql_workers import SqlWorkers
@@ -59,6 +60,7 @@ class Runtime:
     observability: SqlObservability
     subscriptions: SqlSubscriptions
     workers: SqlWorkers
+    costs: SqlCosts
     workflows: WorkflowControl = field(default_factory=WorkflowControl)
     telemetry: Telemetry | None = None  # set once by wiring.setup_telemetry
 

@@ -1,24 +1,26 @@
 """The scheduled side of observability, as DBOS workflows on cron schedules (stored in the
 workflow database, so with many servers each tick runs once): `observe` samples the queue,
 evaluates every alarm and prunes old points; `canary` checks ready assets (or configured
-URLs) through the edge and records the results. Both run on the `observe` queue, which only
-servers and workers listen to (a one-shot `primevod process` never runs them)."""
+URLs) through the edge and records the results; `lifecycle` (pipeline/lifecycle_schedule.py)
+applies the lifecycle rules and prunes old history daily. All run on the `observe` queue,
+which only servers and workers listen to (a one-shot `primevod process` never runs them)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from dbos import DBOS
 
+from primevod.core.alarms import BUDGET_ALARM, AlarmSpec, AlarmState, evaluate, period_values
 from primevod.core.alarms import DEFAULT_ALARMS as SHIPPED
-from primevod.core.alarms import AlarmSpec, AlarmState, evaluate, period_values
 from primevod.core.errors import NotFound
 from primevod.core.metrics import MINUTE, Window, minute_of
 from primevod.observability import metrics
+from primevod.pipeline import costing, lifecycle_schedule
 from primevod.pipeline.runtime import Runtime, runtime
 
 log = logging.getLogger("primevod.observer")
@@ -31,6 +33,8 @@ def alarm_specs(rt: Runtime) -> list[AlarmSpec]:
     replace a shipped alarm of the same name."""
     settings = rt.settings
     specs = {a.name: a for a in SHIPPED} if settings.default_alarms else {}
+    if settings.default_alarms and settings.budget_monthly_usd:
+        specs[BUDGET_ALARM.name] = BUDGET_ALARM
     for spec in settings.alarms:
         specs[spec.name] = spec
     return [s for s in specs.values() if s.enabled]
@@ -114,14 +118,15 @@ def evaluate_alarms(rt: Runtime, now: float | None = None) -> list[dict[str, Any
 
 
 def run_observe_tick(rt: Runtime, now: float | None = None) -> dict[str, Any]:
-    """One tick: sample gauges, flush this process's metrics, evaluate alarms, prune."""
+    """One tick: sample gauges, flush this process's metrics, evaluate alarms, prune points
+    (canary runs and the rest are pruned by the lifecycle workflow)."""
     now = time.time() if now is None else now
     queue = sample_queue(now)
+    costing.sample_budget(rt)
     metrics.flush(rt.observability)
     alarms = evaluate_alarms(rt, now)
     keep = rt.settings.metrics_retention_hours * 3600
     rt.observability.prune(minute_of(now - keep))
-    rt.observability.prune_canary(datetime.now(UTC) - timedelta(seconds=keep))
     return {"queue": queue, "alarms": alarms}
 
 
@@ -223,7 +228,8 @@ def schedule(rt: Runtime) -> None:
             "workflow_fn": observe_schedule,
             "schedule": settings.observe_cron,
             "queue_name": QUEUE,
-        }
+        },
+        lifecycle_schedule.schedule_entry(rt, QUEUE),
     ]
     if settings.canary_interval_minutes:
         schedules.append(
@@ -235,6 +241,7 @@ def schedule(rt: Runtime) -> None:
             }
         )
     DBOS.apply_schedules(schedules)
+    lifecycle_schedule.run_at_start(QUEUE)
     if not settings.canary_interval_minutes:
         with contextlib.suppress(Exception):  # there was none
             DBOS.delete_schedule("primevod-canary")

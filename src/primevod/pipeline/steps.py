@@ -23,7 +23,7 @@ from primevod.core.layout import chunk_prefix, package_prefix
 from primevod.core.policies import get_policy
 from primevod.core.progress import Progress
 from primevod.observability import metrics
-from primevod.pipeline import package_store
+from primevod.pipeline import costing, package_store
 from primevod.pipeline.runtime import Runtime
 from primevod.pipeline.step_runner import run_step
 from primevod.ports.catalog import Catalog
@@ -39,7 +39,10 @@ def work_dir(rt: Runtime, asset_id: str, execution_id: str) -> Path:
 def source_path(rt: Runtime, asset_id: str, execution_id: str) -> Path:
     """A local path for the source: the stored file itself on a file-backed store, else a
     copy in this worker's work folder (downloaded again unless its size matches)."""
+    from primevod.pipeline.lifecycle import require_source
+
     asset = rt.catalog.get_asset(asset_id)
+    require_source(rt, asset)  # source.expired (permanent) once the lifecycle removed it
     if isinstance(rt.store, FileBackedStore):
         return rt.store.path_of(asset.source_bucket, asset.source_key)
     target = work_dir(rt, asset_id, execution_id) / "source" / Path(asset.source_key).name
@@ -166,6 +169,7 @@ def process(
         started = time.monotonic()
         result = _encode(rt, asset_id, execution_id, cancelled)
         metrics.observe("primevod_encode_realtime_factor", result.realtime_factor)
+        costing.record_actual(rt, asset_id, execution_id, result, result.encode_cpu_seconds)
         bucket = rt.settings.destination_bucket
         prefix = package_prefix(asset_id, execution_id)
         staged = package_store.stage(rt.store, result, bucket, prefix, asset_id)
@@ -259,6 +263,7 @@ def record_failure(rt: Runtime, asset_id: str, execution_id: str, error: AssetEr
         asset_id, status=AssetStatus.FAILED, error=error, event_type="asset.failed"
     )
     rt.catalog.finish_execution(execution_id, "failed", error)
+    rt.costs.mark_failed(execution_id)
     package_store.drop_unpublished(
         rt.store,
         rt.settings.destination_bucket,

@@ -16,6 +16,7 @@ from primevod.core.assets import TERMINAL, AssetError, AssetStatus
 from primevod.core.execution import PlanOutcome, StagedPackage
 from primevod.core.layout import asset_prefix, package_prefix
 from primevod.observability import metrics
+from primevod.pipeline import budget_step as budget_checks
 from primevod.pipeline import chunked, package_store, steps
 from primevod.pipeline import quality_step as quality_checks
 from primevod.pipeline.chunked_workflows import failure, plan_step, process_in_chunks
@@ -32,6 +33,11 @@ log = logging.getLogger("primevod.pipeline")
 @DBOS.step(name="ingest", should_retry=transient, **RETRY)
 def ingest_step(asset_id: str, execution_id: str) -> dict[str, Any]:
     return steps.ingest(runtime(), asset_id, execution_id).model_dump(mode="json")
+
+
+@DBOS.step(name="budget", should_retry=transient, **RETRY)
+def budget_step(asset_id: str, execution_id: str) -> dict[str, Any]:
+    return budget_checks.budget(runtime(), asset_id, execution_id).model_dump(mode="json")
 
 
 @DBOS.step(name="process", should_retry=transient, **RETRY)
@@ -96,13 +102,16 @@ def _process(asset_id: str, execution_id: str) -> dict[str, Any]:
 
 @DBOS.workflow(name="asset_pipeline")
 def asset_pipeline(asset_id: str) -> dict[str, Any]:
-    """ingest -> process (or plan, chunks, stitch) -> quality -> publish; the encode's
+    """ingest -> budget -> process (or plan, chunks, stitch) -> quality -> publish; the encode's
     outcome (where the staged package is) is the input of quality and publish."""
     execution_id = DBOS.workflow_id or asset_id
     start_step(asset_id, execution_id)
     stage = "ingest"
     try:
         outcome = ingest_step(asset_id, execution_id)
+        if outcome["ok"]:
+            stage = "budget"
+            outcome = budget_step(asset_id, execution_id)
         if outcome["ok"]:
             stage = "process"
             outcome = _process(asset_id, execution_id)
@@ -174,7 +183,10 @@ def cancel(rt: Runtime, asset_id: str) -> str | None:
 
 def retry(rt: Runtime, asset_id: str) -> str:
     """A new execution of a failed (or cancelled) asset from the start."""
+    from primevod.pipeline.lifecycle import require_source
+
     asset = rt.catalog.get_asset(asset_id)
+    require_source(rt, asset)  # MediaError source.expired: the lifecycle removed it
     if asset.status is not AssetStatus.FAILED:
         raise ValueError(f"asset {asset_id} is {asset.status.value}; only failed assets retry")
     rt.catalog.update_asset(

@@ -59,6 +59,16 @@ class Catalog(Protocol):
         self, *, asset_id: str | None = None, after_id: int = 0, limit: int = 100
     ) -> list[Event]: ...
 
+    def prune_events(self, before: datetime) -> tuple[int, int]:
+        """Events older than `before` and their deliveries, but those of assets still in
+        their workflow; returns (events, deliveries) removed."""
+        ...
+
+    def prune_executions(self, before: datetime) -> tuple[int, int]:
+        """Ended executions older than `before` and their steps, never an asset's current
+        one nor those of an asset still in its workflow; returns (executions, steps)."""
+        ...
+
     def create_upload(self, session: UploadSession) -> None: ...
 
     def get_upload(self, upload_id: str) -> UploadSession: ...

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from primevod.core.chunks import Chunk, ChunkEncode
 from primevod.core.ladder import LadderPolicy
+from primevod.core.local_cost import Sample
 from primevod.core.outputs import EncodePlan, PackageResult
 from primevod.core.probe import ProbeResult
 from primevod.core.progress import ProgressCallback
@@ -74,6 +75,18 @@ class MediaEngine(Protocol):
     ) -> ChunkEncode:
         """One chunk to every rung of the plan (video only), a file per rung in `out_dir`, and
         the plan's thumbnails that fall in the chunk."""
+        ...
+
+    def sample_cost(
+        self,
+        source: Path,
+        probe: ProbeResult,
+        plan: EncodePlan,
+        spans: list[tuple[float, float]],
+        work: Path,
+    ) -> Sample | None:
+        """The title's CPU-seconds and video bytes projected from encoding the `spans` to every
+        rung (core/local_cost.py); None when they show no steady state."""
         ...
 
     def encode_title_audio(

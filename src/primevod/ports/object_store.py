@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from primevod.core.storage import ObjectInfo, PartInfo, UploadInfo
+from primevod.core.storage import NoncurrentVersion, ObjectInfo, PartInfo, UploadInfo
 
 
 class ObjectStore(Protocol):
@@ -103,4 +103,24 @@ class PresignedPartStore(Protocol):
 class FolderStore(Protocol):
     def make_folder(self, bucket: str, prefix: str) -> None:
         """A prefix as an (empty) folder users can drop files into."""
+        ...
+
+
+@runtime_checkable
+class LifecycleStore(Protocol):
+    """What the local lifecycle engine needs beyond ObjectStore: storage classes, tags and
+    old versions (S3 keeps these itself and applies a bucket's lifecycle rules on its own)."""
+
+    def set_storage_class(self, bucket: str, key: str, storage_class: str) -> ObjectInfo:
+        """Move the object to the class's tier; its data, metadata and age stay the same."""
+        ...
+
+    def set_tags(self, bucket: str, key: str, tags: dict[str, str]) -> ObjectInfo:
+        """Replace the object's tags (S3's PutObjectTagging)."""
+        ...
+
+    def noncurrent_versions(self, bucket: str) -> list[NoncurrentVersion]: ...
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> None:
+        """Remove one noncurrent version for good (raises ObjectNotFound)."""
         ...

@@ -5,13 +5,14 @@ caused it."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from primevod.adapters.catalog.sql_database import SqlDatabase, _aware
-from primevod.adapters.catalog.tables import DeliveryRow, EventRow, SubscriptionRow
-from primevod.core.assets import Event, utcnow
+from primevod.adapters.catalog.tables import AssetRow, DeliveryRow, EventRow, SubscriptionRow
+from primevod.core.assets import TERMINAL, Event, utcnow
 from primevod.core.event_patterns import matches
 
 _events_log = logging.getLogger("primevod.events")
@@ -81,6 +82,25 @@ class SqlEvents(SqlDatabase):
                 )
                 for r in rows
             ]
+
+    def prune_events(self, before: datetime) -> tuple[int, int]:
+        """Remove events older than `before` with their deliveries and queue messages
+        (delivered, dead or never taken alike), except those of assets still in their
+        workflow. Returns (events, deliveries) removed."""
+        with self.session() as s:
+            busy = select(AssetRow.id).where(AssetRow.status.not_in([t.value for t in TERMINAL]))
+            old = select(EventRow.id).where(
+                EventRow.created_at < before,
+                or_(EventRow.asset_id.is_(None), EventRow.asset_id.not_in(busy)),
+            )
+            quiet = {"synchronize_session": False}
+            deliveries = s.execute(
+                delete(DeliveryRow).where(DeliveryRow.event_id.in_(old)).execution_options(**quiet)
+            ).rowcount
+            events = s.execute(
+                delete(EventRow).where(EventRow.id.in_(old)).execution_options(**quiet)
+            ).rowcount
+        return int(events or 0), int(deliveries or 0)
 
 
 def _matches(patterns: list[str], event_type: str) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
 
 from primevod.adapters.catalog.sql_database import SqlDatabase, _aware
-from primevod.adapters.catalog.tables import ExecutionRow, StepRow
-from primevod.core.assets import AssetError, Execution, StepRecord, utcnow
+from primevod.adapters.catalog.tables import AssetRow, ExecutionRow, StepRow
+from primevod.core.assets import TERMINAL, AssetError, Execution, StepRecord, utcnow
 from primevod.core.errors import NotFound
 
 
@@ -122,3 +124,26 @@ class SqlExecutions(SqlDatabase):
                 .all()
             )
         return [self.get_execution(i) for i in ids]
+
+    def prune_executions(self, before: datetime) -> tuple[int, int]:
+        """Remove executions that ended before `before`, with their steps. Kept whatever
+        their age: running ones, every asset's current execution (the next attempt's number
+        counts on it) and all of an asset still in its workflow. Returns (executions,
+        steps) removed."""
+        with self.session() as s:
+            current = select(AssetRow.execution_id).where(AssetRow.execution_id.is_not(None))
+            busy = select(AssetRow.id).where(AssetRow.status.not_in([t.value for t in TERMINAL]))
+            old = select(ExecutionRow.id).where(
+                ExecutionRow.status != "running",
+                func.coalesce(ExecutionRow.finished_at, ExecutionRow.started_at) < before,
+                ExecutionRow.id.not_in(current),
+                ExecutionRow.asset_id.not_in(busy),
+            )
+            quiet = {"synchronize_session": False}
+            steps = s.execute(
+                delete(StepRow).where(StepRow.execution_id.in_(old)).execution_options(**quiet)
+            ).rowcount
+            executions = s.execute(
+                delete(ExecutionRow).where(ExecutionRow.id.in_(old)).execution_options(**quiet)
+            ).rowcount
+        return int(executions or 0), int(steps or 0)

@@ -206,9 +206,10 @@ class SqlObservability:
                 for r in rows
             ]
 
-    def prune_canary(self, before: datetime) -> None:
+    def prune_canary(self, before: datetime) -> int:
         with self.engine.begin() as conn:
-            conn.execute(delete(CanaryRunRow).where(CanaryRunRow.created_at < before))
+            result = conn.execute(delete(CanaryRunRow).where(CanaryRunRow.created_at < before))
+        return int(result.rowcount or 0)
 
     # failures --------------------------------------------------------------------------------
     def recent_failures(

@@ -176,3 +176,26 @@ class WorkerRow(Base):
     taken_over_by: Mapped[str | None] = mapped_column(String(120))
     recovered: Mapped[list[str] | None] = mapped_column(JSON)
     __table_args__ = (Index("ix_workers_state_seen", "state", "last_seen"),)
+
+
+class CostRow(Base):
+    """One job's cost: the estimate before its encode, the actual after (USD at the
+    configured target's prices; what they were made of in `estimate` and `actual`)."""
+
+    __tablename__ = "costs"
+    execution_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    asset_id: Mapped[str] = mapped_column(String(36), index=True)
+    target: Mapped[str] = mapped_column(String(8))
+    month: Mapped[str] = mapped_column(String(7))
+    state: Mapped[str] = mapped_column(String(12))  # running, done, failed, refused
+    estimate_usd: Mapped[float] = mapped_column(Float)
+    actual_usd: Mapped[float | None] = mapped_column(Float)
+    override: Mapped[bool] = mapped_column(Boolean, default=False)
+    estimate: Mapped[dict[str, Any]] = mapped_column(JSON)
+    actual: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        Index("ix_costs_month_state", "month", "state"),
+        Index("ix_costs_created", "created_at"),
+    )

@@ -236,12 +236,13 @@ def encode_chunk(
     two_pass = options.mode == "quality" and any(
         r.rate_control is RateControl.VBR for r in ladder.rungs
     )
+    cpu = 0.0
     try:
         if two_pass:
             first_pass = chunk_command(
                 ffmpeg_exe(), source, probe, ladder, chunk, out_dir, options, pass_number=1
             )
-            run_ffmpeg(first_pass, duration=length, frame_rate=float(fps), cancel=cancel)
+            cpu += run_ffmpeg(first_pass, duration=length, frame_rate=float(fps), cancel=cancel)
         cmd = chunk_command(
             ffmpeg_exe(),
             source,
@@ -253,7 +254,7 @@ def encode_chunk(
             pass_number=2 if two_pass else None,
             thumbs=thumbs,
         )
-        run_ffmpeg(
+        cpu += run_ffmpeg(
             cmd, duration=length, frame_rate=float(fps), on_progress=on_progress, cancel=cancel
         )
     finally:
@@ -271,6 +272,7 @@ def encode_chunk(
         files=[str(f) for f in files],
         frames=frames,
         seconds=seconds,
+        cpu_seconds=round(cpu, 3),
         thumb_dir=str(folder) if folder is not None else None,
     )
 

@@ -23,6 +23,7 @@ class EncodeOptions(BaseModel):
         "rungs (capped-CRF rungs are single-pass by nature)",
     )
     quality_preset: str = "slow"
+    stats_period: float = Field(0.5, gt=0, description="seconds between FFmpeg's progress reports")
 
     @property
     def effective_preset(self) -> str:
@@ -143,7 +144,7 @@ def input_args(ffmpeg: str, source: Path, options: EncodeOptions) -> list[str]:
         "pipe:1",
         "-nostats",
         "-stats_period",
-        "0.5",
+        f"{options.stats_period:g}",
     ]
     if options.threads:
         cmd += ["-threads", str(options.threads)]

@@ -1,13 +1,16 @@
 """Run an FFmpeg command: progress from `-progress pipe:1`, a stall watchdog, cancellation,
-and the tail of stderr as the error reason."""
+the tail of stderr as the error reason, and the CPU time the run took (user + system, read
+from the kernel's accounting of that one child, so concurrent encodes do not mix)."""
 
 from __future__ import annotations
 
 import collections
+import os
 import subprocess
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from primevod.core.errors import MediaError
 from primevod.core.progress import ProgressCallback, parse_progress_block
@@ -21,8 +24,9 @@ def run_ffmpeg(
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     stall_timeout: float = 300.0,
-) -> None:
-    """Run FFmpeg to the end. Raise MediaError(encode.failed / encode.cancelled) otherwise."""
+) -> float:
+    """Run FFmpeg to the end; the CPU-seconds it used. Raise MediaError(encode.failed /
+    encode.cancelled) otherwise."""
     proc = subprocess.Popen(
         list(cmd),
         stdout=subprocess.PIPE,
@@ -34,6 +38,7 @@ def run_ffmpeg(
     stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
     last_activity = [time.monotonic()]
     reason: list[str] = []
+    finished = threading.Event()  # set once the child is reaped: the watchdog must not reap it
 
     def read_stderr() -> None:
         assert proc.stderr is not None
@@ -42,7 +47,7 @@ def run_ffmpeg(
                 stderr_tail.append(line.rstrip())
 
     def watchdog() -> None:
-        while proc.poll() is None:
+        while not finished.is_set():
             if cancel is not None and cancel.is_set():
                 reason.append("cancelled")
                 proc.kill()
@@ -70,10 +75,12 @@ def run_ffmpeg(
             if key == "progress":
                 last_activity[0] = time.monotonic()
                 if on_progress is not None:
-                    on_progress(parse_progress_block(block, duration, frame_rate))
+                    progress = parse_progress_block(block, duration, frame_rate)
+                    on_progress(progress.model_copy(update={"cpu_seconds": _cpu_so_far(proc.pid)}))
                 block = {}
     finally:
-        returncode = proc.wait()
+        returncode, cpu_seconds = _reap(proc)
+        finished.set()
         for thread in threads:
             thread.join(timeout=5)
     if reason and reason[0] == "cancelled":
@@ -86,3 +93,27 @@ def run_ffmpeg(
         tail = [line for line in stderr_tail if line.strip()]
         last = tail[-1] if tail else f"exit code {returncode}"
         raise MediaError("encode.failed", f"FFmpeg failed: {last}", detail="\n".join(tail))
+    return cpu_seconds
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_so_far(pid: int) -> float | None:
+    """The running child's user + system CPU seconds (Linux /proc), None elsewhere."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime: fields 14 and 15
+
+
+def _reap(proc: subprocess.Popen[str]) -> tuple[int, float]:
+    """Wait for the child and read its own resource usage (Popen.wait discards it)."""
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:  # reaped elsewhere: the exit code stands, the usage is lost
+        return proc.wait(), 0.0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime

@@ -7,12 +7,14 @@ import shutil
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 from primevod.adapters.media.chunked_encode import encode_chunk, plan_title_chunks
 from primevod.adapters.media.chunked_stitch import AUDIO_FILE, encode_title_audio, package_chunks
 from primevod.adapters.media.complexity import analyze
+from primevod.adapters.media.cost_sample import measure_sample
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import (
     MANIFEST,
@@ -29,6 +31,7 @@ from primevod.adapters.media.pyav_probe import probe_file
 from primevod.core.chunks import Chunk, ChunkEncode
 from primevod.core.errors import MediaError
 from primevod.core.ladder import LadderPolicy, RateControl, plan_ladder
+from primevod.core.local_cost import Sample
 from primevod.core.outputs import (
     AutoPlan,
     EncodePlan,
@@ -101,10 +104,8 @@ class MediaEngine:
         )
         workdir = _make_workdir(output_dir)
         try:
-            encode_seconds, decoded = self._encode(
-                source, probe, plan, workdir, on_progress, cancel
-            )
-            _check_fully_decoded(plan.duration, decoded)
+            run = self._encode(source, probe, plan, workdir, on_progress, cancel)
+            _check_fully_decoded(plan.duration, run.decoded)
             renditions, variants = finalize(workdir, plan.ladder, probe, plan.thumbs)
             report = validated_package(workdir)
             _move_into_place(workdir, output_dir)
@@ -121,7 +122,8 @@ class MediaEngine:
             renditions,
             variants,
             report,
-            encode_seconds=encode_seconds,
+            encode_seconds=run.seconds,
+            encode_cpu_seconds=run.cpu_seconds,
             total_seconds=total_seconds,
         )
         if on_progress is not None:
@@ -180,9 +182,8 @@ class MediaEngine:
         workdir: Path,
         on_progress: ProgressCallback | None,
         cancel: threading.Event | None,
-    ) -> tuple[float, float]:
-        """One FFmpeg run, or two when quality mode has VBR rungs to encode: the seconds it
-        took, and how far into the title the (last) run got."""
+    ) -> _EncodeRun:
+        """One FFmpeg run, or two when quality mode has VBR rungs to encode."""
         started = time.monotonic()
         last: list[Progress] = []
 
@@ -197,18 +198,22 @@ class MediaEngine:
         two_pass = self.options.mode == "quality" and any(
             r.rate_control is RateControl.VBR for r in ladder.rungs
         )
+        cpu = 0.0
         if two_pass:  # the first pass: rate statistics only, counted in the encode time
             first = build_command(
                 ffmpeg_exe(), source, probe, ladder, workdir, self.options, None, pass_number=1
             )
-            run_ffmpeg(first, duration=plan.duration, frame_rate=fps, cancel=cancel)
+            cpu += run_ffmpeg(first, duration=plan.duration, frame_rate=fps, cancel=cancel)
             cmd = build_command(
                 ffmpeg_exe(), source, probe, ladder, workdir, self.options, thumbs, pass_number=2
             )
         else:
             cmd = build_command(ffmpeg_exe(), source, probe, ladder, workdir, self.options, thumbs)
-        run_ffmpeg(cmd, duration=plan.duration, frame_rate=fps, on_progress=progress, cancel=cancel)
-        return time.monotonic() - started, last[0].out_time if last else 0.0
+        cpu += run_ffmpeg(
+            cmd, duration=plan.duration, frame_rate=fps, on_progress=progress, cancel=cancel
+        )
+        done = last[0].out_time if last else 0.0
+        return _EncodeRun(time.monotonic() - started, cpu, done)
 
     # -- split-and-stitch: the chunk encodes, the title's audio and the packaging as calls
     # of their own, so that each may run on another worker (chunked_encode, chunked_stitch)
@@ -239,6 +244,16 @@ class MediaEngine:
             on_progress=on_progress,
             cancel=cancel,
         )
+
+    def sample_cost(
+        self,
+        source: Path,
+        probe: ProbeResult,
+        plan: EncodePlan,
+        spans: list[tuple[float, float]],
+        work: Path,
+    ) -> Sample | None:
+        return measure_sample(Path(source), probe, plan, spans, Path(work), self.options)
 
     def encode_title_audio(
         self,
@@ -285,6 +300,15 @@ class MediaEngine:
         )
 
 
+@dataclass(frozen=True)
+class _EncodeRun:
+    """The encode's wall and CPU seconds, and how far into the title the (last) run got."""
+
+    seconds: float
+    cpu_seconds: float
+    decoded: float
+
+
 def _make_workdir(output_dir: Path) -> Path:
     """A hidden folder beside `output_dir`: on the same filesystem, so the final move is a
     rename."""
@@ -321,6 +345,7 @@ def _package_result(
     report: ValidationReport,
     *,
     encode_seconds: float,
+    encode_cpu_seconds: float,
     total_seconds: float,
 ) -> PackageResult:
     thumb_dir = output_dir / THUMB_DIR
@@ -344,6 +369,7 @@ def _package_result(
         storyboard=f"{THUMB_DIR}/{STORYBOARD}" if has_thumbs else None,
         total_bytes=sum(p.stat().st_size for p in output_dir.rglob("*") if p.is_file()),
         encode_seconds=round(encode_seconds, 3),
+        encode_cpu_seconds=round(encode_cpu_seconds, 3),
         analysis_seconds=round(plan.analysis_seconds, 3),
         auto=plan.auto,
         total_seconds=round(total_seconds, 3),

@@ -1,11 +1,18 @@
 """Buckets as folders. Objects are plain files at their key's path (so a package on disk is
-browsable as it is), with a JSON sidecar per object for content type, ETag, user metadata and
-version. Every write goes to a temporary file on the same file system and is renamed into
-place, so a reader never sees half an object and a crash never leaves one."""
+browsable as it is), with a JSON sidecar per object for content type, ETag, user metadata,
+tags, storage class and version. Every write goes to a temporary file on the same file
+system and is renamed into place, so a reader never sees half an object and a crash never
+leaves one.
+
+Storage classes are tiers: an object in STANDARD lives under `buckets/<bucket>/<key>`, an
+object moved to another class under `tiers/<CLASS>/<bucket>/<key>` (a rename: the bytes, the
+sidecar and the object's age stay the same). Reads find an object in whichever tier it is;
+every class reads at once (there is no restore step, unlike S3's archive classes)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import threading
@@ -17,6 +24,7 @@ from typing import BinaryIO
 
 from primevod.adapters.storage.local_files import CHUNK, utc_now
 from primevod.adapters.storage.local_multipart import LocalMultipartUploads
+from primevod.adapters.storage.local_tiers import STANDARD, LocalTiers
 from primevod.core.storage import (
     MIN_PART_SIZE,
     InvalidKey,
@@ -29,9 +37,10 @@ from primevod.core.storage import (
 )
 
 
-class LocalObjectStore(LocalMultipartUploads):
-    """`root/buckets/<bucket>/<key>`; sidecars, versions, uploads and temp files beside.
-    Multipart uploads come from LocalMultipartUploads."""
+class LocalObjectStore(LocalMultipartUploads, LocalTiers):
+    """`root/buckets/<bucket>/<key>`; colder classes in `root/tiers/<CLASS>/<bucket>/<key>`;
+    sidecars, versions, uploads and temp files beside. Multipart uploads come from
+    LocalMultipartUploads; storage classes, tags and old versions from LocalTiers."""
 
     def __init__(self, root: Path, *, min_part_size: int = MIN_PART_SIZE) -> None:
         self.root = Path(root).absolute()
@@ -58,12 +67,19 @@ class LocalObjectStore(LocalMultipartUploads):
     def _tmp(self) -> Path:
         return self.root / "tmp" / f"{uuid.uuid4().hex}.part"
 
+    def _write_meta(self, bucket: str, key: str, info: ObjectInfo) -> None:
+        meta = self._meta_path(bucket, key)
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        meta_tmp = self._tmp()
+        meta_tmp.write_text(info.model_dump_json())
+        os.replace(meta_tmp, meta)
+
     # buckets ---------------------------------------------------------------------------
     def ensure_bucket(self, bucket: str, *, versioning: bool = False) -> None:
         self._bucket_dir(bucket).mkdir(parents=True, exist_ok=True)
         flag = self.root / "meta" / validate_bucket(bucket) / ".versioning"
         flag.parent.mkdir(parents=True, exist_ok=True)
-        if versioning:
+        if versioning and not flag.exists():
             flag.touch()
 
     def _versioned(self, bucket: str) -> bool:
@@ -138,46 +154,56 @@ class LocalObjectStore(LocalMultipartUploads):
             last_modified=utc_now(),
             version_id=uuid.uuid4().hex if self._versioned(bucket) else None,
         )
-        meta = self._meta_path(bucket, key)
         with self._lock:
-            self._check_no_conflict(bucket, key, target)
+            for _, folder in self._tier_dirs(bucket):
+                self._check_no_conflict(key, folder)
             target.parent.mkdir(parents=True, exist_ok=True)
-            meta.parent.mkdir(parents=True, exist_ok=True)
-            if info.version_id and target.exists():
-                self._keep_version(bucket, key, target)
+            previous = self._locate(bucket, key)
+            if info.version_id and previous:
+                self._keep_version(bucket, key, previous[1])
             os.replace(tmp, target)
-            meta_tmp = self._tmp()
-            meta_tmp.write_text(info.model_dump_json())
-            os.replace(meta_tmp, meta)
+            if previous and previous[0] != STANDARD:  # a new object starts in STANDARD
+                previous[1].unlink(missing_ok=True)
+                self._prune(self._tier_dir(previous[0], bucket), previous[1].parent)
+            self._write_meta(bucket, key, info)
         return info
 
-    def _check_no_conflict(self, bucket: str, key: str, target: Path) -> None:
-        """On a file system `a` and `a/b` cannot both be objects; S3 allows it, we refuse."""
+    @staticmethod
+    def _check_no_conflict(key: str, base: Path) -> None:
+        """On a file system `a` and `a/b` cannot both be objects; S3 allows it, we refuse
+        (in every tier: an object keeps its key when it changes class)."""
+        target = base / key
         if target.is_dir():
             raise InvalidKey(f"object key {key!r} is a prefix of other objects")
-        base = self._bucket_dir(bucket)
         parent = target.parent
         while parent != base:
             if parent.is_file():
                 raise InvalidKey(f"object key {key!r} is under an existing object")
             parent = parent.parent
 
-    def _keep_version(self, bucket: str, key: str, target: Path) -> None:
+    def _keep_version(self, bucket: str, key: str, current: Path, *, move: bool = False) -> None:
+        """The current object becomes a noncurrent version (moved when it is being deleted,
+        else copied, so readers never miss it), noting since when for the lifecycle rules."""
         old = self.head(bucket, key)
         vdir = self.root / "versions" / bucket / key
         vdir.mkdir(parents=True, exist_ok=True)
         version = old.version_id or "null"
-        shutil.copy2(target, vdir / version)
-        (vdir / f"{version}.json").write_text(old.model_dump_json())
+        if move:
+            os.replace(current, vdir / version)
+        else:
+            shutil.copy2(current, vdir / version)
+        record = {**old.model_dump(mode="json"), "noncurrent_since": utc_now().isoformat()}
+        (vdir / f"{version}.json").write_text(json.dumps(record))
 
     # reads -----------------------------------------------------------------------------
     def head(self, bucket: str, key: str) -> ObjectInfo:
-        path = self._object_path(bucket, key)
-        if not path.is_file():
+        found = self._locate(bucket, key)
+        if found is None:
             raise ObjectNotFound(f"no object {bucket}/{key}")
+        storage_class, path = found
         meta = self._meta_path(bucket, key)
         try:
-            return ObjectInfo.model_validate_json(meta.read_text())
+            info = ObjectInfo.model_validate_json(meta.read_text())
         except (OSError, ValueError):
             # a file put in place by hand: describe it from the file itself
             md5 = hashlib.md5()
@@ -192,10 +218,15 @@ class LocalObjectStore(LocalMultipartUploads):
                 etag=f'"{md5.hexdigest()}"',
                 content_type=guess_type(key),
                 last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+                storage_class=storage_class,
             )
+        # where the file is decides (a crash between a move and its sidecar changes nothing)
+        if info.storage_class != storage_class:
+            info = info.model_copy(update={"storage_class": storage_class})
+        return info
 
     def exists(self, bucket: str, key: str) -> bool:
-        return self._object_path(bucket, key).is_file()
+        return self._locate(bucket, key) is not None
 
     def make_folder(self, bucket: str, prefix: str) -> None:
         """A prefix as an (empty) folder users can drop files into (local store only)."""
@@ -205,10 +236,10 @@ class LocalObjectStore(LocalMultipartUploads):
 
     def path_of(self, bucket: str, key: str) -> Path:
         """The file behind an object (local store only: lets the edge stream it)."""
-        path = self._object_path(bucket, key)
-        if not path.is_file():
+        found = self._locate(bucket, key)
+        if found is None:
             raise ObjectNotFound(f"no object {bucket}/{key}")
-        return path
+        return found[1]
 
     def get(self, bucket: str, key: str) -> bytes:
         return self.path_of(bucket, key).read_bytes()
@@ -228,18 +259,16 @@ class LocalObjectStore(LocalMultipartUploads):
 
     def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
         validate_prefix(prefix)
-        base = self._bucket_dir(bucket)
-        if not base.is_dir():
-            return
-        start = base / prefix.rsplit("/", 1)[0] if "/" in prefix else base
-        if not start.is_dir():
-            return
-        keys = []
-        for dirpath, _dirs, files in os.walk(start):
-            for name in files:
-                key = (Path(dirpath) / name).relative_to(base).as_posix()
-                if key.startswith(prefix):
-                    keys.append(key)
+        keys: set[str] = set()
+        for _, base in self._tier_dirs(bucket):
+            start = base / prefix.rsplit("/", 1)[0] if "/" in prefix else base
+            if not start.is_dir():
+                continue
+            for dirpath, _dirs, files in os.walk(start):
+                for name in files:
+                    key = (Path(dirpath) / name).relative_to(base).as_posix()
+                    if key.startswith(prefix):
+                        keys.add(key)
         for key in sorted(keys):
             try:
                 yield self.head(bucket, key)
@@ -253,13 +282,17 @@ class LocalObjectStore(LocalMultipartUploads):
         return current + sorted(old, key=lambda o: o.last_modified, reverse=True)
 
     def delete(self, bucket: str, key: str) -> None:
-        path = self._object_path(bucket, key)
         with self._lock:
-            if path.is_file() and self._versioned(bucket):
-                self._keep_version(bucket, key, path)
-            path.unlink(missing_ok=True)
-            self._meta_path(bucket, key).unlink(missing_ok=True)
-            self._prune(self._bucket_dir(bucket), path.parent)
+            found = self._locate(bucket, key)
+            if found is not None:
+                storage_class, path = found
+                if self._versioned(bucket):  # S3: the object becomes a noncurrent version
+                    self._keep_version(bucket, key, path, move=True)
+                path.unlink(missing_ok=True)
+                self._prune(self._tier_dir(storage_class, bucket), path.parent)
+            meta = self._meta_path(bucket, key)
+            meta.unlink(missing_ok=True)
+            self._prune(self.root / "meta" / bucket, meta.parent)
 
     def delete_prefix(self, bucket: str, prefix: str) -> int:
         count = 0

@@ -95,6 +95,7 @@ class S3ObjectStore:
             metadata=head.get("Metadata", {}),
             last_modified=head["LastModified"],
             version_id=head.get("VersionId") if head.get("VersionId") != "null" else None,
+            storage_class=head.get("StorageClass") or "STANDARD",  # S3 omits STANDARD
         )
 
     def ensure_bucket(self, bucket: str, *, versioning: bool = False) -> None:
@@ -222,6 +223,7 @@ class S3ObjectStore:
                     etag=item["ETag"],
                     content_type=guess_type(item["Key"]),
                     last_modified=item["LastModified"],
+                    storage_class=item.get("StorageClass") or "STANDARD",
                 )
 
     def list_versions(self, bucket: str, key: str) -> list[ObjectInfo]:

@@ -1,0 +1,36 @@
+"""The budget at the API's door: a job is refused with 402 when the month's budget is spent
+already, and only an admin may override it (the job's own estimate is checked later, once
+the source is probed: the workflow's `budget` step)."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+
+from primevod.core.api_keys import ADMIN
+from primevod.core.budget import EXCEEDED
+from primevod.pipeline import costing
+from primevod.pipeline.runtime import Runtime
+
+
+def check_override(role: str, override: bool) -> None:
+    if override and role not in ADMIN:
+        raise HTTPException(403, f"role {role} may not override the budget (needs admin)")
+
+
+def refuse_if_spent(rt: Runtime) -> None:
+    decision = costing.month_exhausted(rt)
+    if decision is not None:
+        raise HTTPException(402, f"{EXCEEDED}: {decision.message}")
+
+
+def budget_metadata(
+    rt: Runtime, role: str, metadata: dict[str, str] | None, override: bool
+) -> dict[str, str]:
+    """The upload's metadata with the override flag set only by an admin's explicit ask."""
+    check_override(role, override)
+    cleaned = {k: v for k, v in (metadata or {}).items() if k != costing.OVERRIDE}
+    if override:
+        cleaned[costing.OVERRIDE] = "true"
+    else:
+        refuse_if_spent(rt)
+    return cleaned

@@ -1,0 +1,109 @@
+"""The local cost model (core/local_cost.py) and the budget decision (core/budget.py): pure
+properties, and the calibration from recorded jobs."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from support.media_probes import PROBES
+
+from primevod.core.budget import THRESHOLD, decide, usd
+from primevod.core.ladder import plan_ladder
+from primevod.core.local_cost import (
+    DEFAULT_CPU_PER_MEGAPIXEL,
+    PRESET_ORDER,
+    SAMPLE_MIN_SECONDS,
+    SAMPLES,
+    Calibration,
+    EncodeRecord,
+    LocalRates,
+    Sample,
+    calibrate,
+    estimate_local,
+    sample_spans,
+)
+from primevod.core.policies import get_policy
+
+RATES = LocalRates(cpu_hour_usd=0.05, storage_gb_month_usd=0.02)
+LADDER = plan_ladder(PROBES["1080p25"], get_policy("apple"))
+DEFAULT = calibrate([], "veryfast")
+money = st.floats(min_value=0, max_value=1000, allow_nan=False)
+
+
+@given(st.floats(1, 36_000), st.floats(0, 36_000))
+def test_more_minutes_never_cost_less(first: float, extra: float) -> None:
+    short = estimate_local(LADDER, first, "veryfast", DEFAULT, RATES)
+    long = estimate_local(LADDER, first + extra, "veryfast", DEFAULT, RATES)
+    assert long.cpu_seconds >= short.cpu_seconds and long.encode_usd >= short.encode_usd
+    assert long.package_bytes >= short.package_bytes
+
+
+@given(st.sampled_from(PRESET_ORDER), st.sampled_from(PRESET_ORDER))
+def test_a_slower_preset_never_costs_less(a: str, b: str) -> None:
+    fast, slow = sorted((a, b), key=PRESET_ORDER.index)
+    cheap = estimate_local(LADDER, 60, fast, DEFAULT, RATES)
+    dear = estimate_local(LADDER, 60, slow, DEFAULT, RATES)
+    assert dear.cpu_seconds >= cheap.cpu_seconds
+
+
+def test_a_sample_decides_over_the_ladder_and_the_rungs_share_it() -> None:
+    calibration = Calibration(
+        DEFAULT_CPU_PER_MEGAPIXEL, 0.5, "test", cpu_scale=1.25, bytes_scale=1.0
+    )
+    sampled = estimate_local(
+        LADDER, 120, "veryfast", calibration, RATES, Sample(100.0, 50_000_000, 6.0)
+    )
+    assert sampled.cpu_seconds == 125.0  # the projection times the machine's scale
+    assert sum(r.cpu_seconds for r in sampled.rungs) == 125.0
+    assert sampled.rungs[-1].cpu_seconds > sampled.rungs[0].cpu_seconds  # more pixels, more CPU
+    assert sampled.encode_usd == 125.0 / 3600 * 0.05
+    audio = sum(a.bitrate_kbps for a in LADDER.audio) * 1000 / 8 * 120
+    assert sampled.package_bytes == int(50_000_000 + audio)
+
+
+def test_calibration_prefers_the_jobs_at_the_same_preset() -> None:
+    records = [
+        EncodeRecord("veryfast", 100.0, 2.0, 900, 1000, 2.5, 1000),
+        EncodeRecord("veryfast", 100.0, 4.0, 700, 1000, 4.0, 1000),
+        EncodeRecord("veryfast", 100.0, 3.0, 800, 1000, 2.0, 1000),
+        EncodeRecord("medium", 100.0, 50.0, 100, 1000),
+    ]
+    same = calibrate(records, "veryfast")
+    assert same.cpu_per_megapixel == 0.03 and same.fill == 0.8
+    assert same.cpu_scale == 1.0 and same.bytes_scale == 0.8  # medians of 0.8/1.0/1.5
+    assert "3 jobs at veryfast" in same.source
+    other = calibrate(records, "slow")  # none at slow: all of them
+    assert "4 jobs at other presets" in other.source
+    assert calibrate([], "veryfast").cpu_per_megapixel == DEFAULT_CPU_PER_MEGAPIXEL
+
+
+@given(st.floats(0.1, 100_000))
+def test_sample_spans_lie_in_the_title_and_stay_small(duration: float) -> None:
+    spans = sample_spans(duration)
+    assert all(0 <= start < end <= duration for start, end in spans)
+    assert spans == sorted(spans)
+    sampled = sum(end - start for start, end in spans)
+    if len(spans) == SAMPLES:
+        assert sampled <= max(duration * 0.05, SAMPLES * SAMPLE_MIN_SECONDS) + 0.01
+    else:  # a title too short for three excerpts is sampled whole
+        assert spans == [(0.0, duration)] and duration <= SAMPLES * SAMPLE_MIN_SECONDS * 2
+
+
+@given(st.none() | money, money, money, st.booleans())
+def test_the_budget_refuses_only_past_it_and_an_override_always_passes(
+    budget: float | None, spent: float, estimate: float, override: bool
+) -> None:
+    decision = decide(budget_usd=budget, spent_usd=spent, estimate_usd=estimate, override=override)
+    over = budget is not None and spent + estimate > budget
+    assert decision.allowed == (not over or override)
+    if decision.crossed_threshold:
+        assert budget is not None and spent < budget * THRESHOLD <= spent + estimate
+
+
+def test_dollars_keep_the_digits_a_small_amount_needs() -> None:
+    assert [usd(v) for v in (20, 0.1234, 0.00000025, 0)] == [
+        "$20.00",
+        "$0.1234",
+        "$0.00000025",
+        "$0.00",
+    ]
