@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -66,7 +67,10 @@ def encode(source: Path, ladder_name: str, preset: str, out: Path) -> dict[str, 
     policy = get_policy(ladder_name)
     engine = MediaEngine(EncodeOptions(preset=preset))
     plan = engine.plan(source, probe, policy)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     sampled = sample(engine, source, probe, plan, out.parent / f"{out.name}-sample")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sample_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     result = engine.transcode(source, out, policy, probe=probe, overwrite=True)
     duration = probe.duration or 0.0
     return {
@@ -80,6 +84,7 @@ def encode(source: Path, ladder_name: str, preset: str, out: Path) -> dict[str, 
         if sampled
         else 0,
         "cpu_seconds": result.encode_cpu_seconds,
+        "sample_cpu_seconds": round(sample_cpu, 3),
         "wall_seconds": result.encode_seconds,
         "package_bytes": result.total_bytes,
         "ladder": plan.ladder,
@@ -112,8 +117,7 @@ def leave_one_out(jobs: list[dict[str, Any]], preset: str) -> None:
         job["cpu_error"] = round(estimate.cpu_seconds / job["cpu_seconds"] - 1, 4)
         job["estimate_bytes"] = estimate.package_bytes
         job["bytes_error"] = round(estimate.package_bytes / job["package_bytes"] - 1, 4)
-        sample_cpu = job["sample"]["cpu_seconds"] / job["duration"] * job["sample"]["seconds"]
-        job["sample_overhead"] = round(sample_cpu / job["cpu_seconds"], 4)
+        job["sample_overhead"] = round(job["sample_cpu_seconds"] / job["cpu_seconds"], 4)
 
 
 def main() -> None:

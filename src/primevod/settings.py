@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         0.023, ge=0, description="a GB-month of the local store in dollars"
     )
     prices: Path | None = Field(None, description="a price file of your own for the aws target")
+    cost_sample: bool = Field(
+        True,
+        description="the local estimate encodes a sample of the title first (accurate, but "
+        "it costs CPU: docs/cost.md); false: from the ladder's work alone",
+    )
     quality_check: Literal["off", "warn", "fail"] = Field(
         "warn", description="VMAF check of the encoded rungs before publishing"
     )
@@ -108,6 +113,11 @@ class Settings(BaseSettings):
     public_url: str | None = Field(None, description="base URL the server is reached at")
     inbox_prefix: str = "inbox/"
     inbox_poll_seconds: float = 2.0
+    webhook_allow_hosts: str = Field(
+        "",
+        description="comma-separated hosts (or addresses) webhooks may reach although they are "
+        "loopback, link-local, private or otherwise not public (refused by default)",
+    )
     webhook_timeout_seconds: float = 10.0
     webhook_retry_hours: float = 2.0
     queue_max_receives: int = 5
@@ -221,6 +231,10 @@ class Settings(BaseSettings):
         if not self.dbos_database_url:
             self.dbos_database_url = f"sqlite:///{self.home / 'workflows.db'}"
         return self
+
+    @property
+    def webhook_allowed(self) -> list[str]:
+        return [h.strip() for h in self.webhook_allow_hosts.split(",") if h.strip()]
 
     @property
     def store_dir(self) -> Path:

@@ -111,7 +111,7 @@ def test_subscriptions_routes(server) -> None:
         headers=h,
         json={
             "kind": "webhook",
-            "url": "http://127.0.0.1:9/hook",
+            "url": "https://hooks.example.invalid/hook",  # public (or unknown yet): accepted
             "event_types": ["asset.ready", "asset.failed"],
         },
     )

@@ -6,13 +6,11 @@ uploader asking to override; and the cost report shows estimate against actual."
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from support.cli import run_cli
 from support.server import Server
 
 from primevod.adapters.catalog.sql_catalog import SqlCatalog
@@ -21,22 +19,12 @@ from primevod.adapters.catalog.sql_costs import SqlCosts
 TINY = "0.00000001"  # a millionth of a cent: less than any encode
 
 
-def cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "primevod.cli.main", *args],
-        env={**os.environ, "PRIMEVOD_HOME": str(home), "PRIMEVOD_PRESET": "ultrafast", **env},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def catalog(home: Path) -> SqlCatalog:
     return SqlCatalog(f"sqlite:///{home / 'catalog.db'}", migrate=False)
 
 
 def test_a_job_over_the_budget_is_refused_before_any_encode(tmp_path: Path, clip) -> None:
-    done = cli(
+    done = run_cli(
         tmp_path, "process", str(clip("small.mp4")), "--json", PRIMEVOD_BUDGET_MONTHLY_USD=TINY
     )
     assert done.returncode == 2, done.stdout + done.stderr
@@ -57,7 +45,7 @@ def test_a_job_over_the_budget_is_refused_before_any_encode(tmp_path: Path, clip
 
 
 def test_an_override_passes_and_is_recorded(tmp_path: Path, clip) -> None:
-    done = cli(
+    done = run_cli(
         tmp_path,
         "process",
         str(clip("small.mp4")),
@@ -71,13 +59,13 @@ def test_an_override_passes_and_is_recorded(tmp_path: Path, clip) -> None:
     assert "budget.override" in [e.type for e in records.list_events(asset_id=asset_id)]
     [row] = SqlCosts(records).list_costs()
     assert row["state"] == "done" and row["override"] and row["actual"]["cpu_seconds"] > 0
-    report = cli(tmp_path, "cost", "report", "--json", PRIMEVOD_BUDGET_MONTHLY_USD=TINY)
+    report = run_cli(tmp_path, "cost", "report", "--json", PRIMEVOD_BUDGET_MONTHLY_USD=TINY)
     data = json.loads(report.stdout)
     assert data["budget_usd"] == float(TINY) and data["used_ratio"] > 1
     [job] = data["jobs"]
     assert job["asset_id"] == asset_id and job["override"] and job["cpu_seconds"] > 0
     # the month is spent now: a retry without the override is refused before it is queued
-    retry = cli(tmp_path, "assets", "retry", asset_id, PRIMEVOD_BUDGET_MONTHLY_USD=TINY)
+    retry = run_cli(tmp_path, "assets", "retry", asset_id, PRIMEVOD_BUDGET_MONTHLY_USD=TINY)
     assert retry.returncode == 2 and "budget.exceeded" in retry.stderr
 
 

@@ -64,7 +64,7 @@ def test_a_title_in_chunks_is_published_as_one_package(rt: Runtime, clip) -> Non
     names = [s.name for s in rt.catalog.get_execution(asset.execution_id).steps]
     # 9 s in 2 s chunks on a 1 s grid: 0-2, 2-4, 4-6, 6-8, 8-9
     assert names[:3] == ["ingest", "budget", "plan"] and names[-2:] == ["stitch", "publish"]
-    assert sorted(names[2:-2]) == ["audio", "chunk-0", "chunk-1", "chunk-2", "chunk-3", "chunk-4"]
+    assert sorted(names[3:-2]) == ["audio", "chunk-0", "chunk-1", "chunk-2", "chunk-3", "chunk-4"]
     assert asset.timings["chunks"] == 5 and asset.timings["encode"] > 0
     assert asset.progress == 1.0 and asset.thumbnails["poster"]
     assert chunk_keys(rt, asset.id) == []  # stitched: the chunks are gone

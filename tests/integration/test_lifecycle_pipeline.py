@@ -6,15 +6,13 @@ The lifecycle workflow runs in DBOS, at a server's start, and refuses a malforme
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from support.cli import run_cli
 
 from primevod.core.assets import AssetStatus
 from primevod.core.errors import MediaError
@@ -101,17 +99,6 @@ def test_the_lifecycle_workflow_runs_in_dbos_and_refuses_a_bad_document(rt, tmp_
     assert DBOS.list_workflows(status=FINISHED, load_input=False, load_output=False) == []
 
 
-def _cli(home: Path, *args: str, **more: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PRIMEVOD_HOME": str(home), "PRIMEVOD_PRESET": "ultrafast", **more}
-    return subprocess.run(
-        [sys.executable, "-m", "primevod.cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_an_expired_source_still_plays_and_the_api_and_cli_refuse_its_retry(
     tmp_path: Path, clip
 ) -> None:
@@ -119,7 +106,7 @@ def test_an_expired_source_still_plays_and_the_api_and_cli_refuse_its_retry(
     from support.server import Server
 
     home = tmp_path / "home"
-    done = _cli(
+    done = run_cli(
         home,
         "process",
         str(clip("small.mp4")),
@@ -133,7 +120,7 @@ def test_an_expired_source_still_plays_and_the_api_and_cli_refuse_its_retry(
         json.loads(line) for line in (home / "logs" / "primevod.log").read_text().splitlines()
     ]
     assert any(r.get("asset_id") == asset_id for r in logged)  # the JSON logs, in a file too
-    applied = _cli(home, "lifecycle", "apply", "--as-of", "+31d", "--json")
+    applied = run_cli(home, "lifecycle", "apply", "--as-of", "+31d", "--json")
     assert applied.returncode == 0, applied.stderr
     assert json.loads(applied.stdout)["applied"] == {"expire": 1}
 
@@ -160,7 +147,7 @@ def test_an_expired_source_still_plays_and_the_api_and_cli_refuse_its_retry(
         expired = [e for e in events if e["type"] == "source.expired"]
         assert expired and expired[0]["data"]["rule"] == "uploads-to-infrequent-access-then-expire"
 
-        cli = _cli(home, "assets", "retry", asset_id, "--json")
+        cli = run_cli(home, "assets", "retry", asset_id, "--json")
         assert cli.returncode == 2
         assert json.loads(cli.stdout)["error"]["code"] == "source.expired"
 

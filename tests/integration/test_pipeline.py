@@ -221,7 +221,7 @@ def test_webhook_signed_delivery_with_retry(rt, receiver) -> None:
     handler.statuses = [500]  # the first try fails
     asset = rt.catalog.list_assets(status="ready").items[0]
     workflows.delete(runtime(), asset.id)
-    sender = WebhookSender(subs, retry_base=0.2, timeout=5)
+    sender = WebhookSender(subs, retry_base=0.2, timeout=5, allow_hosts=["127.0.0.1"])
     sender.send_due()
     assert subs.deliveries(sub["id"])[0]["status"] == "pending"
     time.sleep(0.3)
@@ -246,7 +246,7 @@ def test_webhook_dead_letter_and_replay(rt, receiver) -> None:
     from primevod.core.assets import Event
 
     rt.catalog.emit(Event(type="asset.progress", asset_id=None, data={"x": 1}))
-    sender = WebhookSender(subs, retry_window=0.0, retry_base=0.1)
+    sender = WebhookSender(subs, retry_window=0.0, retry_base=0.1, allow_hosts=["127.0.0.1"])
     sender.send_due()
     assert [d["status"] for d in subs.deliveries(sub["id"])] == ["dead"]
     assert subs.replay_dead(sub["id"]) == 1

@@ -6,13 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel
 
-from primevod.api.auth import ADMIN, UPLOAD, VIEW, require
+from primevod.api.auth import asset_allowed, caller, readable_asset
 from primevod.api.budget import budget_metadata
 from primevod.api.deps import RuntimeDep
+from primevod.core.access import Principal
 from primevod.core.assets import Asset, AssetStatus, Execution
 from primevod.core.errors import MediaError, NotFound
 from primevod.pipeline import workflows
-from primevod.pipeline.runtime import Runtime
 
 router = APIRouter()
 
@@ -22,40 +22,36 @@ class AssetPage(BaseModel):
     next_cursor: str | None
 
 
-def _asset(rt: Runtime, asset_id: str) -> Asset:
-    try:
-        return rt.catalog.get_asset(asset_id)
-    except NotFound:
-        raise HTTPException(404, f"no asset {asset_id}") from None
-
-
 @router.get("/api/v1/assets", response_model=AssetPage, tags=["assets"])
 def list_assets(
     rt: RuntimeDep,
     status: AssetStatus | None = None,
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = None,
-    _: str = Depends(require(VIEW)),
+    principal: Principal = Depends(caller),
 ) -> AssetPage:
+    """A page of the library, newest first: the assets the caller's policy lets it list (a
+    page may hold fewer than `limit` when the policy hides some; follow `next_cursor`)."""
     try:
         page = rt.catalog.list_assets(
             status=status.value if status else None, limit=limit, cursor=cursor
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    return AssetPage(items=page.items, next_cursor=page.next_cursor)
+    items = [a for a in page.items if asset_allowed(principal, "assets:List", a)]
+    return AssetPage(items=items, next_cursor=page.next_cursor)
 
 
 @router.get("/api/v1/assets/{asset_id}", response_model=Asset, tags=["assets"])
-def get_asset(rt: RuntimeDep, asset_id: str, _: str = Depends(require(VIEW))) -> Asset:
-    return _asset(rt, asset_id)
+def get_asset(rt: RuntimeDep, asset_id: str, principal: Principal = Depends(caller)) -> Asset:
+    return readable_asset(rt, principal, "assets:Get", asset_id)
 
 
 @router.get("/api/v1/assets/{asset_id}/executions", response_model=list[Execution], tags=["assets"])
 def asset_executions(
-    rt: RuntimeDep, asset_id: str, _: str = Depends(require(VIEW))
+    rt: RuntimeDep, asset_id: str, principal: Principal = Depends(caller)
 ) -> list[Execution]:
-    _asset(rt, asset_id)
+    readable_asset(rt, principal, "executions:Get", asset_id)
     return rt.catalog.list_executions(asset_id)
 
 
@@ -64,10 +60,10 @@ def retry_asset(
     rt: RuntimeDep,
     asset_id: str,
     override_budget: bool = Query(False, description="admin only: pass the monthly budget"),
-    role: str = Depends(require(UPLOAD)),
+    principal: Principal = Depends(caller),
 ) -> dict[str, str]:
-    asset = _asset(rt, asset_id)
-    metadata = budget_metadata(rt, role, asset.metadata, override_budget)
+    asset = readable_asset(rt, principal, "assets:Retry", asset_id)
+    metadata = budget_metadata(rt, principal, asset.metadata, override_budget)
     if metadata != asset.metadata:
         rt.catalog.update_asset(asset_id, metadata=metadata)
     try:
@@ -81,9 +77,9 @@ def retry_asset(
 
 @router.post("/api/v1/assets/{asset_id}/cancel", tags=["assets"])
 def cancel_asset(
-    rt: RuntimeDep, asset_id: str, _: str = Depends(require(UPLOAD))
+    rt: RuntimeDep, asset_id: str, principal: Principal = Depends(caller)
 ) -> dict[str, str]:
-    _asset(rt, asset_id)
+    readable_asset(rt, principal, "assets:Cancel", asset_id)
     execution = workflows.cancel(rt, asset_id)
     if execution is None:
         raise HTTPException(409, f"asset {asset_id} has no running workflow")
@@ -91,15 +87,24 @@ def cancel_asset(
 
 
 @router.delete("/api/v1/assets/{asset_id}", status_code=204, tags=["assets"])
-def delete_asset(rt: RuntimeDep, asset_id: str, _: str = Depends(require(ADMIN))) -> Response:
-    _asset(rt, asset_id)
+def delete_asset(rt: RuntimeDep, asset_id: str, principal: Principal = Depends(caller)) -> Response:
+    readable_asset(rt, principal, "assets:Delete", asset_id)
     workflows.delete(rt, asset_id)
     return Response(status_code=204)
 
 
 @router.get("/api/v1/executions/{execution_id}", response_model=Execution, tags=["executions"])
-def get_execution(rt: RuntimeDep, execution_id: str, _: str = Depends(require(VIEW))) -> Execution:
+def get_execution(
+    rt: RuntimeDep, execution_id: str, principal: Principal = Depends(caller)
+) -> Execution:
     try:
-        return rt.catalog.get_execution(execution_id)
+        execution = rt.catalog.get_execution(execution_id)
     except NotFound:
         raise HTTPException(404, f"no execution {execution_id}") from None
+    try:
+        readable_asset(rt, principal, "executions:Get", execution.asset_id)
+    except HTTPException as exc:
+        if exc.status_code == 404:  # the asset is gone, or hidden from this key
+            raise HTTPException(404, f"no execution {execution_id}") from None
+        raise
+    return execution

@@ -1,4 +1,10 @@
-"""Bearer API keys with roles: 401 without a valid key, 403 with a role the route refuses."""
+"""Bearer API keys, each with an access policy (its own, or its role's: core/access.py): 401
+without a valid key; 403 when the policy does not allow the route's action; an asset the
+policy may not even read answers 404, as one that does not exist.
+
+    def route(p: Principal = Depends(allow("alarms:Evaluate"))) -> ...   # resource `*`
+    def route(asset_id: str, p: Principal = Depends(caller)) -> ...
+        asset = readable_asset(rt, p, "assets:Delete", asset_id)           # per asset"""
 
 from __future__ import annotations
 
@@ -8,33 +14,69 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from primevod.api.deps import RuntimeDep
-from primevod.core.api_keys import ADMIN, UPLOAD, VIEW
-
-__all__ = ["ADMIN", "UPLOAD", "VIEW", "require"]
+from primevod.core.access import Decision, Principal, asset_resources
+from primevod.core.assets import Asset
+from primevod.core.errors import NotFound
+from primevod.pipeline.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False)
 
 
-def require(roles: tuple[str, ...]) -> Callable[..., str]:
-    def check(
-        request: Request,
-        rt: RuntimeDep,
-        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-    ) -> str:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise HTTPException(
-                401,
-                "missing API key: send Authorization: Bearer KEY",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        role = rt.catalog.check_key(credentials.credentials)
-        if role is None:
-            raise HTTPException(
-                401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
-            )
-        if role not in roles:
-            raise HTTPException(403, f"role {role} may not do this (needs {' or '.join(roles)})")
-        request.state.role = role
-        return role
+def caller(
+    request: Request,
+    rt: RuntimeDep,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+) -> Principal:
+    """The principal of the request's key (401 without a valid one)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            401,
+            "missing API key: send Authorization: Bearer KEY",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = rt.catalog.authenticate(credentials.credentials)
+    if principal is None:
+        raise HTTPException(
+            401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+        )
+    request.state.principal = principal
+    return principal
+
+
+def refusal(principal: Principal, decision: Decision) -> HTTPException:
+    """403, saying which key (and role) and why."""
+    return HTTPException(
+        403, f"key {principal.key_id} (role {principal.role}) may not: {decision.reason}"
+    )
+
+
+def allow(action: str) -> Callable[..., Principal]:
+    """A dependency: the caller, if its policy allows `action` (on any resource, `*`)."""
+
+    def check(principal: Principal = Depends(caller)) -> Principal:
+        decision = principal.decide(action)
+        if not decision.allowed:
+            raise refusal(principal, decision)
+        return principal
 
     return check
+
+
+def asset_allowed(principal: Principal, action: str, asset: Asset) -> bool:
+    return principal.decide(action, asset_resources(asset.id, asset.collection)).allowed
+
+
+def readable_asset(rt: Runtime, principal: Principal, action: str, asset_id: str) -> Asset:
+    """The asset, if the caller may do `action` on it: 404 when it does not exist or the
+    caller may not even read it (no hint that it exists), 403 when it may read but not this."""
+    try:
+        asset = rt.catalog.get_asset(asset_id)
+    except NotFound:
+        raise HTTPException(404, f"no asset {asset_id}") from None
+    names = asset_resources(asset.id, asset.collection)
+    decision = principal.decide(action, names)
+    if decision.allowed:
+        return asset
+    if not principal.decide("assets:Get", names).allowed:
+        raise HTTPException(404, f"no asset {asset_id}")
+    raise refusal(principal, decision)

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from fastapi import HTTPException
 
-from primevod.core.api_keys import ADMIN
+from primevod.core.access import Principal
 from primevod.core.budget import EXCEEDED
 from primevod.pipeline import costing
 from primevod.pipeline.runtime import Runtime
 
 
-def check_override(role: str, override: bool) -> None:
-    if override and role not in ADMIN:
-        raise HTTPException(403, f"role {role} may not override the budget (needs admin)")
+def check_override(principal: Principal, override: bool) -> None:
+    decision = principal.decide("budget:Override")
+    if override and not decision.allowed:
+        raise HTTPException(
+            403, f"key {principal.key_id} may not override the budget (admin): {decision.reason}"
+        )
 
 
 def refuse_if_spent(rt: Runtime) -> None:
@@ -24,10 +27,10 @@ def refuse_if_spent(rt: Runtime) -> None:
 
 
 def budget_metadata(
-    rt: Runtime, role: str, metadata: dict[str, str] | None, override: bool
+    rt: Runtime, principal: Principal, metadata: dict[str, str] | None, override: bool
 ) -> dict[str, str]:
     """The upload's metadata with the override flag set only by an admin's explicit ask."""
-    check_override(role, override)
+    check_override(principal, override)
     cleaned = {k: v for k, v in (metadata or {}).items() if k != costing.OVERRIDE}
     if override:
         cleaned[costing.OVERRIDE] = "true"

@@ -12,8 +12,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
-from primevod.api.auth import ADMIN, VIEW, require
+from primevod.api.auth import allow
 from primevod.api.deps import RuntimeDep
+from primevod.core.access import Principal
 from primevod.core.metrics import (
     BY_NAME,
     MINUTE,
@@ -191,7 +192,9 @@ def prometheus_metrics(
 
 @router.get("/api/v1/dashboard", tags=["observability"])
 def dashboard(
-    rt: RuntimeDep, minutes: int = Query(60, ge=5, le=7 * 24 * 60), _: str = Depends(require(ADMIN))
+    rt: RuntimeDep,
+    minutes: int = Query(60, ge=5, le=7 * 24 * 60),
+    _: Principal = Depends(allow("dashboard:Get")),
 ) -> dict[str, Any]:
     """Everything the dashboard draws: 1-minute series, window totals, queue, alarms,
     recent failures, canary runs, and this month's cost against the budget."""
@@ -222,7 +225,7 @@ def series(
     rt: RuntimeDep,
     names: str = Query(..., description="comma-separated series names"),
     minutes: int = Query(60, ge=1, le=7 * 24 * 60),
-    _: str = Depends(require(VIEW)),
+    _: Principal = Depends(allow("metrics:Get")),
 ) -> dict[str, Any]:
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in SERIES]
@@ -239,12 +242,14 @@ def series(
 
 @router.get("/api/v1/canary", tags=["observability"])
 def canary_runs(
-    rt: RuntimeDep, limit: int = Query(50, ge=1, le=500), _: str = Depends(require(VIEW))
+    rt: RuntimeDep,
+    limit: int = Query(50, ge=1, le=500),
+    _: Principal = Depends(allow("canary:Get")),
 ) -> list[dict[str, Any]]:
     return rt.observability.canary_runs(limit)
 
 
 @router.post("/api/v1/canary/run", tags=["observability"])
-def canary_now(rt: RuntimeDep, _: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
+def canary_now(rt: RuntimeDep, _: Principal = Depends(allow("canary:Run"))) -> list[dict[str, Any]]:
     """Run the canary now against its targets (the schedule does it periodically)."""
     return observer.run_canaries(rt)

@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from primevod.api import edge
-from primevod.api.auth import ADMIN, VIEW, require
+from primevod.api.auth import caller, readable_asset
 from primevod.api.deps import RuntimeDep
 from primevod.api.edge import public_base
+from primevod.core.access import Principal
 from primevod.core.assets import AssetStatus
-from primevod.core.errors import NotFound
 from primevod.core.signing import Signer
 from primevod.pipeline.runtime import Runtime
 
@@ -32,14 +32,11 @@ def playback(
     asset_id: str,
     request: Request,
     response: Response,
-    _: str = Depends(require(VIEW)),
+    principal: Principal = Depends(caller),
 ) -> dict[str, Any]:
     """Signed playback URLs and, as cookies scoped to the asset's path, the signature every
     variant playlist and segment request needs."""
-    try:
-        asset = rt.catalog.get_asset(asset_id)
-    except NotFound:
-        raise HTTPException(404, f"no asset {asset_id}") from None
+    asset = readable_asset(rt, principal, "playback:Get", asset_id)
     if asset.status is not AssetStatus.READY or not asset.hls_path:
         raise HTTPException(409, f"asset {asset_id} is {asset.status.value}, not ready")
     key_id, private = rt.signing_keys.signing_key()
@@ -85,13 +82,12 @@ def _layout(rt: Runtime, request: Request, asset_id: str, prefix: str) -> tuple[
 
 
 @router.post("/api/v1/assets/{asset_id}/invalidate", tags=["delivery"])
-def invalidate(rt: RuntimeDep, asset_id: str, _: str = Depends(require(ADMIN))) -> dict[str, Any]:
+def invalidate(
+    rt: RuntimeDep, asset_id: str, principal: Principal = Depends(caller)
+) -> dict[str, Any]:
     """Bump the asset's delivery version: every ETag changes, so no cache serves a replaced
     output as current."""
-    try:
-        asset = rt.catalog.get_asset(asset_id)
-    except NotFound:
-        raise HTTPException(404, f"no asset {asset_id}") from None
+    asset = readable_asset(rt, principal, "playback:Invalidate", asset_id)
     version = int(asset.metadata.get("delivery_version", 0)) + 1
     rt.catalog.update_asset(asset_id, metadata={**asset.metadata, "delivery_version": version})
     edge.forget(rt, asset)

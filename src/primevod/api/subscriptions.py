@@ -8,10 +8,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, Field
 
-from primevod.api.auth import ADMIN, require
+from primevod.api.auth import allow
 from primevod.api.deps import RuntimeDep
+from primevod.core.access import Principal
 from primevod.core.errors import NotFound
 from primevod.pipeline.runtime import Runtime
+from primevod.pipeline.webhook_target import check_url
 
 router = APIRouter()
 
@@ -38,18 +40,21 @@ class DeleteMessageIn(BaseModel):
 
 
 @router.get("/api/v1/subscriptions", tags=["subscriptions"])
-def list_subscriptions(rt: RuntimeDep, _: str = Depends(require(ADMIN))) -> list[dict[str, Any]]:
+def list_subscriptions(
+    rt: RuntimeDep, _: Principal = Depends(allow("subscriptions:List"))
+) -> list[dict[str, Any]]:
     return rt.subscriptions.list()
 
 
 @router.post("/api/v1/subscriptions", status_code=201, tags=["subscriptions"])
 def add_subscription(
-    rt: RuntimeDep, body: SubscriptionIn, _: str = Depends(require(ADMIN))
+    rt: RuntimeDep, body: SubscriptionIn, _: Principal = Depends(allow("subscriptions:Create"))
 ) -> dict[str, Any]:
     try:
         if body.kind == "webhook":
             if not body.url:
                 raise ValueError("a webhook subscription needs a url")
+            refuse_inward(rt, body.url)
             return rt.subscriptions.add_webhook(
                 body.url, body.event_types, body.secret, body.name, body.pattern
             )
@@ -60,6 +65,14 @@ def add_subscription(
         raise HTTPException(422, str(exc)) from None
 
 
+def refuse_inward(rt: Runtime, url: str) -> None:
+    """400 for a webhook URL whose host resolves inward (core/net_guard.py)."""
+    try:
+        check_url(url, rt.settings.webhook_allowed)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
 def _sub(rt: Runtime, sub_id: str) -> dict[str, Any]:
     try:
         return rt.subscriptions.get(sub_id)
@@ -68,7 +81,9 @@ def _sub(rt: Runtime, sub_id: str) -> dict[str, Any]:
 
 
 @router.delete("/api/v1/subscriptions/{sub_id}", status_code=204, tags=["subscriptions"])
-def remove_subscription(rt: RuntimeDep, sub_id: str, _: str = Depends(require(ADMIN))) -> Response:
+def remove_subscription(
+    rt: RuntimeDep, sub_id: str, _: Principal = Depends(allow("subscriptions:Delete"))
+) -> Response:
     _sub(rt, sub_id)
     rt.subscriptions.remove(sub_id)
     return Response(status_code=204)
@@ -76,21 +91,29 @@ def remove_subscription(rt: RuntimeDep, sub_id: str, _: str = Depends(require(AD
 
 @router.get("/api/v1/subscriptions/{sub_id}/deliveries", tags=["subscriptions"])
 def deliveries(
-    rt: RuntimeDep, sub_id: str, status: str | None = None, _: str = Depends(require(ADMIN))
+    rt: RuntimeDep,
+    sub_id: str,
+    status: str | None = None,
+    _: Principal = Depends(allow("subscriptions:List")),
 ) -> list[dict[str, Any]]:
     _sub(rt, sub_id)
     return rt.subscriptions.deliveries(sub_id, status)
 
 
 @router.post("/api/v1/subscriptions/{sub_id}/replay", tags=["subscriptions"])
-def replay(rt: RuntimeDep, sub_id: str, _: str = Depends(require(ADMIN))) -> dict[str, int]:
+def replay(
+    rt: RuntimeDep, sub_id: str, _: Principal = Depends(allow("subscriptions:Replay"))
+) -> dict[str, int]:
     _sub(rt, sub_id)
     return {"replayed": rt.subscriptions.replay_dead(sub_id)}
 
 
 @router.post("/api/v1/subscriptions/{sub_id}/receive", tags=["subscriptions"])
 def receive(
-    rt: RuntimeDep, sub_id: str, body: ReceiveIn, _: str = Depends(require(ADMIN))
+    rt: RuntimeDep,
+    sub_id: str,
+    body: ReceiveIn,
+    _: Principal = Depends(allow("subscriptions:Receive")),
 ) -> list[dict[str, Any]]:
     sub = _sub(rt, sub_id)
     if sub["kind"] != "queue":
@@ -105,7 +128,10 @@ def receive(
 
 @router.post("/api/v1/subscriptions/{sub_id}/delete", status_code=204, tags=["subscriptions"])
 def delete_message(
-    rt: RuntimeDep, sub_id: str, body: DeleteMessageIn, _: str = Depends(require(ADMIN))
+    rt: RuntimeDep,
+    sub_id: str,
+    body: DeleteMessageIn,
+    _: Principal = Depends(allow("subscriptions:Receive")),
 ) -> Response:
     _sub(rt, sub_id)
     if not rt.subscriptions.delete_message(sub_id, body.receipt):

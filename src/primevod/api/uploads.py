@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from primevod.api.auth import UPLOAD, require
+from primevod.api.auth import allow, caller, refusal
 from primevod.api.budget import budget_metadata
 from primevod.api.deps import RuntimeDep
+from primevod.core.access import Principal, asset_resources, check_collection
 from primevod.core.storage import MAX_PARTS, StoreError
 from primevod.core.uploads import UploadRejected
 from primevod.pipeline import uploads
@@ -24,6 +25,9 @@ class InitIn(BaseModel):
     content_type: str = Field(max_length=200)
     size: int
     metadata: dict[str, str] | None = None
+    collection: str | None = Field(
+        None, description="place the asset in a collection (keys may be limited to one)"
+    )
     override_budget: bool = Field(
         False, description="admin only: start the job even if it takes the month past budget"
     )
@@ -71,12 +75,20 @@ def _http(exc: Exception) -> HTTPException:
     raise exc
 
 
+def upload_to(principal: Principal, collection: str | None) -> None:
+    """403 unless the caller may create an asset there (a new asset's names: `asset/*`, and
+    `collection/<name>/asset/*` in a collection)."""
+    decision = principal.decide("uploads:Create", asset_resources("*", collection))
+    if not decision.allowed:
+        raise refusal(principal, decision)
+
+
 def _base_url(rt: Runtime, request: Request) -> str:
     return rt.settings.public_url or str(request.base_url)
 
 
 @router.get("/config")
-def config(rt: RuntimeDep, _: str = Depends(require(UPLOAD))) -> dict[str, int]:
+def config(rt: RuntimeDep, _: Principal = Depends(allow("uploads:Create"))) -> dict[str, int]:
     """What a client needs to cut a file the way the server expects."""
     settings = rt.settings
     return {
@@ -88,8 +100,16 @@ def config(rt: RuntimeDep, _: str = Depends(require(UPLOAD))) -> dict[str, int]:
 
 
 @router.post("/init", response_model=InitOut, status_code=201)
-def init(rt: RuntimeDep, body: InitIn, role: str = Depends(require(UPLOAD))) -> InitOut:
-    metadata = budget_metadata(rt, role, body.metadata, body.override_budget)
+def init(rt: RuntimeDep, body: InitIn, principal: Principal = Depends(caller)) -> InitOut:
+    metadata = {**(body.metadata or {})}
+    collection = body.collection or metadata.get("collection")
+    try:
+        if collection:
+            metadata["collection"] = check_collection(collection)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    upload_to(principal, collection)
+    metadata = budget_metadata(rt, principal, metadata, body.override_budget)
     try:
         session = uploads.init(rt, body.filename, body.content_type, body.size, metadata)
     except (UploadRejected, StoreError) as exc:
@@ -105,7 +125,7 @@ def init(rt: RuntimeDep, body: InitIn, role: str = Depends(require(UPLOAD))) -> 
 
 @router.post("/signPart")
 def sign_part(
-    rt: RuntimeDep, body: SignIn, request: Request, _: str = Depends(require(UPLOAD))
+    rt: RuntimeDep, body: SignIn, request: Request, _: Principal = Depends(allow("uploads:Create"))
 ) -> dict[str, Any]:
     try:
         return uploads.sign_part(
@@ -137,7 +157,10 @@ async def put_part(
 
 @router.get("/{upload_id}/parts")
 def list_parts(
-    rt: RuntimeDep, upload_id: str, key: str = Query(...), _: str = Depends(require(UPLOAD))
+    rt: RuntimeDep,
+    upload_id: str,
+    key: str = Query(...),
+    _: Principal = Depends(allow("uploads:Create")),
 ) -> list[dict[str, Any]]:
     try:
         return uploads.list_parts(rt, upload_id, key)
@@ -146,7 +169,9 @@ def list_parts(
 
 
 @router.post("/complete")
-def complete(rt: RuntimeDep, body: CompleteIn, _: str = Depends(require(UPLOAD))) -> dict[str, Any]:
+def complete(
+    rt: RuntimeDep, body: CompleteIn, _: Principal = Depends(allow("uploads:Create"))
+) -> dict[str, Any]:
     try:
         return uploads.complete(
             rt, body.upload_id, body.key, [(p.PartNumber, p.ETag) for p in body.parts]
@@ -156,7 +181,9 @@ def complete(rt: RuntimeDep, body: CompleteIn, _: str = Depends(require(UPLOAD))
 
 
 @router.post("/abort", status_code=204)
-def abort(rt: RuntimeDep, body: AbortIn, _: str = Depends(require(UPLOAD))) -> Response:
+def abort(
+    rt: RuntimeDep, body: AbortIn, _: Principal = Depends(allow("uploads:Create"))
+) -> Response:
     try:
         uploads.abort(rt, body.upload_id, body.key)
     except uploads.UploadGone as exc:

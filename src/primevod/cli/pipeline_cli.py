@@ -61,6 +61,9 @@ def process(
     files: Annotated[list[Path], typer.Argument(help="source media files")],
     title: Annotated[str | None, typer.Option("--title", help="title (one file)")] = None,
     ladder: Annotated[str | None, typer.Option("--ladder", help="ladder policy")] = None,
+    collection: Annotated[
+        str | None, typer.Option("--collection", help="place the assets in a collection")
+    ] = None,
     override_budget: OverrideOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -79,6 +82,13 @@ def process(
         get_policy(ladder or "default")
     except MediaError as exc:
         fail(exc.code, exc.message, as_json=as_json, fields=nothing)
+    if collection:
+        from primevod.core.access import check_collection
+
+        try:
+            check_collection(collection)
+        except ValueError as exc:
+            fail("request.invalid", str(exc), as_json=as_json, fields=nothing)
     missing = [f for f in files if not f.is_file()]
     if missing:
         fail("source.missing", f"no such file: {missing[0]}", as_json=as_json, fields=nothing)
@@ -92,7 +102,9 @@ def process(
     try:
         # with tracing on, this run is the root span of its assets' traces
         with tracing.span("primevod process", **{"files": len(files)}):
-            extra = {"budget_override": "true"} if override_budget else None
+            extra = {"budget_override": "true"} if override_budget else {}
+            if collection:
+                extra["collection"] = collection
             assets = [
                 wiring.submit_file(
                     f, title=title if len(files) == 1 else None, ladder=ladder, metadata=extra
@@ -314,16 +326,75 @@ def executions_show(execution_id: str, as_json: JsonOpt = False) -> None:
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option("--role", help="admin, uploader or viewer")],
+    role: Annotated[
+        str | None,
+        typer.Option("--role", help="admin, uploader or viewer (with --policy: a label)"),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="a policy document (docs/security.md) instead of a role"),
+    ] = None,
     name: Annotated[str | None, typer.Option(help="a note to recognise the key")] = None,
 ) -> None:
     """Create an API key and print it once."""
     from primevod import wiring
     from primevod.adapters.catalog.sql_catalog import ROLES
+    from primevod.core.access import PolicyError, load_policy
+    from primevod.core.api_keys import CUSTOM
 
-    if role not in ROLES:
+    if role is None and policy is None:
+        fail("request.invalid", "give --role or --policy")
+    if role is not None and role not in ROLES:
         fail("request.invalid", f"role must be one of {', '.join(ROLES)}")
-    print(wiring.build().catalog.create_key(role, name))
+    document = None
+    if policy is not None:
+        try:
+            document = load_policy(policy.read_text(), str(policy)).model_dump(exclude_none=True)
+        except OSError as exc:
+            fail("policy.invalid", f"{policy}: {exc.strerror or exc}")
+        except PolicyError as exc:
+            fail("policy.invalid", str(exc))
+    print(wiring.build().catalog.create_key(role or CUSTOM, name, document))
+
+
+@keys_app.command("simulate")
+def keys_simulate(
+    key_id: Annotated[str, typer.Argument(help="the key's id (the part after pv_)")],
+    action: Annotated[str, typer.Argument(help="e.g. assets:Delete")],
+    resource: Annotated[
+        list[str], typer.Argument(help="asset/<id>, collection/<name>/asset/<id>, or *")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Whether the key's policy allows ACTION on RESOURCE, and which statement decided (the
+    policy simulator). Exit 0 allowed, 1 denied."""
+    from primevod import wiring
+    from primevod.core.errors import NotFound
+
+    try:
+        principal = wiring.build().catalog.key_principal(key_id)
+    except NotFound:
+        fail("key.not_found", f"no key {key_id}", as_json=as_json)
+    decision = principal.decide(action, resource)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "key_id": key_id,
+                    "action": action,
+                    "resource": decision.resource,
+                    "allowed": decision.allowed,
+                    "statement": decision.statement,
+                    "sid": decision.sid,
+                    "reason": decision.reason,
+                }
+            )
+        )
+    else:
+        verdict = "[green]allowed[/green]" if decision.allowed else "[red]denied[/red]"
+        out.print(f"{verdict}: {decision.reason}", highlight=False)
+    if not decision.allowed:
+        raise typer.Exit(1)
 
 
 @keys_app.command("list")
@@ -337,7 +408,8 @@ def keys_list(as_json: JsonOpt = False) -> None:
         return
     for k in keys:
         out.print(
-            f"{k['id']} {k['role']} {'revoked' if k['revoked'] else 'active'} {k['name'] or ''}"
+            f"{k['id']} {k['role']} ({k['policy']} policy) "
+            f"{'revoked' if k['revoked'] else 'active'} {k['name'] or ''}"
         )
 
 

@@ -37,6 +37,7 @@ def _background(rt: Any, *, inbox: bool = True) -> list[Any]:
         rt.subscriptions,
         timeout=rt.settings.webhook_timeout_seconds,
         retry_window=rt.settings.webhook_retry_hours * 3600,
+        allow_hosts=rt.settings.webhook_allowed,
     )
     from primevod.pipeline.uploads import UploadSweeper
 
@@ -245,6 +246,10 @@ def subs_add(
         fail("request.invalid", f"--pattern is not JSON: {exc}")
     try:
         if url:
+            from primevod.pipeline.webhook_target import check_url
+            from primevod.settings import Settings
+
+            check_url(url, Settings().webhook_allowed)
             sub = _subs().add_webhook(url, event, secret, pattern=rule)
         elif log:
             sub = _subs().add_log(log, event, rule)

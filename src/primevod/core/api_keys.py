@@ -17,6 +17,7 @@ VIEW = ("admin", "uploader", "viewer")
 UPLOAD = ("admin", "uploader")
 ADMIN = ("admin",)
 PREFIX = "pv"
+CUSTOM = "custom"  # the label of a key whose own policy decides (core/access.py)
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class NewKey:
 
 
 def new_key(role: str) -> NewKey:
-    if role not in ROLES:
+    if role not in (*ROLES, CUSTOM):
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
     return NewKey(key_id, hash_secret(secret), f"{PREFIX}_{key_id}_{secret}")

@@ -61,6 +61,12 @@ class Asset(BaseModel):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
+    @property
+    def collection(self) -> str | None:
+        """The collection the asset was placed in at upload (`metadata.collection`)."""
+        value = self.metadata.get("collection")
+        return str(value) if value else None
+
 
 class AssetChanges(TypedDict, total=False):
     """The fields of an asset a catalog update may change (everything but its id)."""

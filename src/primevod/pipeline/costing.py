@@ -68,7 +68,7 @@ def estimate(
         return _estimate_aws(rt, probe, ladder_name)
     duration = probe.duration or 0.0
     ladder, sampled = planned_ladder(rt, probe, ladder_name), None
-    if source is not None:
+    if source is not None and rt.settings.cost_sample:
         plan = rt.media.plan(
             source,
             probe,

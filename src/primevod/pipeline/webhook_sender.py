@@ -7,11 +7,13 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Sequence
 
 import httpx
 
 from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
 from primevod.core.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, sign
+from primevod.pipeline.webhook_target import target
 
 log = logging.getLogger("primevod.webhooks")
 
@@ -25,8 +27,10 @@ class WebhookSender:
         retry_window: float = 7200.0,
         poll_seconds: float = 0.5,
         retry_base: float = 5.0,
+        allow_hosts: Sequence[str] = (),
     ) -> None:
         self.subs = subscriptions
+        self.allow_hosts = tuple(allow_hosts)
         self.timeout = timeout
         self.retry_window = retry_window
         self.poll_seconds = poll_seconds
@@ -47,9 +51,9 @@ class WebhookSender:
                 "User-Agent": "prime-vod-webhooks",
             }
             try:
-                response = self._client.post(item["url"], content=body, headers=headers)
-                ok = 200 <= response.status_code < 300
-                error = "" if ok else f"HTTP {response.status_code}"
+                ok, error = self._post(item["url"], body, headers)
+            except ValueError as exc:  # the destination is refused (core/net_guard.py)
+                ok, error = False, f"refused: {exc}"
             except httpx.HTTPError as exc:
                 ok, error = False, f"{type(exc).__name__}: {exc}"
             if ok:
@@ -70,6 +74,16 @@ class WebhookSender:
                     state,
                 )
         return sent
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[bool, str]:
+        """POST to the checked address the URL resolves to now."""
+        goal = target(url, self.allow_hosts)
+        extensions = {"sni_hostname": goal.sni} if goal.sni else None
+        response = self._client.post(
+            goal.url, content=body, headers={**headers, "Host": goal.host}, extensions=extensions
+        )
+        ok = 200 <= response.status_code < 300
+        return ok, "" if ok else f"HTTP {response.status_code}"
 
     def _run(self) -> None:
         while not self._stop.is_set():

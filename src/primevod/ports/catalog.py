@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol, Unpack
 
+from primevod.core.access import Principal
 from primevod.core.assets import Asset, AssetChanges, AssetError, Event, Execution, Page
 from primevod.core.uploads import UploadSession
 
@@ -77,7 +78,15 @@ class Catalog(Protocol):
 
     def expired_uploads(self, now: datetime, limit: int = 100) -> list[UploadSession]: ...
 
-    def create_key(self, role: str, name: str | None = None) -> str: ...
+    def create_key(
+        self, role: str, name: str | None = None, policy: dict[str, Any] | None = None
+    ) -> str: ...
+
+    def authenticate(self, key: str) -> Principal | None:
+        """The key's principal (id, role, policy) if it is valid and not revoked."""
+        ...
+
+    def key_principal(self, key_id: str) -> Principal: ...
 
     def check_key(self, key: str) -> str | None: ...
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from primevod.adapters.catalog.sql_database import SqlDatabase, _aware
 from primevod.adapters.catalog.tables import ApiKeyRow
-from primevod.core.api_keys import ROLES, new_key, split_key, verify
+from primevod.core.access import Principal, principal_of
+from primevod.core.api_keys import CUSTOM, ROLES, new_key, split_key, verify
 from primevod.core.assets import utcnow
 from primevod.core.errors import NotFound
 
@@ -16,7 +17,12 @@ __all__ = ["ROLES", "SqlKeys"]
 
 
 class SqlKeys(SqlDatabase):
-    def create_key(self, role: str, name: str | None = None) -> str:
+    def create_key(
+        self, role: str, name: str | None = None, policy: dict[str, Any] | None = None
+    ) -> str:
+        """A new key with `role`, or with a policy of its own (the role is then a label)."""
+        if role == CUSTOM and not policy:
+            raise ValueError("a custom key needs a policy")
         made = new_key(role)
         with self.session() as s:
             s.add(
@@ -27,9 +33,29 @@ class SqlKeys(SqlDatabase):
                     name=name,
                     created_at=utcnow(),
                     revoked=False,
+                    policy=policy,
                 )
             )
         return made.key
+
+    def authenticate(self, key: str) -> Principal | None:
+        """The key's id and policy (its own, else its role's) if the key is valid."""
+        parts = split_key(key)
+        if parts is None:
+            return None
+        with self.session() as s:
+            row = s.get(ApiKeyRow, parts[0])
+            if row is None or row.revoked or not verify(row.hash, parts[1]):
+                return None
+            return principal_of(row.id, row.role, row.policy)
+
+    def key_principal(self, key_id: str) -> Principal:
+        """A stored key's principal by id (for the policy simulator)."""
+        with self.session() as s:
+            row = s.get(ApiKeyRow, key_id)
+            if row is None:
+                raise NotFound(f"no key {key_id}")
+            return principal_of(row.id, row.role, row.policy)
 
     def check_key(self, key: str) -> str | None:
         """The role of a valid key, else None."""
@@ -51,6 +77,7 @@ class SqlKeys(SqlDatabase):
                     "role": r.role,
                     "name": r.name,
                     "revoked": r.revoked,
+                    "policy": "own" if r.policy else "role",
                     "created_at": _aware(r.created_at).isoformat(),
                 }
                 for r in rows

@@ -108,6 +108,7 @@ class ApiKeyRow(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # None: the role's policy
 
 
 class UploadRow(Base):

@@ -1,13 +1,15 @@
 """A title's cost sample: short excerpts encoded to every rung, and the audio renditions of
-the middle one, their CPU time measured in the steady state (from FFmpeg's first progress
-report with output to its last, read from the kernel's accounting of the child), so neither
-a run's start-up nor the decode from the keyframe before an excerpt counts, and projected
-to the whole title. The audio is measured apart because its cost does not follow the
-picture (three AAC renditions cost as much as a small video ladder)."""
+the middle one, each measured as the difference of two runs from the same point (the
+excerpt and its first part; CPU time from the kernel's accounting of each FFmpeg child), so
+that a run's start-up, the decode from the keyframe before an excerpt and the encoder's
+fill and flush cancel out, and projected to the whole title. The audio is measured apart
+because its cost does not follow the picture (three AAC renditions cost as much as a small
+video ladder)."""
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from primevod.adapters.media.chunked_encode import encode_chunk
@@ -24,42 +26,8 @@ from primevod.core.ladder import Ladder
 from primevod.core.local_cost import Sample
 from primevod.core.outputs import EncodePlan
 from primevod.core.probe import ProbeResult
-from primevod.core.progress import Progress
 
-STATS_PERIOD = 0.1  # progress reports often enough to see the steady state of a short excerpt
 AUDIO_MIN_SECONDS = 3.0  # of audio sampled (an audio-only encode is cheap)
-
-
-class _Steady:
-    """The CPU of the excerpt's steady state: from the first progress report with output
-    written to the last (a short excerpt may show too little of it: then from the first
-    report of all, which comes after the start-up and the decode before the excerpt)."""
-
-    MIN_MEDIA_SECONDS = 0.25  # of output between the reports, to trust the steady state
-
-    def __init__(self) -> None:
-        self.start: float | None = None  # CPU at the first report
-        self.first: tuple[float, float] | None = None
-        self.last: tuple[float, float] | None = None
-
-    def __call__(self, p: Progress) -> None:
-        if p.cpu_seconds is None:
-            return
-        if self.start is None:
-            self.start = p.cpu_seconds
-        if p.out_time > 0:
-            self.first = self.first or (p.out_time, p.cpu_seconds)
-            self.last = (p.out_time, p.cpu_seconds)
-
-    def span(self, excerpt_seconds: float, cpu_total: float) -> tuple[float, float]:
-        """(seconds of media, CPU-seconds) of the steady part, or (0, 0) when unknown."""
-        if self.first is not None and self.last is not None:
-            media = self.last[0] - self.first[0]
-            if media >= self.MIN_MEDIA_SECONDS:
-                return media, self.last[1] - self.first[1]
-        if self.start is None or cpu_total <= self.start:
-            return 0.0, 0.0
-        return excerpt_seconds, cpu_total - self.start
 
 
 def measure_sample(
@@ -70,39 +38,51 @@ def measure_sample(
     work: Path,
     options: EncodeOptions,
 ) -> Sample | None:
-    """Encode each span [start, end) of the title to every rung (no thumbnails, no audio);
-    None when the reports never showed a steady state (too short an excerpt)."""
-    fast = options.model_copy(update={"stats_period": STATS_PERIOD})
+    """Encode each span [start, end) of the title to every rung (no thumbnails, no audio),
+    twice: whole, and its first third. The difference is the CPU of the other two thirds
+    alone: the start-up, the decode from the keyframe before the span and the encoder's
+    fill and flush are the same in both runs and cancel out. None when the differences
+    show nothing (a title too short to sample)."""
     media_seconds = cpu_seconds = sampled = 0.0
     size = 0
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sample-", dir=work) as tmp:
         for index, (start, end) in enumerate(spans):
-            steady = _Steady()
-            chunk = Chunk(index=index, start=start, end=end, last=end >= plan.duration)
-            encoded = encode_chunk(
-                source,
-                probe,
-                plan.ladder,
-                chunk,
-                Path(tmp) / str(index),
-                fast,
-                on_progress=steady,
-            )
-            seconds, cpu = steady.span(chunk.duration, encoded.cpu_seconds)
-            media_seconds += seconds
-            cpu_seconds += cpu
-            sampled += chunk.duration
-            size += sum(Path(f).stat().st_size for f in encoded.files)
-    if media_seconds <= 0 or sampled <= 0:
+            head = (start, start + (end - start) / 3)
+            short = _encode_span(source, probe, plan, head, Path(tmp) / f"{index}-head", options)
+            whole = _encode_span(source, probe, plan, (start, end), Path(tmp) / str(index), options)
+            media_seconds += (end - start) - (head[1] - head[0])
+            cpu_seconds += whole.cpu_seconds - short.cpu_seconds
+            sampled += end - start
+            size += whole.bytes
+    if media_seconds <= 0 or sampled <= 0 or cpu_seconds <= 0:
         return None
     middle = spans[len(spans) // 2]
-    audio_rate = audio_cpu_rate(source, probe, plan.ladder, middle, fast)
+    audio_rate = audio_cpu_rate(source, probe, plan.ladder, middle, options)
     return Sample(
         cpu_seconds=(cpu_seconds / media_seconds + audio_rate) * plan.duration,
         video_bytes=int(size / sampled * plan.duration),
         seconds=sampled,
     )
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    cpu_seconds: float
+    bytes: int
+
+
+def _encode_span(
+    source: Path,
+    probe: ProbeResult,
+    plan: EncodePlan,
+    span: tuple[float, float],
+    out: Path,
+    options: EncodeOptions,
+) -> _Encoded:
+    chunk = Chunk(index=0, start=span[0], end=span[1], last=span[1] >= plan.duration)
+    encoded = encode_chunk(source, probe, plan.ladder, chunk, out, options)
+    return _Encoded(encoded.cpu_seconds, sum(Path(f).stat().st_size for f in encoded.files))
 
 
 def audio_cpu_rate(
@@ -112,9 +92,9 @@ def audio_cpu_rate(
     span: tuple[float, float],
     options: EncodeOptions,
 ) -> float:
-    """CPU-seconds per second of the title for its AAC renditions; 0 without audio. Audio
-    encodes too fast for progress reports to show a steady state, so two runs from the same
-    point, the span and a sixth of it, are compared: their start-up and seek cancel out."""
+    """CPU-seconds per second of the title for its AAC renditions; 0 without audio. Two
+    runs from the same point, the span and a sixth of it, are compared, as for the video:
+    their start-up and seek cancel out."""
     graph, maps = audio_graph_and_maps(probe, ladder)
     if not ladder.audio or not maps:
         return 0.0

@@ -20,14 +20,13 @@ table that Athena queries in a workgroup of the stack.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from primevod.aws.cdk.storage import private_bucket
+from primevod.aws.cdk.storage import scratch_bucket
 
 TABLE = "cloudfront_logs"
 RESULT_DAYS = 30
@@ -81,23 +80,8 @@ class Analytics(Construct):
         super().__init__(scope, id)
         stack = Stack.of(self)
         prefix = stack.stack_name.lower()
-        self.key = kms.Key(
-            self,
-            "ResultsKey",
-            description="prime-vod Athena query results",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,  # as its bucket
-        )
-        self.results = private_bucket(
-            self,
-            "Results",
-            self.key,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    expiration=Duration.days(RESULT_DAYS),
-                    noncurrent_version_expiration=Duration.days(1),
-                )
-            ],
+        self.key, self.results = scratch_bucket(
+            self, "Results", description="prime-vod Athena query results", days=RESULT_DAYS
         )
         self.database = glue.CfnDatabase(
             self,

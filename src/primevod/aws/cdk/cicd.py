@@ -32,14 +32,12 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from primevod.aws.cdk.functions import LOG_RETENTION
 from primevod.aws.cdk.governance import tag_for_costs
-from primevod.aws.cdk.storage import private_bucket
+from primevod.aws.cdk.storage import scratch_bucket
 
 DEFAULT_QUALIFIER = "hnb659fds"  # `cdk bootstrap`'s default
 DEFAULT_REPOSITORY = "prime-vod"
@@ -110,23 +108,11 @@ class PrimeVodCiCdStack(Stack):
     def __init__(self, scope: Construct, id: str, *, deploy_stack: str, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
         self._parameters()
-        self.key = kms.Key(
-            self,
-            "ArtifactsKey",
-            description="prime-vod CI/CD artifacts and builds",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,  # as its bucket
-        )
-        self.artifacts = private_bucket(
+        self.key, self.artifacts = scratch_bucket(
             self,
             "Artifacts",
-            self.key,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    expiration=Duration.days(ARTIFACT_DAYS),
-                    noncurrent_version_expiration=Duration.days(1),
-                )
-            ],
+            description="prime-vod CI/CD artifacts and builds",
+            days=ARTIFACT_DAYS,
         )
         self.test_project = self._project(
             "Tests",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, RemovalPolicy
+from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -80,6 +80,31 @@ def private_bucket(scope: Construct, id: str, key: kms.IKey, **extra: Any) -> s3
         removal_policy=RemovalPolicy.RETAIN,
         **extra,
     )
+
+
+def scratch_bucket(
+    scope: Construct, id: str, *, description: str, days: int
+) -> tuple[kms.Key, s3.Bucket]:
+    """A private bucket under a rotating key of its own whose objects expire after `days`
+    (build artifacts, query results): the key and the bucket, both kept on delete."""
+    key = kms.Key(
+        scope,
+        f"{id}Key",
+        description=description,
+        enable_key_rotation=True,
+        removal_policy=RemovalPolicy.RETAIN,  # as its bucket
+    )
+    bucket = private_bucket(
+        scope,
+        id,
+        key,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                expiration=Duration.days(days), noncurrent_version_expiration=Duration.days(1)
+            )
+        ],
+    )
+    return key, bucket
 
 
 def _private_bucket(
