@@ -81,17 +81,17 @@ def test_two_jobs_racing_for_the_last_dollar_do_not_both_pass(costs: SqlCosts) -
 def test_crossing_80_percent_sends_the_event_and_trips_the_alarm(tmp_path) -> None:
     from primevod import wiring
     from primevod.observability import metrics
-    from primevod.pipeline import costing, schedules
+    from primevod.pipeline import budget_guard, schedules
     from primevod.settings import Settings
 
     rt = wiring.build(Settings(home=tmp_path, budget_monthly_usd=1.0))
     first = reserve(rt.costs, "a.1", 0.5, 1.0)
-    costing.announce(rt, "a", first)
+    budget_guard.announce(rt, "a", first)
     second = reserve(rt.costs, "b.1", 0.35, 1.0)
     assert second.crossed_threshold and not first.crossed_threshold
-    costing.announce(rt, "b", second)
+    budget_guard.announce(rt, "b", second)
     third = reserve(rt.costs, "c.1", 0.3, 1.0)
-    costing.announce(rt, "c", third)
+    budget_guard.announce(rt, "c", third)
     types = [e.type for e in rt.catalog.list_events(limit=100)]
     assert types.count("budget.threshold") == 1 and types.count("budget.exceeded") == 1
     metrics.flush(rt.observability)
@@ -113,7 +113,7 @@ def test_without_a_budget_there_is_no_budget_alarm(tmp_path) -> None:
 
 def test_a_source_moved_to_infrequent_access_costs_its_class_price(tmp_path) -> None:
     from primevod import wiring
-    from primevod.pipeline import costing
+    from primevod.pipeline import cost_report
     from primevod.pipeline.lifecycle import apply_plan, plan_actions, read_rules
     from primevod.settings import Settings
 
@@ -122,7 +122,7 @@ def test_a_source_moved_to_infrequent_access_costs_its_class_price(tmp_path) -> 
     rt.store.put(rt.settings.destination_bucket, "assets/a/1/master.m3u8", b"#EXTM3U\n")
 
     def source_row() -> dict:
-        rows = costing.report(rt, storage=True)["storage"]
+        rows = cost_report.report(rt, storage=True)["storage"]
         return next(r for r in rows if r["bucket"] == rt.settings.source_bucket)
 
     assert source_row()["storage_class"] == "STANDARD"

@@ -8,7 +8,7 @@ from fastapi import HTTPException
 
 from primevod.core.access import Principal
 from primevod.core.budget import EXCEEDED
-from primevod.pipeline import costing
+from primevod.pipeline import budget_guard
 from primevod.pipeline.runtime import Runtime
 
 
@@ -21,7 +21,7 @@ def check_override(principal: Principal, override: bool) -> None:
 
 
 def refuse_if_spent(rt: Runtime) -> None:
-    decision = costing.month_exhausted(rt)
+    decision = budget_guard.month_exhausted(rt)
     if decision is not None:
         raise HTTPException(402, f"{EXCEEDED}: {decision.message}")
 
@@ -31,9 +31,9 @@ def budget_metadata(
 ) -> dict[str, str]:
     """The upload's metadata with the override flag set only by an admin's explicit ask."""
     check_override(principal, override)
-    cleaned = {k: v for k, v in (metadata or {}).items() if k != costing.OVERRIDE}
+    cleaned = {k: v for k, v in (metadata or {}).items() if k != budget_guard.OVERRIDE}
     if override:
-        cleaned[costing.OVERRIDE] = "true"
+        cleaned[budget_guard.OVERRIDE] = "true"
     else:
         refuse_if_spent(rt)
     return cleaned

@@ -27,7 +27,7 @@ from primevod.core.metrics import (
     series_value,
 )
 from primevod.observability import metrics
-from primevod.pipeline import costing
+from primevod.pipeline import cost_report
 from primevod.pipeline import schedules as observer
 from primevod.pipeline.runtime import Runtime
 
@@ -216,7 +216,7 @@ def dashboard(
         "alarms": observer.alarm_rows(rt),
         "failures": store.recent_failures(20, since=datetime.fromtimestamp(start, UTC)),
         "canary": store.canary_runs(20),
-        "cost": costing.report(rt),
+        "cost": cost_report.report(rt),
     }
 
 

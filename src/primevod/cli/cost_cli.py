@@ -172,12 +172,12 @@ def report(
     """The jobs' estimates and actuals, and the month's spend against the budget."""
     from primevod import wiring
     from primevod.core.budget import usd
-    from primevod.pipeline import costing
+    from primevod.pipeline import cost_report
 
     rt = wiring.build()
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    data = costing.report(rt, since, storage=storage)
+    data = cost_report.report(rt, since, storage=storage)
     if as_json:
         print(json.dumps(data, indent=2))
         return

@@ -239,14 +239,14 @@ def assets_retry(
     asset_id: str, override_budget: OverrideOpt = False, as_json: JsonOpt = False
 ) -> None:
     """Start a new execution of a failed asset (a worker or server runs it)."""
-    from primevod.pipeline import costing, workflows
+    from primevod.pipeline import budget_guard, workflows
 
     rt = _client()
     asset = _asset_or_404(rt, asset_id, as_json)
-    metadata = {k: v for k, v in asset.metadata.items() if k != costing.OVERRIDE}
+    metadata = {k: v for k, v in asset.metadata.items() if k != budget_guard.OVERRIDE}
     if override_budget:
-        metadata[costing.OVERRIDE] = "true"
-    elif (spent := costing.month_exhausted(rt)) is not None:
+        metadata[budget_guard.OVERRIDE] = "true"
+    elif (spent := budget_guard.month_exhausted(rt)) is not None:
         fail("budget.exceeded", spent.message, as_json=as_json)
     if metadata != asset.metadata:
         rt.catalog.update_asset(asset_id, metadata=metadata)

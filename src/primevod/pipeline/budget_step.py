@@ -7,7 +7,7 @@ from __future__ import annotations
 from primevod.core.budget import EXCEEDED, usd
 from primevod.core.execution import StepOutcome
 from primevod.core.probe import ProbeResult
-from primevod.pipeline import costing
+from primevod.pipeline import budget_guard, costing
 from primevod.pipeline.runtime import Runtime
 from primevod.pipeline.step_runner import run_step
 from primevod.pipeline.steps import source_path
@@ -32,12 +32,12 @@ def budget(rt: Runtime, asset_id: str, execution_id: str) -> StepOutcome:
             estimate=planned.detail,
             estimate_usd=planned.usd,
             budget_usd=rt.settings.budget_monthly_usd,
-            override=costing.overridden(asset),
+            override=budget_guard.overridden(asset),
         )
         rt.catalog.update_asset(
             asset_id, cost={"estimate": planned.detail, "budget": decision.as_json()}
         )
-        costing.announce(rt, asset_id, decision)
+        budget_guard.announce(rt, asset_id, decision)
         if not decision.allowed:
             return StepOutcome.failure(EXCEEDED, "budget", decision.message)
         return StepOutcome(note=f"{usd(planned.usd)} estimated ({planned.target})")

@@ -1,5 +1,5 @@
 """A job's cost, before and after its encode, at the configured target's prices: the estimate
-(and the budget's verdict on it) between ingest and process, the actual once the package is
+the `budget` step reserves between ingest and process, the actual once the package is
 encoded. The local target learns from this machine's recorded jobs (core/local_cost.py); the
 aws target prices the MediaConvert job the AWS shape would submit (core/cost.py)."""
 
@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from primevod.core.assets import Asset, Event, utcnow
-from primevod.core.budget import BudgetDecision, decide, month_of
+from primevod.core.assets import Asset
 from primevod.core.errors import MediaError
 from primevod.core.ladder import Ladder, plan_ladder
 from primevod.core.local_cost import (
@@ -28,12 +26,11 @@ from primevod.core.local_cost import (
 from primevod.core.outputs import EncodePlan, PackageResult
 from primevod.core.policies import get_policy
 from primevod.core.probe import ProbeResult
-from primevod.observability import metrics
+from primevod.pipeline.budget_guard import sample_budget
 from primevod.pipeline.runtime import Runtime
 from primevod.ports.media import MediaEngine
 
 log = logging.getLogger("primevod.pipeline")
-OVERRIDE = "budget_override"  # the asset metadata flag an admin sets to pass the budget
 EXAMPLE_ROLE_ARN = "arn:aws:iam::123456789012:role/primevod-mediaconvert"
 
 
@@ -123,45 +120,8 @@ def _estimate_aws(rt: Runtime, probe: ProbeResult, ladder_name: str) -> Estimate
     return Estimate("aws", result.total_usd, detail)
 
 
-def overridden(asset: Asset) -> bool:
-    return str(asset.metadata.get(OVERRIDE, "")).lower() == "true"
-
-
-def month_exhausted(rt: Runtime) -> BudgetDecision | None:
-    """The month's budget is spent already: a new job is refused whatever it costs (the
-    API answers 402 before any upload or retry starts)."""
-    limit = rt.settings.budget_monthly_usd
-    if limit is None:
-        return None
-    spent = rt.costs.month_spend(month_of(utcnow()))
-    decision = decide(budget_usd=limit, spent_usd=spent, estimate_usd=0.0)
-    return decision if spent >= limit else None
-
-
 def ladder_name(rt: Runtime, asset: Asset) -> str:
     return str(asset.metadata.get("ladder") or rt.settings.ladder)
-
-
-def announce(rt: Runtime, asset_id: str, decision: BudgetDecision) -> None:
-    """Events for subscribers: the month passing 80 %, a refusal, an override used."""
-    data = {**decision.as_json(), "message": decision.message}
-    if decision.crossed_threshold:
-        rt.catalog.emit(Event(type="budget.threshold", asset_id=asset_id, data=data))
-    if not decision.allowed:
-        rt.catalog.emit(Event(type="budget.exceeded", asset_id=asset_id, data=data))
-    elif decision.override and decision.after_usd > (decision.budget_usd or float("inf")):
-        rt.catalog.emit(Event(type="budget.override", asset_id=asset_id, data=data))
-    sample_budget(rt)
-
-
-def sample_budget(rt: Runtime) -> float | None:
-    """The month's share of the budget used, as a gauge (the `budget` alarm's metric)."""
-    limit = rt.settings.budget_monthly_usd
-    if not limit:
-        return None
-    ratio = rt.costs.month_spend(month_of(utcnow())) / limit
-    metrics.set_gauge("primevod_budget_used_ratio", ratio)
-    return ratio
 
 
 # -- the actual ------------------------------------------------------------------------------
@@ -199,86 +159,3 @@ def record_actual(
     rt.costs.record_actual(execution_id, actual, usd)
     rt.catalog.update_asset(asset_id, cost={**cost, "actual": actual})
     sample_budget(rt)
-
-
-# -- the report ------------------------------------------------------------------------------
-def report(rt: Runtime, since: datetime | None = None, *, storage: bool = False) -> dict[str, Any]:
-    """The jobs since `since` (default: the start of this month) with estimate and actual,
-    their totals, and this month's spend against the budget; with `storage`, what the
-    buckets hold per storage class and cost a month (it lists every object)."""
-    now = utcnow()
-    since = since or now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    jobs = [_report_row(row) for row in rt.costs.list_costs(since)]
-    spent = rt.costs.month_spend(month_of(now))
-    limit = rt.settings.budget_monthly_usd
-    done = [j for j in jobs if j["state"] == "done"]
-    return {
-        "since": since.isoformat(),
-        "target": rt.settings.cost_target,
-        "month": month_of(now),
-        "budget_usd": limit,
-        "spent_usd": round(spent, 6),
-        "used_ratio": round(spent / limit, 4) if limit else None,
-        "totals": {
-            "jobs": len(jobs),
-            "refused": sum(1 for j in jobs if j["state"] == "refused"),
-            "estimate_usd": round(sum(j["estimate_usd"] for j in done), 6),
-            "actual_usd": round(sum(j["actual_usd"] or 0.0 for j in done), 6),
-            "cpu_seconds": round(sum(j["cpu_seconds"] or 0.0 for j in done), 2),
-            "package_bytes": sum(j["package_bytes"] or 0 for j in done),
-        },
-        "jobs": jobs,
-        **({"storage": stored(rt)} if storage else {}),
-    }
-
-
-def stored(rt: Runtime) -> list[dict[str, Any]]:
-    """Objects, bytes and dollars a month per bucket and storage class: the class's price
-    (aws), or the local rate scaled as the class's price is to Standard's (local)."""
-    from primevod.adapters.price_files import read_prices
-
-    prices = read_prices(rt.settings.prices).s3.storage_usd_per_gb_month
-    standard = prices["STANDARD"]
-    tally: dict[tuple[str, str], list[int]] = {}
-    for bucket in (rt.settings.source_bucket, rt.settings.destination_bucket):
-        for info in rt.store.list(bucket):
-            row = tally.setdefault((bucket, info.storage_class), [0, 0])
-            row[0] += 1
-            row[1] += info.size
-    rows = []
-    for (bucket, storage_class), (objects, size) in sorted(tally.items()):
-        price = prices.get(storage_class, standard)
-        if rt.settings.cost_target == "local":
-            price = rt.settings.cost_storage_gb_month_usd * price / standard
-        rows.append(
-            {
-                "bucket": bucket,
-                "storage_class": storage_class,
-                "objects": objects,
-                "bytes": size,
-                "usd_per_month": round(size / 1e9 * price, 8),
-            }
-        )
-    return rows
-
-
-def _report_row(row: dict[str, Any]) -> dict[str, Any]:
-    estimate, actual = row["estimate"] or {}, row["actual"] or {}
-    cpu, planned = actual.get("cpu_seconds"), estimate.get("cpu_seconds")
-    return {
-        "asset_id": row["asset_id"],
-        "execution_id": row["execution_id"],
-        "created_at": row["created_at"].isoformat(),
-        "target": row["target"],
-        "state": row["state"],
-        "override": row["override"],
-        "ladder": estimate.get("ladder"),
-        "duration": estimate.get("duration"),
-        "estimate_usd": round(row["estimate_usd"], 6),
-        "actual_usd": None if row["actual_usd"] is None else round(row["actual_usd"], 6),
-        "estimate_cpu_seconds": planned,
-        "cpu_seconds": cpu,
-        "cpu_error": round(planned / cpu - 1, 4) if cpu and planned is not None else None,
-        "estimate_bytes": estimate.get("package_bytes"),
-        "package_bytes": actual.get("package_bytes"),
-    }

@@ -20,7 +20,7 @@ from primevod.core.alarms import DEFAULT_ALARMS as SHIPPED
 from primevod.core.errors import NotFound
 from primevod.core.metrics import MINUTE, Window, minute_of
 from primevod.observability import metrics
-from primevod.pipeline import costing, lifecycle_schedule
+from primevod.pipeline import budget_guard, lifecycle_schedule
 from primevod.pipeline.runtime import Runtime, runtime
 
 log = logging.getLogger("primevod.observer")
@@ -122,7 +122,7 @@ def run_observe_tick(rt: Runtime, now: float | None = None) -> dict[str, Any]:
     (canary runs and the rest are pruned by the lifecycle workflow)."""
     now = time.time() if now is None else now
     queue = sample_queue(now)
-    costing.sample_budget(rt)
+    budget_guard.sample_budget(rt)
     metrics.flush(rt.observability)
     alarms = evaluate_alarms(rt, now)
     keep = rt.settings.metrics_retention_hours * 3600

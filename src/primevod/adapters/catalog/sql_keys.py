@@ -59,14 +59,8 @@ class SqlKeys(SqlDatabase):
 
     def check_key(self, key: str) -> str | None:
         """The role of a valid key, else None."""
-        parts = split_key(key)
-        if parts is None:
-            return None
-        with self.session() as s:
-            row = s.get(ApiKeyRow, parts[0])
-            if row is None or row.revoked or not verify(row.hash, parts[1]):
-                return None
-            return row.role
+        principal = self.authenticate(key)
+        return principal.role if principal else None
 
     def list_keys(self) -> list[dict[str, Any]]:
         with self.session() as s:
