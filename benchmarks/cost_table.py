@@ -28,13 +28,11 @@ from typing import Any
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.pyav_probe import probe_file
 from primevod.adapters.price_files import read_prices
-from primevod.core.cost import estimate_job
-from primevod.core.mediaconvert import create_job_request
+from primevod.core.cost import estimate_title
 from primevod.core.policies import get_policy
 
 RESULTS = Path(__file__).parent / "results"
 LADDERS = ("default", "aws-vod", "apple", "auto")
-ROLE = "arn:aws:iam::123456789012:role/primevod-mediaconvert"
 
 
 def aws_per_minute(seconds: float = 60.0) -> dict[str, dict[str, Any]]:
@@ -50,14 +48,7 @@ def aws_per_minute(seconds: float = 60.0) -> dict[str, dict[str, Any]]:
         probe = probe_file(clip)
     out = {}
     for name in LADDERS:
-        job = create_job_request(
-            probe,
-            get_policy(name),
-            role_arn=ROLE,
-            input_url="s3://source/uploads/a/t720.mp4",
-            destination="s3://destination/assets/a/1/",
-        )
-        estimate = estimate_job(job.request, job.ladder, probe.duration or seconds, prices)
+        estimate = estimate_title(probe, get_policy(name), prices)
         out[name] = {"tier": estimate.tier, "usd_per_minute": estimate.total_usd / (seconds / 60)}
     return out
 

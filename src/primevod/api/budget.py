@@ -20,20 +20,13 @@ def check_override(principal: Principal, override: bool) -> None:
         )
 
 
-def refuse_if_spent(rt: Runtime) -> None:
-    decision = budget_guard.month_exhausted(rt)
-    if decision is not None:
-        raise HTTPException(402, f"{EXCEEDED}: {decision.message}")
-
-
 def budget_metadata(
     rt: Runtime, principal: Principal, metadata: dict[str, str] | None, override: bool
 ) -> dict[str, str]:
-    """The upload's metadata with the override flag set only by an admin's explicit ask."""
+    """The upload's metadata with the override flag set only by an admin's explicit ask;
+    402 when the month is spent and there is none."""
     check_override(principal, override)
-    cleaned = {k: v for k, v in (metadata or {}).items() if k != budget_guard.OVERRIDE}
-    if override:
-        cleaned[budget_guard.OVERRIDE] = "true"
-    else:
-        refuse_if_spent(rt)
+    cleaned, spent = budget_guard.job_metadata(rt, metadata, override)
+    if spent is not None:
+        raise HTTPException(402, f"{EXCEEDED}: {spent.message}")
     return cleaned

@@ -19,6 +19,7 @@ import typer
 
 from primevod.cli.aws_keys_cli import keys_app
 from primevod.cli.output import err, fail, fail_media
+from primevod.core.aws_names import EXAMPLE_ROLE_ARN
 from primevod.core.errors import MediaError
 
 aws_app = typer.Typer(
@@ -28,7 +29,7 @@ aws_app = typer.Typer(
 )
 aws_app.add_typer(keys_app)
 
-EXAMPLE_ROLE_ARN = "arn:aws:iam::123456789012:role/primevod-mediaconvert"
+
 EXAMPLE_DESTINATION = "s3://destination/assets/example/1/"
 
 

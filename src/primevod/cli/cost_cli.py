@@ -35,9 +35,6 @@ def cost() -> None:
     """Cost estimates before an encode (more commands come with the cost report)."""
 
 
-EXAMPLE_ROLE_ARN = "arn:aws:iam::123456789012:role/primevod-mediaconvert"
-
-
 class Target(StrEnum):
     aws = "aws"
     local = "local"
@@ -63,8 +60,7 @@ def estimate(
     ladder = ladder or "aws-vod"
     from primevod.adapters.media.pyav_probe import probe_file
     from primevod.adapters.price_files import read_prices
-    from primevod.core.cost import estimate_job
-    from primevod.core.mediaconvert import create_job_request
+    from primevod.core.cost import estimate_title
     from primevod.core.policies import get_policy
     from primevod.core.prices import PriceFileError
     from primevod.core.source_rules import check_source
@@ -77,16 +73,9 @@ def estimate(
         policy = get_policy(ladder)
         probe = probe_file(file)
         check_source(probe)
-        job = create_job_request(
-            probe,
-            policy,
-            role_arn=EXAMPLE_ROLE_ARN,
-            input_url=f"s3://source/uploads/{file.name}",
-            destination="s3://destination/assets/estimate/1/",
-        )
+        result = estimate_title(probe, policy, table)
     except MediaError as exc:
         fail_media(exc, as_json)
-    result = estimate_job(job.request, job.ladder, probe.duration or 0.0, table)
     if as_json:
         print(
             json.dumps(

@@ -243,10 +243,8 @@ def assets_retry(
 
     rt = _client()
     asset = _asset_or_404(rt, asset_id, as_json)
-    metadata = {k: v for k, v in asset.metadata.items() if k != budget_guard.OVERRIDE}
-    if override_budget:
-        metadata[budget_guard.OVERRIDE] = "true"
-    elif (spent := budget_guard.month_exhausted(rt)) is not None:
+    metadata, spent = budget_guard.job_metadata(rt, asset.metadata, override_budget)
+    if spent is not None:
         fail("budget.exceeded", spent.message, as_json=as_json)
     if metadata != asset.metadata:
         rt.catalog.update_asset(asset_id, metadata=metadata)

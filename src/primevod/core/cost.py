@@ -21,8 +21,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from primevod.core.ladder import Ladder
+from primevod.core.aws_names import EXAMPLE_ROLE_ARN
+from primevod.core.ladder import Ladder, LadderPolicy
+from primevod.core.local_cost import bytes_at_caps
+from primevod.core.mediaconvert import create_job_request
 from primevod.core.prices import MediaConvertPrices, Prices, VolumeTier
+from primevod.core.probe import ProbeResult
 
 JsonDict = dict[str, Any]
 AUTOMATED_QUALITY = "MULTI_PASS_HQ"
@@ -104,7 +108,7 @@ def estimate_job(
     ]
     if captures and capture_price is None:
         notes.append("frame-capture outputs: no price known, not counted")
-    caps = _package_bytes_at_caps(ladder, duration)
+    caps = bytes_at_caps(ladder, duration)  # an upper bound: capped rungs spend less
     return JobEstimate(
         tier=tier,
         lines=lines,
@@ -115,6 +119,26 @@ def estimate_job(
         * prices.cloudfront.egress_usd_per_gb[0].usd_per_gb,
         notes=notes,
     )
+
+
+def estimate_title(
+    probe: ProbeResult,
+    policy: LadderPolicy,
+    prices: Prices,
+    *,
+    segment_seconds: float | None = None,
+) -> JobEstimate:
+    """What the title would cost on MediaConvert: the job the AWS shape would submit for it
+    (placeholder role and locations: they do not change the price), priced."""
+    job = create_job_request(
+        probe,
+        policy,
+        role_arn=EXAMPLE_ROLE_ARN,
+        input_url="s3://source/uploads/estimate/source.mp4",
+        destination="s3://destination/assets/estimate/1/",
+        segment_seconds=segment_seconds,
+    )
+    return estimate_job(job.request, job.ladder, probe.duration or 0.0, prices)
 
 
 def _groups(request: JsonDict) -> list[JsonDict]:
@@ -199,13 +223,6 @@ def _video_line(v: _VideoOutput, minutes: float, rate: float, mc: MediaConvertPr
     )
     detail = f"{v.width}x{v.height} {size.name} {v.fps:.3g} fps {v.codec} {v.quality}"
     return CostLine(v.name, "video", minutes, multiplier, minutes * multiplier * rate, detail)
-
-
-def _package_bytes_at_caps(ladder: Ladder, duration: float) -> int:
-    """The package's size if every rung ran at its cap: an upper bound (QVBR and capped CRF
-    spend less on easy pictures)."""
-    kbps = sum(r.max_bitrate_kbps for r in ladder.rungs) + sum(a.bitrate_kbps for a in ladder.audio)
-    return int(kbps * 1000 / 8 * duration)
 
 
 def _top_rung_gb_per_hour(ladder: Ladder) -> float:

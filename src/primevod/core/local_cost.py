@@ -45,10 +45,10 @@ PRESET_COST = {
 PRESET_ORDER = list(PRESET_COST)
 # until this machine has a record of its own: the medians benchmarks/cost_local.py measured
 # on the reference machine at veryfast (docs/cost.md)
-DEFAULT_CPU_PER_MEGAPIXEL = 0.078  # CPU-seconds per medium-equivalent megapixel
-DEFAULT_FILL = 0.51  # package bytes / bytes at the rungs' caps
-DEFAULT_CPU_SCALE = 1.0  # actual CPU / the sample's projection (measured again below)
-DEFAULT_BYTES_SCALE = 0.94  # actual bytes / the sample's projection
+DEFAULT_CPU_PER_MEGAPIXEL = 0.058  # CPU-seconds per medium-equivalent megapixel
+DEFAULT_FILL = 0.67  # package bytes / bytes at the rungs' caps
+DEFAULT_CPU_SCALE = 0.97  # actual CPU / the sample's projection
+DEFAULT_BYTES_SCALE = 1.0  # actual bytes / the sample's projection
 SAMPLES = 3  # excerpts, at 20, 50 and 80 % of the title
 SAMPLE_SHARE = 0.05  # of the title, in all
 SAMPLE_MIN_SECONDS, SAMPLE_MAX_SECONDS = 1.0, 4.0  # each

@@ -13,7 +13,6 @@ class Progress(BaseModel):
     speed: float | None = None  # realtime factor reported by FFmpeg (2.0 = twice realtime)
     frame: int | None = None
     done: bool = False
-    cpu_seconds: float | None = None  # the FFmpeg process's CPU time so far, where known
 
 
 ProgressCallback = Callable[[Progress], None]

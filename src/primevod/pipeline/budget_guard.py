@@ -12,6 +12,17 @@ from primevod.pipeline.runtime import Runtime
 OVERRIDE = "budget_override"  # the asset metadata flag an admin sets to pass the budget
 
 
+def job_metadata(
+    rt: Runtime, metadata: dict[str, str] | None, override: bool
+) -> tuple[dict[str, str], BudgetDecision | None]:
+    """A new job's metadata with the override flag only on an explicit ask (a client's own
+    flag is dropped), and the refusal when there is no override and the month is spent."""
+    cleaned = {k: v for k, v in (metadata or {}).items() if k != OVERRIDE}
+    if override:
+        return {**cleaned, OVERRIDE: "true"}, None
+    return cleaned, month_exhausted(rt)
+
+
 def overridden(asset: Asset) -> bool:
     return str(asset.metadata.get(OVERRIDE, "")).lower() == "true"
 

@@ -31,7 +31,6 @@ from primevod.pipeline.runtime import Runtime
 from primevod.ports.media import MediaEngine
 
 log = logging.getLogger("primevod.pipeline")
-EXAMPLE_ROLE_ARN = "arn:aws:iam::123456789012:role/primevod-mediaconvert"
 
 
 @dataclass(frozen=True)
@@ -102,19 +101,14 @@ def sample(
 
 def _estimate_aws(rt: Runtime, probe: ProbeResult, ladder_name: str) -> Estimate:
     from primevod.adapters.price_files import read_prices
-    from primevod.core.cost import estimate_job
-    from primevod.core.mediaconvert import create_job_request
+    from primevod.core.cost import estimate_title
 
-    job = create_job_request(
+    result = estimate_title(
         probe,
         get_policy(ladder_name),
-        role_arn=EXAMPLE_ROLE_ARN,
-        input_url="s3://source/uploads/estimate/source.mp4",
-        destination="s3://destination/assets/estimate/1/",
+        read_prices(rt.settings.prices),
         segment_seconds=rt.settings.segment_seconds,
     )
-    prices = read_prices(rt.settings.prices)
-    result = estimate_job(job.request, job.ladder, probe.duration or 0.0, prices)
     detail = {"target": "aws", "ladder": ladder_name, "duration": probe.duration}
     detail.update(result.as_json())
     return Estimate("aws", result.total_usd, detail)

@@ -23,7 +23,6 @@ class EncodeOptions(BaseModel):
         "rungs (capped-CRF rungs are single-pass by nature)",
     )
     quality_preset: str = "slow"
-    stats_period: float = Field(0.5, gt=0, description="seconds between FFmpeg's progress reports")
 
     @property
     def effective_preset(self) -> str:
@@ -144,7 +143,7 @@ def input_args(ffmpeg: str, source: Path, options: EncodeOptions) -> list[str]:
         "pipe:1",
         "-nostats",
         "-stats_period",
-        f"{options.stats_period:g}",
+        "0.5",
     ]
     if options.threads:
         cmd += ["-threads", str(options.threads)]

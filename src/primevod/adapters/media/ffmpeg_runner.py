@@ -10,7 +10,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from primevod.core.errors import MediaError
 from primevod.core.progress import ProgressCallback, parse_progress_block
@@ -75,8 +74,7 @@ def run_ffmpeg(
             if key == "progress":
                 last_activity[0] = time.monotonic()
                 if on_progress is not None:
-                    progress = parse_progress_block(block, duration, frame_rate)
-                    on_progress(progress.model_copy(update={"cpu_seconds": _cpu_so_far(proc.pid)}))
+                    on_progress(parse_progress_block(block, duration, frame_rate))
                 block = {}
     finally:
         returncode, cpu_seconds = _reap(proc)
@@ -94,19 +92,6 @@ def run_ffmpeg(
         last = tail[-1] if tail else f"exit code {returncode}"
         raise MediaError("encode.failed", f"FFmpeg failed: {last}", detail="\n".join(tail))
     return cpu_seconds
-
-
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _cpu_so_far(pid: int) -> float | None:
-    """The running child's user + system CPU seconds (Linux /proc), None elsewhere."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
-    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime: fields 14 and 15
 
 
 def _reap(proc: subprocess.Popen[str]) -> tuple[int, float]:
