@@ -35,8 +35,8 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from conftest import Server  # type: ignore[import-not-found]
 from onepass_vs_separate import make_source  # type: ignore[import-not-found]
+from support.server import Server  # type: ignore[import-not-found]
 
 RESULTS = Path(__file__).parent / "results"
 OFF = {"PRIMEVOD_METRICS_ENABLED": "false", "PRIMEVOD_TRACING": "off"}

@@ -53,6 +53,20 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
+    s3_kms_key_id: str | None = Field(
+        None, description="S3 store: SSE-KMS with this KMS key (id, ARN or alias) on writes"
+    )
+    encrypt_at_rest: bool = Field(
+        False,
+        description="envelope-encrypt the source bucket (uploads, inbox drops) and the secrets "
+        "at rest (signing private keys, upload signing secret, webhook secrets)",
+    )
+    master_key_file: Path | None = Field(
+        None, description="the master key file (0600); unset: home/master.key, made on first use"
+    )
+    master_key: SecretStr | None = Field(
+        None, description="a master key as base64 of 32 bytes instead of the file (no rotation)"
+    )
     encode_concurrency: int = Field(default_factory=_default_workers, ge=1)
     chunk_seconds: float | None = Field(
         None,
@@ -127,6 +141,33 @@ class Settings(BaseSettings):
     upload_ttl_hours: float = Field(24.0, description="incomplete uploads are aborted after")
     upload_url_seconds: int = Field(3600, description="lifetime of a signed part URL")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    rate_limit_per_ip: str = Field(
+        "600/minute",
+        description="requests per client address to the API and the web app, e.g. "
+        "'10/second;600/minute'; off: no limit (docs/security.md)",
+    )
+    rate_limit_per_key: str = Field(
+        "1200/minute", description="requests per authenticated API key; off: no limit"
+    )
+    rate_limit_uploads: str = Field(
+        "6000/minute",
+        description="the upload routes' own budget, per address and per key (a signPart call "
+        "and a part PUT per part); off: no limit",
+    )
+    rate_limit_beacons: str = Field(
+        "12000/minute",
+        description="player beacons per address (one a player every 10 s: many viewers behind "
+        "one NAT share it); off: no limit",
+    )
+    body_limit_bytes: int = Field(
+        2**20, ge=1, description="largest request body of the JSON API (part PUTs: the part size)"
+    )
+    frame_ancestors: str = Field(
+        "'self'", description="who may frame the web pages (CSP frame-ancestors sources)"
+    )
+    content_security_policy: str | None = Field(
+        None, description="the web pages' CSP; unset: built from the settings (docs/security.md)"
+    )
     playback_ttl_seconds: int = Field(4 * 3600, description="lifetime of playback links")
     playback_base_url: str | None = Field(
         None,
@@ -138,6 +179,12 @@ class Settings(BaseSettings):
         None,
         description="the key pair id to sign with (CloudFront's K... id of the exported "
         "public key); unset: the local signing key's own id",
+    )
+    key_base_url: str | None = Field(
+        None,
+        description="encrypted HLS: the API server's URL written in EXT-X-KEY (set it when "
+        "playback_base_url is a CDN on another origin); unset: the path /api/v1/keys/<id> on "
+        "the origin serving the playlists. Baked into playlists at packaging time",
     )
     edge_cache_mb: int = Field(
         256, ge=0, description="memory for the edge's content cache per server process (0: off)"
@@ -188,6 +235,14 @@ class Settings(BaseSettings):
         30.0, gt=0, description="rotated edge access log files kept for"
     )
     log_retention_days: float = Field(14.0, gt=0, description="rotated log files kept for")
+    beacon_retention_days: float = Field(
+        90.0, gt=0, description="player beacon events (playback quality) kept for"
+    )
+    audit_retention_days: float = Field(
+        365.0,
+        gt=0,
+        description="audit records kept for (whole digested periods are pruned; digests stay)",
+    )
     log_rotate_mb: float = Field(
         64.0, gt=0, description="log files are rotated at this size, and daily"
     )
@@ -217,6 +272,18 @@ class Settings(BaseSettings):
             raise ValueError(f"not a cron expression (seconds first): {value!r}")
         return value
 
+    @field_validator(
+        "rate_limit_per_ip", "rate_limit_per_key", "rate_limit_uploads", "rate_limit_beacons"
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        """A typo in a limit fails at start, not at the first request."""
+        from limits import parse_many
+
+        if value.strip().lower() not in ("", "0", "off", "none"):
+            parse_many(value)  # ValueError: "couldn't parse rate limit string ..."
+        return value
+
     @model_validator(mode="after")
     def _derive(self) -> Settings:
         self.home = self.home.expanduser().absolute()
@@ -242,6 +309,11 @@ class Settings(BaseSettings):
         return self.home / "store"
 
     @property
+    def master_key_path(self) -> Path:
+        """The local key provider's key file."""
+        return self.master_key_file or self.home / "master.key"
+
+    @property
     def work_root(self) -> Path:
         """Scratch space of every worker on this machine: one folder per worker id."""
         return self.home / "work"
@@ -255,4 +327,6 @@ class Settings(BaseSettings):
         data = self.model_dump(mode="json")
         if self.s3_secret_access_key is not None:
             data["s3_secret_access_key"] = "***"
+        if self.master_key is not None:
+            data["master_key"] = "***"
         return data

@@ -34,14 +34,45 @@ def make_store(settings: Settings) -> Any:
             region=settings.s3_region,
             access_key_id=settings.s3_access_key_id,
             secret_access_key=secret.get_secret_value() if secret else None,
+            kms_key_id=settings.s3_kms_key_id,
         )
     from primevod.adapters.storage.local_store import LocalObjectStore
 
-    return LocalObjectStore(settings.store_dir, min_part_size=settings.upload_min_part_size)
+    local = LocalObjectStore(settings.store_dir, min_part_size=settings.upload_min_part_size)
+    keys = make_keys(settings)
+    if keys is None:
+        return local
+    from primevod.adapters.storage.encrypted_store import EncryptedObjectStore
+
+    return EncryptedObjectStore(local, keys, {settings.source_bucket})
+
+
+def make_key_store(settings: Settings) -> Any:
+    """The signing key pairs under home, private keys sealed when encryption is on."""
+    from primevod.adapters.signing.key_store import KeyStore
+
+    keys = make_keys(settings)
+    if keys is None:
+        return KeyStore(settings.home / "signing-keys")
+    from primevod.adapters.crypto.sealed_files import Sealer
+
+    return KeyStore(settings.home / "signing-keys", sealer=Sealer(keys))
+
+
+def make_keys(settings: Settings) -> Any:
+    """The key provider when encryption at rest is on (None when off): the master key from
+    PRIMEVOD_MASTER_KEY, else the key file (made 0600 on first use)."""
+    if not settings.encrypt_at_rest:
+        return None
+    from primevod.adapters.crypto.local_keys import LocalKeyProvider
+
+    env_key = settings.master_key.get_secret_value() if settings.master_key else None
+    return LocalKeyProvider(settings.master_key_path, env_key=env_key)
 
 
 def build(settings: Settings | None = None) -> Runtime:
     """Adapters only (no DBOS): enough for catalog reads and key management."""
+    from primevod.adapters.catalog.sql_audit import SqlAudit
     from primevod.adapters.catalog.sql_costs import SqlCosts
     from primevod.adapters.catalog.sql_observability import SqlObservability
     from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
@@ -50,6 +81,12 @@ def build(settings: Settings | None = None) -> Runtime:
     settings = settings or Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     store = make_store(settings)
+    keys = make_keys(settings)
+    sealer = None
+    if keys is not None:
+        from primevod.adapters.crypto.sealed_files import Sealer
+
+        sealer = Sealer(keys)
     # versioned locally by default (noncurrent versions expire by the lifecycle rules); an S3
     # bucket's versioning and lifecycle are its owner's (the AWS stack turns both on)
     store.ensure_bucket(
@@ -61,6 +98,7 @@ def build(settings: Settings | None = None) -> Runtime:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )
+    catalog.content_key_sealer = sealer
     rt = Runtime(
         settings=settings,
         store=store,
@@ -68,11 +106,13 @@ def build(settings: Settings | None = None) -> Runtime:
         media=MediaEngine(
             EncodeOptions(preset=settings.preset), limits=limits_for(settings.profile)
         ),
-        signing_keys=KeyStore(settings.home / "signing-keys"),
+        signing_keys=KeyStore(settings.home / "signing-keys", sealer=sealer),
         observability=SqlObservability(catalog),
-        subscriptions=SqlSubscriptions(catalog),
+        subscriptions=SqlSubscriptions(catalog, sealer=sealer),
         workers=catalog,
         costs=SqlCosts(catalog),
+        audit=SqlAudit(catalog),
+        sealer=sealer,
     )
     set_runtime(rt)
     return rt
@@ -239,6 +279,8 @@ def submit_file(
     title: str | None = None,
     ladder: str | None = None,
     metadata: dict[str, Any] | None = None,
+    description: str | None = None,
+    tags: list[str] | None = None,
 ) -> Asset:
     """Put a local file into the source bucket and record its asset (workflow not started)."""
     rt = runtime()
@@ -252,6 +294,8 @@ def submit_file(
         rt.catalog,
         asset_id=asset_id,
         title=title or path.stem,
+        description=description,
+        tags=tags,
         metadata=meta,
         source_bucket=rt.settings.source_bucket,
         source_key=key,

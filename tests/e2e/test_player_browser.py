@@ -146,3 +146,47 @@ def test_library_lists_the_asset(browser, site) -> None:
     assert "720p" in item.inner_text()
     page.wait_for_selector("[data-testid=library-item] img", timeout=10_000)
     page.context.close()
+
+
+def test_playback_reports_its_quality_of_experience(browser, site) -> None:
+    """The page's beacons: a startup time, the rendition switch the viewer forced, and watch
+    time close to the time the playhead advanced, sent when the page goes away."""
+    server = site["server"]
+    page = open_page(browser, site, f"/watch/{site['asset']}")
+    page.wait_for_selector("[data-testid=level]", timeout=30_000)
+    wait_playing(page, 2.0)
+    page.locator("[data-testid=level]").first.click()  # the lowest rung: a forced switch
+    lowest = int(page.locator("[data-testid=level]").first.inner_text().split("p")[0])
+    started = current_time(page)
+    wait_playing(page, started + 2.0)
+    played = current_time(page)
+    page.goto("about:blank")  # pagehide: the last batch goes with navigator.sendBeacon
+    deadline = time.monotonic() + 10
+    events: list[dict] = []
+    while time.monotonic() < deadline and not any(e["type"] == "end" for e in events):
+        page.wait_for_timeout(300)
+        events = [e for e in server.catalog.beacon_events() if e["asset_id"] == site["asset"]]
+    page.context.close()
+    kinds = [e["type"] for e in events]
+    assert "startup" in kinds and "end" in kinds, kinds
+    startup = next(e for e in events if e["type"] == "startup")
+    assert 0 < startup["value"] < 30_000
+    assert any(e["type"] == "switch" and e["height"] == lowest for e in events), events
+    watched = max(e["value"] for e in events if e["type"] in ("heartbeat", "end"))
+    assert abs(watched - played) < 1.5, (watched, played)
+    assert len({e["session_id"] for e in events}) == 1
+
+
+def test_library_search_as_you_type(browser, site) -> None:
+    server = site["server"]
+    title = server.catalog.get_asset(site["asset"]).title
+    page = open_page(browser, site, "/library")
+    page.wait_for_selector("[data-testid=library-item]", timeout=20_000)
+    page.fill("[data-testid=library-search]", "zzqx")
+    page.wait_for_selector("[data-testid=library-empty]", timeout=10_000)
+    page.fill("[data-testid=library-search]", title[:3])  # a prefix of the title
+    item = page.wait_for_selector("[data-testid=library-item]", timeout=10_000)
+    assert title in item.inner_text()
+    page.fill("[data-testid=library-search]", '"unclosed')
+    assert "unbalanced quote" in page.wait_for_selector("[role=alert]").inner_text()
+    page.context.close()

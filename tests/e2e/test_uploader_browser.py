@@ -65,11 +65,24 @@ def upload(page, path: Path) -> None:
 
 def test_upload_through_the_page_until_ready(browser, server, clip, tmp_path) -> None:
     page = open_uploader(browser, server)
-    upload(page, clip("long9s.mp4"))
+    page.set_input_files("input.uppy-Dashboard-input >> nth=0", str(clip("long9s.mp4")))
+    page.click("button.uppy-Dashboard-Item-action--edit")  # the file's details
+    page.fill("#uppy-Dashboard-FileCard-input-title", "Harbour at dusk")
+    page.fill("#uppy-Dashboard-FileCard-input-description", "boats coming in")
+    page.fill("#uppy-Dashboard-FileCard-input-tags", "sea, boats")
+    page.click("button.uppy-Dashboard-FileCard-actionsBtn[type=submit]")
+    page.click("button.uppy-StatusBar-actionBtn--upload")
     page.wait_for_selector(".uppy-StatusBar.is-complete", timeout=60_000)
     row = page.wait_for_selector("[data-testid=asset][data-status=ready]", timeout=120_000)
     assert "Ready" in row.inner_text()
     assert page.get_attribute("[data-testid=watch-link]", "href").startswith("/watch/")
+    asset_id = page.get_attribute("[data-testid=watch-link]", "href").rsplit("/", 1)[1]
+    asset = server.catalog.get_asset(asset_id)
+    assert (asset.title, asset.description, asset.tags) == (
+        "Harbour at dusk",
+        "boats coming in",
+        ["sea", "boats"],
+    )
     page.screenshot(path=str(tmp_path / "uploaded.png"))
     page.click("[data-testid=watch-link]")
     page.wait_for_selector("[data-testid=player]", timeout=10_000)

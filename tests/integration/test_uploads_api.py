@@ -65,7 +65,9 @@ def upload_parts(server, session: dict, data: bytes) -> list[dict]:
 
 def test_upload_a_real_clip_end_to_end(server, clip) -> None:
     data = clip("long9s.mp4").read_bytes()
-    session = init(server, data, "My Film.mp4", metadata={"title": "My film"})
+    details = {"description": "a gull over the pier", "tags": ["sea", "Sea", "birds"]}
+    metadata = {"title": "My film", "camera": {"model": "X100"}}
+    session = init(server, data, "My Film.mp4", metadata=metadata, **details)
     assert session["part_size"] == PART and session["max_parts"] == -(-len(data) // PART)
     assert session["key"].endswith("/My Film.mp4")
     parts = upload_parts(server, session, data)
@@ -92,6 +94,12 @@ def test_upload_a_real_clip_end_to_end(server, clip) -> None:
         time.sleep(0.3)
     assert asset["status"] == "ready", asset["error"]
     assert asset["title"] == "My film" and asset["execution_id"] == result["execution_id"]
+    assert asset["description"] == details["description"] and asset["tags"] == ["sea", "birds"]
+    assert asset["metadata"]["camera"] == {"model": "X100"} and "title" not in asset["metadata"]
+    found = httpx.get(
+        f"{server.base}/api/v1/search", params={"q": "gull x100"}, headers=server.auth("viewer")
+    ).json()
+    assert [a["id"] for a in found["items"]] == [result["asset_id"]]
 
 
 def _ids(session: dict) -> dict:
@@ -108,6 +116,12 @@ def _ids(session: dict) -> dict:
             "not a video",
         ),
         ({"filename": "a.mp4", "content_type": "video/mp4", "size": 60 * 2**30}, "limit"),
+        ({"filename": "a.mp4", "content_type": "video/mp4", "size": 9, "tags": ["x" * 65]}, "64"),
+        (
+            {"filename": "a.mp4", "content_type": "video/mp4", "size": 9}
+            | {"metadata": {"notes": "n" * 17000}},
+            "16384",
+        ),
     ],
 )
 def test_init_rejects(server, body, message) -> None:

@@ -3,6 +3,7 @@ import Hls from 'hls.js'
 import * as dashjs from 'dashjs'
 import { api } from './api.js'
 import { cueAt, parseStoryboard } from './storyboard.js'
+import { startQoe } from './qoe.js'
 
 const kbps = (bps) => `${Math.round(bps / 1000)} kb/s`
 const EXPIRED = 'This playback link has expired or is not valid any more. Reload the page for a new one.'
@@ -42,25 +43,38 @@ export default function Player({ assetId }) {
     setLevel(-1)
     if (format === 'dash') {
       const player = dashjs.MediaPlayer().create()
+      const qoe = startQoe({ video, assetId, playback: links.dash_url, player: 'dash.js' })
       player.initialize(video, links.dash_url, true)
       player.on(dashjs.MediaPlayer.events.ERROR, (e) => {
         const status = e?.error?.data?.response?.status || e?.error?.code
+        qoe.error(e?.error?.code || 'DASH', true)
         setProblem(status === 403 ? EXPIRED : `Playback error (${e?.error?.message || 'DASH'})`)
+      })
+      player.on(dashjs.MediaPlayer.events.QUALITY_CHANGE_RENDERED, (e) => {
+        if (e.mediaType !== 'video') return
+        const rep = e.newRepresentation || player.getCurrentRepresentationForType?.('video')
+        qoe.switched(rep?.bandwidth, rep?.height)
       })
       player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => {
         const list = player.getRepresentationsByType?.('video') || []
         setLevels(list.map((r, i) => ({ index: i, height: r.height, bitrate: r.bandwidth })))
       })
       engineRef.current = { kind: 'dash', player }
-      return () => player.destroy()
+      return () => { qoe.stop(); player.destroy() }
     }
     if (Hls.isSupported()) {
       const hls = new Hls({ xhrSetup: (xhr) => { xhr.withCredentials = true } })
+      const qoe = startQoe({ video, assetId, playback: links.hls_url, player: 'hls.js' })
+      hls.on(Hls.Events.LEVEL_SWITCHED, (_, data) => {
+        const switched = hls.levels[data.level]
+        qoe.switched(switched?.bitrate, switched?.height)
+      })
       hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
         setLevels(data.levels.map((l, i) => ({ index: i, height: l.height, bitrate: l.bitrate })))
         video.play().catch(() => {})
       })
       hls.on(Hls.Events.ERROR, (_, data) => {
+        qoe.error(data.details, data.fatal)
         const status = data.response?.code
         if (status === 403) setProblem(EXPIRED)
         else if (data.fatal) setProblem(`Playback error (${data.details})`)
@@ -68,11 +82,12 @@ export default function Player({ assetId }) {
       hls.loadSource(links.hls_url)
       hls.attachMedia(video)
       engineRef.current = { kind: 'hls', hls }
-      return () => hls.destroy()
+      return () => { qoe.stop(); hls.destroy() }
     }
+    const qoe = startQoe({ video, assetId, playback: links.hls_url, player: 'native' })
     video.src = links.hls_url // Safari plays HLS natively
-    return undefined
-  }, [links, format])
+    return () => qoe.stop()
+  }, [links, format, assetId])
 
   const chooseLevel = (index) => {
     setLevel(index)
@@ -117,7 +132,7 @@ export default function Player({ assetId }) {
       </div>
       <div className="controls">
         <span>Format:</span>
-        {['hls', 'dash'].map((f) => (
+        {['hls', 'dash'].filter((f) => f === 'hls' || links?.dash_url).map((f) => (
           <button key={f} type="button" className={format === f ? 'on' : ''} onClick={() => setFormat(f)}>
             {f.toUpperCase()}
           </button>

@@ -17,6 +17,16 @@ function chunkSize(size, config) {
   return part
 }
 
+// "sea, birds" -> ['sea', 'birds'] (the server trims, drops duplicates and checks limits)
+const splitTags = (text) => (text ? text.split(',').map((t) => t.trim()).filter(Boolean) : undefined)
+
+// per-file details editable in the dashboard (the pencil on each file) before the upload
+const META_FIELDS = [
+  { id: 'title', name: 'Title', placeholder: 'defaults to the file name' },
+  { id: 'description', name: 'Description', placeholder: 'what it is about (searchable)' },
+  { id: 'tags', name: 'Tags', placeholder: 'comma-separated: sea, birds' },
+]
+
 function makeUppy(configRef) {
   const uppy = new Uppy({
     id: 'primevod',
@@ -35,7 +45,9 @@ function makeUppy(configRef) {
           filename: file.name,
           content_type: file.type || 'application/octet-stream',
           size: file.size,
-          metadata: { title: file.meta?.name?.replace(/\.[^.]+$/, '') || file.name },
+          title: file.meta?.title?.trim() || file.meta?.name?.replace(/\.[^.]+$/, '') || file.name,
+          description: file.meta?.description?.trim() || undefined,
+          tags: splitTags(file.meta?.tags),
         },
       })
       return { uploadId: session.upload_id, key: session.key }
@@ -182,6 +194,7 @@ export default function PrimeVODUploader() {
         height={380}
         showProgressDetails
         proudlyDisplayPoweredByUppy={false}
+        metaFields={META_FIELDS}
         note="Video or audio files. Uploads resume after a reload or a lost connection."
       />
       <h2>Your uploads</h2>

@@ -13,14 +13,23 @@ from primevod import __version__
 from primevod.api import (
     alarms,
     assets,
+    audit,
+    beacons,
+    content_keys,
     edge,
     events,
     health,
     observability,
     playback,
+    search,
     subscriptions,
     uploads,
 )
+from primevod.api.audit_trail import AuditTrail
+from primevod.api.beacons import BeaconFastPath
+from primevod.api.body_limit import BodyLimit, part_limit
+from primevod.api.rate_limits import AddressRateLimit, RateLimits
+from primevod.api.security_headers import SecurityHeaders, page_policy
 from primevod.api.telemetry import ApiTelemetry
 from primevod.api.web import mount_web
 from primevod.pipeline.runtime import runtime
@@ -47,8 +56,31 @@ def _add_cors(app: FastAPI, methods: list[str]) -> None:
             "Content-Length",
             "Accept-Ranges",
             "X-PrimeVOD-Reason",
+            "Retry-After",  # a refused (429) cross-origin caller learns when to try again
         ],
         max_age=3600,
+    )
+
+
+def _add_limits(app: FastAPI) -> None:
+    """Rate limits per address (and per key: api/auth.py) and body size limits, inside CORS so
+    that a refused cross-origin caller can still read its 429 or 413 and preflights are not
+    counted."""
+    settings = runtime().settings
+    app.state.rate_limits = RateLimits.from_settings(settings)
+    app.add_middleware(
+        BodyLimit, api_limit=settings.body_limit_bytes, part_limit=part_limit(settings)
+    )
+    app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)
+
+
+def _add_security_headers(app: FastAPI, *, pages: bool) -> None:
+    """nosniff and the referrer policy on every response; the CSP on the web pages."""
+    settings = runtime().settings
+    app.add_middleware(
+        SecurityHeaders,
+        page_csp=page_policy(settings) if pages else None,
+        frame_ancestors=settings.frame_ancestors,
     )
 
 
@@ -76,6 +108,7 @@ def create_edge_app(*, lifespan: Any = None) -> FastAPI:
         **_native_telemetry_off(),
     )
     _add_cors(app, ["GET", "HEAD", "OPTIONS"])
+    _add_security_headers(app, pages=False)
     app.include_router(edge.router)
 
     @app.get("/healthz", include_in_schema=False)
@@ -96,18 +129,27 @@ def create_app(*, lifespan: Any = None) -> FastAPI:
         "`Authorization: Bearer KEY` (`primevod keys create`).",
         **_native_telemetry_off(),
     )
-    _add_cors(app, ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"])
+    _add_limits(app)
+    _add_cors(app, ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+    _add_security_headers(app, pages=True)
     app.add_middleware(ApiTelemetry)
+    app.add_middleware(AuditTrail)  # outermost: refused and rate-limited calls are audited
+    # player telemetry: answered before all the API's middleware, with its own budget
+    app.add_middleware(BeaconFastPath, limits=app.state.rate_limits)
     for router in (
         uploads.router,
         edge.router,
         playback.router,
+        content_keys.router,
         observability.router,
         alarms.router,
         health.router,
         assets.router,
+        search.router,
+        beacons.router,
         events.router,
         subscriptions.router,
+        audit.router,
     ):
         app.include_router(router)
     mount_web(app)

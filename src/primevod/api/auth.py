@@ -13,7 +13,9 @@ from collections.abc import Callable
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from primevod.api.audit_trail import note_check
 from primevod.api.deps import RuntimeDep
+from primevod.api.rate_limits import limit_key
 from primevod.core.access import Decision, Principal, asset_resources
 from primevod.core.assets import Asset
 from primevod.core.errors import NotFound
@@ -27,7 +29,7 @@ def caller(
     rt: RuntimeDep,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
 ) -> Principal:
-    """The principal of the request's key (401 without a valid one)."""
+    """The principal of the request's key (401 without a valid one, 429 over its rate)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             401,
@@ -39,6 +41,7 @@ def caller(
         raise HTTPException(
             401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
         )
+    limit_key(request, principal.key_id)  # counted once authenticated: an id alone spends nothing
     request.state.principal = principal
     return principal
 
@@ -54,6 +57,7 @@ def allow(action: str) -> Callable[..., Principal]:
     """A dependency: the caller, if its policy allows `action` (on any resource, `*`)."""
 
     def check(principal: Principal = Depends(caller)) -> Principal:
+        note_check(action)  # for the audit record
         decision = principal.decide(action)
         if not decision.allowed:
             raise refusal(principal, decision)
@@ -69,6 +73,7 @@ def asset_allowed(principal: Principal, action: str, asset: Asset) -> bool:
 def readable_asset(rt: Runtime, principal: Principal, action: str, asset_id: str) -> Asset:
     """The asset, if the caller may do `action` on it: 404 when it does not exist or the
     caller may not even read it (no hint that it exists), 403 when it may read but not this."""
+    note_check(action, f"asset/{asset_id}")  # for the audit record
     try:
         asset = rt.catalog.get_asset(asset_id)
     except NotFound:

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from primevod.api.deps import RuntimeDep
 from primevod.api.edge_cache import EdgeCache
+from primevod.api.security_headers import ALWAYS
 from primevod.core.assets import Asset, AssetStatus
 from primevod.core.canary import USER_AGENT as CANARY_AGENT
 from primevod.core.errors import NotFound
@@ -333,6 +334,8 @@ class FastEdge:
             asset_id, _, path = scope["path"][5:].partition("/")
             if asset_id and path:
                 response = await deliver(asset_id, path, Request(scope, receive), runtime())
+                for name, value in ALWAYS.items():  # what SecurityHeaders adds elsewhere
+                    response.headers.setdefault(name, value)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
-from primevod.api import edge
+from primevod.api import content_keys, edge
 from primevod.api.auth import caller, readable_asset
 from primevod.api.deps import RuntimeDep
 from primevod.api.edge import public_base
@@ -63,12 +63,15 @@ def playback(
             samesite="lax",
             secure=request.url.scheme == "https",
         )
+    # encrypted HLS: the same signature for the key route (cookies there, and a signed URL)
+    key_url = content_keys.grant(rt, request, response, asset, signer, resource, expires)
     return {
         "hls_url": signed(asset.hls_path),
         "dash_url": signed(asset.dash_path),
         "poster_url": signed(poster),
         "storyboard_url": signed(storyboard),
         "expires_at": expires,
+        "key_url": key_url,
     }
 
 

@@ -12,6 +12,8 @@ from primevod.api.auth import allow, caller, refusal
 from primevod.api.budget import budget_metadata
 from primevod.api.deps import RuntimeDep
 from primevod.core.access import Principal, asset_resources, check_collection
+from primevod.core.asset_details import check_upload_details
+from primevod.core.content_keys import METADATA_FIELD, check_encryption
 from primevod.core.storage import MAX_PARTS, StoreError
 from primevod.core.uploads import UploadRejected
 from primevod.pipeline import uploads
@@ -24,12 +26,20 @@ class InitIn(BaseModel):
     filename: str = Field(min_length=1, max_length=1000)
     content_type: str = Field(max_length=200)
     size: int
-    metadata: dict[str, str] | None = None
+    title: str | None = Field(None, description="the asset's title (default: the file name)")
+    description: str | None = None
+    tags: list[str] | None = Field(None, description="at most 32, each at most 64 characters")
+    metadata: dict[str, Any] | None = Field(
+        None, description="free-form JSON object, at most 16 KiB (searchable values)"
+    )
     collection: str | None = Field(
         None, description="place the asset in a collection (keys may be limited to one)"
     )
     override_budget: bool = Field(
         False, description="admin only: start the job even if it takes the month past budget"
+    )
+    encryption: str | None = Field(
+        None, description="none or aes-128: encrypted HLS with signed key delivery (HLS only)"
     )
 
 
@@ -104,10 +114,15 @@ def init(rt: RuntimeDep, body: InitIn, principal: Principal = Depends(caller)) -
     metadata = {**(body.metadata or {})}
     collection = body.collection or metadata.get("collection")
     try:
+        metadata = check_upload_details(body.title, body.description, body.tags, metadata)
         if collection:
             metadata["collection"] = check_collection(collection)
+        encryption = check_encryption(body.encryption or metadata.get(METADATA_FIELD))
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
+    metadata.pop(METADATA_FIELD, None)
+    if encryption:
+        metadata[METADATA_FIELD] = encryption
     upload_to(principal, collection)
     metadata = budget_metadata(rt, principal, metadata, body.override_budget)
     try:

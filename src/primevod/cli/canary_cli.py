@@ -58,11 +58,11 @@ def _signer(sign: bool, key_file: Path | None, key_pair_id: str | None, as_json:
     if key_file is None and key_pair_id is None:
         if not sign:
             return None
-        from primevod.adapters.signing.key_store import KeyStore
         from primevod.settings import Settings
+        from primevod.wiring import make_key_store
 
         try:
-            return Signer(*KeyStore(Settings().home / "signing-keys").signing_key())
+            return Signer(*make_key_store(Settings()).signing_key())
         except (LookupError, OSError, ValueError) as exc:
             fail("key.none", str(exc), as_json=as_json)
     if sign:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from primevod.cli.audited import audited
 from primevod.cli.output import fail, out
 
 if TYPE_CHECKING:
@@ -115,6 +116,8 @@ def apply(
     from primevod.pipeline.retention import prune_history
 
     rt, plan = _plan(as_of, as_json)
+    if not dry_run:  # a dry run changes nothing
+        audited(rt, "lifecycle:Apply", as_json=as_json)
     report = _report(rt, plan)
     report["dry_run"] = dry_run
     if not dry_run:

@@ -125,13 +125,32 @@ def transcode(
     ] = None,
     preset: Annotated[str, typer.Option("--preset", help="x264 preset")] = "veryfast",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace OUTDIR")] = False,
+    encryption: Annotated[
+        str | None,
+        typer.Option(
+            "--encryption",
+            help="none or aes-128: encrypted HLS (no DASH); the key goes to OUTDIR.key beside "
+            "OUTDIR, never inside it",
+        ),
+    ] = None,
+    key_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--key-uri", help="EXT-X-KEY URI players fetch the key from (default ../OUTDIR.key)"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Encode FILE into an ABR ladder in one FFmpeg run and package it as CMAF HLS + DASH."""
     from primevod.adapters.media.ffmpeg_command import EncodeOptions
     from primevod.adapters.media.transcoder import MediaEngine
+    from primevod.core.content_keys import check_encryption
     from primevod.core.policies import get_policy
 
+    try:
+        encrypt = check_encryption(encryption)
+    except ValueError as exc:
+        fail_media(MediaError("request.invalid", str(exc)), as_json)
     try:
         policy = get_policy(ladder)
         if preset not in _PRESETS:
@@ -164,12 +183,39 @@ def transcode(
             result = engine.transcode(
                 file, outdir, policy, segment_seconds=segment_seconds, overwrite=overwrite
             )
+        if encrypt:
+            result = _encrypt_local(result, Path(outdir), key_uri)
     except MediaError as exc:
         fail_media(exc, as_json)
     if as_json:
         print(json.dumps(_transcode_json(result), indent=2))
         return
     _print_result(result)
+
+
+def key_file(outdir: Path) -> Path:
+    """Where `transcode --encryption` keeps the key: beside OUTDIR, so publishing the
+    package folder never publishes its key."""
+    return outdir.parent / f"{outdir.name}.key"
+
+
+def _encrypt_local(result: PackageResult, outdir: Path, uri: str | None) -> PackageResult:
+    """The transcoded package encrypted in place with the key of `key_file(outdir)` (made
+    now with mode 0600, or the one an earlier run made: a re-encode keeps its key)."""
+    import os
+
+    from primevod.adapters.media.hls_encryption import encrypt_package
+    from primevod.core.content_keys import KEY_BYTES, new_content_key
+
+    path = key_file(outdir)
+    key = path.read_bytes() if path.is_file() else b""
+    if len(key) != KEY_BYTES:
+        key = new_content_key()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        path.chmod(0o600)
+    return encrypt_package(result, key, uri or f"../{path.name}")
 
 
 _PRESETS = {
@@ -190,7 +236,9 @@ def _transcode_json(result: PackageResult) -> dict[str, object]:
     return {
         "ok": True,
         "master": str(root / result.master),
-        "manifest": str(root / result.manifest),
+        "manifest": str(root / result.manifest) if result.manifest else None,
+        "encryption": result.encryption,
+        "key_file": str(key_file(root)) if result.encryption else None,
         "duration": result.duration,
         "policy": result.ladder.policy,
         "segment_seconds": result.ladder.segment_seconds,
@@ -232,7 +280,11 @@ def _print_result(result: PackageResult) -> None:
     root = Path(result.output_dir)
     summary = result.validation.summary()
     state = "[green]passed[/green]" if result.validation.passed else "[red]FAILED[/red]"
-    out.print(f"HLS   {root / result.master}\nDASH  {root / result.manifest}")
+    out.print(f"HLS   {root / result.master}")
+    if result.manifest:
+        out.print(f"DASH  {root / result.manifest}")
+    if result.encryption:  # HLS only: whole-segment AES has no DASH form
+        out.print(f"key   {key_file(root)} ({result.encryption}; keep it out of the package)")
     if result.poster:
         out.print(
             f"poster {root / result.poster}, {len(result.thumbnails)} thumbnails, "
@@ -250,13 +302,16 @@ def _print_result(result: PackageResult) -> None:
 
 with loading():
     from primevod.cli import (
+        audit_cli,
         aws_cli,
         canary_cli,
         cost_cli,
+        kms_cli,
         lifecycle_cli,
         observability_cli,
         pipeline_cli,
         quality_cli,
+        search_cli,
         server_cli,
         signing_cli,
         workers_cli,
@@ -269,9 +324,12 @@ canary_cli.register(app)
 observability_cli.register(app)
 quality_cli.register(app)
 workers_cli.register(app)
+search_cli.register(app)
 app.add_typer(aws_cli.aws_app)
 app.add_typer(cost_cli.cost_app)
 app.add_typer(lifecycle_cli.lifecycle_app)
+app.add_typer(audit_cli.audit_app)
+app.add_typer(kms_cli.kms_app)
 
 
 def run() -> None:

@@ -65,6 +65,8 @@ def asset_json(asset: Asset) -> dict[str, Any]:
         "asset_id": asset.id,
         "status": asset.status.value,
         "title": asset.title,
+        "description": asset.description,
+        "tags": asset.tags,
         "hls_path": location(asset, asset.hls_path),
         "dash_path": location(asset, asset.dash_path),
         "error": asset.error.model_dump() if asset.error else None,

@@ -16,6 +16,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from primevod.cli.audited import asset_names, audited
 from primevod.cli.output import asset_json, err, fail, fail_media, out
 from primevod.core.assets import TERMINAL, Asset
 from primevod.core.errors import MediaError
@@ -60,11 +61,24 @@ def config(as_json: JsonOpt = False) -> None:
 def process(
     files: Annotated[list[Path], typer.Argument(help="source media files")],
     title: Annotated[str | None, typer.Option("--title", help="title (one file)")] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", help="what the title is about (searchable)")
+    ] = None,
+    tags: Annotated[
+        list[str] | None, typer.Option("--tag", help="a tag (repeat for several)")
+    ] = None,
     ladder: Annotated[str | None, typer.Option("--ladder", help="ladder policy")] = None,
     collection: Annotated[
         str | None, typer.Option("--collection", help="place the assets in a collection")
     ] = None,
     override_budget: OverrideOpt = False,
+    encryption: Annotated[
+        str | None,
+        typer.Option(
+            "--encryption",
+            help="none or aes-128: encrypted HLS, the key served to signed playback (no DASH)",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the whole workflow (ingest, process, publish) on FILE... in this process."""
@@ -89,9 +103,25 @@ def process(
             check_collection(collection)
         except ValueError as exc:
             fail("request.invalid", str(exc), as_json=as_json, fields=nothing)
+    from primevod.core.content_keys import check_encryption
+
+    try:
+        encrypt = check_encryption(encryption)
+    except ValueError as exc:
+        fail("request.invalid", str(exc), as_json=as_json, fields=nothing)
+    from primevod.core.asset_details import check_upload_details
+
+    try:
+        details = check_upload_details(title, description, tags, {})
+    except ValueError as exc:
+        fail("request.invalid", str(exc), as_json=as_json, fields=nothing)
     missing = [f for f in files if not f.is_file()]
     if missing:
         fail("source.missing", f"no such file: {missing[0]}", as_json=as_json, fields=nothing)
+    from primevod.core.access import asset_resources
+
+    names = asset_resources("*", collection)  # as the API's uploads check them
+    audited(None, "uploads:Create", names, target=names[-1], as_json=as_json)
     with loading():
         rt = wiring.start(role="process")
     if rt.settings.log_format == "text":
@@ -105,9 +135,16 @@ def process(
             extra = {"budget_override": "true"} if override_budget else {}
             if collection:
                 extra["collection"] = collection
+            if encrypt:
+                extra["encryption"] = encrypt
             assets = [
                 wiring.submit_file(
-                    f, title=title if len(files) == 1 else None, ladder=ladder, metadata=extra
+                    f,
+                    title=title if len(files) == 1 else None,
+                    description=description,
+                    tags=details.get("tags"),
+                    ladder=ladder,
+                    metadata=extra,
                 )
                 for f in files
             ]
@@ -135,7 +172,8 @@ def process(
             out.print(f"[bold]{r['asset_id']}[/bold] {r['status']}", soft_wrap=True)
             if r["status"] == "ready":
                 out.print(f"  HLS  {r['hls_path']}", soft_wrap=True, highlight=False)
-                out.print(f"  DASH {r['dash_path']}", soft_wrap=True, highlight=False)
+                if r["dash_path"]:  # none for an encrypted (HLS-only) asset
+                    out.print(f"  DASH {r['dash_path']}", soft_wrap=True, highlight=False)
     failed = [r for r in results if r["status"] != "ready"]
     for r in failed:
         error = r["error"] or {"code": "workflow.failed", "message": "did not finish"}
@@ -242,6 +280,7 @@ def assets_retry(
     from primevod.pipeline import budget_guard, workflows
 
     rt = _client()
+    audited(rt, "assets:Retry", asset_names(rt, asset_id), as_json=as_json)
     asset = _asset_or_404(rt, asset_id, as_json)
     metadata, spent = budget_guard.job_metadata(rt, asset.metadata, override_budget)
     if spent is not None:
@@ -267,6 +306,7 @@ def assets_cancel(asset_id: str, as_json: JsonOpt = False) -> None:
     from primevod.pipeline import workflows
 
     rt = _client()
+    audited(rt, "assets:Cancel", asset_names(rt, asset_id), as_json=as_json)
     _asset_or_404(rt, asset_id, as_json)
     execution = workflows.cancel(rt, asset_id)
     if execution is None:
@@ -284,6 +324,7 @@ def assets_delete(asset_id: str, as_json: JsonOpt = False) -> None:
     from primevod.pipeline import workflows
 
     rt = _client()
+    audited(rt, "assets:Delete", asset_names(rt, asset_id), as_json=as_json)
     _asset_or_404(rt, asset_id, as_json)
     removed = workflows.delete(rt, asset_id)
     print(
@@ -340,6 +381,8 @@ def keys_create(
     from primevod.core.access import PolicyError, load_policy
     from primevod.core.api_keys import CUSTOM
 
+    rt = wiring.build()
+    audited(rt, "keys:Create")
     if role is None and policy is None:
         fail("request.invalid", "give --role or --policy")
     if role is not None and role not in ROLES:
@@ -352,7 +395,7 @@ def keys_create(
             fail("policy.invalid", f"{policy}: {exc.strerror or exc}")
         except PolicyError as exc:
             fail("policy.invalid", str(exc))
-    print(wiring.build().catalog.create_key(role or CUSTOM, name, document))
+    print(rt.catalog.create_key(role or CUSTOM, name, document))
 
 
 @keys_app.command("simulate")
@@ -417,8 +460,10 @@ def keys_revoke(key_id: str) -> None:
     from primevod import wiring
     from primevod.adapters.catalog.sql_catalog import NotFound
 
+    rt = wiring.build()
+    audited(rt, "keys:Revoke", target=f"key/{key_id}")
     try:
-        wiring.build().catalog.revoke_key(key_id)
+        rt.catalog.revoke_key(key_id)
     except NotFound:
         fail("key.not_found", f"no key {key_id}")
     print(f"revoked {key_id}")

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from primevod.cli.audited import audited
 from primevod.cli.output import asset_json, err, fail, out
 
 subs_app = typer.Typer(help="Event subscriptions: webhooks and pull queues.", no_args_is_help=True)
@@ -44,7 +45,34 @@ def _background(rt: Any, *, inbox: bool = True) -> list[Any]:
     return [sender, UploadSweeper(rt), *([InboxWatcher(rt)] if inbox else [])]
 
 
-def _serve_app(rt: Any, host: str, port: int) -> None:
+TlsCert = Annotated[
+    Path | None, typer.Option("--tls-cert", help="serve HTTPS: PEM certificate (chain) file")
+]
+TlsKey = Annotated[Path | None, typer.Option("--tls-key", help="the certificate's PEM private key")]
+
+
+def _tls(cert: Path | None, key: Path | None) -> dict[str, str]:
+    """uvicorn's TLS options for --tls-cert/--tls-key: both or neither, and a pair that loads
+    (checked here so a wrong path or a mismatched key is a one-line error, exit 2)."""
+    if cert is None and key is None:
+        return {}
+    if cert is None or key is None:
+        fail("request.invalid", "give both --tls-cert and --tls-key, or neither")
+    import ssl
+
+    for path in (cert, key):
+        try:
+            path.read_bytes()
+        except OSError as exc:
+            fail("tls.unreadable", f"cannot read {path}: {exc.strerror or exc}")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, ValueError) as exc:
+        fail("tls.invalid", f"{cert} and {key} are not a PEM certificate and its key: {exc}")
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+
+
+def _serve_app(rt: Any, host: str, port: int, tls: dict[str, str] | None = None) -> None:
     import uvicorn
 
     from primevod import wiring
@@ -68,32 +96,46 @@ def _serve_app(rt: Any, host: str, port: int) -> None:
 
     from primevod.api.edge import FastEdge
 
-    uvicorn.run(FastEdge(create_app(lifespan=lifespan)), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        FastEdge(create_app(lifespan=lifespan)),
+        host=host,
+        port=port,
+        log_level="warning",
+        **(tls or {}),
+    )
 
 
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    tls_cert: TlsCert = None,
+    tls_key: TlsKey = None,
 ) -> None:
     """One process: the HTTP API (OpenAPI at /docs), workers, inbox watcher, webhooks."""
     from primevod import wiring
 
+    tls = _tls(tls_cert, tls_key)  # before anything starts
     rt = wiring.start()
     host = host or rt.settings.host
     port = port or rt.settings.port
     rt.settings.host, rt.settings.port = host, port  # the canary reaches this edge
+    scheme = "https" if tls else "http"
     err.print(
-        f"prime-vod serving on http://{host}:{port} (API docs at /docs), data in {rt.settings.home}"
+        f"prime-vod serving on {scheme}://{host}:{port} (API docs at /docs), "
+        f"data in {rt.settings.home}"
     )
-    _serve_app(rt, host, port)
+    _serve_app(rt, host, port, tls)
 
 
 def edge(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
     workers: Annotated[int, typer.Option(help="server processes")] = 1,
+    tls_cert: TlsCert = None,
+    tls_key: TlsKey = None,
 ) -> None:
     """The signed delivery edge alone (/vod/...), beside a server sharing its data."""
+    tls = _tls(tls_cert, tls_key)
     import uvicorn
 
     from primevod import wiring
@@ -103,7 +145,8 @@ def edge(
     ensure_signing_key(rt)
     host = host or rt.settings.host
     port = port or rt.settings.port
-    err.print(f"prime-vod edge on http://{host}:{port}/vod/ (data in {rt.settings.home})")
+    scheme = "https" if tls else "http"
+    err.print(f"prime-vod edge on {scheme}://{host}:{port}/vod/ (data in {rt.settings.home})")
     if workers > 1:
         uvicorn.run(
             "primevod.api.edge_main:app",
@@ -112,13 +155,19 @@ def edge(
             workers=workers,
             log_level="warning",
             access_log=False,
+            **tls,
         )
     else:
         from primevod.api.app import create_edge_app
         from primevod.api.edge import FastEdge
 
         uvicorn.run(
-            FastEdge(create_edge_app()), host=host, port=port, log_level="warning", access_log=False
+            FastEdge(create_edge_app()),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            **tls,
         )
 
 
@@ -238,6 +287,7 @@ def subs_add(
 ) -> None:
     """Subscribe a webhook (--url), a pull queue (--queue) or the log (--log) to events,
     optionally only those matching an event pattern (--pattern)."""
+    audited(None, "subscriptions:Create", as_json=as_json)
     if sum(1 for target in (url, queue, log) if target) != 1:
         fail("request.invalid", "give exactly one of --url, --queue or --log")
     try:
@@ -281,6 +331,7 @@ def subs_remove(sub_id: str) -> None:
     """Remove a subscription and its pending deliveries."""
     from primevod.adapters.catalog.sql_catalog import NotFound
 
+    audited(None, "subscriptions:Delete", target=f"subscription/{sub_id}")
     try:
         _subs().remove(sub_id)
     except NotFound:
@@ -293,6 +344,7 @@ def subs_replay(sub_id: str) -> None:
     """Send the dead-lettered deliveries of a subscription again."""
     from primevod.adapters.catalog.sql_catalog import NotFound
 
+    audited(None, "subscriptions:Replay", target=f"subscription/{sub_id}")
     try:
         count = _subs().replay_dead(sub_id)
     except NotFound:

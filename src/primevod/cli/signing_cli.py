@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from primevod.cli.audited import audited
 from primevod.cli.output import fail, out
 
 keys_app = typer.Typer(help="RSA signing keys for signed URLs and cookies.", no_args_is_help=True)
@@ -19,15 +20,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _store():
-    from primevod.adapters.signing.key_store import KeyStore
     from primevod.settings import Settings
+    from primevod.wiring import make_key_store
 
-    return KeyStore(Settings().home / "signing-keys")
+    return make_key_store(Settings())  # private keys sealed with encryption at rest
 
 
 @keys_app.command("create")
 def create(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Make a new key pair; it signs new links, older active keys still verify."""
+    audited(None, "signing:CreateKey", as_json=as_json)
     key = _store().create()
     print(json.dumps(key) if as_json else f"created {key['id']}")
 
@@ -57,6 +59,7 @@ def export_public(key_id: str) -> None:
 @keys_app.command("retire")
 def retire(key_id: str) -> None:
     """Stop accepting links signed with this key."""
+    audited(None, "signing:RetireKey", target=f"signing-key/{key_id}")
     try:
         _store().retire(key_id)
     except KeyError:

@@ -30,6 +30,7 @@ ACTIONS = (
     "assets:Retry",
     "assets:Cancel",
     "assets:Delete",
+    "assets:Update",
     "uploads:Create",
     "playback:Get",
     "playback:Invalidate",
@@ -50,6 +51,13 @@ ACTIONS = (
     "keys:List",
     "keys:Revoke",
     "budget:Override",
+    "audit:Get",
+    "audit:Digest",
+    "signing:CreateKey",
+    "signing:RetireKey",
+    "lifecycle:Apply",
+    "kms:Get",
+    "kms:Rotate",
 )
 ANY = "*"
 COLLECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -171,7 +179,13 @@ VIEWER_ACTIONS = (
     "canary:Get",
     "metrics:Get",
 )
-UPLOADER_ACTIONS = (*VIEWER_ACTIONS, "uploads:Create", "assets:Retry", "assets:Cancel")
+UPLOADER_ACTIONS = (
+    *VIEWER_ACTIONS,
+    "uploads:Create",
+    "assets:Retry",
+    "assets:Cancel",
+    "assets:Update",
+)
 ROLE_POLICIES: dict[str, Policy] = {
     "admin": _role("*"),
     "uploader": _role(*UPLOADER_ACTIONS),

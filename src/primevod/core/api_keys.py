@@ -8,9 +8,10 @@ and check with `verify`."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
+
+from primevod.core.constant_time import equal
 
 ROLES = ("admin", "uploader", "viewer")
 VIEW = ("admin", "uploader", "viewer")
@@ -47,4 +48,4 @@ def hash_secret(secret: str) -> str:
 
 
 def verify(stored_hash: str, secret: str) -> bool:
-    return hmac.compare_digest(stored_hash, hash_secret(secret))
+    return equal(stored_hash, hash_secret(secret))

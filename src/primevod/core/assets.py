@@ -35,6 +35,8 @@ class Asset(BaseModel):
     id: str
     status: AssetStatus = AssetStatus.INGESTING
     title: str | None = None
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
     source_bucket: str
     source_key: str
@@ -73,6 +75,8 @@ class AssetChanges(TypedDict, total=False):
 
     status: AssetStatus
     title: str | None
+    description: str | None
+    tags: list[str]
     metadata: dict[str, Any]
     source_bucket: str
     source_key: str

@@ -93,6 +93,12 @@ DEFINITIONS: tuple[MetricDef, ...] = (
         "primevod_api_requests_total", Kind.COUNTER, "API requests by status class", ("class",)
     ),
     MetricDef(
+        "primevod_beacons_total",
+        Kind.COUNTER,
+        "Player beacons by result (accepted; refused: malformed, oversized, unsigned, busy)",
+        ("result",),
+    ),
+    MetricDef(
         "primevod_api_latency_seconds",
         Kind.HISTOGRAM,
         "API request latency",

@@ -96,7 +96,7 @@ class EncodePlan(BaseModel):
 class PackageResult(BaseModel):
     output_dir: str
     master: str
-    manifest: str
+    manifest: str | None = Field(description="the DASH MPD; None: HLS only (encrypted)")
     duration: float
     ladder: Ladder
     renditions: list[RenditionOutput]
@@ -113,3 +113,4 @@ class PackageResult(BaseModel):
     total_seconds: float = Field(0.0, description="probe to validated package in place")
     realtime_factor: float = Field(0.0, description="duration / total_seconds")
     validation: ValidationReport = Field(default_factory=ValidationReport)
+    encryption: str | None = Field(None, description="aes-128: HLS segments encrypted")

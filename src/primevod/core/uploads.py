@@ -9,9 +9,11 @@ import math
 import unicodedata
 from datetime import datetime
 from pathlib import PurePosixPath
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from primevod.core.constant_time import equal
 from primevod.core.storage import MAX_PARTS, MIN_PART_SIZE
 
 DEFAULT_PART_SIZE = 16 * 1024 * 1024
@@ -58,7 +60,7 @@ class UploadSession(BaseModel):
     size: int
     part_size: int
     max_parts: int
-    metadata: dict[str, str] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)
     status: str = "open"  # open, completed, aborted, expired
     created_at: datetime
     expires_at: datetime
@@ -123,6 +125,6 @@ def check_part_signature(
     if now > expires:
         return "the part URL has expired"
     expected = part_signature(secret, upload_id, key, part_number, expires)
-    if not hmac.compare_digest(expected, signature or ""):
+    if not equal(expected, signature or ""):
         return "the part URL signature does not match"
     return None

@@ -13,6 +13,8 @@ import hashlib
 import hmac
 import time
 
+from primevod.core.constant_time import equal
+
 SIGNATURE_HEADER = "X-PrimeVOD-Signature"
 EVENT_HEADER = "X-PrimeVOD-Event"
 DELIVERY_HEADER = "X-PrimeVOD-Delivery"
@@ -37,7 +39,7 @@ def verify(
     if abs(current - ts) > tolerance:
         return False
     expected = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, given)
+    return equal(expected, given)
 
 
 def retry_delay(attempts: int, *, base: float = 5.0, cap: float = 900.0) -> float:

@@ -20,6 +20,8 @@ def create_asset(
     title: str | None = None,
     metadata: dict[str, Any] | None = None,
     source_size: int | None = None,
+    description: str | None = None,
+    tags: list[str] | None = None,
 ) -> Asset:
     """Record the asset (event `asset.created`); its title defaults to the file's stem, and
     its metadata carries the trace that started it (a new root unless one is given)."""
@@ -30,6 +32,8 @@ def create_asset(
         Asset(
             id=asset_id,
             title=title or PurePosixPath(source_key).stem,
+            description=description,
+            tags=tags or [],
             metadata=meta,
             source_bucket=source_bucket,
             source_key=source_key,

@@ -34,7 +34,7 @@ from primevod.core.policies import get_policy
 from primevod.core.probe import ProbeResult
 from primevod.core.progress import Progress
 from primevod.observability import metrics
-from primevod.pipeline import costing, package_store
+from primevod.pipeline import content_protection, costing, package_store
 from primevod.pipeline.runtime import Runtime
 from primevod.pipeline.step_runner import run_step
 from primevod.pipeline.steps import PACKAGE, source_path, work_dir
@@ -316,6 +316,7 @@ def stitch(
         finally:
             shutil.rmtree(spool, ignore_errors=True)
         bucket = rt.settings.destination_bucket
+        result = content_protection.protect(rt, asset_id, result)  # encrypted HLS, if asked
         staged = package_store.stage(
             rt.store, result, bucket, package_prefix(asset_id, execution_id), asset_id
         )

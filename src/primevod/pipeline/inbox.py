@@ -17,7 +17,7 @@ from primevod.core.layout import new_asset_id, source_key
 from primevod.pipeline import workflows
 from primevod.pipeline.assets import create_asset
 from primevod.pipeline.runtime import Runtime
-from primevod.ports.object_store import FileBackedStore, FolderStore
+from primevod.ports.object_store import FolderStore, in_place_path
 
 log = logging.getLogger("primevod.inbox")
 
@@ -61,8 +61,9 @@ class InboxWatcher:
         if not rt.store.exists(bucket, target):
             info = rt.store.head(bucket, key)
             meta = {"content_type": info.content_type, "metadata": info.metadata}
-            if isinstance(rt.store, FileBackedStore):  # copy the stored file itself
-                rt.store.put_file(bucket, target, rt.store.path_of(bucket, key), **meta)
+            dropped = in_place_path(rt.store, bucket, key)
+            if dropped is not None:  # copy the stored file itself (sealed on the way in)
+                rt.store.put_file(bucket, target, dropped, **meta)
             else:  # through a file: a video is never held in memory
                 spool = rt.settings.home / "tmp"
                 spool.mkdir(parents=True, exist_ok=True)

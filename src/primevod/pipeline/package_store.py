@@ -25,7 +25,7 @@ def stage(
     references, which the retry overwrites (same prefix) or the failure path removes."""
     root = Path(result.output_dir)
     files = sorted(p for p in root.rglob("*") if p.is_file())
-    manifests = {result.master, result.manifest}
+    manifests = {result.master, *([result.manifest] if result.manifest else [])}
 
     def upload(path: Path) -> None:
         relative = path.relative_to(root).as_posix()

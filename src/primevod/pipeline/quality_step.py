@@ -13,7 +13,7 @@ from primevod.core.execution import StagedPackage, StepOutcome
 from primevod.core.ladder import AutoLadderConfig
 from primevod.core.probe import ProbeResult
 from primevod.core.quality import QualityReport, RungQuality, target_quality, verdict
-from primevod.pipeline import package_store
+from primevod.pipeline import content_protection, package_store
 from primevod.pipeline.runtime import Runtime
 from primevod.pipeline.step_runner import run_step
 from primevod.pipeline.steps import source_path
@@ -25,7 +25,10 @@ def _measure(
     asset = rt.catalog.get_asset(asset_id)
     source = source_path(rt, asset_id, execution_id)
     probe = ProbeResult.model_validate(asset.probe) if asset.probe else rt.media.probe(source)
-    with package_store.local_copy(rt.store, staged, rt.settings.home / "tmp") as result:
+    with (
+        package_store.local_copy(rt.store, staged, rt.settings.home / "tmp") as stored,
+        content_protection.readable(rt, asset_id, stored) as result,  # encrypted: a clear copy
+    ):
         return measure_package(
             result,
             source,

@@ -10,6 +10,8 @@
 | canary runs                                     | canary_retention_days       |
 | rotated edge access log files                   | access_log_retention_days   |
 | rotated log files (`log_file = true`)           | log_retention_days          |
+| audit records (whole digested periods)          | audit_retention_days        |
+| player beacon events                            | beacon_retention_days       |
 
 Nothing of an asset still in its workflow is pruned, nor an asset's current execution. The
 log files rotate by themselves (observability/log_files.py, by size and daily)."""
@@ -24,6 +26,7 @@ from typing import Any
 from primevod.core.metrics import minute_of
 from primevod.observability import metrics
 from primevod.observability.log_files import prune_rotated
+from primevod.pipeline import audit
 from primevod.pipeline.runtime import Runtime
 
 log = logging.getLogger("primevod.retention")
@@ -52,6 +55,10 @@ def retention_periods(settings: Any) -> list[dict[str, Any]]:
         {"what": "edge access log files", "setting": "access_log_retention_days",
          "days": s.access_log_retention_days},
         {"what": "log files", "setting": "log_retention_days", "days": s.log_retention_days},
+        {"what": "audit records", "setting": "audit_retention_days",
+         "days": s.audit_retention_days},
+        {"what": "player beacon events", "setting": "beacon_retention_days",
+         "days": s.beacon_retention_days},
     ]  # fmt: skip
 
 
@@ -77,6 +84,10 @@ def prune_history(rt: Runtime, now: datetime) -> dict[str, int]:
             log_path(s, ACCESS_LOG), ago(s.access_log_retention_days)
         ),
         "log_files": prune_rotated(log_path(s, LOG_FILE), ago(s.log_retention_days)),
+        "audit_records": audit.prune(rt, now),  # whole digested periods: still verifiable
+        "beacon_events": rt.catalog.prune_beacon_events(
+            now.timestamp() - s.beacon_retention_days * 86400
+        ),
     }
     for what, count in pruned.items():
         if count:

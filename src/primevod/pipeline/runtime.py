@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from primevod.adapters.catalog.sql_audit import SqlAudit
     from primevod.adapters.catalog.sql_costs import SqlCosts
     from primevod.adapters.catalog.sql_observability import SqlObservability
     from primevod.adapters.catalog.sql_subscriptions import SqlSubscriptions
     from primevod.adapters.catalog.sql_workers import SqlWorkers
+    from primevod.adapters.crypto.sealed_files import Sealer
     from primevod.observability.metrics import MetricsFlusher
     from primevod.ports.catalog import Catalog
     from primevod.ports.media import MediaEngine
@@ -61,8 +63,10 @@ class Runtime:
     subscriptions: SqlSubscriptions
     workers: SqlWorkers
     costs: SqlCosts
+    audit: SqlAudit  # the audit trail (pipeline/audit.py)
     workflows: WorkflowControl = field(default_factory=WorkflowControl)
     telemetry: Telemetry | None = None  # set once by wiring.setup_telemetry
+    sealer: Sealer | None = None  # secrets at rest are sealed (PRIMEVOD_ENCRYPT_AT_REST)
 
 
 _current: Runtime | None = None

@@ -216,6 +216,27 @@ def _canary_cron(interval: int) -> str:
     return f"30 {minutes} * * * *"
 
 
+# -- audit digest ---------------------------------------------------------------------------
+AUDIT_DIGEST_CRON = "15 0 * * * *"  # hourly, at second 15 of minute 0
+
+
+@DBOS.step(name="audit_digest")
+def _audit_digest_step() -> int | None:
+    from primevod.pipeline import audit
+
+    made = audit.digest(runtime())
+    return made.number if made else None
+
+
+@DBOS.workflow(name="audit_digest")
+def audit_digest(scheduled_time: datetime, context: Any) -> int | None:
+    """Sign the audit records of the past hour (pipeline/audit.py); a stale tick is skipped,
+    the next one covers its records."""
+    if time.time() - scheduled_time.timestamp() > STALE_SECONDS:
+        return None
+    return _audit_digest_step()
+
+
 def schedule(rt: Runtime) -> None:
     """Create or update the schedules (after DBOS.launch) and listen to their queue."""
     settings = rt.settings
@@ -230,6 +251,12 @@ def schedule(rt: Runtime) -> None:
             "queue_name": QUEUE,
         },
         lifecycle_schedule.schedule_entry(rt, QUEUE),
+        {
+            "schedule_name": "primevod-audit-digest",
+            "workflow_fn": audit_digest,
+            "schedule": AUDIT_DIGEST_CRON,
+            "queue_name": QUEUE,
+        },
     ]
     if settings.canary_interval_minutes:
         schedules.append(

@@ -23,11 +23,11 @@ from primevod.core.layout import chunk_prefix, package_prefix
 from primevod.core.policies import get_policy
 from primevod.core.progress import Progress
 from primevod.observability import metrics
-from primevod.pipeline import costing, package_store
+from primevod.pipeline import content_protection, costing, package_store
 from primevod.pipeline.runtime import Runtime
 from primevod.pipeline.step_runner import run_step
 from primevod.ports.catalog import Catalog
-from primevod.ports.object_store import FileBackedStore
+from primevod.ports.object_store import in_place_path
 
 PACKAGE = "package"
 
@@ -43,8 +43,9 @@ def source_path(rt: Runtime, asset_id: str, execution_id: str) -> Path:
 
     asset = rt.catalog.get_asset(asset_id)
     require_source(rt, asset)  # source.expired (permanent) once the lifecycle removed it
-    if isinstance(rt.store, FileBackedStore):
-        return rt.store.path_of(asset.source_bucket, asset.source_key)
+    in_place = in_place_path(rt.store, asset.source_bucket, asset.source_key)
+    if in_place is not None:  # a sealed (encrypted) source is downloaded, i.e. decrypted
+        return in_place
     target = work_dir(rt, asset_id, execution_id) / "source" / Path(asset.source_key).name
     with _download_lock(target):  # chunk steps of one worker share the copy
         stored = rt.store.head(asset.source_bucket, asset.source_key)
@@ -172,6 +173,7 @@ def process(
         costing.record_actual(rt, asset_id, execution_id, result, result.encode_cpu_seconds)
         bucket = rt.settings.destination_bucket
         prefix = package_prefix(asset_id, execution_id)
+        result = content_protection.protect(rt, asset_id, result)  # encrypted HLS, if asked
         staged = package_store.stage(rt.store, result, bucket, prefix, asset_id)
         shutil.rmtree(result.output_dir, ignore_errors=True)  # staged: the local copy goes
         if cancelled():  # cancelled while staging: nothing may keep what was uploaded
@@ -206,7 +208,7 @@ def _published_fields(staged: StagedPackage) -> dict[str, Any]:
         "output_bucket": staged.bucket,
         "output_prefix": prefix,
         "hls_path": prefix + result.master,
-        "dash_path": prefix + result.manifest,
+        "dash_path": prefix + result.manifest if result.manifest else None,  # None: HLS only
         "renditions": [r.model_dump(mode="json") for r in result.renditions],
         "thumbnails": {
             "poster": prefix + result.poster if result.poster else None,

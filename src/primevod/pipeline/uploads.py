@@ -16,10 +16,12 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from primevod.core.asset_details import split_details
 from primevod.core.assets import utcnow
+from primevod.core.constant_time import equal
 from primevod.core.errors import NotFound
 from primevod.core.layout import new_asset_id, source_key
 from primevod.core.storage import InvalidPart, StoreError, UploadNotFound
@@ -37,6 +39,9 @@ from primevod.pipeline.assets import create_asset
 from primevod.pipeline.runtime import Runtime
 from primevod.ports.object_store import PresignedPartStore
 
+if TYPE_CHECKING:
+    from primevod.adapters.crypto.sealed_files import Sealer
+
 log = logging.getLogger("primevod.uploads")
 
 
@@ -46,19 +51,24 @@ class UploadGone(LookupError):
 
 def signing_secret(rt: Runtime) -> bytes:
     """The server's part-URL key, made once (0600) under the data folder, read once per
-    process (every part PUT needs it)."""
-    return _secret_at(rt.settings.home / "upload-signing.key")
+    process (every part PUT needs it). Sealed with encryption at rest (rt.sealer); a
+    plaintext one made before keeps working until `primevod kms rotate` seals it."""
+    return _secret_at(rt.settings.home / "upload-signing.key", rt.sealer)
 
 
 @functools.cache
-def _secret_at(path: Path) -> bytes:
+def _secret_at(path: Path, sealer: Sealer | None = None) -> bytes:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):  # another process made it first
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(secrets.token_bytes(32))
-    return path.read_bytes()
+            if sealer is not None:
+                sealer.write_file(path, secrets.token_bytes(32), exclusive=True)
+            else:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as out:
+                    out.write(secrets.token_bytes(32))
+    raw = path.read_bytes()
+    return sealer.open(raw) if sealer is not None else raw
 
 
 def _session(rt: Runtime, upload_id: str, key: str, *, open_only: bool = True) -> UploadSession:
@@ -74,7 +84,7 @@ def _session(rt: Runtime, upload_id: str, key: str, *, open_only: bool = True) -
 
 
 def init(
-    rt: Runtime, filename: str, content_type: str, size: int, metadata: dict[str, str] | None = None
+    rt: Runtime, filename: str, content_type: str, size: int, metadata: dict[str, Any] | None = None
 ) -> UploadSession:
     settings = rt.settings
     name = check_upload(filename, content_type, size, settings.upload_max_bytes)
@@ -94,7 +104,7 @@ def init(
         size=size,
         part_size=part_size,
         max_parts=parts,
-        metadata={str(k): str(v) for k, v in (metadata or {}).items()},
+        metadata={str(k): v for k, v in (metadata or {}).items()},
         created_at=now,
         expires_at=now + timedelta(hours=settings.upload_ttl_hours),
     )
@@ -148,7 +158,7 @@ def put_part(
         raise UploadRejected(f"part {part_number} is larger than {session.part_size} bytes")
     if sha256_b64 is not None:
         digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
-        if digest != sha256_b64.strip():
+        if not equal(digest, sha256_b64.strip()):
             raise UploadRejected(f"part {part_number}: SHA-256 checksum does not match")
     try:
         part = rt.store.upload_part(rt.settings.source_bucket, key, upload_id, part_number, data)
@@ -184,11 +194,14 @@ def complete(rt: Runtime, upload_id: str, key: str, parts: list[tuple[int, str]]
             raise UploadGone(f"no upload {upload_id}") from None
         except InvalidPart as exc:
             raise UploadRejected(exc.message) from None
+        details, metadata = split_details(session.metadata)
         create_asset(
             rt.catalog,
             asset_id=session.asset_id,
-            title=session.metadata.get("title") or Path(session.filename).stem,
-            metadata={**session.metadata, **tracing.origin()},
+            title=details.get("title") or Path(session.filename).stem,
+            description=details.get("description"),
+            tags=details.get("tags"),
+            metadata={**metadata, **tracing.origin()},
             source_bucket=rt.settings.source_bucket,
             source_key=key,
             source_size=info.size,

@@ -225,4 +225,5 @@ def delete(rt: Runtime, asset_id: str) -> int:
         rt.store.delete(asset.source_bucket, asset.source_key)
         removed += 1
     rt.catalog.delete_asset(asset_id)
+    rt.catalog.delete_content_key(asset_id)  # encrypted HLS: its key goes with it
     return removed

@@ -4,11 +4,13 @@ the tests keeps it in dictionaries)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol, Unpack
 
 from primevod.core.access import Principal
 from primevod.core.assets import Asset, AssetChanges, AssetError, Event, Execution, Page
+from primevod.core.search import Filters, Query
 from primevod.core.uploads import UploadSession
 
 
@@ -37,6 +39,17 @@ class Catalog(Protocol):
     ) -> Page: ...
 
     def count_assets(self, status: str | None = None) -> int: ...
+
+    def search_assets(
+        self,
+        query: Query,
+        filters: Filters | None = None,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> Page:
+        """Matches best first (newest first for an empty query); ValueError: a bad cursor."""
+        ...
 
     def start_execution(self, execution_id: str, asset_id: str) -> None: ...
 
@@ -93,3 +106,25 @@ class Catalog(Protocol):
     def list_keys(self) -> list[dict[str, Any]]: ...
 
     def revoke_key(self, key_id: str) -> None: ...
+
+    def content_key(self, asset_id: str) -> bytes | None:
+        """The asset's encrypted-HLS content key (None: it has none)."""
+        ...
+
+    def ensure_content_key(self, asset_id: str, method: str, make: bytes) -> bytes:
+        """The asset's content key: the stored one, else `make`, stored now."""
+        ...
+
+    def delete_content_key(self, asset_id: str) -> bool: ...
+
+    def append_beacon_events(self, rows: Sequence[tuple[object, ...]]) -> int: ...
+
+    def prune_beacon_events(self, before: float) -> int:
+        """Beacon events received before `before` (epoch seconds); how many went."""
+        ...
+
+    def sealed_content_keys(self) -> list[str]: ...
+
+    def reseal_content_keys(self) -> int:
+        """Encryption at rest: each stored content key re-wrapped under the current master."""
+        ...

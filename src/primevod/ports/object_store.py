@@ -124,3 +124,20 @@ class LifecycleStore(Protocol):
     def delete_version(self, bucket: str, key: str, version_id: str) -> None:
         """Remove one noncurrent version for good (raises ObjectNotFound)."""
         ...
+
+
+@runtime_checkable
+class SealingStore(Protocol):
+    """A store that encrypts some objects at rest: their files hold no plaintext."""
+
+    def is_sealed(self, bucket: str, key: str) -> bool: ...
+
+
+def in_place_path(store: object, bucket: str, key: str) -> Path | None:
+    """The plaintext file behind an object, to read in place (no copy), or None: read it
+    through the store (not file-backed, or the object is sealed at rest)."""
+    if not isinstance(store, FileBackedStore):
+        return None
+    if isinstance(store, SealingStore) and store.is_sealed(bucket, key):
+        return None
+    return store.path_of(bucket, key)

@@ -11,6 +11,7 @@ from typing import Any, Unpack
 from sqlalchemy import func, or_, select
 
 from primevod.adapters.catalog.sql_events import SqlEvents
+from primevod.adapters.catalog.sql_search import SqlSearch
 from primevod.adapters.catalog.tables import AssetRow
 from primevod.core.assets import (
     Asset,
@@ -24,7 +25,7 @@ from primevod.core.assets import (
 from primevod.core.errors import NotFound
 
 
-class SqlAssets(SqlEvents):
+class SqlAssets(SqlSearch, SqlEvents):
     @staticmethod
     def _fill(row: AssetRow, asset: Asset) -> None:
         row.status = asset.status.value
@@ -41,6 +42,7 @@ class SqlAssets(SqlEvents):
             row = AssetRow(id=asset.id)
             self._fill(row, asset)
             s.add(row)
+            self._index_asset(s, asset)
             if event_type:
                 self._emit(s, Event(type=event_type, asset_id=asset.id, data=_event_data(asset)))
         return asset
@@ -66,12 +68,13 @@ class SqlAssets(SqlEvents):
             row = s.get(AssetRow, asset_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"no asset {asset_id}")
-            asset = Asset.model_validate(row.doc)
-            data = asset.model_dump()
+            before = Asset.model_validate(row.doc)
+            data = before.model_dump()
             data.update(changes)
             data["updated_at"] = utcnow()
             asset = Asset.model_validate(data)
             self._fill(row, asset)
+            self._index_asset(s, asset, before)
             if event_type:
                 self._emit(
                     s,
@@ -90,6 +93,7 @@ class SqlAssets(SqlEvents):
                 raise NotFound(f"no asset {asset_id}")
             asset = Asset.model_validate(row.doc)
             s.delete(row)
+            self._unindex_asset(s, asset_id)
             self._emit(s, Event(type="asset.deleted", asset_id=asset_id, data=_event_data(asset)))
             return asset
 

@@ -5,6 +5,8 @@ and its fan-out, upload sessions and API keys, one module per aggregate, over on
 from __future__ import annotations
 
 from primevod.adapters.catalog.sql_assets import SqlAssets
+from primevod.adapters.catalog.sql_beacons import SqlBeacons
+from primevod.adapters.catalog.sql_content_keys import SqlContentKeys
 from primevod.adapters.catalog.sql_database import HEAD_REVISION, MIGRATIONS, _aware, make_engine
 from primevod.adapters.catalog.sql_executions import SqlExecutions
 from primevod.adapters.catalog.sql_keys import ROLES, SqlKeys
@@ -23,5 +25,7 @@ __all__ = [
 ]
 
 
-class SqlCatalog(SqlAssets, SqlExecutions, SqlUploads, SqlKeys, SqlWorkers):
+class SqlCatalog(
+    SqlAssets, SqlExecutions, SqlUploads, SqlKeys, SqlWorkers, SqlContentKeys, SqlBeacons
+):
     """Every aggregate of the catalog on one engine."""

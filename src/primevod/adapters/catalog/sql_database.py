@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0006"  # the newest revision in migrations/versions; bump with each new one
+HEAD_REVISION = "0010"  # the newest revision in migrations/versions; bump with each new one
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -115,6 +115,9 @@ class SqlDatabase:
         if inspect(conn).get_table_names():
             return False
         Base.metadata.create_all(conn)
+        from primevod.adapters.catalog.search_schema import create_search_tables
+
+        create_search_tables(conn)  # engine-specific DDL (FTS5, tsvector) outside the models
         conn.execute(
             text(
                 "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
@@ -15,6 +15,9 @@ from primevod.adapters.catalog.tables import DeliveryRow, EventRow, Subscription
 from primevod.core.assets import EVENT_TYPES, utcnow
 from primevod.core.event_patterns import PatternError, validate_pattern
 from primevod.core.webhooks import retry_delay
+
+if TYPE_CHECKING:
+    from primevod.adapters.crypto.sealed_files import Sealer
 
 
 def _valid_types(event_types: list[str] | None) -> list[str]:
@@ -62,8 +65,40 @@ def _sub_dict(row: SubscriptionRow, *, with_secret: bool = False) -> dict[str, A
 
 
 class SqlSubscriptions:
-    def __init__(self, catalog: SqlCatalog) -> None:
+    """`sealer`: webhook secrets are stored sealed (encryption at rest) and opened when a
+    delivery is signed; plaintext ones stored before keep working."""
+
+    def __init__(self, catalog: SqlCatalog, sealer: Sealer | None = None) -> None:
         self.catalog = catalog
+        self.sealer = sealer
+
+    def _open_secret(self, stored: str | None) -> str | None:
+        if stored is None or self.sealer is None:
+            return stored
+        return self.sealer.open_text(stored)
+
+    def reseal_secrets(self) -> int:
+        """Key rotation: every webhook secret sealed with its data key wrapped under the
+        current master (plaintext ones get sealed); returns how many were rewritten."""
+        if self.sealer is None:
+            return 0
+        count = 0
+        with self.catalog.session() as s:
+            rows = s.execute(select(SubscriptionRow).where(SubscriptionRow.secret.is_not(None)))
+            for row in rows.scalars():
+                resealed = self.sealer.rewrap_text(row.secret)
+                if resealed != row.secret:
+                    row.secret = resealed
+                    count += 1
+        return count
+
+    def sealed_secrets(self) -> list[str]:
+        """The stored (sealed) webhook secrets, for the key census."""
+        with self.catalog.session() as s:
+            rows = s.execute(
+                select(SubscriptionRow.secret).where(SubscriptionRow.secret.is_not(None))
+            )
+            return [secret for (secret,) in rows]
 
     # management --------------------------------------------------------------------------
     def add_webhook(
@@ -86,9 +121,14 @@ class SqlSubscriptions:
             pattern=_valid_pattern(pattern),
             created_at=utcnow(),
         )
+        created = _sub_dict(row, with_secret=True)  # the plaintext secret, shown once
+        if self.sealer is not None and row.secret:
+            row.secret = self.sealer.seal_text(row.secret)
+            if len(row.secret) > 200:  # the column's width
+                raise ValueError("webhook secret too long to store sealed: 48 characters at most")
         with self.catalog.session() as s:
             s.add(row)
-        return _sub_dict(row, with_secret=True)
+        return created
 
     def add_queue(
         self,
@@ -171,7 +211,7 @@ class SqlSubscriptions:
                         "attempts": delivery.attempts,
                         "created_at": _aware(delivery.created_at),
                         "url": sub.url,
-                        "secret": sub.secret,
+                        "secret": self._open_secret(sub.secret),
                         "subscription_id": sub.id,
                         "event": _event_body(ev),
                     }

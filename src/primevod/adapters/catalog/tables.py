@@ -200,3 +200,91 @@ class CostRow(Base):
         Index("ix_costs_month_state", "month", "state"),
         Index("ix_costs_created", "created_at"),
     )
+
+
+class ContentKeyRow(Base):
+    """An asset's content key for encrypted HLS: kept here, never in the destination bucket.
+    `sealed` is the key as sql_content_keys stores it (a versioned text form, so a sealed
+    form can replace the plain one without a schema change)."""
+
+    __tablename__ = "content_keys"
+    asset_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    method: Mapped[str] = mapped_column(String(16))
+    sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRecordRow(Base):
+    """One audit record in the hash chain (core/audit.py): seq is contiguous from 1, hash =
+    SHA-256(prev_hash || canonical record). Never updated; pruned by whole digested periods."""
+
+    __tablename__ = "audit_records"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    principal: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(128))
+    route: Mapped[str] = mapped_column(String(200))
+    resource: Mapped[str] = mapped_column(String(300))
+    outcome: Mapped[str] = mapped_column(String(16))
+    status: Mapped[int] = mapped_column(Integer)
+    request_id: Mapped[str] = mapped_column(String(128))
+    origin: Mapped[str] = mapped_column(String(8))
+    source_ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (
+        Index("ix_audit_records_time", "time"),
+        Index("ix_audit_records_principal", "principal", "seq"),
+        Index("ix_audit_records_action", "action", "seq"),
+    )
+
+
+class AuditDigestRow(Base):
+    """A signed digest of a period's audit records (kept for good: a few rows an hour)."""
+
+    __tablename__ = "audit_digests"
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    period_end: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    first_seq: Mapped[int] = mapped_column(Integer)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    start_hash: Mapped[str] = mapped_column(String(64))
+    last_hash: Mapped[str] = mapped_column(String(64))
+    prev_digest_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(32))
+    signature: Mapped[str] = mapped_column(String(128))
+
+
+class AuditHeadRow(Base):
+    """The chain head, one row: every append and digest locks it first (a row lock on
+    PostgreSQL, the write lock on SQLite), so concurrent writers cannot fork the chain."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    digest_number: Mapped[int] = mapped_column(Integer)
+
+
+class BeaconEventRow(Base):
+    """One playback event of a player's beacon (core/qoe.py), appended, never changed."""
+
+    __tablename__ = "beacon_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[float] = mapped_column(Float)  # epoch seconds at the server
+    asset_id: Mapped[str] = mapped_column(String(36))
+    session_id: Mapped[str] = mapped_column(String(64))
+    player: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(16))
+    t_ms: Mapped[float] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    bitrate: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    dropped_frames: Mapped[int | None] = mapped_column(Integer)
+    fatal: Mapped[bool | None] = mapped_column(Boolean)
+    code: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        Index("ix_beacon_events_received", "received_at"),
+        Index("ix_beacon_events_asset", "asset_id", "received_at"),
+    )

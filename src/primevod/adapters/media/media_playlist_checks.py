@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 
 from primevod.adapters.media.fetcher import Fetcher
 from primevod.adapters.media.segment_probe import SegmentProbe, first_packet
+from primevod.core.content_keys import is_encrypted
 from primevod.core.fmp4 import first_sample_is_sync, trex_default_flags
 from primevod.core.hls import (
     MediaPlaylistInfo,
@@ -74,7 +75,10 @@ def check_media_playlist(
     if init is None:
         return None
     picks = sized if sample_segments is None else _spread(sized, sample_segments)
-    stats = _check_segments(report, uri, kind, picks, init, fetcher, decode_samples)
+    if is_encrypted(text):
+        stats = _encrypted_stats(report, uri, kind, init)
+    else:
+        stats = _check_segments(report, uri, kind, picks, init, fetcher, decode_samples)
     if not complete:
         return None
     stats.average, stats.peak = measure_bitrates(sized, info.target_duration)
@@ -161,6 +165,19 @@ def _read_init(
     except OSError as exc:
         report.add("segment.init", uri, False, f"init segment unreadable: {exc}")
         return None
+
+
+def _encrypted_stats(report: ValidationReport, uri: str, kind: str, init: bytes) -> MediaStats:
+    """An encrypted playlist (HLS AES-128): its segments do not demux without the key, which
+    a validator never has; the codec and picture size come from the clear init segment."""
+    probe = first_packet(init, kind, decode=False)
+    report.add(
+        "segment.encrypted",
+        uri,
+        True,
+        "AES-128: segments measured by size; their pictures are checked before encryption",
+    )
+    return MediaStats(codec=probe.codec, resolution=probe.resolution)
 
 
 def _check_segments(

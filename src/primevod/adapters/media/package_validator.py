@@ -56,10 +56,14 @@ class LocalFetcher:
 
 
 def validate_package(
-    root: Path, master: str = "master.m3u8", manifest: str = "manifest.mpd"
+    root: Path, master: str = "master.m3u8", manifest: str | None = "manifest.mpd"
 ) -> ValidationReport:
+    """The HLS checks, then the DASH ones unless `manifest` is None (an HLS-only package:
+    an encrypted one has no MPD)."""
     fetcher = LocalFetcher(root)
     report = validate_hls(master, fetcher)
+    if manifest is None:
+        return report
     mpd = read_mpd(report, manifest, fetcher)
     if mpd is None:
         return report

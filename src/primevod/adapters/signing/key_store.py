@@ -9,15 +9,22 @@ import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+if TYPE_CHECKING:
+    from primevod.adapters.crypto.sealed_files import Sealer
+
 
 class KeyStore:
-    def __init__(self, folder: Path) -> None:
+    """`sealer`: private keys are written sealed (encryption at rest) and read through it;
+    plaintext ones written before it was turned on keep working."""
+
+    def __init__(self, folder: Path, sealer: Sealer | None = None) -> None:
         self.folder = Path(folder)
+        self.sealer = sealer
 
     def _index(self) -> dict[str, dict[str, Any]]:
         try:
@@ -40,9 +47,13 @@ class KeyStore:
             serialization.PrivateFormat.TraditionalOpenSSL,
             serialization.NoEncryption(),
         )
-        fd = os.open(self.folder / f"{key_id}.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(pem)
+        if self.sealer is not None:
+            self.sealer.write_file(self.folder / f"{key_id}.pem", pem, exclusive=True)
+        else:
+            path = self.folder / f"{key_id}.pem"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(pem)
         public = private.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -93,8 +104,9 @@ class KeyStore:
         if not active:
             raise LookupError("no active signing key: run `primevod signing-keys create`")
         key_id = active[-1]["id"]
-        private = serialization.load_pem_private_key(
-            (self.folder / f"{key_id}.pem").read_bytes(), password=None
-        )
+        raw = (self.folder / f"{key_id}.pem").read_bytes()
+        if self.sealer is not None:
+            raw = self.sealer.open(raw)
+        private = serialization.load_pem_private_key(raw, password=None)
         assert isinstance(private, rsa.RSAPrivateKey)
         return key_id, private

@@ -45,6 +45,20 @@ def _delete_objects_content_md5(params: dict[str, Any], **_: Any) -> None:
         params["headers"]["Content-MD5"] = base64.b64encode(digest).decode("ascii")
 
 
+_SSE_CALLS = ("PutObject", "CreateMultipartUpload", "CopyObject")
+
+
+def _sse_kms(kms_key_id: str) -> Any:
+    """A parameter hook: SSE-KMS under this key on every call that writes an object (direct
+    puts, upload_file's puts and multipart uploads, copies)."""
+
+    def add(params: dict[str, Any], **_: Any) -> None:
+        params.setdefault("ServerSideEncryption", "aws:kms")
+        params.setdefault("SSEKMSKeyId", kms_key_id)
+
+    return add
+
+
 class S3ObjectStore:
     def __init__(
         self,
@@ -55,6 +69,7 @@ class S3ObjectStore:
         secret_access_key: str | None = None,
         max_attempts: int = 5,
         client: Any = None,
+        kms_key_id: str | None = None,
     ) -> None:
         self.client = client or boto3.client(
             "s3",
@@ -73,6 +88,13 @@ class S3ObjectStore:
             _delete_objects_content_md5,
             unique_id="primevod-delete-objects-content-md5",
         )
+        if kms_key_id:  # encryption at rest on S3 is S3's own (SSE-KMS), not the envelope
+            for call in _SSE_CALLS:
+                self.client.meta.events.register(
+                    f"before-parameter-build.s3.{call}",
+                    _sse_kms(kms_key_id),
+                    unique_id=f"primevod-sse-kms-{call}",
+                )
 
     @staticmethod
     def _error(exc: ClientError, what: str) -> StoreError:

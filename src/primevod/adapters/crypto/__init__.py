@@ -1,0 +1,1 @@
+"""Encryption at rest: the envelope format, the local key provider, sealed files."""
