@@ -175,6 +175,18 @@ def test_playback_reports_its_quality_of_experience(browser, site) -> None:
     watched = max(e["value"] for e in events if e["type"] in ("heartbeat", "end"))
     assert abs(watched - played) < 1.5, (watched, played)
     assert len({e["session_id"] for e in events}) == 1
+    # the dashboard's viewers panel counts the play and names the asset
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server.base + "/")
+    page.fill("#api-key", server.keys["admin"])
+    page.click("text=Save key")
+    page.goto(server.base + "/dashboard")
+    plays = page.wait_for_selector("[data-testid=viewers-plays]", timeout=20_000)
+    assert int(plays.inner_text()) >= 1
+    row = page.wait_for_selector("[data-testid=viewers-row]")
+    assert site["asset"][:8] in row.inner_text()
+    context.close()
 
 
 def test_library_search_as_you_type(browser, site) -> None:

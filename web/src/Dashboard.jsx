@@ -431,6 +431,44 @@ function Cost({ cost }) {
   )
 }
 
+// how playback went for viewers in the window (the players' beacons), and where it went worst
+function Viewers({ viewers }) {
+  if (!viewers) return null
+  const stalling = viewers.rebuffer_ratio >= 0.02
+  return (
+    <div data-testid="viewers">
+      <div className="tiles">
+        <Tile testid="viewers-plays" label="Plays" value={formatCount(viewers.plays)} />
+        <Tile testid="viewers-watch" label="Watch time" value={formatSeconds(Math.round(viewers.watch_seconds))} />
+        <Tile testid="viewers-startup" label="Startup p95" value={formatMs(viewers.startup_p95_ms === null ? null : Math.round(viewers.startup_p95_ms))} warn={viewers.startup_p95_ms > 3000} />
+        <Tile testid="viewers-rebuffer" label="Rebuffer ratio" value={formatPercent(viewers.rebuffer_ratio)} warn={stalling} />
+        <Tile testid="viewers-errors" label="Player errors" value={formatCount(viewers.errors)} warn={viewers.errors > 0} />
+      </div>
+      {viewers.worst_assets.length === 0
+        ? <p className="muted" data-testid="viewers-empty">No playback in this window.</p>
+        : (
+          <table className="grid-table" data-testid="viewers-worst">
+            <thead>
+              <tr><th>Asset</th><th>Plays</th><th>Watch time</th><th>Startup p95</th><th>Rebuffer ratio</th><th>Errors</th></tr>
+            </thead>
+            <tbody>
+              {viewers.worst_assets.map((row) => (
+                <tr key={row.asset_id} data-testid="viewers-row">
+                  <td><a href={`/watch/${row.asset_id}`} className="mono">{row.asset_id.slice(0, 8)}</a></td>
+                  <td>{formatCount(row.plays)}</td>
+                  <td>{formatSeconds(Math.round(row.watch_seconds))}</td>
+                  <td>{formatMs(row.startup_p95_ms === null ? null : Math.round(row.startup_p95_ms))}</td>
+                  <td>{formatPercent(row.rebuffer_ratio)}</td>
+                  <td>{formatCount(row.errors)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+    </div>
+  )
+}
+
 function Tiles({ data }) {
   const t = data.totals || {}
   const q = data.queue || {}
@@ -555,6 +593,8 @@ export default function Dashboard() {
           <Failures failures={data.failures || []} />
           <h3>Canary history</h3>
           <Canary runs={data.canary || []} />
+          <h3>Viewers</h3>
+          <Viewers viewers={data.viewers} />
           <h3>Cost</h3>
           <Cost cost={data.cost} />
         </>

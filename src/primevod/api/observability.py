@@ -26,6 +26,7 @@ from primevod.core.metrics import (
     series_points,
     series_value,
 )
+from primevod.core.qoe import summarize
 from primevod.observability import metrics
 from primevod.pipeline import cost_report
 from primevod.pipeline import schedules as observer
@@ -197,7 +198,8 @@ def dashboard(
     _: Principal = Depends(allow("dashboard:Get")),
 ) -> dict[str, Any]:
     """Everything the dashboard draws: 1-minute series, window totals, queue, alarms,
-    recent failures, canary runs, and this month's cost against the budget."""
+    recent failures, canary runs, this month's cost against the budget, and how viewers'
+    playback went (the player beacons of the window)."""
     store = _flushed_store(rt)
     now = time.time()
     end = minute_of(now) + MINUTE  # the current minute, still filling
@@ -217,6 +219,7 @@ def dashboard(
         "failures": store.recent_failures(20, since=datetime.fromtimestamp(start, UTC)),
         "canary": store.canary_runs(20),
         "cost": cost_report.report(rt),
+        "viewers": summarize(rt.catalog.viewer_sessions(start)),
     }
 
 

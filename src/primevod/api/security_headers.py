@@ -39,6 +39,7 @@ def page_policy(settings: Any) -> str:
     if settings.content_security_policy:
         return str(settings.content_security_policy)
     media = [o for o in (origin(settings.playback_base_url), origin(settings.public_url)) if o]
+    keys = [o for o in (origin(settings.key_base_url),) if o]  # encrypted HLS's key route
     uploads = []
     if settings.store == "s3":
         uploads.append(origin(settings.s3_endpoint_url) or S3_DEFAULT)
@@ -48,7 +49,7 @@ def page_policy(settings: Any) -> str:
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:", "blob:", *media],
         "media-src": ["'self'", "blob:", *media],
-        "connect-src": ["'self'", *media, *uploads],
+        "connect-src": ["'self'", *media, *uploads, *keys],
         "worker-src": ["'self'", "blob:"],
         "font-src": ["'self'", "data:"],
         "object-src": ["'none'"],

@@ -302,6 +302,7 @@ def _print_result(result: PackageResult) -> None:
 
 with loading():
     from primevod.cli import (
+        analytics_cli,
         audit_cli,
         aws_cli,
         canary_cli,
@@ -328,6 +329,7 @@ search_cli.register(app)
 app.add_typer(aws_cli.aws_app)
 app.add_typer(cost_cli.cost_app)
 app.add_typer(lifecycle_cli.lifecycle_app)
+app.add_typer(analytics_cli.analytics_app)
 app.add_typer(audit_cli.audit_app)
 app.add_typer(kms_cli.kms_app)
 

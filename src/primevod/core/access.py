@@ -31,6 +31,8 @@ ACTIONS = (
     "assets:Cancel",
     "assets:Delete",
     "assets:Update",
+    "analytics:Query",
+    "analytics:Refresh",
     "uploads:Create",
     "playback:Get",
     "playback:Invalidate",

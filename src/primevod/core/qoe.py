@@ -14,7 +14,7 @@ Events, with the one measure each carries in `value`:
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -87,3 +87,55 @@ COLUMNS = (
     "fatal",
     "code",
 )
+
+
+def quantile_cont(values: list[float], q: float) -> float | None:
+    """The q-quantile with linear interpolation (DuckDB's quantile_cont, so the dashboard and
+    the analytics views agree); None without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _ratio(stalled_s: float, watched_s: float) -> float:
+    return stalled_s / (watched_s + stalled_s) if watched_s + stalled_s > 0 else 0.0
+
+
+def _asset_row(asset_id: str, sessions: list[dict[str, Any]]) -> dict[str, Any]:
+    startups = [s["startup_ms"] for s in sessions if s["startup_ms"] is not None]
+    watched = sum(s["watch_seconds"] or 0.0 for s in sessions)
+    stalled = sum(s["rebuffer_ms"] or 0.0 for s in sessions) / 1000
+    return {
+        "asset_id": asset_id,
+        "plays": len(startups),
+        "watch_seconds": watched,
+        "startup_p95_ms": quantile_cont(startups, 0.95),
+        "rebuffer_ratio": _ratio(stalled, watched),
+        "errors": sum(s["errors"] for s in sessions),
+    }
+
+
+def summarize(sessions: list[dict[str, Any]], worst: int = 5) -> dict[str, Any]:
+    """The viewers' window for the dashboard, from per-session rows (asset_id, startup_ms,
+    watch_seconds, rebuffer_ms, errors): plays, watch time, startup p95, rebuffer ratio,
+    errors, and the assets viewers fared worst on (most stalling, then slowest start, then
+    most errors), the same definitions as the `asset_daily` view."""
+    by_asset: dict[str, list[dict[str, Any]]] = {}
+    for session in sessions:
+        by_asset.setdefault(session["asset_id"], []).append(session)
+    rows = [_asset_row(asset_id, group) for asset_id, group in by_asset.items()]
+    total = _asset_row("*", sessions)
+    rows.sort(key=lambda r: (-r["rebuffer_ratio"], -(r["startup_p95_ms"] or 0), -r["errors"]))
+    return {
+        "sessions": len(sessions),
+        "plays": total["plays"],
+        "watch_seconds": total["watch_seconds"],
+        "startup_p95_ms": total["startup_p95_ms"],
+        "rebuffer_ratio": total["rebuffer_ratio"],
+        "errors": total["errors"],
+        "worst_assets": rows[:worst],
+    }

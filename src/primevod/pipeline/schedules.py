@@ -237,6 +237,26 @@ def audit_digest(scheduled_time: datetime, context: Any) -> int | None:
     return _audit_digest_step()
 
 
+# -- analytics export --------------------------------------------------------------------
+ANALYTICS_CRON = "45 5 * * * *"  # hourly, at minute 5 (after the hour's audit digest)
+
+
+@DBOS.step(name="analytics_refresh")
+def _analytics_step() -> int:
+    from primevod.pipeline import analytics
+
+    written = analytics.refresh(runtime())
+    return sum(sum(days.values()) for days in written.values())
+
+
+@DBOS.workflow(name="analytics_refresh")
+def analytics_refresh(scheduled_time: datetime, context: Any) -> int | None:
+    """Export the hour's new rows to the analytics lake (pipeline/analytics.py)."""
+    if time.time() - scheduled_time.timestamp() > STALE_SECONDS:
+        return None
+    return _analytics_step()
+
+
 def schedule(rt: Runtime) -> None:
     """Create or update the schedules (after DBOS.launch) and listen to their queue."""
     settings = rt.settings
@@ -255,6 +275,12 @@ def schedule(rt: Runtime) -> None:
             "schedule_name": "primevod-audit-digest",
             "workflow_fn": audit_digest,
             "schedule": AUDIT_DIGEST_CRON,
+            "queue_name": QUEUE,
+        },
+        {
+            "schedule_name": "primevod-analytics",
+            "workflow_fn": analytics_refresh,
+            "schedule": ANALYTICS_CRON,
             "queue_name": QUEUE,
         },
     ]

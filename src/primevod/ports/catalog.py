@@ -4,7 +4,7 @@ the tests keeps it in dictionaries)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, Unpack
 
@@ -118,6 +118,16 @@ class Catalog(Protocol):
     def delete_content_key(self, asset_id: str) -> bool: ...
 
     def append_beacon_events(self, rows: Sequence[tuple[object, ...]]) -> int: ...
+
+    def beacon_events(
+        self, *, since: float = 0.0, until: float | None = None, batch: int = 10_000
+    ) -> Iterator[dict[str, Any]]: ...
+
+    def export_events(self, since: datetime, batch: int = 10_000) -> Iterator[dict[str, Any]]: ...
+
+    def export_executions(self, since: datetime) -> Iterator[dict[str, Any]]: ...
+
+    def viewer_sessions(self, since: float) -> list[dict[str, Any]]: ...
 
     def prune_beacon_events(self, before: float) -> int:
         """Beacon events received before `before` (epoch seconds); how many went."""

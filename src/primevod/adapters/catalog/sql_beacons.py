@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select
 
 from primevod.adapters.catalog.sql_database import SqlDatabase
 from primevod.adapters.catalog.tables import BeaconEventRow
@@ -50,3 +50,25 @@ class SqlBeacons(SqlDatabase):
         with self.session() as s:
             done = s.execute(delete(BeaconEventRow).where(BeaconEventRow.received_at < before))
             return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+    def viewer_sessions(self, since: float) -> list[dict[str, Any]]:
+        """Per playback session received since `since` (epoch seconds): its asset, startup,
+        watch time, stalled milliseconds and errors (core/qoe.py summarize)."""
+        row = BeaconEventRow
+        watched = case((row.type.in_(("heartbeat", "end")), row.value))
+        startup = case((row.type == "startup", row.value))
+        stalled = case((row.type == "rebuffer", row.value), else_=0.0)
+        errors = case((row.type == "error", 1), else_=0)
+        query = (
+            select(
+                row.asset_id,
+                func.min(startup).label("startup_ms"),
+                func.max(watched).label("watch_seconds"),
+                func.sum(stalled).label("rebuffer_ms"),
+                func.sum(errors).label("errors"),
+            )
+            .where(row.received_at >= since)
+            .group_by(row.asset_id, row.session_id)
+        )
+        with self.session() as s:
+            return [dict(r._mapping) for r in s.execute(query)]

@@ -9,6 +9,7 @@ from primevod.adapters.catalog.sql_beacons import SqlBeacons
 from primevod.adapters.catalog.sql_content_keys import SqlContentKeys
 from primevod.adapters.catalog.sql_database import HEAD_REVISION, MIGRATIONS, _aware, make_engine
 from primevod.adapters.catalog.sql_executions import SqlExecutions
+from primevod.adapters.catalog.sql_exports import SqlExports
 from primevod.adapters.catalog.sql_keys import ROLES, SqlKeys
 from primevod.adapters.catalog.sql_uploads import SqlUploads
 from primevod.adapters.catalog.sql_workers import SqlWorkers
@@ -26,6 +27,13 @@ __all__ = [
 
 
 class SqlCatalog(
-    SqlAssets, SqlExecutions, SqlUploads, SqlKeys, SqlWorkers, SqlContentKeys, SqlBeacons
+    SqlAssets,
+    SqlExecutions,
+    SqlUploads,
+    SqlKeys,
+    SqlWorkers,
+    SqlContentKeys,
+    SqlBeacons,
+    SqlExports,
 ):
     """Every aggregate of the catalog on one engine."""

@@ -1,0 +1,1 @@
+"""The analytics lake (DuckDB over Parquet)."""
