@@ -12,12 +12,9 @@ import sys
 import time
 
 import pytest
+from support.browser import needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-    reason="Chromium is not installed (CI installs it; see .ci/run)",
-)
+pytestmark = needs_chromium
 # every violation the page sees, recorded before any of its own scripts run
 RECORD_VIOLATIONS = """
 window.__csp = [];
@@ -45,27 +42,6 @@ def site(tmp_path_factory, clip):
     server = Server(home, **extra)
     yield {"server": server, "asset": json.loads(done.stdout)["asset_id"]}
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--autoplay-policy=no-user-gesture-required",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield chromium
-        chromium.close()
 
 
 class Watched:

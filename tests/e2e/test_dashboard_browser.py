@@ -13,12 +13,9 @@ import time
 
 import httpx
 import pytest
+from support.browser import needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-    reason="Chromium is not installed (CI installs it; see .ci/run)",
-)
+pytestmark = needs_chromium
 
 CHARTS = (
     "workflows",
@@ -105,26 +102,6 @@ def site(tmp_path_factory, clip, corrupt):
         yield {"server": server, "asset": asset, "failed": failure}
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield chromium
-        chromium.close()
 
 
 # For each chart canvas: its size and how many pixels are not transparent (a fresh canvas of

@@ -8,24 +8,18 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from support.browser import needs_chromium
 from support.cli import run_cli
 from support.server import Server
 
 from primevod.adapters.media.hls_encryption import decrypt_segment
 from primevod.core.content_keys import segment_keys
 from primevod.core.hls import parse_media_playlist
-
-CHROMIUM = "/usr/bin/chromium"
-needs_chromium = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-    reason="Chromium is not installed (CI installs it; see .ci/run)",
-)
 
 
 def _process(home: Path, source: Path, *args: str, **env: str) -> dict:
@@ -203,40 +197,31 @@ def test_unknown_encryption_is_refused(site, clip) -> None:
 
 
 @needs_chromium
-def test_hls_js_plays_the_encrypted_asset_in_chromium(site) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_hls_js_plays_the_encrypted_asset_in_chromium(site, browser) -> None:
     server, asset_id = site["server"], site["single"]["asset_id"]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"],
+    context = browser.new_context()
+    page = context.new_page()
+    key_statuses: list[int] = []
+    page.on(
+        "response",
+        lambda r: key_statuses.append(r.status) if "/api/v1/keys/" in r.url else None,
+    )
+    page.goto(server.base + "/")
+    page.fill("#api-key", server.keys["viewer"])
+    page.click("text=Save key")
+    page.goto(f"{server.base}/watch/{asset_id}")
+    page.wait_for_selector("[data-testid=level]", timeout=30_000)
+    video = "document.querySelector('[data-testid=video]').currentTime"
+    deadline = time.monotonic() + 45
+    while float(page.evaluate(video)) <= 1.0:
+        assert time.monotonic() < deadline, f"stuck at {page.evaluate(video)} s"
+        assert not page.query_selector("[data-testid=player-problem]"), page.inner_text(
+            "[data-testid=player-problem]"
         )
-        try:
-            page = browser.new_context().new_page()
-            key_statuses: list[int] = []
-            page.on(
-                "response",
-                lambda r: key_statuses.append(r.status) if "/api/v1/keys/" in r.url else None,
-            )
-            page.goto(server.base + "/")
-            page.fill("#api-key", server.keys["viewer"])
-            page.click("text=Save key")
-            page.goto(f"{server.base}/watch/{asset_id}")
-            page.wait_for_selector("[data-testid=level]", timeout=30_000)
-            video = "document.querySelector('[data-testid=video]').currentTime"
-            deadline = time.monotonic() + 45
-            while float(page.evaluate(video)) <= 1.0:
-                assert time.monotonic() < deadline, f"stuck at {page.evaluate(video)} s"
-                assert not page.query_selector("[data-testid=player-problem]"), page.inner_text(
-                    "[data-testid=player-problem]"
-                )
-                page.wait_for_timeout(250)
-            assert not page.query_selector("[data-testid=player-problem]")
-            assert key_statuses and set(key_statuses) == {200}  # hls.js fetched the key
-        finally:
-            browser.close()
+        page.wait_for_timeout(250)
+    assert not page.query_selector("[data-testid=player-problem]")
+    assert key_statuses and set(key_statuses) == {200}  # hls.js fetched the key
+    context.close()
 
 
 def test_transcode_keeps_the_key_beside_the_package(tmp_path, clip) -> None:

@@ -259,7 +259,7 @@ def test_one_trace_links_upload_workflow_and_publish(tmp_path: Path, clip) -> No
         server.stop()
     spans = [
         json.loads(line)
-        for line in server.proc.stderr.read().decode().splitlines()
+        for line in server.output().splitlines()
         if line.startswith('{"name"')
     ]
     trace_id = asset["metadata"]["trace_id"]

@@ -269,3 +269,13 @@ def test_entries_are_clipped_and_helpers() -> None:
     assert parse_time("2026-12-05T08:00", T0) == datetime(2026, 12, 5, 8, tzinfo=UTC)
     with pytest.raises(ValueError):
         parse_time("yesterday", T0)
+
+
+def test_an_age_beyond_the_calendar_is_refused() -> None:
+    from datetime import UTC, datetime
+
+    from primevod.core.audit import parse_time
+
+    for text in ("99999999d", "9" * 30 + "d", "1000000000h"):
+        with pytest.raises(ValueError, match="at most"):
+            parse_time(text, datetime.now(UTC))

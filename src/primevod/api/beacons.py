@@ -3,7 +3,7 @@ beacon carries the signed playback URL its player was given, and is accepted onl
 signature is valid, unexpired and covers the beacon's asset, so nobody can report for an
 asset they were not allowed to watch. Any content type is read as JSON (navigator.sendBeacon
 sends text/plain, which needs no CORS preflight). Refusals are counted by reason, never
-stored: 400 malformed, 413 too large, 403 unsigned or for another asset, 503 when the
+stored: 400 malformed or too large, 403 unsigned or for another asset, 503 when the
 writer is behind (with Retry-After)."""
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ async def ingest(rt: Runtime, request: Request) -> Response:
     """The whole handling of one beacon: size, shape, signature, then the sink."""
     body = await _capped_body(request)
     if body is None:
-        return _refuse("oversized", 413, f"a beacon is at most {MAX_BEACON_BYTES} bytes")
+        return _refuse("oversized", 400, f"a beacon is at most {MAX_BEACON_BYTES} bytes")
     try:
         beacon = Beacon.model_validate_json(body)
     except ValidationError as exc:

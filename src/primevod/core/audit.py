@@ -587,7 +587,10 @@ def parse_time(text: str, now: datetime) -> datetime:
     """An ISO 8601 time (UTC unless it says otherwise) or an age: `90m`, `24h`, `7d`."""
     match = _RELATIVE.fullmatch(text.strip())
     if match:
-        return now - timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+        try:
+            return now - timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+        except (OverflowError, ValueError):  # an age beyond the calendar
+            raise ValueError(f"{text!r}: an age of at most a few thousand years") from None
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
