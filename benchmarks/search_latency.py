@@ -2,7 +2,7 @@
 index is the one the product keeps), then a mix of queries timed through the catalog and
 through `GET /api/v1/search` of a real server; p50 and p95 per kind of query.
 
-    python benchmarks/search_latency.py [--assets 100000] [--queries 300] [--postgres URL]
+    python benchmarks/search_latency.py [--assets 100000] [--queries 300] [--postgres URL|auto]
 
 Titles, descriptions and tags are drawn from a vocabulary of 3,000 made-up words with a
 Zipf-like frequency (a few words are in many titles, most in few), so that common prefixes
@@ -132,8 +132,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--postgres", help="a PostgreSQL URL (an empty database) instead")
+    parser.add_argument(
+        "--postgres",
+        help="a PostgreSQL URL (an empty database) instead, or `auto`: a throwaway cluster",
+    )
     args = parser.parse_args()
+    if args.postgres == "auto":
+        from support.postgres import postgres_cluster  # type: ignore[import-not-found]
+
+        with postgres_cluster() as new_database:
+            args.postgres = new_database()
+            run(args)
+        return
+    run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     rng = random.Random(7)
     words = vocabulary(rng)
     mix = queries(rng, words, args.queries)

@@ -258,9 +258,7 @@ def test_one_trace_links_upload_workflow_and_publish(tmp_path: Path, clip) -> No
     finally:
         server.stop()
     spans = [
-        json.loads(line)
-        for line in server.output().splitlines()
-        if line.startswith('{"name"')
+        json.loads(line) for line in server.output().splitlines() if line.startswith('{"name"')
     ]
     trace_id = asset["metadata"]["trace_id"]
     ours = {s["name"] for s in spans if s["context"]["trace_id"] == f"0x{trace_id}"}

@@ -22,30 +22,33 @@ from primevod.core.search import (
 )
 
 
-def test_words_are_prefixes_and_lower_case() -> None:
+def test_the_last_word_is_a_prefix_and_all_lower_case() -> None:
     query = parse("Mountain Bi")
-    assert query.groups == [[Term("mountain", prefix=True), Term("bi", prefix=True)]]
-    assert fts5_match(query) == '("mountain"* AND "bi"*)'
-    assert tsquery(query) == "('mountain':* & 'bi':*)"
+    assert query.groups == [[Term("mountain"), Term("bi", prefix=True)]]
+    assert fts5_match(query) == '("mountain" AND "bi"*)'
+    assert tsquery(query) == "('mountain' & 'bi':*)"
 
 
-def test_one_letter_is_a_whole_word() -> None:
+def test_a_finished_word_a_star_and_one_letter() -> None:
+    assert parse("mountain bike ").groups == [[Term("mountain"), Term("bike")]]
+    assert parse("moun* bike").groups == [[Term("moun", prefix=True), Term("bike", prefix=True)]]
+    assert parse("bik,").groups == [[Term("bik", prefix=True)]]
     assert parse("a").groups == [[Term("a")]]
 
 
 def test_phrases_exclusions_and_or() -> None:
     query = parse('"Slow  motion" -draft OR cats -"old cut"')
-    assert query.groups == [[Term("slow motion", phrase=True)], [Term("cats", prefix=True)]]
+    assert query.groups == [[Term("slow motion", phrase=True)], [Term("cats")]]
     assert query.excluded == [Term("draft"), Term("old cut", phrase=True)]
-    assert fts5_match(query) == '(("slow motion") OR ("cats"*)) NOT ("draft" OR "old cut")'
+    assert fts5_match(query) == '(("slow motion") OR ("cats")) NOT ("draft" OR "old cut")'
     assert tsquery(query) == (
-        "(((('slow' <-> 'motion')) | ('cats':*)) & !'draft') & !('old' <-> 'cut')"
+        "(((('slow' <-> 'motion')) | ('cats')) & !'draft') & !('old' <-> 'cut')"
     )
 
 
 def test_punctuation_separates_words() -> None:
     assert parse("title:cats AND(dogs*)").groups == [
-        [Term(w, prefix=True) for w in ("title", "cats", "and", "dogs")]
+        [Term("title"), Term("cats"), Term("and"), Term("dogs", prefix=True)]
     ]
 
 

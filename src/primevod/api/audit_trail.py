@@ -18,8 +18,6 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio
-
 from primevod.core.audit import ANONYMOUS, AuditEntry, outcome_of, sane_request_id
 
 log = logging.getLogger("primevod.audit")
@@ -87,20 +85,13 @@ def _write(entry: AuditEntry) -> None:
     from primevod.pipeline import audit
     from primevod.pipeline.runtime import runtime
 
-    try:
-        audit.record(runtime(), entry)
-    except Exception:  # the call itself is done; say loudly that its record is not
-        log.exception(
-            "audit record not written: %s %s %s %s",
-            entry.request_id, entry.principal, entry.action, entry.status,
-        )  # fmt: skip
+    audit.submit(runtime(), entry)  # the batched writer appends it within a fraction of a second
 
 
 class AuditTrail:
-    """Plain ASGI middleware: one record per API call, written once the response is sent
-    (the client does not wait for it), in a worker thread, shielded from cancellation so a
-    client that disconnects still leaves its record; the server's graceful shutdown waits for
-    running requests, this write included."""
+    """Plain ASGI middleware: one record per API call, handed to the batched writer once the
+    response is sent (also when the client went away meanwhile: `finally`); the writer's
+    pending records are appended when the process exits."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -135,6 +126,4 @@ class AuditTrail:
             await self.app(scope, receive, send_wrapper)
         finally:
             _NOTES.reset(token)
-            entry = entry_for(scope, notes, status["code"], started, request_id)
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(_write, entry)
+            _write(entry_for(scope, notes, status["code"], started, request_id))

@@ -26,7 +26,11 @@ class SearchPage(BaseModel):
 @router.get("/api/v1/search", response_model=SearchPage, tags=["assets"])
 def search(
     rt: RuntimeDep,
-    q: str = Query("", max_length=500, description='words (prefixes), "phrases", -not, OR'),
+    q: str = Query(
+        "",
+        max_length=500,
+        description='words (the last one a prefix; word* too), "phrases", -not, OR',
+    ),
     status: AssetStatus | None = None,
     collection: str | None = Query(None, max_length=64),
     min_duration: float | None = Query(None, ge=0),

@@ -18,7 +18,9 @@ def register(app: typer.Typer) -> None:
 
 
 def search(
-    query: Annotated[str, typer.Argument(help='words (prefixes), "phrases", -not, OR')] = "",
+    query: Annotated[
+        str, typer.Argument(help='words (the last one a prefix), "phrases", -not, OR')
+    ] = "",
     status: Annotated[str | None, typer.Option(help="only this status")] = None,
     collection: Annotated[str | None, typer.Option(help="only this collection")] = None,
     min_duration: Annotated[float | None, typer.Option(help="seconds, at least")] = None,

@@ -2,14 +2,16 @@
 -exclusions, OR), parsed once and rendered for SQLite FTS5 and for PostgreSQL's tsquery, and
 the document an asset is indexed as (its fields weighted apart, its probe facts as words).
 
-    parse('cats "slow motion" -draft')  ->  Query(groups=[[Term('cats', prefix=True),
-                                                          Term('slow motion', phrase=True)]],
-                                               excluded=[Term('draft')])
+    parse('"slow motion" cats -draft mou')  ->  Query(groups=[[Term('slow motion', phrase=True),
+                                                  Term('cats'), Term('mou', prefix=True)]],
+                                                  excluded=[Term('draft')])
 
-Words match as prefixes (results as you type: `mou` finds "mountain"); a quoted phrase
-matches its words in order, exactly; `-word` excludes; `OR` between two parts of a query
-joins them as alternatives, everything else must all match. Any other character is a
-separator, so no input reaches the engine as syntax it could misread."""
+The last word is matched as a prefix (results as you type: `mou` finds "mountain"), the
+words before it whole, as search boxes do (a prefix of every word would make each query
+merge the postings of every word it starts); a quoted phrase matches its words in order,
+exactly; `-word` excludes; `OR` between two parts of a query joins them as alternatives,
+everything else must all match. Any other character is a separator, so no input reaches the
+engine as syntax it could misread."""
 
 from __future__ import annotations
 
@@ -77,17 +79,34 @@ def parse(text: str) -> Query:
                 target.append(term)
             continue
         exclude = bare.startswith("-") and len(bare) > 1
-        for word in WORD.findall((bare[1:] if exclude else bare).lower()):
+        words = WORD.findall((bare[1:] if exclude else bare).lower())
+        for i, word in enumerate(words):
             if exclude:
                 excluded.append(Term(word))
-            else:
-                groups[-1].append(Term(word, prefix=len(word) >= MIN_PREFIX))
+            else:  # `word*` asks for a prefix anywhere in the query
+                starred = i == len(words) - 1 and bare.endswith("*") and len(word) >= MIN_PREFIX
+                groups[-1].append(Term(word, prefix=starred))
     groups = [g for g in groups if g]
+    _last_word_as_prefix(text, groups)
     if excluded and not groups:
         raise SearchSyntaxError("a query of exclusions only matches nothing: add a word")
     if sum(len(g) for g in groups) + len(excluded) > MAX_TERMS:
         raise SearchSyntaxError(f"more than {MAX_TERMS} words and phrases")
     return Query(groups=groups, excluded=excluded)
+
+
+_TYPED = re.compile(r"(\w+)[^\w\s\"]*$", re.UNICODE)  # the last word, then punctuation only
+
+
+def _last_word_as_prefix(text: str, groups: list[list[Term]]) -> None:
+    """The word being typed: the query's last term, when it is a bare word at the very end
+    (not a phrase, not an exclusion, no space after it) long enough to be a prefix."""
+    typed = _TYPED.search(text.lower())
+    if not groups or typed is None:
+        return
+    last = groups[-1][-1]
+    if not last.phrase and len(last.text) >= MIN_PREFIX and typed.group(1) == last.text:
+        groups[-1][-1] = Term(last.text, prefix=True)
 
 
 def _fts5_term(term: Term) -> str:

@@ -4,6 +4,7 @@ are core/audit.py's; the store is adapters/catalog/sql_audit.py."""
 
 from __future__ import annotations
 
+import atexit
 import base64
 import logging
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from primevod.core.audit import (
     Verification,
     verify,
 )
+from primevod.pipeline.audit_writer import AuditWriter
 from primevod.pipeline.runtime import Runtime
 
 log = logging.getLogger("primevod.audit")
@@ -28,11 +30,33 @@ def keys(rt: Runtime) -> AuditKeys:
 
 
 def record(rt: Runtime, entry: AuditEntry) -> AuditRecord:
+    """Append one record now (the CLI's: a command is rare and must leave its record)."""
+    flush(rt)  # after what this process queued before it: the chain keeps the order
     return rt.audit.append(entry)
+
+
+_writers: dict[int, AuditWriter] = {}
+
+
+def submit(rt: Runtime, entry: AuditEntry) -> None:
+    """Queue an API call's record for the batched writer (pipeline/audit_writer.py)."""
+    writer = _writers.get(id(rt))
+    if writer is None:
+        writer = _writers.setdefault(id(rt), AuditWriter(rt.audit.append_many))
+        atexit.register(writer.stop)
+    writer.submit(entry)
+
+
+def flush(rt: Runtime) -> None:
+    """The records this process queued, appended before the trail is read or signed here."""
+    writer = _writers.get(id(rt))
+    if writer is not None:
+        writer.flush()
 
 
 def digest(rt: Runtime, now: datetime | None = None) -> AuditDigest | None:
     """Sign the records since the last digest (None when there are none)."""
+    flush(rt)
     key_id, private = keys(rt).signer()
     made = rt.audit.add_digest(
         key_id=key_id,
@@ -88,6 +112,7 @@ def verify_trail(
 ) -> Verification:
     """Check the stored trail (or the digest periods overlapping start..end)."""
     now = now or datetime.now(UTC)
+    flush(rt)
     lo, hi = _window(rt, start, end)
     records = rt.audit.records(lo or 1, hi)
     return verify(
@@ -103,6 +128,7 @@ def verify_trail(
 
 def prune(rt: Runtime, now: datetime) -> int:
     """Remove whole digested periods older than the retention."""
+    flush(rt)
     return rt.audit.prune(now - timedelta(days=rt.settings.audit_retention_days))
 
 
@@ -115,6 +141,7 @@ def search(
     before: int | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
+    flush(rt)
     found = rt.audit.search(
         principal=principal, action=action, since=since, before_seq=before, limit=limit
     )

@@ -32,10 +32,10 @@ SQLITE_DDL = (
     "title TEXT, tags TEXT, description TEXT, meta TEXT, facts TEXT)",
     "CREATE INDEX ix_asset_search_created ON asset_search (created_at, asset_id)",
     # external content: the text is stored once (in asset_search), FTS5 keeps the index;
-    # prefix indexes make 2- and 3-letter prefixes (typing) index lookups, not scans
+    # prefix indexes make 2- to 4-letter prefixes (typing) index lookups, not merges
     "CREATE VIRTUAL TABLE asset_search_fts USING fts5(title, tags, description, meta, facts, "
     "content='asset_search', content_rowid='id', "
-    "tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    "tokenize='unicode61 remove_diacritics 2', prefix='2 3 4')",
     "CREATE TRIGGER asset_search_ai AFTER INSERT ON asset_search BEGIN "
     "INSERT INTO asset_search_fts(rowid, title, tags, description, meta, facts) "
     "VALUES (new.id, new.title, new.tags, new.description, new.meta, new.facts); END",
