@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from primevod.api.auth import allow, caller, refusal
@@ -164,7 +165,11 @@ async def put_part(
     data = await request.body()
     checksum = request.headers.get("x-amz-checksum-sha256")
     try:
-        etag = uploads.put_part(rt, upload_id, key, part_number, expires, sig, data, checksum)
+        # in a worker thread: hashing, encrypting and writing a part would hold the event
+        # loop, and every other request and part with it
+        etag = await run_in_threadpool(
+            uploads.put_part, rt, upload_id, key, part_number, expires, sig, data, checksum
+        )
     except (uploads.UploadGone, PermissionError, UploadRejected, StoreError) as exc:
         raise _http(exc) from None
     return Response(status_code=200, headers={"ETag": etag})

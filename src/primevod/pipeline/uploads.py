@@ -10,7 +10,6 @@ import contextlib
 import functools
 import hashlib
 import logging
-import os
 import secrets
 import threading
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from primevod.adapters.private_files import create_exclusive
 from primevod.core.asset_details import split_details
 from primevod.core.assets import utcnow
 from primevod.core.constant_time import equal
@@ -58,15 +58,9 @@ def signing_secret(rt: Runtime) -> bytes:
 
 @functools.cache
 def _secret_at(path: Path, sealer: Sealer | None = None) -> bytes:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):  # another process made it first
-            if sealer is not None:
-                sealer.write_file(path, secrets.token_bytes(32), exclusive=True)
-            else:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as out:
-                    out.write(secrets.token_bytes(32))
+    if not path.exists():  # whoever links it first wins; the others read theirs
+        secret = secrets.token_bytes(32)
+        create_exclusive(path, sealer.seal(secret) if sealer is not None else secret)
     raw = path.read_bytes()
     return sealer.open(raw) if sealer is not None else raw
 

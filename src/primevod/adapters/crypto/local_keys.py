@@ -11,7 +11,6 @@ one process reaches the server and workers without a restart."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import secrets
@@ -23,6 +22,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from primevod.adapters.private_files import create_exclusive
 from primevod.ports.keys import KeyUnavailable
 
 KEY_BYTES = 32
@@ -66,12 +66,8 @@ class LocalKeyProvider:
         assert self.key_file is not None
         self.key_file.parent.mkdir(parents=True, exist_ok=True)
         doc = {"current": "v1", "versions": [self._new_version("v1")]}
-        with contextlib.suppress(FileExistsError):  # another process made it first
-            fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                json.dump(doc, out, indent=2)
-                out.flush()
-                os.fsync(out.fileno())
+        # another process may make it first: then its key is the one (never half a file)
+        create_exclusive(self.key_file, json.dumps(doc, indent=2).encode())
 
     @staticmethod
     def _new_version(version: str) -> dict[str, Any]:

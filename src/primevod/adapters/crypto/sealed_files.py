@@ -14,6 +14,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from primevod.adapters.crypto import envelope
+from primevod.adapters.private_files import create_exclusive
 from primevod.ports.keys import KeyProvider
 
 TEXT_PREFIX = "pvenc:"  # a sealed value in a text column
@@ -79,9 +80,8 @@ class Sealer:
         FileExistsError when the file exists)."""
         sealed = self.seal(data)
         if exclusive:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(sealed)
+            if not create_exclusive(path, sealed):
+                raise FileExistsError(path)
             return
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
