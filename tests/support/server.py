@@ -79,7 +79,8 @@ class Server:
             time.sleep(0.2)
         from primevod.adapters.catalog.sql_catalog import SqlCatalog
 
-        self.catalog = SqlCatalog(f"sqlite:///{home / 'catalog.db'}", migrate=False)
+        url = env.get("PRIMEVOD_DATABASE_URL") or f"sqlite:///{home / 'catalog.db'}"
+        self.catalog = SqlCatalog(url, migrate=False)  # the server's own catalog
         self.keys = {
             role: self.catalog.create_key(role) for role in ("admin", "uploader", "viewer")
         }
