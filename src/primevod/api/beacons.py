@@ -24,20 +24,23 @@ from primevod.core.errors import NotFound
 from primevod.core.qoe import MAX_BEACON_BYTES, Beacon, rows
 from primevod.core.signing import Rejected, split_signed_url
 from primevod.observability import metrics
-from primevod.pipeline.beacon_sink import BeaconSink
+from primevod.pipeline.batch_writer import BatchWriter
 from primevod.pipeline.runtime import Runtime
 
 router = APIRouter()
 BEACON_PATH = "/api/v1/beacons"
-_sinks: dict[int, BeaconSink] = {}
+_sinks: dict[int, BatchWriter[tuple[object, ...]]] = {}
+MAX_PENDING = 200_000  # events; past it the writer is behind and beacons get 503
 
 
-def sink(rt: Runtime) -> BeaconSink:
+def sink(rt: Runtime) -> BatchWriter[tuple[object, ...]]:
     """This process's sink for the runtime's catalog (started on first use, drained at
     exit)."""
     found = _sinks.get(id(rt))
     if found is None:
-        found = _sinks[id(rt)] = BeaconSink(rt.catalog.append_beacon_events)
+        found = _sinks[id(rt)] = BatchWriter(
+            rt.catalog.append_beacon_events, name="beacon-writer", max_pending=MAX_PENDING
+        )
         found.start()
         atexit.register(found.stop)
     return found
