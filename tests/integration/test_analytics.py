@@ -128,6 +128,9 @@ def test_a_second_export_doubles_nothing(home: Path) -> None:
     counts = query(home, "SELECT (SELECT count(*) FROM beacons) AS b, "
                    "(SELECT count(*) FROM access_log) AS l")  # fmt: skip
     assert counts == [{"b": 10, "l": 5}]
+    audit = run_cli(home, "audit", "search", "--action", "analytics:Refresh", "--json")
+    assert audit.returncode == 0, audit.stderr
+    assert len(json.loads(audit.stdout)) == 2  # each export is in the audit trail
 
 
 def test_before_any_export_the_views_are_empty(home: Path) -> None:

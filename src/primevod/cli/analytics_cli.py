@@ -35,11 +35,11 @@ def _plain(value: Any) -> Any:
 def refresh(as_json: JsonOpt = False) -> None:
     """Export the new rows of every table to the lake (the schedule does it hourly)."""
     from primevod import wiring
-    from primevod.cli.principal import require
+    from primevod.cli.audited import audited
     from primevod.pipeline import analytics
 
     rt = wiring.build()
-    require(rt, "analytics:Refresh", as_json=as_json)
+    audited(rt, "analytics:Refresh", as_json=as_json)
     written = analytics.refresh(rt)
     if as_json:
         print(json.dumps({"ok": True, "written": written}, indent=2))

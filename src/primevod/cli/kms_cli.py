@@ -70,11 +70,11 @@ def rotate(
 ) -> None:
     """A new master key version; every data key re-wrapped under it (objects unchanged)."""
     from primevod import wiring
-    from primevod.cli.principal import require
+    from primevod.cli.audited import audited
     from primevod.pipeline import kms
 
     rt = wiring.build()
-    require(rt, "kms:Rotate", as_json=as_json)
+    audited(rt, "kms:Rotate", as_json=as_json)  # checked, and recorded with its outcome
     try:
         report = kms.rotate(rt, drop_unused=drop_unused)
     except kms.EncryptionOff as exc:
