@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel
 
-from primevod.api.auth import asset_allowed, caller, readable_asset
+from primevod.api.auth import caller, readable_asset
 from primevod.api.budget import budget_metadata
 from primevod.api.deps import RuntimeDep
-from primevod.core.access import Principal
+from primevod.core.access import Principal, listable
 from primevod.core.assets import Asset, AssetStatus, Execution
 from primevod.core.errors import MediaError, NotFound
 from primevod.pipeline import workflows
@@ -38,8 +38,7 @@ def list_assets(
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    items = [a for a in page.items if asset_allowed(principal, "assets:List", a)]
-    return AssetPage(items=items, next_cursor=page.next_cursor)
+    return AssetPage(items=listable(principal, page.items), next_cursor=page.next_cursor)
 
 
 @router.get("/api/v1/assets/{asset_id}", response_model=Asset, tags=["assets"])

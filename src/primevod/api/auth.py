@@ -66,10 +66,6 @@ def allow(action: str) -> Callable[..., Principal]:
     return check
 
 
-def asset_allowed(principal: Principal, action: str, asset: Asset) -> bool:
-    return principal.decide(action, asset_resources(asset.id, asset.collection)).allowed
-
-
 def readable_asset(rt: Runtime, principal: Principal, action: str, asset_id: str) -> Asset:
     """The asset, if the caller may do `action` on it: 404 when it does not exist or the
     caller may not even read it (no hint that it exists), 403 when it may read but not this."""

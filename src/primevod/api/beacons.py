@@ -16,9 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from primevod.api.content_keys import delivery_base
 from primevod.api.deps import RuntimeDep
-from primevod.api.edge import _cached, _verifier
+from primevod.api.edge import _cached, _verifier, delivery_layout
 from primevod.api.rate_limits import RateLimits, too_many
 from primevod.core.errors import NotFound
 from primevod.core.qoe import MAX_BEACON_BYTES, Beacon, rows
@@ -70,7 +69,7 @@ def _check_signature(rt: Runtime, request: Request, beacon: Beacon) -> str | Non
     _, signing = split_signed_url(beacon.playback)
     try:
         _verifier(rt).check(
-            delivery_base(rt, request, beacon.asset_id, prefix),
+            delivery_layout(rt, request, beacon.asset_id, prefix)[0],
             params=signing,
             client_ip=request.client.host if request.client else None,
             now=time.time(),

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from primevod.api.deps import RuntimeDep
-from primevod.api.edge import REASON_HEADER, _verifier, public_base
+from primevod.api.edge import REASON_HEADER, _verifier, delivery_layout, public_base
 from primevod.core.assets import Asset
 from primevod.core.content_keys import KEY_ROUTE, encryption_of, key_uri
 from primevod.core.errors import NotFound
@@ -76,15 +76,6 @@ def grant(
     return signer.signed_url(key_url(rt, request, asset.id), expires, resource=resource)
 
 
-def delivery_base(rt: Runtime, request: Request, asset_id: str, prefix: str) -> str:
-    """The URL the asset's playback signature covers (with `*` after it): as the playback
-    route lays it out, this server's edge `/vod/<id>/` or the CDN's `<base>/<prefix>`."""
-    cdn = rt.settings.playback_base_url
-    if cdn:
-        return f"{cdn.rstrip('/')}/{prefix}"
-    return f"{public_base(rt, request)}/vod/{asset_id}/"
-
-
 def _deny(asset_id: str, reason: str, detail: str, status: int = 403) -> Response:
     log.info("content key of %s refused: %s", asset_id, reason)
     return JSONResponse(
@@ -105,7 +96,7 @@ def content_key(rt: RuntimeDep, asset_id: str, request: Request) -> Response:
         return _deny(asset_id, "not-found", "no such asset", 404)
     if not asset.output_prefix:
         return _deny(asset_id, "not-ready", "asset not published", 404)
-    resource = delivery_base(rt, request, asset_id, asset.output_prefix)
+    resource, _ = delivery_layout(rt, request, asset_id, asset.output_prefix)
     signing = {k: v for k, v in request.query_params.items() if k in SIGNING_PARAMS}
     try:
         _verifier(rt).check(

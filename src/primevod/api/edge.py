@@ -79,6 +79,16 @@ def public_base(rt: Runtime, request: Request) -> str:
     return (rt.settings.public_url or f"{request.url.scheme}://{request.url.netloc}").rstrip("/")
 
 
+def delivery_layout(rt: Runtime, request: Request, asset_id: str, prefix: str) -> tuple[str, str]:
+    """Where the asset's files are served from (the URL its playback signature covers, `*`
+    after it) and the cookies' path: this server's edge (`/vod/<id>/`), or a CDN over the
+    destination bucket (`<base>/<object prefix>`)."""
+    cdn = rt.settings.playback_base_url
+    if cdn:
+        return f"{cdn.rstrip('/')}/{prefix}", f"/{prefix}"
+    return f"{public_base(rt, request)}/vod/{asset_id}/", f"/vod/{asset_id}/"
+
+
 def _log(
     rt: Runtime,
     request: Request,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from primevod.api import content_keys, edge
 from primevod.api.auth import caller, readable_asset
 from primevod.api.deps import RuntimeDep
-from primevod.api.edge import public_base
+from primevod.api.edge import delivery_layout
 from primevod.core.access import Principal
 from primevod.core.assets import AssetStatus
 from primevod.core.signing import Signer
@@ -43,7 +43,7 @@ def playback(
     signer = Signer(rt.settings.playback_key_id or key_id, private)
     expires = int(time.time()) + rt.settings.playback_ttl_seconds
     prefix = asset.output_prefix or ""
-    base, path = _layout(rt, request, asset_id, prefix)
+    base, path = delivery_layout(rt, request, asset_id, prefix)
     resource = base + "*"
     poster = asset.thumbnails.get("poster")
     storyboard = asset.thumbnails.get("storyboard")
@@ -73,15 +73,6 @@ def playback(
         "expires_at": expires,
         "key_url": key_url,
     }
-
-
-def _layout(rt: Runtime, request: Request, asset_id: str, prefix: str) -> tuple[str, str]:
-    """Where the asset's files are served from, and the cookies' path: this server's edge
-    (`/vod/<id>/`), or a CDN over the destination bucket (`<base>/<object prefix>`)."""
-    cdn = rt.settings.playback_base_url
-    if cdn:
-        return f"{cdn.rstrip('/')}/{prefix}", f"/{prefix}"
-    return f"{public_base(rt, request)}/vod/{asset_id}/", f"/vod/{asset_id}/"
 
 
 @router.post("/api/v1/assets/{asset_id}/invalidate", tags=["delivery"])

@@ -8,9 +8,9 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 
-from primevod.api.auth import asset_allowed, caller, readable_asset
+from primevod.api.auth import caller, readable_asset
 from primevod.api.deps import RuntimeDep
-from primevod.core.access import Principal
+from primevod.core.access import Principal, listable
 from primevod.core.asset_details import DetailsError, DetailsPatch, merge_metadata
 from primevod.core.assets import Asset, AssetStatus
 from primevod.core.search import Filters, SearchSyntaxError, parse
@@ -59,8 +59,7 @@ def search(
         page = rt.catalog.search_assets(query, filters, limit=limit, cursor=cursor)
     except ValueError as exc:  # a cursor not of ours
         raise HTTPException(400, f"search.invalid: {exc}") from None
-    items = [a for a in page.items if asset_allowed(principal, "assets:List", a)]
-    return SearchPage(items=items, next_cursor=page.next_cursor)
+    return SearchPage(items=listable(principal, page.items), next_cursor=page.next_cursor)
 
 
 @router.patch("/api/v1/assets/{asset_id}", response_model=Asset, tags=["assets"])

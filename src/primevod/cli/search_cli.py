@@ -35,7 +35,7 @@ def search(
     """Find assets by title, description, tags, metadata and probe facts, best first."""
     from primevod import wiring
     from primevod.cli.principal import current
-    from primevod.core.access import asset_resources
+    from primevod.core.access import listable
     from primevod.core.search import Filters, SearchSyntaxError, parse
 
     try:
@@ -55,11 +55,7 @@ def search(
         page = rt.catalog.search_assets(parsed, filters, limit=limit, cursor=cursor)
     except ValueError as exc:
         fail("search.invalid", str(exc), as_json=as_json)
-    items = [
-        a
-        for a in page.items
-        if principal.decide("assets:List", asset_resources(a.id, a.collection)).allowed
-    ]
+    items = listable(principal, page.items)
     if as_json:
         print(
             json.dumps(

@@ -15,14 +15,16 @@ The three roles of earlier keys are predefined policies (ROLE_POLICIES). Pure: n
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from primevod.core.json_documents import load_document
+
+T = TypeVar("T")
 
 ACTIONS = (
     "assets:List",
@@ -156,6 +158,16 @@ def asset_resources(asset_id: str, collection: str | None = None) -> list[str]:
     if collection:
         names.append(f"collection/{collection}/asset/{asset_id}")
     return names
+
+
+def listable(principal: Principal, assets: Iterable[T]) -> list[T]:
+    """The assets a principal's policy lets it list (`assets:List` on each asset's names):
+    a page of the library or of a search, as the API and the CLI show it."""
+    return [
+        a
+        for a in assets
+        if principal.decide("assets:List", asset_resources(a.id, a.collection)).allowed  # type: ignore[attr-defined]
+    ]
 
 
 def check_collection(name: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from primevod.adapters.private_files import create_exclusive
+from primevod.adapters.private_files import create_exclusive, write_private
 from primevod.ports.keys import KeyUnavailable
 
 KEY_BYTES = 32
@@ -98,13 +98,7 @@ class LocalKeyProvider:
 
     def _save(self, doc: dict[str, Any]) -> None:
         assert self.key_file is not None
-        tmp = self.key_file.with_name(f".{self.key_file.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(doc, out, indent=2)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.key_file)
+        write_private(self.key_file, json.dumps(doc, indent=2).encode())
         with self._lock:
             self._cache = None
 

@@ -6,15 +6,13 @@ secrets written before encryption was turned on keep working (they are sealed wh
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
-import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from primevod.adapters.crypto import envelope
-from primevod.adapters.private_files import create_exclusive
+from primevod.adapters.private_files import create_exclusive, write_private
 from primevod.ports.keys import KeyProvider
 
 TEXT_PREFIX = "pvenc:"  # a sealed value in a text column
@@ -83,17 +81,7 @@ class Sealer:
             if not create_exclusive(path, sealed):
                 raise FileExistsError(path)
             return
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(sealed)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+        write_private(path, sealed)
 
     def read_file(self, path: Path) -> bytes:
         return self.open(path.read_bytes())
