@@ -159,11 +159,24 @@ class Settings(BaseSettings):
         description="player beacons per address (one a player every 10 s: many viewers behind "
         "one NAT share it); off: no limit",
     )
+    rate_limit_signin: str = Field(
+        "20/minute",
+        description="web console sign-in attempts (pasted keys and sign-in links) per address; "
+        "off: no limit",
+    )
+    session_hours: float = Field(
+        12.0, gt=0, description="lifetime of a web console session (its cookie's Max-Age)"
+    )
     body_limit_bytes: int = Field(
         2**20, ge=1, description="largest request body of the JSON API (part PUTs: the part size)"
     )
     frame_ancestors: str = Field(
         "'self'", description="who may frame the web pages (CSP frame-ancestors sources)"
+    )
+    embed_frame_ancestors: str = Field(
+        "*",
+        description="who may frame the embeddable player pages /embed/... (CSP frame-ancestors "
+        "sources; the console pages keep frame_ancestors)",
     )
     content_security_policy: str | None = Field(
         None, description="the web pages' CSP; unset: built from the settings (docs/security.md)"
@@ -273,7 +286,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "rate_limit_per_ip", "rate_limit_per_key", "rate_limit_uploads", "rate_limit_beacons"
+        "rate_limit_per_ip",
+        "rate_limit_per_key",
+        "rate_limit_uploads",
+        "rate_limit_beacons",
+        "rate_limit_signin",
     )
     @classmethod
     def _rate(cls, value: str) -> str:

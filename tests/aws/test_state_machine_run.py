@@ -258,9 +258,10 @@ def test_a_text_file_ends_failed_as_source_unreadable(deployed: Deployment, corr
         str(corrupt["text"]), deployed.source_bucket, key
     )
     execution = deployed.execution("asset-text")
-    assert execution["status"] == "FAILED"
-    assert execution["error"] == "source.unreadable"  # the code recorded on the asset
-    assert entered(execution) == ["Ingest", "RecordFailure", "Failed"]
+    # a rejected upload: the asset failed, the execution did not (ExecutionsFailed, which
+    # the workflow-failures alarm watches, stays for the pipeline's own failures)
+    assert execution["status"] == "SUCCEEDED"
+    assert entered(execution) == ["Ingest", "RecordFailure", "SourceRefused", "Rejected"]
     failed = record("asset-text", deployed)
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "source.unreadable"
@@ -279,7 +280,14 @@ def test_a_failed_mediaconvert_job_is_recorded_as_encode_failed(deployed: Deploy
     )
     execution = deployed.execution("asset-bad-job")
     assert execution["status"] == "FAILED"
-    assert entered(execution) == ["Ingest", "Plan", "Encode", "RecordFailure", "Failed"]
+    assert entered(execution) == [
+        "Ingest",
+        "Plan",
+        "Encode",
+        "RecordFailure",
+        "SourceRefused",
+        "Failed",
+    ]
     failed = record("asset-bad-job", deployed)
     assert failed["error"]["code"] == "encode.failed"
     assert failed["error"]["step"] == "encode"

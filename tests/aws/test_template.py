@@ -106,7 +106,13 @@ def test_the_states_follow_the_story(definition: dict[str, Any]) -> None:
         name = states[name].get("Next")
     assert walked == STORY
     assert states["Ready"]["Type"] == "Succeed"
-    assert states["RecordFailure"]["Next"] == "Failed"
+    assert states["RecordFailure"]["Next"] == "SourceRefused"
+    refused = states["SourceRefused"]
+    assert refused["Type"] == "Choice" and refused["Default"] == "Failed"
+    assert refused["Choices"] == [
+        {"Variable": "$.failure.error.code", "StringMatches": "source.*", "Next": "Rejected"}
+    ]
+    assert states["Rejected"]["Type"] == "Succeed"  # a bad upload is no failed workflow
     assert states["Failed"]["Type"] == "Fail"
     assert definition["TimeoutSeconds"] >= 3 * 3600
 

@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from support.browser import needs_chromium
+from support.browser import needs_chromium, sign_in
 
 pytestmark = needs_chromium
 # every violation the page sees, recorded before any of its own scripts run
@@ -45,7 +45,7 @@ def site(tmp_path_factory, clip):
 
 
 class Watched:
-    """A page whose console messages are kept, signed in with a key."""
+    """A page whose console messages are kept, signed in as a role."""
 
     def __init__(self, browser, server, role: str) -> None:
         self.context = browser.new_context()
@@ -53,10 +53,9 @@ class Watched:
         self.page = self.context.new_page()
         self.console: list[str] = []
         self.page.on("console", lambda message: self.console.append(message.text))
+        sign_in(self.context, server, role)
         self.page.goto(server.base + "/")
-        self.page.fill("#api-key", server.keys[role])
-        self.page.click("text=Save key")
-        self.page.wait_for_selector("[data-testid=key-saved]")
+        self.page.wait_for_selector("[data-testid=whoami]")
 
     def violations(self) -> list[str]:
         seen = self.page.evaluate("window.__csp || []")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.browser import needs_chromium
+from support.browser import needs_chromium, sign_in
 from support.cli import run_cli
 from support.server import Server
 
@@ -206,9 +206,7 @@ def test_hls_js_plays_the_encrypted_asset_in_chromium(site, browser) -> None:
         "response",
         lambda r: key_statuses.append(r.status) if "/api/v1/keys/" in r.url else None,
     )
-    page.goto(server.base + "/")
-    page.fill("#api-key", server.keys["viewer"])
-    page.click("text=Save key")
+    sign_in(context, server, "viewer")
     page.goto(f"{server.base}/watch/{asset_id}")
     page.wait_for_selector("[data-testid=level]", timeout=30_000)
     video = "document.querySelector('[data-testid=video]').currentTime"

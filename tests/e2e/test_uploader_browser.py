@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.browser import needs_chromium
+from support.browser import needs_chromium, sign_in
 
 pytestmark = needs_chromium
 
@@ -23,11 +23,11 @@ def server(tmp_path_factory):
 
 
 def open_uploader(browser, server):
-    page = browser.new_page()
+    context = browser.new_context()
+    sign_in(context, server, "uploader")
+    page = context.new_page()
     page.goto(server.base + "/")
-    page.fill("#api-key", server.keys["uploader"])
-    page.click("text=Save key")
-    page.wait_for_selector("[data-testid=key-saved]")
+    page.wait_for_selector("[data-testid=whoami]")
     return page
 
 
@@ -46,10 +46,11 @@ def test_upload_through_the_page_until_ready(browser, server, clip, tmp_path) ->
     page.click("button.uppy-Dashboard-FileCard-actionsBtn[type=submit]")
     page.click("button.uppy-StatusBar-actionBtn--upload")
     page.wait_for_selector(".uppy-StatusBar.is-complete", timeout=60_000)
-    row = page.wait_for_selector("[data-testid=asset][data-status=ready]", timeout=120_000)
+    mine = "[data-testid=asset][data-filename='long9s.mp4']"  # the list keeps earlier uploads
+    row = page.wait_for_selector(f"{mine}[data-status=ready]", timeout=120_000)
     assert "Ready" in row.inner_text()
-    assert page.get_attribute("[data-testid=watch-link]", "href").startswith("/watch/")
-    asset_id = page.get_attribute("[data-testid=watch-link]", "href").rsplit("/", 1)[1]
+    assert page.get_attribute(f"{mine} [data-testid=watch-link]", "href").startswith("/watch/")
+    asset_id = page.get_attribute(f"{mine} [data-testid=watch-link]", "href").rsplit("/", 1)[1]
     asset = server.catalog.get_asset(asset_id)
     assert (asset.title, asset.description, asset.tags) == (
         "Harbour at dusk",
@@ -57,7 +58,7 @@ def test_upload_through_the_page_until_ready(browser, server, clip, tmp_path) ->
         ["sea", "boats"],
     )
     page.screenshot(path=str(tmp_path / "uploaded.png"))
-    page.click("[data-testid=watch-link]")
+    page.click(f"{mine} [data-testid=watch-link]")
     page.wait_for_selector("[data-testid=player]", timeout=10_000)
     page.close()
 
@@ -77,18 +78,42 @@ def test_lost_connection_mid_upload_is_retried(browser, server, clip) -> None:
     upload(page, clip("small.mp4"))
     page.wait_for_selector(".uppy-StatusBar.is-complete", timeout=90_000)
     assert failures["left"] == 0  # the connection really was lost, twice
-    page.wait_for_selector("[data-testid=asset][data-status=ready]", timeout=120_000)
+    ready = "[data-testid=asset][data-filename='small.mp4'][data-status=ready]"
+    page.wait_for_selector(ready, timeout=120_000)
     page.close()
 
 
 def test_bad_key_is_explained(browser, server, clip) -> None:
     page = browser.new_page()
     page.goto(server.base + "/")
-    page.fill("#api-key", "pv_wrong_key")
-    page.click("text=Save key")
+    page.fill("#signin-key", "pv_wrong_key")
+    page.click("button:has-text('Sign in')")
     alert = page.wait_for_selector("[role=alert]", timeout=10_000)
-    assert "API key" in alert.inner_text()
+    assert "not valid" in alert.inner_text()
     page.close()
+
+
+def test_uploads_authenticate_with_the_session_cookie(browser, server, clip) -> None:
+    """Every upload call (init, signPart, the part PUTs, complete) goes with the cookie: no
+    Authorization header, no key in the page's storage."""
+    page = open_uploader(browser, server)
+    calls: list[tuple[str, str | None]] = []
+    page.on(
+        "request",
+        lambda r: (
+            calls.append((r.url, r.headers.get("authorization")))
+            if "/api/v1/uploads" in r.url
+            else None
+        ),
+    )
+    upload(page, clip("small.mp4"))
+    page.wait_for_selector(".uppy-StatusBar.is-complete", timeout=90_000)
+    assert any(url.endswith("/uploads/init") for url, _ in calls)
+    assert any(url.endswith("/uploads/complete") for url, _ in calls)
+    assert all(auth is None for _, auth in calls), calls
+    stored = page.evaluate("JSON.stringify([{...localStorage}, {...sessionStorage}])")
+    assert server.keys["uploader"] not in stored and "pv_" not in stored
+    page.context.close()
 
 
 def test_reload_mid_upload_resumes_the_same_upload(browser, server, clip) -> None:
@@ -116,6 +141,7 @@ def test_reload_mid_upload_resumes_the_same_upload(browser, server, clip) -> Non
     page.reload()  # mid-upload: the held request dies with the page
     page.wait_for_selector(".uppy-Dashboard-Item", timeout=20_000)  # restored from storage
     page.click("button.uppy-StatusBar-actionBtn--upload, button.uppy-StatusBar-actionBtn--retry")
-    page.wait_for_selector("[data-testid=asset][data-status=ready]", timeout=120_000)
+    ready = "[data-testid=asset][data-filename='noaudio.mp4'][data-status=ready]"
+    page.wait_for_selector(ready, timeout=120_000)
     assert len(inits) == 1  # the upload resumed; it was not started again
     page.close()

@@ -1,6 +1,7 @@
 """Observability: the metric arithmetic, alarm evaluation and event patterns (pure), then a
-real server whose metrics move when things happen: a failed workflow counts and trips the
-alarm through the scheduled DBOS workflow, a rule routes the failure event, an expired
+real server whose metrics move when things happen: a refused source counts as a rejected
+upload and leaves the failure alarm OK, a failed workflow counts and trips the alarm through
+the scheduled DBOS workflow, a rule routes the failure event, an expired
 signature counts a 4xx, a failing canary trips the canary alarm."""
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-def test_failure_counts_trips_the_alarm_and_reaches_a_rule(server, corrupt) -> None:
+def test_failure_counts_trips_the_alarm_and_reaches_a_rule(server, corrupt, clip) -> None:
     admin = server.auth("admin")
     add = lambda body: httpx.post(  # noqa: E731
         f"{server.base}/api/v1/subscriptions", json=body, headers=admin
@@ -82,7 +83,7 @@ def test_failure_counts_trips_the_alarm_and_reaches_a_rule(server, corrupt) -> N
     before = _metric(
         httpx.get(f"{server.base}/metrics").text,
         "primevod_workflow_executions_total",
-        status="failed",
+        status="rejected",
     )
 
     done = subprocess.run(
@@ -98,11 +99,38 @@ def test_failure_counts_trips_the_alarm_and_reaches_a_rule(server, corrupt) -> N
 
     scrape = httpx.get(f"{server.base}/metrics")
     assert scrape.headers["content-type"].startswith("text/plain")
-    after = _metric(scrape.text, "primevod_workflow_executions_total", status="failed", code=code)
+    # a refused source is a rejected upload, not a failed workflow
+    after = _metric(scrape.text, "primevod_workflow_executions_total", status="rejected", code=code)
     assert after == before + 1
+    assert _metric(scrape.text, "primevod_workflow_executions_total", status="failed") == 0
     assert "# TYPE primevod_step_duration_seconds histogram" in scrape.text
     assert _metric(scrape.text, "primevod_workers", state="live") == 1.0  # the server itself
     assert _metric(scrape.text, "primevod_workers", state="dead") == 0.0
+
+    def rejected() -> bool:
+        got = httpx.get(
+            f"{server.base}/api/v1/metrics/series",
+            params={"names": "uploads_rejected,workflows_failed", "minutes": 5},
+            headers=admin,
+        ).json()
+        return any(v for _, v in got["uploads_rejected"]) and not any(
+            v for _, v in got["workflows_failed"]
+        )
+
+    assert _wait(rejected)
+    evaluated = httpx.post(f"{server.base}/api/v1/alarms/evaluate", headers=admin).json()
+    assert {a["name"]: a["state"] for a in evaluated}["workflow-failures"] == "OK"
+
+    # a job the pipeline itself ends in error (here: refused by a tiny monthly budget)
+    refused = subprocess.run(
+        [sys.executable, "-m", "primevod.cli.main", "process", str(clip("small.mp4")), "--json"],
+        env={**server.env, "PRIMEVOD_BUDGET_MONTHLY_USD": "0.000001"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2, refused.stderr
+    assert json.loads(refused.stdout)["error"]["code"] == "budget.exceeded"
 
     # the scheduled `observe` workflow (every 2 s here) evaluates the alarm
     def alarm_state() -> str | None:

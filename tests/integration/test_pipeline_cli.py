@@ -130,3 +130,4 @@ def test_demo_processes_the_bundled_clip(env) -> None:
     assert [r["height"] for r in data["renditions"] if r["kind"] == "video"] == [234, 360, 540, 720]
     assert data["admin_key"].startswith("pv_") and data["docs"].endswith("/docs")
     assert data["watch"].endswith(f"/watch/{data['asset_id']}")
+    assert "/signin?token=" in data["signin"]  # the console's one-time sign-in link

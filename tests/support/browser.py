@@ -38,3 +38,16 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def sign_in(context: Any, server: Any, role: str = "admin") -> dict[str, Any]:
+    """Sign a browser context in as `server`'s key of `role`: the session cookie lands in the
+    context's cookie jar, as when a person pastes the key into the sign-in form. Answers the
+    WhoAmI document."""
+    response = context.request.post(
+        f"{server.base}/api/v1/session",
+        data={"key": server.keys[role]},
+        headers={"Origin": server.base},
+    )
+    assert response.ok, f"sign-in as {role} failed: {response.status} {response.text()}"
+    return dict(response.json())

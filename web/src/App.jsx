@@ -1,32 +1,72 @@
-import { Suspense, lazy } from 'react'
+import { Suspense, lazy, useCallback, useEffect, useState } from 'react'
+import AssetPage from './AssetPage.jsx'
+import Header from './Header.jsx'
 import Library from './Library.jsx'
-import Player from './Player.jsx'
+import Embed from './Embed.jsx'
 import PrimeVODUploader from './PrimeVODUploader.jsx'
-import { ApiKeyForm } from './PrimeVODUploader.jsx'
+import SignIn from './SignIn.jsx'
+import Watch from './Watch.jsx'
+import { SIGNED_OUT, api } from './api.js'
 
-// uPlot and the dashboard load only when /dashboard is opened.
+// uPlot and the dashboard load only when /dashboard is opened; so does the keys page.
 const Dashboard = lazy(() => import('./Dashboard.jsx'))
+const Keys = lazy(() => import('./Keys.jsx'))
+
+const loading = <p className="muted">Loading…</p>
+
+function pageFor(path, me) {
+  const watch = path.match(/^\/watch\/([0-9a-f-]{36})/)
+  if (watch) return <Watch assetId={watch[1]} />
+  const embed = path.match(/^\/embed\/([0-9a-f-]{36})/)
+  if (embed) return <Embed assetId={embed[1]} />
+  const asset = path.match(/^\/assets\/([0-9a-f-]{36})/)
+  if (asset) return <AssetPage assetId={asset[1]} me={me} />
+  if (path.startsWith('/library')) return <Library />
+  if (path.startsWith('/dashboard')) return <Suspense fallback={loading}><Dashboard /></Suspense>
+  if (path.startsWith('/keys')) return <Suspense fallback={loading}><Keys me={me} /></Suspense>
+  return <PrimeVODUploader />
+}
+
+// Pages anyone with a share link may open: no sign-in asked.
+function isPublic(path) {
+  const shared = new URLSearchParams(window.location.search).has('token')
+  return path.startsWith('/embed/') || (path.startsWith('/watch/') && shared)
+}
+
+// The signed-in key (WhoAmI), null when signed out, undefined while asking.
+function useSession(skip) {
+  const [me, setMe] = useState(skip ? null : undefined)
+  const [problem, setProblem] = useState('')
+  useEffect(() => {
+    if (skip) return undefined
+    api('/api/v1/session')
+      .then(setMe)
+      .catch((e) => {
+        setMe(null)
+        if (e.status !== 401) setProblem(e.message)
+      })
+    const ended = () => setMe(null)
+    window.addEventListener(SIGNED_OUT, ended)
+    return () => window.removeEventListener(SIGNED_OUT, ended)
+  }, [skip])
+  return { me, setMe, problem }
+}
 
 export default function App() {
   const path = window.location.pathname
-  const watch = path.match(/^\/watch\/([0-9a-f-]{36})/)
-  let page = <PrimeVODUploader />
-  if (watch) page = <><ApiKeyForm onSaved={() => window.location.reload()} /><Player assetId={watch[1]} /></>
-  else if (path.startsWith('/library')) page = <><ApiKeyForm onSaved={() => window.location.reload()} /><Library /></>
-  else if (path.startsWith('/dashboard')) {
-    page = <Suspense fallback={<p className="muted">Loading…</p>}><Dashboard /></Suspense>
-  }
+  const open = isPublic(path)
+  const { me, setMe, problem } = useSession(open)
+  const [notice, setNotice] = useState('')
+  const signedOut = useCallback(() => {
+    setNotice('You have signed out.')
+    setMe(null)
+  }, [setMe])
+  let page = open ? pageFor(path, null) : loading
+  if (!open && me === null) page = <SignIn onSignedIn={setMe} notice={problem || notice} />
+  else if (!open && me) page = pageFor(path, me)
   return (
     <main className={path.startsWith('/dashboard') ? 'page wide' : 'page'}>
-      <header className="top">
-        <h1>prime-vod</h1>
-        <nav>
-          <a href="/">Upload</a>
-          <a href="/library">Library</a>
-          <a href="/dashboard">Dashboard</a>
-          <a href="/docs">API</a>
-        </nav>
-      </header>
+      {!open && <Header me={me} onSignedOut={signedOut} />}
       {page}
     </main>
   )

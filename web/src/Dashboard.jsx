@@ -1,8 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
-import { ApiError, api, getKey } from './api.js'
-import { ApiKeyForm } from './PrimeVODUploader.jsx'
+import { ApiError, api } from './api.js'
 
 // /dashboard (admin role): the pipeline's and the edge's metrics over a window, alarm states,
 // recent failures, queue depth and the canary's history, from GET /api/v1/dashboard.
@@ -117,6 +116,7 @@ const CHARTS = [
     id: 'uploads', title: 'Uploads', unit: formatCount, unit2: formatBytes, lines: [
       { key: 'uploads_started', label: 'started', color: COLORS.amber },
       { key: 'uploads_completed', label: 'completed', color: COLORS.blue },
+      { key: 'uploads_rejected', label: 'rejected (bad source)', color: COLORS.red },
       { key: 'upload_bytes', label: 'bytes', color: COLORS.grey, axis: 2 },
     ],
   },
@@ -128,28 +128,62 @@ const CHARTS = [
   },
 ]
 
-// [[t, v], ...] per series -> uPlot's columns [xs, ys1, ys2, ...] on one shared time axis.
-// With no points at all, the axis still spans the window so the chart shows its frame.
-export function alignSeries(series, keys, { minutes, step, end }) {
-  const times = new Set()
+// The first minute with any value in any series (null: none); every chart starts there, so
+// the charts share one time axis that spans what was recorded, not an empty window.
+export function firstDataTime(series) {
+  let first = null
+  for (const points of Object.values(series || {})) {
+    for (const point of points || []) {
+      if (Array.isArray(point) && Number.isFinite(point[0]) && Number.isFinite(point[1])) {
+        if (first === null || point[0] < first) first = point[0]
+      }
+    }
+  }
+  return first
+}
+
+const MIN_SPAN_MINUTES = 10 // a lone minute still gets an axis people can read
+
+// The minutes a chart spans: from the first recorded minute (but at least the last
+// MIN_SPAN_MINUTES, and never more than the window) to the current one.
+export function timeFrame({ minutes, step, end }, first) {
+  const s = step || 60
+  const last = Math.floor(end / s) * s
+  const windowStart = last - (minutes * 60 - s)
+  const shortest = last - (Math.min(minutes, MIN_SPAN_MINUTES) * 60 - s)
+  const start = first === null ? shortest : Math.min(shortest, Math.max(windowStart, first))
+  return { start, last, step: s }
+}
+
+// [[t, v], ...] per series -> uPlot's columns [xs, ys1, ys2, ...] on the frame's minutes
+// (a minute with no value is a gap).
+export function alignSeries(series, keys, { start, last, step }) {
+  const xs = []
+  for (let t = start; t <= last; t += step) xs.push(t)
   const byKey = keys.map((key) => {
     const map = new Map()
     for (const point of (series && series[key]) || []) {
       if (Array.isArray(point) && Number.isFinite(point[0])) {
-        times.add(point[0])
         map.set(point[0], Number.isFinite(point[1]) ? point[1] : null)
       }
     }
     return map
   })
-  let xs = [...times].sort((a, b) => a - b)
-  if (xs.length === 0) {
-    const s = step || 60
-    const last = Math.floor(end / s) * s
-    const n = Math.max(2, Math.round((minutes * 60) / s))
-    xs = Array.from({ length: n }, (_, i) => last - (n - 1 - i) * s)
-  }
   return [xs, ...byKey.map((map) => xs.map((t) => (map.has(t) ? map.get(t) : null)))]
+}
+
+// An axis as wide as its longest label (plus its ticks and gap), so no label is cut off
+// whatever the unit: "1,234.5 ms" needs more room than "2".
+function fittedSize(u, values, axisIdx, cycleNum) {
+  const axis = u.axes[axisIdx]
+  if (cycleNum > 1) return axis._size // uPlot asks again while it settles: keep the first answer
+  let size = (axis.ticks?.size ?? 10) + (axis.gap ?? 5) + 6
+  const longest = (values || []).reduce((a, v) => (String(v).length > a.length ? String(v) : a), '')
+  if (longest) {
+    u.ctx.font = axis.font?.[0] ?? '12px system-ui'
+    size += u.ctx.measureText(longest).width / (window.devicePixelRatio || 1)
+  }
+  return Math.ceil(size)
 }
 
 // whole-number ticks for counts (no "0.5 requests")
@@ -190,6 +224,16 @@ function Chart({ spec, columns }) {
       width,
       height: 180,
       legend: { show: true, live: true },
+      // room at the right for the last time label (centred on its tick) when no axis is there
+      padding: [12, spec.unit2 ? 8 : 24, 0, 8],
+      hooks: {
+        // the span drawn, for people reading the page source and for the tests
+        setScale: [(u, key) => {
+          if (key !== 'x') return
+          box.current.dataset.xMin = String(u.scales.x.min)
+          box.current.dataset.xMax = String(u.scales.x.max)
+        }],
+      },
       cursor: { drag: { x: false, y: false } },
       scales: {
         x: { time: true },
@@ -202,7 +246,7 @@ function Chart({ spec, columns }) {
           scale: 'y',
           stroke: COLORS.grey,
           grid: { stroke: '#eceef1' },
-          size: 64,
+          size: fittedSize,
           ...(spec.unit === formatCount ? { incrs: COUNT_INCRS } : {}),
           values: (u, ticks) => ticks.map((t) => spec.unit(t)),
         },
@@ -212,7 +256,7 @@ function Chart({ spec, columns }) {
             side: 1,
             stroke: COLORS.grey,
             grid: { show: false },
-            size: 64,
+            size: fittedSize,
             values: (u, ticks) => ticks.map((t) => spec.unit2(t)),
           }]
           : []),
@@ -477,6 +521,7 @@ function Tiles({ data }) {
       <Tile testid="queue-depth" label="Queue depth" value={formatCount(q.depth ?? null)} warn={q.depth > 0} />
       <Tile testid="queue-oldest" label="Oldest job waiting" value={formatAge(q.oldest_age_seconds)} />
       <Tile testid="total-workflows-failed" label="Failed workflows" value={formatCount(t.workflows_failed ?? null)} warn={t.workflows_failed > 0} />
+      <Tile testid="total-uploads-rejected" label="Rejected uploads" value={formatCount(t.uploads_rejected ?? null)} />
       <Tile testid="total-requests-5xx" label="5xx responses" value={formatCount(t.requests_5xx ?? null)} warn={t.requests_5xx > 0} />
       <Tile testid="total-cache-hit" label="Cache hit ratio" value={formatPercent(t.cache_hit_ratio ?? null)} />
       <Tile testid="total-latency" label="Origin p95" value={formatMs(t.origin_latency_p95_ms ?? null)} />
@@ -488,8 +533,8 @@ function Tiles({ data }) {
 
 function problemWords(error) {
   if (error instanceof ApiError) {
-    if (error.status === 401) return 'The API key is missing or not valid. Enter an admin key above.'
-    if (error.status === 403) return 'This API key may not see the dashboard: it needs the admin role.'
+    if (error.status === 401) return 'You are not signed in, or your session has ended. Sign in again.'
+    if (error.status === 403) return 'Your key may not see the dashboard: it needs the admin role.'
     return error.message
   }
   return `Could not reach the server (${error.message}).`
@@ -501,14 +546,12 @@ function initialMinutes() {
 }
 
 export default function Dashboard() {
-  const [keyVersion, setKeyVersion] = useState(0)
   const [minutes, setMinutes] = useState(initialMinutes)
   const [data, setData] = useState(null)
   const [problem, setProblem] = useState('')
   const [loading, setLoading] = useState(false)
   const [updated, setUpdated] = useState(null)
   const [tick, setTick] = useState(0)
-  const hasKey = Boolean(getKey())
 
   const chooseWindow = useCallback((m) => {
     setMinutes(m)
@@ -518,7 +561,6 @@ export default function Dashboard() {
   }, [])
 
   useEffect(() => {
-    if (!hasKey) return undefined
     const controller = new AbortController()
     setLoading(true)
     api(`/api/v1/dashboard?minutes=${minutes}`, { signal: controller.signal })
@@ -534,7 +576,7 @@ export default function Dashboard() {
       })
       .finally(() => { if (!controller.signal.aborted) setLoading(false) })
     return () => controller.abort()
-  }, [minutes, keyVersion, tick, hasKey])
+  }, [minutes, tick])
 
   // refresh every 15 s while the tab is visible
   useEffect(() => {
@@ -547,7 +589,8 @@ export default function Dashboard() {
   const columns = useMemo(() => {
     if (!data) return null
     const end = Date.parse(data.generated_at) / 1000 || Date.now() / 1000
-    const frame = { minutes: data.minutes || minutes, step: data.step_seconds || 60, end }
+    const shown = { minutes: data.minutes || minutes, step: data.step_seconds || 60, end }
+    const frame = timeFrame(shown, firstDataTime(data.series))
     return Object.fromEntries(CHARTS.map((spec) => [
       spec.id, alignSeries(data.series, spec.lines.map((l) => l.key), frame),
     ]))
@@ -555,7 +598,6 @@ export default function Dashboard() {
 
   return (
     <section className="dashboard" data-testid="dashboard">
-      <ApiKeyForm onSaved={() => setKeyVersion((v) => v + 1)} />
       <div className="dash-bar">
         <h2>Dashboard</h2>
         <div className="windows" role="group" aria-label="Time window">
@@ -572,14 +614,13 @@ export default function Dashboard() {
             </button>
           ))}
         </div>
-        <button type="button" className="refresh" onClick={() => setTick((n) => n + 1)} disabled={!hasKey}>
+        <button type="button" className="refresh" onClick={() => setTick((n) => n + 1)}>
           Refresh
         </button>
         <span className="muted" data-testid="updated">
           {loading ? 'Loading…' : updated ? `Updated ${updated.toLocaleTimeString()} · every 15 s` : ''}
         </span>
       </div>
-      {!hasKey && <p className="muted" data-testid="need-key">Enter an admin API key above to see the dashboard.</p>}
       {problem && <p className="problem" role="alert" data-testid="dashboard-problem">{problem}</p>}
       {data && columns && (
         <>

@@ -1,10 +1,15 @@
 import { useEffect, useRef, useState } from 'react'
 import { api } from './api.js'
+import { CreatedAt, WORKING, percentOf, statusText, useVisiblePolling } from './assetStatus.jsx'
 
 const PAGE = 24
+const ORDERS = [
+  { value: 'desc', label: 'Newest first' },
+  { value: 'asc', label: 'Oldest first' },
+]
 
-// The request for one page: the library newest first, or the search's best matches.
-function pagePath(query, status, cursor) {
+// The request for one page: the library by date, or the search's best matches.
+function pagePath(query, status, order, cursor) {
   const params = new URLSearchParams({ limit: String(PAGE) })
   if (status) params.set('status', status)
   if (cursor) params.set('cursor', cursor)
@@ -12,18 +17,116 @@ function pagePath(query, status, cursor) {
     params.set('q', query.trim())
     return `/api/v1/search?${params}`
   }
+  params.set('order', order)
   return `/api/v1/assets?${params}`
 }
 
-// /library: the assets with their posters, searched as you type (title, description,
-// tags, metadata, probe facts), a page at a time.
+function initialOrder() {
+  const asked = new URLSearchParams(window.location.search).get('order')
+  return ORDERS.some((o) => o.value === asked) ? asked : 'desc'
+}
+
+// What may the signed-in key do (WhoAmI's `allowed`)? Nothing until the server says.
+function useAllowed() {
+  const [allowed, setAllowed] = useState({})
+  useEffect(() => {
+    api('/api/v1/session').then((who) => setAllowed(who.allowed || {})).catch(() => setAllowed({}))
+  }, [])
+  return allowed
+}
+
+// A failure's code in words a person can act on; the server's message says the detail.
+function failureWords(code) {
+  if (!code) return 'Processing failed.'
+  if (code === 'budget.exceeded') return 'Refused: the job would take the month past its budget.'
+  if (code.startsWith('source.')) return 'The file could not be used.'
+  if (code.startsWith('encode.')) return 'Encoding failed.'
+  if (code.startsWith('quality.')) return 'The encode did not reach its quality target.'
+  if (code.startsWith('package.')) return 'The encoded package failed its checks.'
+  return 'Processing stopped.'
+}
+
+function Failure({ asset, allowed, onRetry, onDelete }) {
+  const [busy, setBusy] = useState(false)
+  const [confirming, setConfirming] = useState(false)
+  const [problem, setProblem] = useState('')
+  const act = (action) => {
+    setBusy(true)
+    setProblem('')
+    action().catch((e) => setProblem(e.message)).finally(() => setBusy(false))
+  }
+  const error = asset.error || {}
+  return (
+    <div className="failure" data-testid="failure">
+      <p className="reason" data-testid="failure-reason">
+        {failureWords(error.code)} {error.message}
+        {' '}(<code data-testid="failure-code">{error.code || 'unknown'}</code>
+        {error.step ? `, in ${error.step}` : ''})
+      </p>
+      <div className="card-actions">
+        {allowed['assets:Retry'] && (
+          <button type="button" data-testid="retry" disabled={busy} onClick={() => act(onRetry)}>
+            Retry
+          </button>
+        )}
+        {allowed['assets:Delete'] && !confirming && (
+          <button type="button" data-testid="delete" disabled={busy} onClick={() => setConfirming(true)}>
+            Delete
+          </button>
+        )}
+        {confirming && (
+          <>
+            <button type="button" className="danger" data-testid="delete-confirm" disabled={busy}
+              onClick={() => act(onDelete)}>
+              Delete for good
+            </button>
+            <button type="button" disabled={busy} onClick={() => setConfirming(false)}>Keep</button>
+          </>
+        )}
+      </div>
+      {problem && <p className="problem" role="alert">{problem}</p>}
+    </div>
+  )
+}
+
+function Card({ asset, poster, allowed, onRetry, onDelete }) {
+  const working = WORKING.has(asset.status)
+  const rungs = (asset.renditions || []).filter((r) => r.kind === 'video').map((r) => `${r.height}p`)
+  return (
+    <li className="card" data-testid="library-item" data-status={asset.status} data-id={asset.id}>
+      {poster ? <img src={poster} alt="" /> : <div className="noposter" />}
+      <a href={`/assets/${asset.id}`} data-testid="asset-link"><strong>{asset.title || asset.id}</strong></a>
+      <CreatedAt iso={asset.created_at} />
+      <span data-testid="card-status">
+        {statusText(asset)}{asset.duration ? ` · ${asset.duration.toFixed(1)} s` : ''}
+      </span>
+      {working && (
+        <progress max="100" value={asset.status === 'processing' ? percentOf(asset) : undefined}
+          aria-label={`${asset.title || asset.id}: ${statusText(asset)}`} />
+      )}
+      {asset.tags && asset.tags.length > 0 && <span className="muted">{asset.tags.join(' · ')}</span>}
+      {rungs.length > 0 && <span className="muted">{rungs.join(' · ')}</span>}
+      {asset.status === 'ready' && <a href={`/watch/${asset.id}`} data-testid="watch-link">Watch</a>}
+      {asset.status === 'failed' && (
+        <Failure asset={asset} allowed={allowed} onRetry={onRetry} onDelete={onDelete} />
+      )}
+    </li>
+  )
+}
+
+// /library: the assets with their posters and creation dates, newest or oldest first,
+// searched as you type (title, description, tags, metadata, probe facts), a page at a time;
+// cards still being processed refresh themselves, failed ones say why and offer Retry.
 export default function Library() {
   const [query, setQuery] = useState('')
   const [status, setStatus] = useState('')
+  const [order, setOrder] = useState(initialOrder)
   const [items, setItems] = useState(null)
   const [cursor, setCursor] = useState(null)
   const [posters, setPosters] = useState({})
   const [problem, setProblem] = useState('')
+  const [news, setNews] = useState('')
+  const allowed = useAllowed()
   const latest = useRef(0)
 
   const loadPosters = (assets) => assets.filter((a) => a.status === 'ready').forEach((a) => {
@@ -34,7 +137,7 @@ export default function Library() {
 
   const load = (more) => {
     const ticket = ++latest.current // a slower answer to an older query is dropped
-    api(pagePath(query, status, more ? cursor : null)).then((page) => {
+    api(pagePath(query, status, order, more ? cursor : null)).then((page) => {
       if (ticket !== latest.current) return
       setProblem('')
       setItems((shown) => (more ? [...(shown || []), ...page.items] : page.items))
@@ -46,8 +149,38 @@ export default function Library() {
   useEffect(() => {
     const timer = setTimeout(() => load(false), query ? 150 : 0)
     return () => clearTimeout(timer)
-  }, [query, status]) // eslint-disable-line react-hooks/exhaustive-deps
+  }, [query, status, order]) // eslint-disable-line react-hooks/exhaustive-deps
 
+  const chooseOrder = (value) => {
+    setOrder(value)
+    const url = new URL(window.location.href)
+    url.searchParams.set('order', value)
+    window.history.replaceState(null, '', url)
+  }
+
+  const replace = (fresh) => setItems((shown) => shown && shown.map((a) => (a.id === fresh.id ? fresh : a)))
+
+  // only the cards still on their way are asked about again
+  const working = (items || []).filter((a) => WORKING.has(a.status))
+  const refresh = () => Promise.all(working.map((a) => api(`/api/v1/assets/${a.id}`).then((fresh) => {
+    if (fresh.status !== a.status) {
+      setNews(`${fresh.title || fresh.id}: ${statusText(fresh)}`)
+      if (fresh.status === 'ready') loadPosters([fresh])
+    }
+    replace(fresh)
+  }).catch(() => {})))
+  useVisiblePolling(refresh, working.length > 0, 2000)
+
+  const retry = (asset) => () => api(`/api/v1/assets/${asset.id}/retry`, { method: 'POST' }).then(() => {
+    replace({ ...asset, status: 'ingesting', progress: 0, error: null })
+    setNews(`${asset.title || asset.id}: retrying`)
+  })
+  const remove = (asset) => () => api(`/api/v1/assets/${asset.id}`, { method: 'DELETE' }).then(() => {
+    setItems((shown) => shown.filter((a) => a.id !== asset.id))
+    setNews(`${asset.title || asset.id}: deleted`)
+  })
+
+  const searching = Boolean(query.trim())
   return (
     <section>
       <form className="search" role="search" onSubmit={(e) => e.preventDefault()}>
@@ -60,7 +193,14 @@ export default function Library() {
           <option value="">any</option>
           {['ready', 'processing', 'failed'].map((s) => <option key={s} value={s}>{s}</option>)}
         </select>
+        <label htmlFor="library-order">Sort</label>
+        <select id="library-order" data-testid="library-order" value={searching ? 'best' : order}
+          disabled={searching} onChange={(e) => chooseOrder(e.target.value)}>
+          {searching && <option value="best">Best match</option>}
+          {ORDERS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+        </select>
       </form>
+      <p className="visually-hidden" role="status" aria-live="polite" data-testid="library-news">{news}</p>
       {problem && <p className="problem" role="alert">{problem}</p>}
       {!items && !problem && <p className="muted">Loading…</p>}
       {items && items.length === 0 && (
@@ -71,15 +211,8 @@ export default function Library() {
       {items && items.length > 0 && (
         <ul className="library" data-testid="library">
           {items.map((a) => (
-            <li key={a.id} className="card" data-testid="library-item" data-status={a.status}>
-              {posters[a.id] ? <img src={posters[a.id]} alt="" /> : <div className="noposter" />}
-              <a href={`/watch/${a.id}`}><strong>{a.title || a.id}</strong></a>
-              <span>{a.status}{a.duration ? ` · ${a.duration.toFixed(1)} s` : ''}</span>
-              {a.tags && a.tags.length > 0 && <span className="muted">{a.tags.join(' · ')}</span>}
-              <span className="muted">
-                {a.renditions.filter((r) => r.kind === 'video').map((r) => `${r.height}p`).join(' · ')}
-              </span>
-            </li>
+            <Card key={a.id} asset={a} poster={posters[a.id]} allowed={allowed}
+              onRetry={retry(a)} onDelete={remove(a)} />
           ))}
         </ul>
       )}

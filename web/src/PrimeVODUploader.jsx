@@ -5,7 +5,8 @@ import GoldenRetriever from '@uppy/golden-retriever'
 import { Dashboard } from '@uppy/react'
 import '@uppy/core/dist/style.min.css'
 import '@uppy/dashboard/dist/style.min.css'
-import { api, getKey, setKey } from './api.js'
+import { api } from './api.js'
+import RecentUploads from './RecentUploads.jsx'
 
 const UPLOADS = '/api/v1/uploads'
 const MIB = 1024 * 1024
@@ -76,87 +77,11 @@ function makeUppy(configRef) {
   return uppy
 }
 
-export function ApiKeyForm({ onSaved }) {
-  const [value, setValue] = useState(getKey())
-  const [saved, setSaved] = useState(Boolean(getKey()))
-  return (
-    <form
-      className="key"
-      onSubmit={(e) => {
-        e.preventDefault()
-        setKey(value)
-        setSaved(true)
-        onSaved()
-      }}
-    >
-      <label htmlFor="api-key">API key</label>
-      <input
-        id="api-key"
-        type="password"
-        autoComplete="off"
-        placeholder="pv_..."
-        value={value}
-        onChange={(e) => { setValue(e.target.value); setSaved(false) }}
-      />
-      <button type="submit">Save key</button>
-      {saved && <span className="muted" data-testid="key-saved">Key saved in this browser.</span>}
-    </form>
-  )
-}
-
-const STATUS_WORDS = {
-  ingesting: 'Checking the file',
-  processing: 'Encoding',
-  publishing: 'Publishing',
-  ready: 'Ready',
-  failed: 'Failed',
-}
-
-function AssetRow({ item }) {
-  const [asset, setAsset] = useState(null)
-  const [error, setError] = useState('')
-  useEffect(() => {
-    let stop = false
-    let timer
-    const poll = async () => {
-      try {
-        const data = await api(`/api/v1/assets/${item.assetId}`)
-        if (stop) return
-        setAsset(data)
-        setError('')
-        if (data.status !== 'ready' && data.status !== 'failed') timer = setTimeout(poll, 1000)
-      } catch (e) {
-        if (stop) return
-        setError(e.message)
-        timer = setTimeout(poll, 3000)
-      }
-    }
-    poll()
-    return () => { stop = true; clearTimeout(timer) }
-  }, [item.assetId])
-  const status = asset?.status || 'ingesting'
-  const percent = status === 'processing' ? ` ${Math.round((asset?.progress || 0) * 100)} %` : ''
-  return (
-    <li className={`asset asset-${status}`} data-testid="asset" data-status={status}>
-      <span className="name">{item.name}</span>
-      <span className="status">{STATUS_WORDS[status] || status}{percent}</span>
-      {status === 'ready' && (
-        <a href={`/watch/${item.assetId}`} data-testid="watch-link">Watch</a>
-      )}
-      {status === 'failed' && asset?.error && (
-        <span className="error">{asset.error.message} ({asset.error.code})</span>
-      )}
-      {error && <span className="error">{error}</span>}
-    </li>
-  )
-}
-
 export default function PrimeVODUploader() {
   const configRef = useRef({ part_size: 16 * MIB, min_part_size: 5 * MIB, max_parts: 10000 })
   const uppy = useMemo(() => makeUppy(configRef), [])
   const [assets, setAssets] = useState([])
   const [problem, setProblem] = useState('')
-  const [keyVersion, setKeyVersion] = useState(0)
 
   useEffect(() => {
     api(`${UPLOADS}/config`)
@@ -166,7 +91,7 @@ export default function PrimeVODUploader() {
         setProblem('')
       })
       .catch((e) => setProblem(e.message))
-  }, [uppy, keyVersion])
+  }, [uppy])
 
   useEffect(() => {
     const onSuccess = (file, response) => {
@@ -186,7 +111,6 @@ export default function PrimeVODUploader() {
 
   return (
     <section className="uploader">
-      <ApiKeyForm onSaved={() => setKeyVersion((v) => v + 1)} />
       {problem && <p className="problem" role="alert">{problem}</p>}
       <Dashboard
         uppy={uppy}
@@ -197,14 +121,7 @@ export default function PrimeVODUploader() {
         metaFields={META_FIELDS}
         note="Video or audio files. Uploads resume after a reload or a lost connection."
       />
-      <h2>Your uploads</h2>
-      {assets.length === 0 ? (
-        <p className="muted">Uploaded files appear here while they are processed.</p>
-      ) : (
-        <ul className="assets">
-          {assets.map((item) => <AssetRow key={item.assetId} item={item} />)}
-        </ul>
-      )}
+      <RecentUploads fresh={assets.length} />
     </section>
   )
 }

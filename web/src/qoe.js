@@ -33,7 +33,9 @@ export function startQoe({ video, assetId, playback, player, flushMs = FLUSH_MS 
     return total
   }
 
-  const body = () => JSON.stringify({ asset_id: assetId, session_id: session, player, playback, events: queue })
+  // `playback` may be a function: the player's newest grant (the first one's signature expires)
+  const signedUrl = () => (typeof playback === 'function' ? playback() : playback)
+  const body = () => JSON.stringify({ asset_id: assetId, session_id: session, player, playback: signedUrl(), events: queue })
   const flush = (last) => {
     push({ type: last ? 'end' : 'heartbeat', value: Math.round(watched() * 1000) / 1000, dropped_frames: dropped() })
     const payload = body()

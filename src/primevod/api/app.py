@@ -12,6 +12,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from primevod import __version__
 from primevod.api import (
     alarms,
+    api_docs,
+    api_keys,
+    asset_stream,
     assets,
     audit,
     beacons,
@@ -22,6 +25,8 @@ from primevod.api import (
     observability,
     playback,
     search,
+    session,
+    share,
     subscriptions,
     uploads,
 )
@@ -81,6 +86,7 @@ def _add_security_headers(app: FastAPI, *, pages: bool) -> None:
         SecurityHeaders,
         page_csp=page_policy(settings) if pages else None,
         frame_ancestors=settings.frame_ancestors,
+        embed_csp=page_policy(settings, settings.embed_frame_ancestors) if pages else None,
     )
 
 
@@ -126,7 +132,10 @@ def create_app(*, lifespan: Any = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         description="Video-on-demand pipeline API. Authenticate with "
-        "`Authorization: Bearer KEY` (`primevod keys create`).",
+        "`Authorization: Bearer KEY` (`primevod keys create`), or with the web console's "
+        "session cookie (`POST /api/v1/session`).",
+        docs_url=None,  # served by api/api_docs.py from the app's own files, not a CDN
+        redoc_url=None,
         **_native_telemetry_off(),
     )
     _add_limits(app)
@@ -140,16 +149,21 @@ def create_app(*, lifespan: Any = None) -> FastAPI:
         uploads.router,
         edge.router,
         playback.router,
+        share.router,
         content_keys.router,
         observability.router,
         alarms.router,
         health.router,
         assets.router,
+        asset_stream.router,
         search.router,
         beacons.router,
         events.router,
         subscriptions.router,
         audit.router,
+        session.router,
+        api_keys.router,
+        api_docs.router,
     ):
         app.include_router(router)
     mount_web(app)

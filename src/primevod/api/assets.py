@@ -10,7 +10,7 @@ from primevod.api.auth import caller, readable_asset
 from primevod.api.budget import budget_metadata
 from primevod.api.deps import RuntimeDep
 from primevod.core.access import Principal, listable
-from primevod.core.assets import Asset, AssetStatus, Execution
+from primevod.core.assets import Asset, AssetStatus, Execution, SortOrder
 from primevod.core.errors import MediaError, NotFound
 from primevod.pipeline import workflows
 
@@ -28,13 +28,15 @@ def list_assets(
     status: AssetStatus | None = None,
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = None,
+    order: SortOrder = Query("desc", description="by creation time: desc newest first, asc oldest"),
     principal: Principal = Depends(caller),
 ) -> AssetPage:
-    """A page of the library, newest first: the assets the caller's policy lets it list (a
-    page may hold fewer than `limit` when the policy hides some; follow `next_cursor`)."""
+    """A page of the library by creation time, newest first (or oldest, `order=asc`): the
+    assets the caller's policy lets it list (a page may hold fewer than `limit` when the
+    policy hides some; follow `next_cursor`, with the same `order`)."""
     try:
         page = rt.catalog.list_assets(
-            status=status.value if status else None, limit=limit, cursor=cursor
+            status=status.value if status else None, limit=limit, cursor=cursor, order=order
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None

@@ -21,7 +21,7 @@ from typing import Any
 from primevod.core.audit import ANONYMOUS, AuditEntry, outcome_of, sane_request_id
 
 log = logging.getLogger("primevod.audit")
-AUDITED = "/api/"
+AUDITED = ("/api/", "/signin")  # /signin: the one-time sign-in link (api/session.py)
 NOT_AUDITED = ("/api/v1/beacons",)
 REQUEST_ID_HEADER = b"x-request-id"
 

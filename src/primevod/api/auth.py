@@ -1,5 +1,6 @@
-"""Bearer API keys, each with an access policy (its own, or its role's: core/access.py): 401
-without a valid key; 403 when the policy does not allow the route's action; an asset the
+"""Bearer API keys, each with an access policy (its own, or its role's: core/access.py), or the
+web console's session cookie standing for one (api/session.py, api/csrf.py): 401 without a
+valid key or session; 403 when the policy does not allow the route's action; an asset the
 policy may not even read answers 404, as one that does not exist.
 
     def route(p: Principal = Depends(allow("alarms:Evaluate"))) -> ...   # resource `*`
@@ -14,10 +15,12 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from primevod.api.audit_trail import note_check
+from primevod.api.csrf import check_same_site
 from primevod.api.deps import RuntimeDep
 from primevod.api.rate_limits import limit_key
 from primevod.core.access import Decision, Principal, asset_resources
 from primevod.core.assets import Asset
+from primevod.core.console_sessions import COOKIE
 from primevod.core.errors import NotFound
 from primevod.pipeline.runtime import Runtime
 
@@ -29,21 +32,39 @@ def caller(
     rt: RuntimeDep,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
 ) -> Principal:
-    """The principal of the request's key (401 without a valid one, 429 over its rate)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    """The principal of the request's key, or of its web console session when it sends no
+    Authorization header (401 without either, 403 for a cross-site cookie request that
+    changes something, 429 over the key's rate)."""
+    if credentials is not None:
+        principal = rt.catalog.authenticate(credentials.credentials)
+        if principal is None:
+            raise HTTPException(
+                401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+            )
+    elif "authorization" not in request.headers and COOKIE in request.cookies:
+        principal = _session_principal(request, rt)
+    else:
         raise HTTPException(
             401,
-            "missing API key: send Authorization: Bearer KEY",
+            "missing API key: send Authorization: Bearer KEY, or sign in to the web console",
             headers={"WWW-Authenticate": "Bearer"},
-        )
-    principal = rt.catalog.authenticate(credentials.credentials)
-    if principal is None:
-        raise HTTPException(
-            401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
         )
     limit_key(request, principal.key_id)  # counted once authenticated: an id alone spends nothing
     request.state.principal = principal
     return principal
+
+
+def _session_principal(request: Request, rt: Runtime) -> Principal:
+    session = rt.catalog.console_session(request.cookies[COOKIE])
+    if session is None:
+        raise HTTPException(
+            401,
+            "the session has expired or was signed out (or its key revoked): sign in again",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    check_same_site(request, rt.settings)
+    request.state.console_session = session
+    return session.principal
 
 
 def refusal(principal: Principal, decision: Decision) -> HTTPException:

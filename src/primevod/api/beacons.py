@@ -83,10 +83,28 @@ def _prefix(rt: Runtime, asset_id: str) -> str | None:
     return rt.catalog.get_asset(asset_id).output_prefix
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its `$defs` written in place: its `#/$defs/...` references
+    would otherwise point at the root of the OpenAPI document, where ReDoc finds nothing."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    return dict(resolve(schema))
+
+
 BEACON_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": Beacon.model_json_schema()}},
+        "content": {"application/json": {"schema": _inlined(Beacon.model_json_schema())}},
     }
 }
 

@@ -37,6 +37,7 @@ DASHBOARD_SERIES = (
     "workflows_started",
     "workflows_succeeded",
     "workflows_failed",
+    "uploads_rejected",
     "requests_2xx",
     "requests_3xx",
     "requests_4xx",

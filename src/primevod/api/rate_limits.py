@@ -8,7 +8,8 @@ with made-up secrets. Such requests are still counted against their own address.
 
 The upload routes (/api/v1/uploads/...) have a budget of their own, higher, per address and per
 key: a browser sends a signPart call and a part PUT for every part of a file. Player beacons
-have one per address (`check_beacon`, applied by api/beacons.py, which answers them first). Delivery
+have one per address (`check_beacon`, applied by api/beacons.py, which answers them first), and so
+have web console sign-ins (`limit_signin`, applied by api/session.py). Delivery
 (/vod/) is not limited here: a player asks for a segment every few seconds per rendition,
 and the edge's same-origin requests bypass the middleware anyway (api/edge.py FastEdge).
 
@@ -65,11 +66,14 @@ class Refusal:
 class RateLimits:
     """The three budgets (per address, per key, uploads) and their counters."""
 
-    def __init__(self, per_ip: str, per_key: str, uploads: str, beacons: str = "off") -> None:
+    def __init__(
+        self, per_ip: str, per_key: str, uploads: str, beacons: str = "off", signin: str = "off"
+    ) -> None:
         self.per_ip = parse_rate(per_ip)
         self.per_key = parse_rate(per_key)
         self.uploads = parse_rate(uploads)
         self.beacons = parse_rate(beacons)
+        self.signin = parse_rate(signin)
         self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
 
     @classmethod
@@ -79,6 +83,7 @@ class RateLimits:
             settings.rate_limit_per_key,
             settings.rate_limit_uploads,
             settings.rate_limit_beacons,
+            settings.rate_limit_signin,
         )
 
     def hit(self, items: list[RateLimitItem], *identifiers: str) -> Refusal | None:
@@ -101,6 +106,11 @@ class RateLimits:
     def check_beacon(self, address: str) -> Refusal | None:
         """Player beacons (api/beacons.py answers them before this module's middleware)."""
         return self.hit(self.beacons, "ip-beacons", address)
+
+    def check_signin(self, address: str) -> Refusal | None:
+        """Web console sign-in attempts (api/session.py): a pasted key is a guess until it
+        checks out, so attempts are counted per address before the key is looked at."""
+        return self.hit(self.signin, "ip-signin", address)
 
     def check_key(self, path: str, key_id: str) -> Refusal | None:
         if path.startswith(UPLOADS):
@@ -159,4 +169,18 @@ def limit_key(request: Any, key_id: str) -> None:
     refusal = limits.check_key(request.url.path, key_id)
     if refusal is not None:
         body, headers = too_many(refusal, f"key {key_id}")
+        raise HTTPException(429, body["detail"], headers=headers)
+
+
+def limit_signin(request: Any) -> None:
+    """429 when the request's address is over its sign-in budget (api/session.py)."""
+    from fastapi import HTTPException
+
+    limits: RateLimits | None = getattr(request.app.state, "rate_limits", None)
+    if limits is None:
+        return
+    address = request.client.host if request.client else "unknown"
+    refusal = limits.check_signin(address)
+    if refusal is not None:
+        body, headers = too_many(refusal, f"address {address} (sign-in attempts)")
         raise HTTPException(429, body["detail"], headers=headers)

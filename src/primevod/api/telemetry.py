@@ -10,7 +10,9 @@ from typing import Any
 from primevod.core.metrics import status_class
 from primevod.observability import metrics, tracing
 
-SKIP = ("/vod/", "/assets/", "/metrics")
+SKIP = ("/vod/", "/static/", "/metrics")
+# a live feed stays open for minutes: no request latency to speak of
+LIVE_FEEDS = ("/events/stream",)
 
 
 class ApiTelemetry:
@@ -18,7 +20,8 @@ class ApiTelemetry:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(SKIP):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(SKIP) or path.endswith(LIVE_FEEDS):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

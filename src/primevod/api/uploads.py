@@ -1,26 +1,42 @@
 """Upload routes: the five calls of Uppy's @uppy/aws-s3 multipart protocol plus the part PUT
-that a signed URL points at (embedded default)."""
+that a signed URL points at (embedded default), and the caller's recent uploads with the
+status of the asset each became."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from primevod.api.auth import allow, caller, refusal
 from primevod.api.budget import budget_metadata
 from primevod.api.deps import RuntimeDep
 from primevod.core.access import Principal, asset_resources, check_collection
 from primevod.core.asset_details import check_upload_details
+from primevod.core.assets import Asset, AssetError, AssetStatus
 from primevod.core.content_keys import METADATA_FIELD, check_encryption
+from primevod.core.errors import NotFound
 from primevod.core.storage import MAX_PARTS, StoreError
-from primevod.core.uploads import UploadRejected
-from primevod.pipeline import uploads
+from primevod.core.subtitles import MAX_SIDECAR_BYTES, MAX_SUBTITLE_TRACKS
+from primevod.core.subtitles import METADATA_FIELD as SUBTITLES_FIELD
+from primevod.core.uploads import UploadRejected, UploadSession
+from primevod.pipeline import subtitle_sidecars, uploads
 from primevod.pipeline.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
+
+
+class SubtitleIn(BaseModel):
+    """A sidecar subtitle file sent inline; checked at init (size, UTF-8, WebVTT or SRT)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: str | None = Field(None, max_length=35, description="RFC 5646 tag; default und")
+    name: str | None = Field(None, max_length=64, description="menu label; default the tag")
+    text: str = Field(max_length=MAX_SIDECAR_BYTES, description="the file's WebVTT or SRT text")
 
 
 class InitIn(BaseModel):
@@ -42,6 +58,11 @@ class InitIn(BaseModel):
     encryption: str | None = Field(
         None, description="none or aes-128: encrypted HLS with signed key delivery (HLS only)"
     )
+    subtitles: list[SubtitleIn] | None = Field(
+        None,
+        max_length=MAX_SUBTITLE_TRACKS,
+        description="sidecar subtitles (WebVTT or SRT text), each a subtitle rendition",
+    )
 
 
 class InitOut(BaseModel):
@@ -50,6 +71,33 @@ class InitOut(BaseModel):
     part_size: int
     max_parts: int
     expires_at: str
+
+
+class UploadedAsset(BaseModel):
+    """Where the asset an upload became stands now."""
+
+    status: AssetStatus
+    progress: float
+    title: str | None
+    error: AssetError | None
+    created_at: datetime
+
+
+class RecentUpload(BaseModel):
+    upload_id: str
+    asset_id: str
+    filename: str
+    size: int
+    status: str = Field(description="the upload's: open, completed, aborted or expired")
+    created_at: datetime
+    asset: UploadedAsset | None = Field(
+        None, description="none until the upload completes, or when the asset is gone"
+    )
+
+
+class UploadList(BaseModel):
+    items: list[RecentUpload]
+    next_cursor: str | None
 
 
 class SignIn(BaseModel):
@@ -98,6 +146,56 @@ def _base_url(rt: Runtime, request: Request) -> str:
     return rt.settings.public_url or str(request.base_url)
 
 
+def _recent(rt: Runtime, principal: Principal, session: UploadSession) -> RecentUpload:
+    asset: Asset | None = None
+    if session.status == "completed":
+        try:
+            asset = rt.catalog.get_asset(session.asset_id)
+        except NotFound:  # deleted since
+            asset = None
+    # the key's policy may have narrowed since it uploaded: a hidden asset shows no status
+    if (
+        asset
+        and not principal.decide("assets:Get", asset_resources(asset.id, asset.collection)).allowed
+    ):
+        asset = None
+    return RecentUpload(
+        upload_id=session.upload_id,
+        asset_id=session.asset_id,
+        filename=session.filename,
+        size=session.size,
+        status=session.status,
+        created_at=session.created_at,
+        asset=UploadedAsset(
+            status=asset.status,
+            progress=asset.progress,
+            title=asset.title,
+            error=asset.error,
+            created_at=asset.created_at,
+        )
+        if asset
+        else None,
+    )
+
+
+@router.get("", response_model=UploadList)
+def recent_uploads(
+    rt: RuntimeDep,
+    limit: int = Query(20, ge=1, le=100),
+    cursor: str | None = None,
+    principal: Principal = Depends(allow("uploads:List")),
+) -> UploadList:
+    """The uploads the calling key began, newest first, each with its asset's status and
+    progress (what the upload page shows again after a reload); follow `next_cursor`."""
+    try:
+        page = rt.catalog.list_uploads(principal.key_id, limit=limit, cursor=cursor)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return UploadList(
+        items=[_recent(rt, principal, s) for s in page.items], next_cursor=page.next_cursor
+    )
+
+
 @router.get("/config")
 def config(rt: RuntimeDep, _: Principal = Depends(allow("uploads:Create"))) -> dict[str, int]:
     """What a client needs to cut a file the way the server expects."""
@@ -110,10 +208,26 @@ def config(rt: RuntimeDep, _: Principal = Depends(allow("uploads:Create"))) -> d
     }
 
 
+def _checked_subtitles(items: list[SubtitleIn]) -> list[subtitle_sidecars.SidecarText]:
+    """422 naming the file (`subtitles[n]`) and the line when one is not usable."""
+    sidecars = [
+        subtitle_sidecars.SidecarText(
+            language=item.language, name=item.name, data=item.text.encode("utf-8")
+        )
+        for item in items
+    ]
+    try:
+        return subtitle_sidecars.check(sidecars)
+    except subtitle_sidecars.SidecarInvalid as exc:
+        raise HTTPException(422, f"source.subtitles_invalid: {exc}") from None
+
+
 @router.post("/init", response_model=InitOut, status_code=201)
 def init(rt: RuntimeDep, body: InitIn, principal: Principal = Depends(caller)) -> InitOut:
     metadata = {**(body.metadata or {})}
+    metadata.pop(SUBTITLES_FIELD, None)  # set below from checked and stored files only
     collection = body.collection or metadata.get("collection")
+    sidecars = _checked_subtitles(body.subtitles or [])
     try:
         metadata = check_upload_details(body.title, body.description, body.tags, metadata)
         if collection:
@@ -126,8 +240,12 @@ def init(rt: RuntimeDep, body: InitIn, principal: Principal = Depends(caller)) -
         metadata[METADATA_FIELD] = encryption
     upload_to(principal, collection)
     metadata = budget_metadata(rt, principal, metadata, body.override_budget)
+    if sidecars:
+        metadata[SUBTITLES_FIELD] = subtitle_sidecars.store(rt, sidecars)
     try:
-        session = uploads.init(rt, body.filename, body.content_type, body.size, metadata)
+        session = uploads.init(
+            rt, body.filename, body.content_type, body.size, metadata, owner=principal.key_id
+        )
     except (UploadRejected, StoreError) as exc:
         raise _http(exc) from None
     return InitOut(

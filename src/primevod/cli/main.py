@@ -314,6 +314,7 @@ with loading():
         quality_cli,
         search_cli,
         server_cli,
+        share_cli,
         signing_cli,
         workers_cli,
     )
@@ -326,6 +327,7 @@ observability_cli.register(app)
 quality_cli.register(app)
 workers_cli.register(app)
 search_cli.register(app)
+share_cli.register(app)
 app.add_typer(aws_cli.aws_app)
 app.add_typer(cost_cli.cost_app)
 app.add_typer(lifecycle_cli.lifecycle_app)

@@ -79,6 +79,14 @@ def process(
             help="none or aes-128: encrypted HLS, the key served to signed playback (no DASH)",
         ),
     ] = None,
+    subtitles: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--subtitles",
+            help="a WebVTT or SRT sidecar as FILE[:LANG] (LANG like en or pt-BR, default und); "
+            "repeat for several",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the whole workflow (ingest, process, publish) on FILE... in this process."""
@@ -118,6 +126,7 @@ def process(
     missing = [f for f in files if not f.is_file()]
     if missing:
         fail("source.missing", f"no such file: {missing[0]}", as_json=as_json, fields=nothing)
+    sidecars = _sidecars(subtitles or [], len(files), as_json, nothing)
     from primevod.core.access import asset_resources
 
     names = asset_resources("*", collection)  # as the API's uploads check them
@@ -137,6 +146,10 @@ def process(
                 extra["collection"] = collection
             if encrypt:
                 extra["encryption"] = encrypt
+            if sidecars:
+                from primevod.pipeline import subtitle_sidecars
+
+                extra["subtitles"] = subtitle_sidecars.store(rt, sidecars)
             assets = [
                 wiring.submit_file(
                     f,
@@ -182,6 +195,38 @@ def process(
         )
     if failed:
         raise typer.Exit(2)
+
+
+def _sidecars(specs: list[str], sources: int, as_json: bool, nothing: dict[str, Any]) -> list[Any]:
+    """`--subtitles FILE[:LANG]` read and checked (size, UTF-8, WebVTT or SRT) before any
+    encode; a bad one ends the command with `source.subtitles_invalid` and its line."""
+    if not specs:
+        return []
+    from primevod.core.subtitles import MAX_SIDECAR_BYTES, MAX_SUBTITLE_TRACKS
+    from primevod.pipeline.subtitle_sidecars import SidecarInvalid, SidecarText, check_one
+
+    def refuse(code: str, message: str) -> None:
+        fail(code, message, as_json=as_json, fields=nothing)
+
+    if sources != 1:
+        refuse("request.invalid", "--subtitles goes with one source file")
+    if len(specs) > MAX_SUBTITLE_TRACKS:
+        refuse("source.subtitles_invalid", f"at most {MAX_SUBTITLE_TRACKS} subtitle files")
+    items = []
+    for spec in specs:
+        path, language = Path(spec), None
+        head, sep, tail = spec.rpartition(":")
+        if sep and head and not path.is_file():  # FILE:LANG (a path may hold ':' itself)
+            path, language = Path(head), tail
+        if not path.is_file():
+            refuse("source.missing", f"no such subtitle file: {path}")
+        if path.stat().st_size > MAX_SIDECAR_BYTES:  # not read at all
+            refuse("source.subtitles_invalid", f"{path.name}: over {MAX_SIDECAR_BYTES} bytes")
+        try:
+            items.append(check_one(SidecarText(language=language, data=path.read_bytes())))
+        except SidecarInvalid as exc:
+            refuse("source.subtitles_invalid", f"{path.name}: {exc}")
+    return items
 
 
 def _watch(rt: Any, asset_ids: list[str]) -> None:
@@ -377,25 +422,22 @@ def keys_create(
 ) -> None:
     """Create an API key and print it once."""
     from primevod import wiring
-    from primevod.adapters.catalog.sql_catalog import ROLES
-    from primevod.core.access import PolicyError, load_policy
-    from primevod.core.api_keys import CUSTOM
+    from primevod.core.access import PolicyError, key_grant
 
     rt = wiring.build()
     audited(rt, "keys:Create")
     if role is None and policy is None:
         fail("request.invalid", "give --role or --policy")
-    if role is not None and role not in ROLES:
-        fail("request.invalid", f"role must be one of {', '.join(ROLES)}")
-    document = None
-    if policy is not None:
-        try:
-            document = load_policy(policy.read_text(), str(policy)).model_dump(exclude_none=True)
-        except OSError as exc:
-            fail("policy.invalid", f"{policy}: {exc.strerror or exc}")
-        except PolicyError as exc:
-            fail("policy.invalid", str(exc))
-    print(rt.catalog.create_key(role or CUSTOM, name, document))
+    try:  # the same rules as the API's POST /api/v1/api-keys
+        text = policy.read_text() if policy is not None else None
+        label, document = key_grant(role, text, str(policy))
+    except OSError as exc:
+        fail("policy.invalid", f"{policy}: {exc.strerror or exc}")
+    except PolicyError as exc:
+        fail("policy.invalid", str(exc))
+    except ValueError as exc:
+        fail("request.invalid", str(exc))
+    print(rt.catalog.create_key(label, name, document))
 
 
 @keys_app.command("simulate")

@@ -212,6 +212,17 @@ def worker(
         wiring.stop()
 
 
+def demo_signin_link(catalog: Any, base: str, key: str) -> str:
+    """A one-time link that signs a browser in to the console as `key` (the demo's admin):
+    single use, valid for 15 minutes, stored only as a hash (core/console_sessions.py)."""
+    from primevod.core.api_keys import split_key
+    from primevod.core.console_sessions import LINK_SECONDS, signin_url
+
+    parts = split_key(key)
+    assert parts is not None  # a key the catalog just made
+    return signin_url(base, catalog.create_signin_link(parts[0], LINK_SECONDS))
+
+
 def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="serve the result after")
@@ -238,6 +249,7 @@ def demo(
         api=f"{base}/api/v1/assets/{asset.id}",
         docs=f"{base}/docs",
         admin_key=key,
+        signin=demo_signin_link(rt.catalog, base, key),
         watch=f"{base}/watch/{asset.id}",
         upload=f"{base}/",
     )
@@ -248,7 +260,12 @@ def demo(
         if asset.status.value == "ready":
             out.print(f"  HLS  {info['hls_path']}\n  DASH {info['dash_path']}")
         out.print(f"  API  {info['api']}  (Authorization: Bearer {key})\n  docs {info['docs']}")
-        out.print(f"  watch {info['watch']} and upload at {info['upload']} (enter the key)")
+        out.print(f"  watch {info['watch']} and upload at {info['upload']}")
+        out.print(
+            f"  sign in to the console (once, within 15 minutes): {info['signin']}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if asset.status.value != "ready":
         wiring.stop()
         error = asset.error

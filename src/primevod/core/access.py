@@ -22,6 +22,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from primevod.core.api_keys import CUSTOM, ROLES
 from primevod.core.json_documents import load_document
 
 T = TypeVar("T")
@@ -33,9 +34,11 @@ ACTIONS = (
     "assets:Cancel",
     "assets:Delete",
     "assets:Update",
+    "assets:Share",
     "analytics:Query",
     "analytics:Refresh",
     "uploads:Create",
+    "uploads:List",
     "playback:Get",
     "playback:Invalidate",
     "events:List",
@@ -196,9 +199,11 @@ VIEWER_ACTIONS = (
 UPLOADER_ACTIONS = (
     *VIEWER_ACTIONS,
     "uploads:Create",
+    "uploads:List",
     "assets:Retry",
     "assets:Cancel",
     "assets:Update",
+    "assets:Share",  # a link anyone may watch with: people who publish, not every viewer
 )
 ROLE_POLICIES: dict[str, Policy] = {
     "admin": _role("*"),
@@ -227,3 +232,19 @@ def principal_of(key_id: str, role: str, policy: dict[str, object] | None) -> Pr
 
 
 NOTHING = Policy(Statement=[PolicyStatement(Effect="Deny", Action=["*"])])
+
+
+def key_grant(
+    role: str | None, policy_text: str | None, source: str = "policy"
+) -> tuple[str, dict[str, object] | None]:
+    """A new API key's role label and policy document, as `primevod keys create` and the
+    API's key route take them: a role (admin, uploader, viewer), or a policy document (JSON)
+    with an optional role as its label. ValueError (PolicyError: where the document is wrong)."""
+    if role is None and policy_text is None:
+        raise ValueError("give a role or a policy")
+    if role is not None and role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    document = None
+    if policy_text is not None:
+        document = load_policy(policy_text, source).model_dump(exclude_none=True)
+    return role or CUSTOM, document

@@ -150,7 +150,8 @@ def evaluate(
 DEFAULT_ALARMS: tuple[AlarmSpec, ...] = (
     AlarmSpec(
         name="workflow-failures",
-        description="an asset workflow failed in the last 5 minutes",
+        description="an asset workflow failed in the last 5 minutes (a refused source, "
+        "source.*, counts in uploads_rejected, not here)",
         metric="workflows_failed",
         statistic="sum",
         period_seconds=300,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
@@ -57,6 +57,9 @@ class Asset(BaseModel):
     )
     timings: dict[str, float] = Field(default_factory=dict)
     progress: float = 0.0
+    activity: str | None = Field(
+        None, description="what the running step is doing: 'encoding 4 renditions 1080p…240p'"
+    )
     duration: float | None = None
     error: AssetError | None = None
     execution_id: str | None = None
@@ -95,6 +98,7 @@ class AssetChanges(TypedDict, total=False):
     cost: dict[str, Any] | None
     timings: dict[str, float]
     progress: float
+    activity: str | None
     duration: float | None
     error: AssetError | None
     execution_id: str | None
@@ -141,6 +145,7 @@ EVENT_TYPES = (
     "asset.ingested",
     "asset.processing",
     "asset.progress",
+    "asset.subtitles_skipped",  # source subtitle streams left out of the package
     "asset.publishing",
     "asset.ready",
     "asset.failed",
@@ -154,6 +159,9 @@ EVENT_TYPES = (
     "source.expired",  # the lifecycle rules deleted an asset's source
     "object.expired",  # ... any other object, or an old version of one
 )
+
+
+SortOrder = Literal["desc", "asc"]  # by creation time: newest first, or oldest first
 
 
 class Page(BaseModel):

@@ -1,9 +1,13 @@
 """DASH MPD text edits that keep FFmpeg's layout: folding a representation's last segment
-into the one before it in its SegmentTimeline. Pure: text in, text out."""
+into the one before it in its SegmentTimeline, and adding WebVTT text AdaptationSets. Pure:
+text in, text out."""
 
 from __future__ import annotations
 
 import re
+from xml.sax.saxutils import escape
+
+from pydantic import BaseModel
 
 _S = re.compile(r"<S\b([^>]*)/>")
 _ATTR = re.compile(r'\b([tdr])="(-?\d+)"')
@@ -63,3 +67,69 @@ def fold_last_segment(mpd_text: str, representation_id: str) -> str:
     body = _render(segments, indent).lstrip()
     new_rep = rep.group(0)[: timeline.start(2)] + body + rep.group(0)[timeline.end(2) :]
     return mpd_text[: rep.start()] + new_rep + mpd_text[rep.end() :]
+
+
+class TextSet(BaseModel):
+    """A WebVTT subtitle track as a DASH text AdaptationSet: one whole-file representation."""
+
+    representation_id: str
+    language: str
+    label: str
+    url: str
+    bandwidth: int
+
+
+def add_text_sets(mpd_text: str, tracks: list[TextSet]) -> str:
+    """The MPD with a text AdaptationSet (`mimeType="text/vtt"`, `lang`, a subtitle Role)
+    per track, appended to the (single) Period; ids follow the existing sets'."""
+    if not tracks:
+        return mpd_text
+    ids = [int(i) for i in re.findall(r'<AdaptationSet\b[^>]*\bid="(\d+)"', mpd_text)]
+    next_id = max(ids, default=-1) + 1
+    closing = mpd_text.rfind("</Period>")
+    if closing < 0:
+        raise ValueError("the MPD has no Period")
+    indent = "\t\t"
+    sets = []
+    for n, track in enumerate(tracks):
+        sets.append(
+            f'{indent}<AdaptationSet id="{next_id + n}" contentType="text" mimeType="text/vtt" '
+            f'lang="{escape(track.language)}">\n'
+            f'{indent}\t<Role schemeIdUri="urn:mpeg:dash:role:2011" value="subtitle" />\n'
+            f"{indent}\t<Label>{escape(track.label)}</Label>\n"
+            f'{indent}\t<Representation id="{escape(track.representation_id)}" '
+            f'bandwidth="{track.bandwidth}">\n'
+            f"{indent}\t\t<BaseURL>{escape(track.url)}</BaseURL>\n"
+            f"{indent}\t</Representation>\n"
+            f"{indent}</AdaptationSet>\n"
+        )
+    line_start = mpd_text.rfind("\n", 0, closing) + 1
+    return mpd_text[:line_start] + "".join(sets) + mpd_text[line_start:]
+
+
+_AUDIO_SET = re.compile(r'(<AdaptationSet\b[^>]*\bcontentType="audio"[^>]*)(>)')
+
+
+def prefer_first_audio(mpd_text: str) -> str:
+    """With several audio AdaptationSets (languages), the first is the default: it gets the
+    highest @selectionPriority and a `main` Role, the others `alternate` (players otherwise
+    pick a language by bitrate)."""
+    count = len(_AUDIO_SET.findall(mpd_text))
+    if count < 2:
+        return mpd_text
+    seen = 0
+
+    def mark(match: re.Match[str]) -> str:
+        nonlocal seen
+        first = seen == 0
+        seen += 1
+        priority = 2 if first else 1
+        role = "main" if first else "alternate"
+        indent = re.search(r"\n([ \t]*)$", mpd_text[: match.start()])
+        pad = (indent.group(1) if indent else "") + "\t"
+        return (
+            f'{match.group(1)} selectionPriority="{priority}">\n'
+            f'{pad}<Role schemeIdUri="urn:mpeg:dash:role:2011" value="{role}" />'
+        )
+
+    return _AUDIO_SET.sub(mark, mpd_text)

@@ -20,6 +20,7 @@ ERROR_CODES: dict[str, str] = {
     "source.duration": "duration missing or too short",
     "source.too_long": "longer than the longest source accepted (12 h; 30 s on the dev profile)",
     "source.frame_rate": "frame rate missing or outside the accepted range",
+    "source.subtitles_invalid": "a subtitle file is too big, not UTF-8, or not WebVTT or SRT",
     "ladder.unknown_policy": "no ladder policy of that name",
     "ladder.empty": "the policy produced no rung for this source",
     "encode.failed": "FFmpeg exited with an error",

@@ -1,13 +1,16 @@
 """Just enough ISO-BMFF to read a fragmented MP4 segment's first sample flags: whether a
-CMAF segment starts with a sync sample (keyframe), without opening a decoder. Pure."""
+CMAF segment starts with a sync sample (keyframe), without opening a decoder; and where
+each fragment and its first sample lie (for HLS I-frame playlists). Pure."""
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
 
+from pydantic import BaseModel
+
 _NON_SYNC = 0x00010000  # sample_is_non_sync_sample in ISO/IEC 14496-12 sample flags
-_CONTAINERS = {b"moov", b"mvex", b"moof", b"traf"}
+_CONTAINERS = {b"moov", b"mvex", b"moof", b"traf", b"trak", b"mdia"}
 
 
 def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
@@ -136,3 +139,124 @@ def join_segments(first: bytes, second: bytes) -> bytes:
             size = (word & 0x7FFFFFFF) + len(tail)
             struct.pack_into(">II", merged, refs_at + 12 * (len(refs) - 1), size, duration + added)
     return bytes(merged) + tail
+
+
+class Fragment(BaseModel):
+    """One `moof` + `mdat` of a media segment: where it starts, how far a reader must read
+    to have its first sample, when it starts and how long it lasts (media timescale)."""
+
+    offset: int
+    first_sample_end: int
+    end: int
+    decode_time: int
+    duration: int
+    starts_with_sync: bool
+
+
+def media_timescale(init: bytes) -> int | None:
+    """The first track's media timescale (moov/trak/mdia/mdhd)."""
+    found = _find(init, [b"moov", b"trak", b"mdia", b"mdhd"])
+    if found is None:
+        return None
+    body = found[0]
+    offset = body + (20 if init[body] == 1 else 12)  # version/flags, creation, modification
+    return int(struct.unpack_from(">I", init, offset)[0])
+
+
+def fragments(segment: bytes, default_flags: int | None = None) -> list[Fragment]:
+    """Every fragment of a CMAF segment (one track), in file order. A fragment whose headers
+    cannot be read ends the list."""
+    out: list[Fragment] = []
+    tops = [
+        (kind, start, body, stop)
+        for (kind, start, body), (_, _, stop) in zip(
+            _top_boxes(segment), _boxes(segment), strict=True
+        )
+    ]
+    for i, (kind, start, body, stop) in enumerate(tops):
+        if kind != b"moof":
+            continue
+        mdat_end = next((s for k, _, _, s in tops[i + 1 :] if k == b"mdat"), stop)
+        parsed = _fragment(segment, start, body, stop, default_flags)
+        if parsed is None:
+            break
+        first_end, decode_time, duration, sync = parsed
+        out.append(
+            Fragment(
+                offset=start,
+                first_sample_end=first_end,
+                end=mdat_end,
+                decode_time=decode_time,
+                duration=duration,
+                starts_with_sync=sync,
+            )
+        )
+    return out
+
+
+def _fragment(
+    data: bytes, moof_start: int, body: int, stop: int, default_flags: int | None
+) -> tuple[int, int, int, bool] | None:
+    """(end of the first sample's bytes, decode time, duration, first sample is sync) of
+    the fragment whose `moof` payload is data[body:stop]."""
+    traf = _find(data, [b"traf"], body, stop)
+    if traf is None:
+        return None
+    tfhd, trun = _find(data, [b"tfhd"], *traf), _find(data, [b"trun"], *traf)
+    if tfhd is None or trun is None:
+        return None
+    base, default_duration, default_size, flags = _track_defaults(data, tfhd[0], moof_start)
+    flags = flags if flags is not None else default_flags
+    tfdt = _find(data, [b"tfdt"], *traf)
+    decode_time = 0
+    if tfdt is not None:
+        wide = data[tfdt[0]] == 1
+        decode_time = int(struct.unpack_from(">Q" if wide else ">I", data, tfdt[0] + 4)[0])
+    run = trun[0]
+    tr_flags = int.from_bytes(data[run + 1 : run + 4], "big")
+    count = int(struct.unpack_from(">I", data, run + 4)[0])
+    offset = run + 8
+    data_offset = 0
+    if tr_flags & 0x01:
+        data_offset = int(struct.unpack_from(">i", data, offset)[0])
+        offset += 4
+    first_flags = None
+    if tr_flags & 0x04:
+        first_flags = int(struct.unpack_from(">I", data, offset)[0])
+        offset += 4
+    fields = [bit for bit in (0x100, 0x200, 0x400, 0x800) if tr_flags & bit]
+    duration = 0
+    first_size = default_size
+    for i in range(count):
+        entry = offset + 4 * len(fields) * i
+        if entry + 4 * len(fields) > trun[1]:
+            return None
+        values = dict(zip(fields, struct.unpack_from(f">{len(fields)}I", data, entry), strict=True))
+        duration += values.get(0x100, default_duration or 0)
+        if i == 0:
+            first_size = values.get(0x200, default_size)
+            if first_flags is None:
+                first_flags = values.get(0x400, flags)
+    if first_size is None or first_flags is None:
+        return None
+    return base + data_offset + first_size, decode_time, duration, not first_flags & _NON_SYNC
+
+
+def _track_defaults(
+    data: bytes, body: int, moof_start: int
+) -> tuple[int, int | None, int | None, int | None]:
+    """(data base offset, default duration, size, flags) from a `tfhd` payload."""
+    tf_flags = int.from_bytes(data[body + 1 : body + 4], "big")
+    offset = body + 8
+    base = moof_start  # default-base-is-moof, and what CMAF requires
+    if tf_flags & 0x01:
+        base = int(struct.unpack_from(">Q", data, offset)[0])
+        offset += 8
+    if tf_flags & 0x02:
+        offset += 4
+    values: dict[int, int | None] = {0x08: None, 0x10: None, 0x20: None}
+    for bit in (0x08, 0x10, 0x20):
+        if tf_flags & bit:
+            values[bit] = int(struct.unpack_from(">I", data, offset)[0])
+            offset += 4
+    return base, values[0x08], values[0x10], values[0x20]

@@ -207,11 +207,60 @@ class Variant(BaseModel):
     resolution: tuple[int, int] | None = None
     frame_rate: float | None = None
     audio_group: str | None = None
+    subtitles_group: str | None = None
 
 
-def render_master(variants: Sequence[Variant], audio: Sequence[AudioMedia]) -> str:
-    """Master playlist, variants in ascending bandwidth."""
-    out = ["#EXTM3U", f"#EXT-X-VERSION:{HLS_VERSION}", "#EXT-X-INDEPENDENT-SEGMENTS", ""]
+class SubtitleMedia(BaseModel):
+    group_id: str
+    name: str
+    uri: str
+    language: str
+    default: bool = False
+
+
+class IFrameVariant(BaseModel):
+    """An EXT-X-I-FRAME-STREAM-INF: the I-frame playlist of one video variant."""
+
+    uri: str
+    bandwidth: int
+    average_bandwidth: int
+    codecs: str
+    resolution: tuple[int, int]
+
+
+class IFrame(BaseModel):
+    """One entry of an I-frame playlist: a byte range of a segment holding a keyframe."""
+
+    uri: str
+    offset: int
+    length: int
+    duration: float
+
+
+def render_iframe_playlist(map_uri: str, frames: Sequence[IFrame]) -> str:
+    """An EXT-X-I-FRAMES-ONLY media playlist; each EXTINF lasts until the next I-frame."""
+    target = target_duration([Segment(uri=f.uri, duration=f.duration) for f in frames])
+    out = [
+        "#EXTM3U",
+        f"#EXT-X-VERSION:{HLS_VERSION}",
+        f"#EXT-X-TARGETDURATION:{target}",
+        "#EXT-X-PLAYLIST-TYPE:VOD",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+        "#EXT-X-I-FRAMES-ONLY",
+        f'#EXT-X-MAP:URI="{map_uri}"',
+    ]
+    for frame in frames:
+        out += [
+            f"#EXTINF:{frame.duration:.6f},",
+            f"#EXT-X-BYTERANGE:{frame.length}@{frame.offset}",
+            frame.uri,
+        ]
+    out.append("#EXT-X-ENDLIST")
+    return "\n".join(out) + "\n"
+
+
+def _media_lines(audio: Sequence[AudioMedia], subtitles: Sequence[SubtitleMedia]) -> list[str]:
+    out = []
     for media in audio:
         attrs = [
             "TYPE=AUDIO",
@@ -227,7 +276,31 @@ def render_master(variants: Sequence[Variant], audio: Sequence[AudioMedia]) -> s
             f'URI="{media.uri}"',
         ]
         out.append("#EXT-X-MEDIA:" + ",".join(attrs))
-    if audio:
+    for sub in subtitles:
+        attrs = [
+            "TYPE=SUBTITLES",
+            f'GROUP-ID="{sub.group_id}"',
+            f'NAME="{sub.name}"',
+            f'LANGUAGE="{sub.language}"',
+            f"DEFAULT={'YES' if sub.default else 'NO'}",
+            "AUTOSELECT=YES",
+            "FORCED=NO",
+            f'URI="{sub.uri}"',
+        ]
+        out.append("#EXT-X-MEDIA:" + ",".join(attrs))
+    return out
+
+
+def render_master(
+    variants: Sequence[Variant],
+    audio: Sequence[AudioMedia],
+    subtitles: Sequence[SubtitleMedia] = (),
+    iframes: Sequence[IFrameVariant] = (),
+) -> str:
+    """Master playlist, variants in ascending bandwidth, then the I-frame variants."""
+    out = ["#EXTM3U", f"#EXT-X-VERSION:{HLS_VERSION}", "#EXT-X-INDEPENDENT-SEGMENTS", ""]
+    out += _media_lines(audio, subtitles)
+    if audio or subtitles:
         out.append("")
     for variant in sorted(variants, key=lambda v: v.bandwidth):
         attrs = [
@@ -241,6 +314,32 @@ def render_master(variants: Sequence[Variant], audio: Sequence[AudioMedia]) -> s
             attrs.append(f"FRAME-RATE={variant.frame_rate:.3f}")
         if variant.audio_group:
             attrs.append(f'AUDIO="{variant.audio_group}"')
+        if variant.subtitles_group:
+            attrs.append(f'SUBTITLES="{variant.subtitles_group}"')
         out.append("#EXT-X-STREAM-INF:" + ",".join(attrs))
         out.append(variant.uri)
+    if iframes:
+        out.append("")
+    for frame in sorted(iframes, key=lambda v: v.bandwidth):
+        attrs = [
+            f"BANDWIDTH={frame.bandwidth}",
+            f"AVERAGE-BANDWIDTH={frame.average_bandwidth}",
+            f'CODECS="{frame.codecs}"',
+            f"RESOLUTION={frame.resolution[0]}x{frame.resolution[1]}",
+            f'URI="{frame.uri}"',
+        ]
+        out.append("#EXT-X-I-FRAME-STREAM-INF:" + ",".join(attrs))
     return "\n".join(out) + "\n"
+
+
+def without_iframe_variants(master_text: str) -> str:
+    """The master playlist without its EXT-X-I-FRAME-STREAM-INF lines (an encrypted package:
+    byte ranges into whole-segment AES-128 segments cannot be decrypted alone)."""
+    lines = [
+        line
+        for line in master_text.splitlines()
+        if not line.startswith("#EXT-X-I-FRAME-STREAM-INF")
+    ]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines) + "\n"

@@ -135,6 +135,10 @@ class AudioRendition(BaseModel):
     bitrate_kbps: int
     channels: int
     sample_rate: int
+    source_index: int | None = Field(
+        None, description="the source's audio stream (None: the primary one)"
+    )
+    language: str | None = Field(None, description="the stream's language tag as the source has it")
 
 
 class Ladder(BaseModel):
@@ -369,21 +373,29 @@ def _drop_duplicates(rungs: list[Rung], dedup_ratio: float) -> list[Rung]:
 
 
 def _audio_renditions(bitrates: list[int], probe: ProbeResult) -> list[AudioRendition]:
+    """One AAC rendition per bitrate (an HLS audio group each) for the primary audio; a
+    source with several audio streams gets them all, each stream at every bitrate, the
+    primary stream first (the default track)."""
     source = probe.primary_audio
     if source is None:
         return []
-    channels = max(1, min(source.channels or 2, 2))
-    sample_rate = source.sample_rate if source.sample_rate in (44100, 48000) else 48000
+    streams = [source] + [s for s in probe.audio if s.index != source.index]
+    several = len(streams) > 1
     out = []
-    for kbps in bitrates:
-        # Mono needs about half the bits of stereo for the same quality.
-        effective = kbps if channels == 2 else max(32, kbps // 2)
-        out.append(
-            AudioRendition(
-                group_id=audio_group_id(kbps),
-                bitrate_kbps=effective,
-                channels=channels,
-                sample_rate=sample_rate,
+    for stream in streams:
+        channels = max(1, min(stream.channels or 2, 2))
+        sample_rate = stream.sample_rate if stream.sample_rate in (44100, 48000) else 48000
+        for kbps in bitrates:
+            # Mono needs about half the bits of stereo for the same quality.
+            effective = kbps if channels == 2 else max(32, kbps // 2)
+            out.append(
+                AudioRendition(
+                    group_id=audio_group_id(kbps),
+                    bitrate_kbps=effective,
+                    channels=channels,
+                    sample_rate=sample_rate,
+                    source_index=stream.index if several else None,
+                    language=(stream.language or "und") if several else None,
+                )
             )
-        )
     return out

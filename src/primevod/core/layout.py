@@ -57,3 +57,23 @@ def edge_base(public_base: str, asset_id: str) -> str:
 def relative_to_package(key: str, prefix: str) -> str:
     """An output key as a path under the package (what players request on the edge)."""
     return key[len(prefix) :] if prefix and key.startswith(prefix) else key
+
+
+def sidecar_key(batch: str, number: int) -> str:
+    """A subtitle file given with a source (`subtitles` at upload init, `--subtitles`), in
+    the source bucket: `subtitles/<batch>/<n>.txt` (WebVTT or SRT text; the batch is made
+    before the asset has an id)."""
+    return f"subtitles/{batch}/{number}.txt"
+
+
+def is_sidecar_key(key: str) -> bool:
+    """Whether `key` is one `sidecar_key` makes (32 hex digits, a number)."""
+    parts = key.split("/")
+    return (
+        len(parts) == 3
+        and parts[0] == "subtitles"
+        and len(parts[1]) == 32
+        and all(c in "0123456789abcdef" for c in parts[1])
+        and parts[2].removesuffix(".txt").isdigit()
+        and parts[2].endswith(".txt")
+    )

@@ -149,6 +149,7 @@ def _cmaf_group(
     ladder: Ladder, auto: AutoLadderConfig | None, prefix: str, notes: list[str]
 ) -> JsonDict:
     segment = _whole_seconds(ladder.segment_seconds)
+    ladder = _primary_audio_only(ladder, notes)
     if auto is not None and ladder.audio_only:
         notes.append("audio-only source: no Automated ABR, the fixed audio renditions instead")
         auto = None
@@ -169,6 +170,21 @@ def _cmaf_group(
     if auto is not None:
         group["AutomatedEncodingSettings"] = {"AbrSettings": abr_settings(auto, notes)}
     return group
+
+
+def _primary_audio_only(ladder: Ladder, notes: list[str]) -> Ladder:
+    """The ladder with the primary audio stream's renditions only: the job does not carry a
+    source's other audio languages (nor its subtitles) yet, which the local encode does."""
+    if not ladder.audio or ladder.audio[0].source_index is None:
+        return ladder
+    primary = ladder.audio[0].source_index
+    kept = [a for a in ladder.audio if a.source_index == primary]
+    others = sorted({a.language or "und" for a in ladder.audio if a.source_index != primary})
+    notes.append(
+        f"only the primary audio language ({ladder.audio[0].language}) is encoded; "
+        f"{', '.join(others)} and any subtitles are not yet in the MediaConvert job"
+    )
+    return ladder.model_copy(update={"audio": kept})
 
 
 def _fixed_outputs(ladder: Ladder, notes: list[str]) -> list[JsonDict]:

@@ -32,7 +32,8 @@ DEFINITIONS: tuple[MetricDef, ...] = (
     MetricDef(
         "primevod_workflow_executions_total",
         Kind.COUNTER,
-        "Asset workflow executions by outcome (started, succeeded, failed), stage and error code",
+        "Asset workflow executions by outcome (started, succeeded, failed, rejected: the "
+        "source was refused, cancelled), stage and error code",
         ("status", "stage", "code"),
     ),
     MetricDef(
@@ -127,6 +128,16 @@ DEFINITIONS: tuple[MetricDef, ...] = (
     ),
 )
 BY_NAME: dict[str, MetricDef] = {d.name: d for d in DEFINITIONS}
+
+
+SOURCE_ERROR_PREFIX = "source."
+
+
+def failure_outcome(code: str) -> str:
+    """How an execution that ended in error counts: `rejected` when its source was refused
+    (`source.*`: a corrupt, too long or unsupported upload, the uploader's to fix, not a
+    fault of the pipeline), else `failed` (what the workflow-failures alarm watches)."""
+    return "rejected" if code.startswith(SOURCE_ERROR_PREFIX) else "failed"
 
 
 def label_string(labels: Mapping[str, str]) -> str:

@@ -59,6 +59,7 @@ class RenditionOutput(BaseModel):
     frame_rate: float | None = None
     channels: int | None = None
     audio_group: str | None = None
+    language: str | None = Field(None, description="audio: RFC 5646 tag (several languages)")
     target_bitrate: int | None = Field(None, description="bit/s planned (cap for capped CRF)")
     average_bitrate: int = Field(description="bit/s measured over all segments")
     peak_bitrate: int = Field(description="bit/s of the heaviest segment")
@@ -73,6 +74,17 @@ class VariantOutput(BaseModel):
     codecs: str
     resolution: str | None
     audio_group: str | None
+
+
+class SubtitleOutput(BaseModel):
+    """A WebVTT rendition: HLS segments on the video's grid and one whole file for DASH."""
+
+    language: str
+    name: str
+    origin: str = Field(description="sidecar or embedded")
+    playlist: str
+    vtt: str = Field(description="the whole-title WebVTT file")
+    cues: int
 
 
 class AutoPlan(BaseModel):
@@ -105,6 +117,13 @@ class PackageResult(BaseModel):
     thumbnails: list[str] = Field(default_factory=list)
     sprites: list[str] = Field(default_factory=list)
     storyboard: str | None = None
+    subtitles: list[SubtitleOutput] = Field(default_factory=list)
+    iframe_playlists: list[str] = Field(
+        default_factory=list, description="HLS EXT-X-I-FRAME-STREAM-INF playlists"
+    )
+    skipped_subtitles: list[str] = Field(
+        default_factory=list, description="source subtitle streams left out, and why"
+    )
     total_bytes: int = 0
     encode_seconds: float = Field(0.0, description="the FFmpeg run(s) alone")
     encode_cpu_seconds: float = Field(0.0, description="CPU time (user + system) of those runs")

@@ -65,6 +65,14 @@ class UploadSession(BaseModel):
     created_at: datetime
     expires_at: datetime
     execution_id: str | None = None
+    owner: str | None = Field(
+        None, description="the id of the API key that began it (none: made before owners)"
+    )
+
+
+class UploadPage(BaseModel):
+    items: list[UploadSession]
+    next_cursor: str | None = None
 
 
 def clean_filename(name: str) -> str:

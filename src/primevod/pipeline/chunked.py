@@ -34,7 +34,7 @@ from primevod.core.policies import get_policy
 from primevod.core.probe import ProbeResult
 from primevod.core.progress import Progress
 from primevod.observability import metrics
-from primevod.pipeline import content_protection, costing, package_store
+from primevod.pipeline import content_protection, costing, package_store, subtitle_sidecars
 from primevod.pipeline.runtime import Runtime
 from primevod.pipeline.step_runner import run_step
 from primevod.pipeline.steps import PACKAGE, source_path, work_dir
@@ -230,7 +230,8 @@ def _cancel_is_final(step: str) -> Callable[[MediaError], StepOutcome | None]:
 def record_progress(rt: Runtime, asset_id: str, done: int, total: int) -> None:
     """Chunks done so far, as the asset's progress (the encode is 95 % of it)."""
     progress = round(0.95 * done / total, 4) if total else 0.0
-    rt.catalog.update_asset(asset_id, progress=progress)
+    activity = f"encoding in chunks: {done} of {total} done" if done < total else "stitching"
+    rt.catalog.update_asset(asset_id, progress=progress, activity=activity)
 
 
 # -- stitch ---------------------------------------------------------------------------------
@@ -312,7 +313,13 @@ def stitch(
                 _probe(rt, asset_id),
                 encode_plan,
                 out,
+                # the source's text subtitles and the sidecars: packaged as transcode does
+                source=source_path(rt, asset_id, execution_id),
+                subtitles=subtitle_sidecars.fetch(
+                    rt, rt.catalog.get_asset(asset_id).metadata, spool / "sidecars"
+                ),
             )
+            subtitle_sidecars.note_skipped(rt, asset_id, result.skipped_subtitles)
         finally:
             shutil.rmtree(spool, ignore_errors=True)
         bucket = rt.settings.destination_bucket
@@ -369,6 +376,7 @@ def _record_stitched(
         asset_id,
         ladder=result.ladder.model_dump(mode="json"),
         progress=0.95,
+        activity=None,
         timings={**asset.timings, **timings},
     )
 

@@ -23,7 +23,7 @@ from primevod.core.layout import chunk_prefix, package_prefix
 from primevod.core.policies import get_policy
 from primevod.core.progress import Progress
 from primevod.observability import metrics
-from primevod.pipeline import content_protection, costing, package_store
+from primevod.pipeline import content_protection, costing, package_store, subtitle_sidecars
 from primevod.pipeline.runtime import Runtime
 from primevod.pipeline.step_runner import run_step
 from primevod.ports.catalog import Catalog
@@ -78,6 +78,7 @@ def ingest(rt: Runtime, asset_id: str, execution_id: str) -> StepOutcome:
             asset_id,
             status=AssetStatus.INGESTING,
             progress=0.0,
+            activity="checking the source",
             execution_id=execution_id,
             error=None,
         )
@@ -89,6 +90,7 @@ def ingest(rt: Runtime, asset_id: str, execution_id: str) -> StepOutcome:
             asset_id,
             event_type="asset.ingested",
             probe=probe.model_dump(mode="json"),
+            activity=None,
             checksum=checksum,
             source_size=probe.size,
             duration=probe.duration,
@@ -100,9 +102,15 @@ def ingest(rt: Runtime, asset_id: str, execution_id: str) -> StepOutcome:
 
 
 # -- process --------------------------------------------------------------------------------
+ENCODE_SHARE = 0.95  # of the asset's progress: the encode; validating and storing the rest
+STORING = "storing the package"
+
+
 class _ProgressRecorder:
-    """Writes encode progress to the catalog at most every `interval` seconds and turns a
-    cancelled workflow into a cancel of the running FFmpeg."""
+    """Writes encode progress (and what the encode is doing) to the catalog every `interval`
+    seconds and whenever it reaches another tenth, so that a short encode still shows its
+    way up; an `asset.progress` event at 25, 50 and 75 %. It also turns a cancelled workflow
+    into a cancel of the running FFmpeg."""
 
     def __init__(
         self,
@@ -117,26 +125,33 @@ class _ProgressRecorder:
         self.cancel = cancel
         self.cancelled = cancelled
         self.interval = interval
-        self.last = 0.0
+        self.last = self.asked = -interval  # the first report is recorded at once
+        self.tenth = -1
         self.quarter = 0
+        self.activity: str | None = None
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
-        if now - self.last < self.interval:
+        if now - self.asked >= self.interval:
+            self.asked = now
+            if self.cancelled():
+                self.cancel.set()
+        tenth = min(10, int(p.fraction * 10))
+        activity = STORING if p.done else p.activity
+        due = now - self.last >= self.interval
+        if not due and tenth == self.tenth and activity == self.activity:
             return
-        self.last = now
-        progress = round(p.fraction * 0.95, 4)
+        self.last, self.tenth, self.activity = now, tenth, activity
+        progress = round(p.fraction * ENCODE_SHARE, 4)
         event: dict[str, Any] = {}
-        quarter = min(3, int(p.fraction * 4))  # an `asset.progress` event at 25, 50, 75 %
+        quarter = min(3, int(p.fraction * 4))
         if quarter > self.quarter:
             self.quarter = quarter
             event = {
                 "event_type": "asset.progress",
                 "event_data": {"progress": progress, "encoded_percent": quarter * 25},
             }
-        self.catalog.update_asset(self.asset_id, progress=progress, **event)
-        if self.cancelled():
-            self.cancel.set()
+        self.catalog.update_asset(self.asset_id, progress=progress, activity=activity, **event)
 
 
 def _encode(rt: Runtime, asset_id: str, execution_id: str, cancelled: Callable[[], bool]) -> Any:
@@ -145,7 +160,10 @@ def _encode(rt: Runtime, asset_id: str, execution_id: str, cancelled: Callable[[
     for stale in [out, *out.parent.glob(f".{PACKAGE}.*")]:
         shutil.rmtree(stale, ignore_errors=True)
     asset = rt.catalog.update_asset(
-        asset_id, status=AssetStatus.PROCESSING, event_type="asset.processing"
+        asset_id,
+        status=AssetStatus.PROCESSING,
+        activity="planning the ladder",
+        event_type="asset.processing",
     )
     cancel = threading.Event()
     return rt.media.transcode(
@@ -158,6 +176,7 @@ def _encode(rt: Runtime, asset_id: str, execution_id: str, cancelled: Callable[[
         overwrite=True,
         checksum=asset.checksum,
         analysis_cache=rt.settings.home / "cache" / "analysis",
+        subtitles=subtitle_sidecars.fetch(rt, asset.metadata, out.parent / "sidecars"),
     )
 
 
@@ -169,6 +188,7 @@ def process(
     def body() -> ProcessOutcome:
         started = time.monotonic()
         result = _encode(rt, asset_id, execution_id, cancelled)
+        subtitle_sidecars.note_skipped(rt, asset_id, result.skipped_subtitles)
         metrics.observe("primevod_encode_realtime_factor", result.realtime_factor)
         costing.record_actual(rt, asset_id, execution_id, result, result.encode_cpu_seconds)
         bucket = rt.settings.destination_bucket
@@ -186,7 +206,8 @@ def process(
         rt.catalog.update_asset(
             asset_id,
             ladder=result.ladder.model_dump(mode="json"),
-            progress=0.95,
+            progress=ENCODE_SHARE,
+            activity=None,
             timings={**asset.timings, **timings},
         )
         return ProcessOutcome(package=staged)
@@ -262,7 +283,7 @@ def record_failure(rt: Runtime, asset_id: str, execution_id: str, error: AssetEr
     """The asset failed: record it, and remove a package this execution staged (nothing
     references it)."""
     asset = rt.catalog.update_asset(
-        asset_id, status=AssetStatus.FAILED, error=error, event_type="asset.failed"
+        asset_id, status=AssetStatus.FAILED, error=error, activity=None, event_type="asset.failed"
     )
     rt.catalog.finish_execution(execution_id, "failed", error)
     rt.costs.mark_failed(execution_id)

@@ -78,7 +78,12 @@ def _session(rt: Runtime, upload_id: str, key: str, *, open_only: bool = True) -
 
 
 def init(
-    rt: Runtime, filename: str, content_type: str, size: int, metadata: dict[str, Any] | None = None
+    rt: Runtime,
+    filename: str,
+    content_type: str,
+    size: int,
+    metadata: dict[str, Any] | None = None,
+    owner: str | None = None,
 ) -> UploadSession:
     settings = rt.settings
     name = check_upload(filename, content_type, size, settings.upload_max_bytes)
@@ -101,6 +106,7 @@ def init(
         metadata={str(k): v for k, v in (metadata or {}).items()},
         created_at=now,
         expires_at=now + timedelta(hours=settings.upload_ttl_hours),
+        owner=owner,
     )
     rt.catalog.create_upload(session)
     metrics.inc("primevod_uploads_total", status="started")

@@ -15,6 +15,7 @@ from dbos._error import DBOSWorkflowCancelledError
 from primevod.core.assets import TERMINAL, AssetError, AssetStatus
 from primevod.core.execution import PlanOutcome, StagedPackage
 from primevod.core.layout import asset_prefix, package_prefix
+from primevod.core.metrics import failure_outcome
 from primevod.observability import metrics
 from primevod.pipeline import budget_step as budget_checks
 from primevod.pipeline import chunked, package_store, steps
@@ -62,7 +63,8 @@ def publish_step(asset_id: str, execution_id: str, package: dict[str, Any]) -> d
 def failure_step(asset_id: str, execution_id: str, error: dict[str, Any]) -> None:
     failure = AssetError.model_validate(error)
     steps.record_failure(runtime(), asset_id, execution_id, failure)
-    metrics.inc(EXECUTIONS, status="failed", stage=str(failure.step or ""), code=failure.code)
+    outcome = failure_outcome(failure.code)  # a refused source is no pipeline failure
+    metrics.inc(EXECUTIONS, status=outcome, stage=str(failure.step or ""), code=failure.code)
     log.warning(
         "asset %s failed in %s: %s: %s",
         asset_id,

@@ -9,9 +9,18 @@ from datetime import datetime
 from typing import Any, Protocol, Unpack
 
 from primevod.core.access import Principal
-from primevod.core.assets import Asset, AssetChanges, AssetError, Event, Execution, Page
+from primevod.core.assets import (
+    Asset,
+    AssetChanges,
+    AssetError,
+    Event,
+    Execution,
+    Page,
+    SortOrder,
+)
+from primevod.core.console_sessions import ConsoleSession, RedeemedLink
 from primevod.core.search import Filters, Query
-from primevod.core.uploads import UploadSession
+from primevod.core.uploads import UploadPage, UploadSession
 
 
 class Catalog(Protocol):
@@ -35,8 +44,15 @@ class Catalog(Protocol):
     def delete_asset(self, asset_id: str) -> Asset: ...
 
     def list_assets(
-        self, *, status: str | None = None, limit: int = 50, cursor: str | None = None
-    ) -> Page: ...
+        self,
+        *,
+        status: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        order: SortOrder = "desc",
+    ) -> Page:
+        """By creation time, newest first (or oldest: "asc"); ValueError: a bad cursor."""
+        ...
 
     def count_assets(self, status: str | None = None) -> int: ...
 
@@ -91,6 +107,10 @@ class Catalog(Protocol):
 
     def expired_uploads(self, now: datetime, limit: int = 100) -> list[UploadSession]: ...
 
+    def list_uploads(self, owner: str, *, limit: int = 20, cursor: str | None = None) -> UploadPage:
+        """The uploads `owner` (a key id) began, newest first; ValueError: a bad cursor."""
+        ...
+
     def create_key(
         self, role: str, name: str | None = None, policy: dict[str, Any] | None = None
     ) -> str: ...
@@ -106,6 +126,24 @@ class Catalog(Protocol):
     def list_keys(self) -> list[dict[str, Any]]: ...
 
     def revoke_key(self, key_id: str) -> None: ...
+
+    def key_name(self, key_id: str) -> str | None: ...
+
+    def create_session(
+        self, key_id: str, seconds: float, *, demo: bool = False
+    ) -> tuple[str, datetime]:
+        """A web console session (core/console_sessions.py): (its token, its expiry)."""
+        ...
+
+    def console_session(self, token: str) -> ConsoleSession | None: ...
+
+    def end_session(self, token: str) -> None: ...
+
+    def end_sessions_of(self, key_id: str) -> int: ...
+
+    def create_signin_link(self, key_id: str, seconds: float) -> str: ...
+
+    def redeem_signin_link(self, token: str) -> RedeemedLink: ...
 
     def content_key(self, asset_id: str) -> bytes | None:
         """The asset's encrypted-HLS content key (None: it has none)."""

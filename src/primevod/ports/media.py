@@ -6,6 +6,7 @@ workers, then the packaging of them all)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from primevod.core.local_cost import Sample
 from primevod.core.outputs import EncodePlan, PackageResult
 from primevod.core.probe import ProbeResult
 from primevod.core.progress import ProgressCallback
+from primevod.core.subtitles import SidecarSubtitle
 
 
 class MediaEngine(Protocol):
@@ -37,9 +39,11 @@ class MediaEngine(Protocol):
         probe: ProbeResult | None = None,
         checksum: str | None = None,
         analysis_cache: Path | None = None,
+        subtitles: Sequence[SidecarSubtitle] = (),
     ) -> PackageResult:
         """The whole package in `output_dir` (written aside, moved into place only when it
-        validates); raises MediaError."""
+        validates), with the source's text subtitles and the `subtitles` sidecars; raises
+        MediaError."""
         ...
 
     def plan(
@@ -111,8 +115,10 @@ class MediaEngine(Protocol):
         out_dir: Path,
         *,
         cancel: threading.Event | None = None,
+        source: Path | None = None,
+        subtitles: Sequence[SidecarSubtitle] = (),
     ) -> PackageResult:
         """The chunks (rung by rung, in title order), the title's audio and the chunks'
         thumbnails joined into the package `transcode` would have written, validated, in
-        `out_dir`."""
+        `out_dir`; with `source`, its text subtitles and the `subtitles` sidecars too."""
         ...

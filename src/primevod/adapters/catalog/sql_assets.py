@@ -1,15 +1,13 @@
 """Assets in the catalog: one row per asset holding its whole document, keyset pages newest
-first, and every change with its event in one transaction."""
+or oldest first, and every change with its event in one transaction."""
 
 from __future__ import annotations
 
-import base64
-import json
-from datetime import datetime
 from typing import Any, Unpack
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
+from primevod.adapters.catalog.keyset import encode_cursor, keyset_page
 from primevod.adapters.catalog.sql_events import SqlEvents
 from primevod.adapters.catalog.sql_search import SqlSearch
 from primevod.adapters.catalog.tables import AssetRow
@@ -19,6 +17,7 @@ from primevod.core.assets import (
     AssetStatus,
     Event,
     Page,
+    SortOrder,
     check_changes,
     utcnow,
 )
@@ -98,28 +97,27 @@ class SqlAssets(SqlSearch, SqlEvents):
             return asset
 
     def list_assets(
-        self, *, status: str | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        *,
+        status: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        order: SortOrder = "desc",
     ) -> Page:
+        """A page of assets by creation time (newest first, or oldest with order="asc");
+        ValueError: a bad cursor, or one of the other order."""
         limit = max(1, min(limit, 500))
         with self.session() as s:
             query = select(AssetRow.doc, AssetRow.created_at, AssetRow.id)
             if status:
                 query = query.where(AssetRow.status == status)
-            if cursor:
-                created, last_id = _decode_cursor(cursor)
-                query = query.where(
-                    or_(
-                        AssetRow.created_at < created,
-                        (AssetRow.created_at == created) & (AssetRow.id < last_id),
-                    )
-                )
-            query = query.order_by(AssetRow.created_at.desc(), AssetRow.id.desc())
+            query = keyset_page(query, AssetRow.created_at, AssetRow.id, cursor, order)
             rows = s.execute(query.limit(limit + 1)).all()
         items = [Asset.model_validate(r.doc) for r in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]
-            next_cursor = _encode_cursor(last.created_at, last.id)
+            next_cursor = encode_cursor(last.created_at, last.id, order)
         return Page(items=items, next_cursor=next_cursor)
 
     def count_assets(self, status: str | None = None) -> int:
@@ -141,17 +139,3 @@ def _event_data(asset: Asset) -> dict[str, Any]:
     if asset.error:
         data["error"] = asset.error.model_dump()
     return data
-
-
-def _encode_cursor(created: datetime, asset_id: str) -> str:
-    raw = json.dumps([created.isoformat(), asset_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, asset_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(asset_id)
-    except (ValueError, TypeError) as exc:
-        raise ValueError("invalid cursor") from exc

@@ -11,6 +11,7 @@ from primevod.adapters.catalog.sql_database import HEAD_REVISION, MIGRATIONS, _a
 from primevod.adapters.catalog.sql_executions import SqlExecutions
 from primevod.adapters.catalog.sql_exports import SqlExports
 from primevod.adapters.catalog.sql_keys import ROLES, SqlKeys
+from primevod.adapters.catalog.sql_sessions import SqlSessions
 from primevod.adapters.catalog.sql_uploads import SqlUploads
 from primevod.adapters.catalog.sql_workers import SqlWorkers
 from primevod.core.errors import NotFound
@@ -31,6 +32,7 @@ class SqlCatalog(
     SqlExecutions,
     SqlUploads,
     SqlKeys,
+    SqlSessions,
     SqlWorkers,
     SqlContentKeys,
     SqlBeacons,

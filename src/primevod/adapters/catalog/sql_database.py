@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0010"  # the newest revision in migrations/versions; bump with each new one
+HEAD_REVISION = "0011"  # the newest revision in migrations/versions; bump with each new one
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -1,4 +1,4 @@
-"""Multipart upload sessions: what was initiated, for which asset, until when."""
+"""Multipart upload sessions: what was initiated, by whom, for which asset, until when."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from primevod.adapters.catalog.keyset import encode_cursor, keyset_page
 from primevod.adapters.catalog.sql_database import SqlDatabase
 from primevod.adapters.catalog.tables import UploadRow
 from primevod.core.errors import NotFound
-from primevod.core.uploads import UploadSession
+from primevod.core.uploads import UploadPage, UploadSession
 
 
 class SqlUploads(SqlDatabase):
@@ -54,3 +55,21 @@ class SqlUploads(SqlDatabase):
                 .limit(limit)
             ).all()
             return [UploadSession.model_validate(r.doc) for r in rows]
+
+    def list_uploads(self, owner: str, *, limit: int = 20, cursor: str | None = None) -> UploadPage:
+        """The uploads `owner` began, newest first. The owner lives in the document (no
+        new column: the table needs no migration), matched with the database's JSON
+        operator; the table holds one small row per upload."""
+        limit = max(1, min(limit, 100))
+        with self.session() as s:
+            query = select(UploadRow.doc, UploadRow.created_at, UploadRow.upload_id).where(
+                UploadRow.doc["owner"].as_string() == owner
+            )
+            query = keyset_page(query, UploadRow.created_at, UploadRow.upload_id, cursor, "desc")
+            rows = s.execute(query.limit(limit + 1)).all()
+        items = [UploadSession.model_validate(r.doc) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor(last.created_at, last.upload_id, "desc")
+        return UploadPage(items=items, next_cursor=next_cursor)

@@ -288,3 +288,21 @@ class BeaconEventRow(Base):
         Index("ix_beacon_events_received", "received_at"),
         Index("ix_beacon_events_asset", "asset_id", "received_at"),
     )
+
+
+class ConsoleSessionRow(Base):
+    """A web console session or a one-time sign-in link (core/console_sessions.py): only the
+    SHA-256 of its token is kept, tied to one API key until it expires."""
+
+    __tablename__ = "console_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # session | link
+    key_id: Mapped[str] = mapped_column(String(16))
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # a used link
+    __table_args__ = (
+        Index("ix_console_sessions_key", "key_id"),
+        Index("ix_console_sessions_expires", "expires_at"),
+    )

@@ -46,10 +46,12 @@ from primevod.adapters.media.ffmpeg_command import (
 from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
 from primevod.adapters.media.package_validator import validated_package
 from primevod.adapters.media.packager import STORYBOARD, finalize
+from primevod.adapters.media.subtitle_tracks import check_sidecars, collect
 from primevod.core.errors import MediaError
 from primevod.core.ladder import Ladder
 from primevod.core.outputs import PackageResult
 from primevod.core.probe import ProbeResult
+from primevod.core.subtitles import SidecarSubtitle
 from primevod.core.thumbnails import ThumbnailPlan
 
 AUDIO_FILE = "title-audio.mp4"
@@ -177,9 +179,10 @@ def package_command(
     # each input's start to 0, and such audio out of sync)
     cmd += ["-copyts", "-c", "copy", "-map_metadata", "-1", "-map_chapters", "-1"]
     language = probe.primary_audio.language if probe.primary_audio else None
-    if language and audio is not None:  # the MPD's @lang comes from the stream's tag
-        for j in range(len(ladder.audio)):
-            cmd += [f"-metadata:s:a:{j}", f"language={language}"]
+    if audio is not None:  # the MPD's @lang comes from the stream's tag
+        for j, rendition in enumerate(ladder.audio):
+            if rendition.language or language:
+                cmd += [f"-metadata:s:a:{j}", f"language={rendition.language or language}"]
     package_ladder = ladder if audio is not None else ladder.model_copy(update={"audio": []})
     return cmd + dash_muxer_args(package_ladder, workdir)
 
@@ -213,6 +216,7 @@ def stitch(
             thumbs,
             options=options,
             cancel=cancel,
+            source=source,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -229,10 +233,13 @@ def package_chunks(
     *,
     options: EncodeOptions | None = None,
     cancel: threading.Event | None = None,
+    source: Path | None = None,
+    subtitles: Sequence[SidecarSubtitle] = (),
 ) -> PackageResult:
     """The package of a chunked encode in `out_dir` (which must not hold anything yet):
     `chunks_per_rung[i]` are rung i's chunk files in title order, `audio` the title's audio
-    renditions, `thumb_dirs` the chunks' thumbnail folders in title order (with `thumbs`).
+    renditions, `thumb_dirs` the chunks' thumbnail folders in title order (with `thumbs`),
+    and with `source` its text subtitles and the `subtitles` sidecars (as transcode).
     The result's `encode_seconds` are the packaging run's, not the chunk encodes'."""
     started = time.monotonic()
     options = options or EncodeOptions()
@@ -256,7 +263,9 @@ def package_chunks(
         )
         if thumbs is not None:
             join_thumbnails(thumb_dirs, thumbs, workdir / THUMB_DIR, scratch)
-        renditions, variants = finalize(workdir, ladder, probe, thumbs)
+        check_sidecars(subtitles)
+        texts = collect(source, probe, subtitles, scratch / "subtitles", cancel)
+        renditions, variants, tracks = finalize(workdir, ladder, probe, thumbs, texts)
         report = validated_package(workdir)
         _move_into_place(workdir, out_dir)
     except BaseException:
@@ -275,6 +284,9 @@ def package_chunks(
         renditions=renditions,
         variants=variants,
         **_thumbnail_files(out_dir, thumbs),
+        subtitles=tracks.subtitles,
+        iframe_playlists=tracks.iframe_playlists,
+        skipped_subtitles=texts.skipped,
         total_bytes=sum(p.stat().st_size for p in out_dir.rglob("*") if p.is_file()),
         encode_seconds=round(encode_seconds, 3),
         total_seconds=round(total_seconds, 3),

@@ -51,6 +51,14 @@ def check_mpd(report: ValidationReport, mpd_uri: str, root: ET.Element, fetcher:
             template = rep.find(f"{MPD_NS}SegmentTemplate")
             if template is None:
                 template = aset_template
+            base_url = rep.find(f"{MPD_NS}BaseURL")
+            if template is None and base_url is not None and base_url.text:
+                total += 1  # a whole-file representation (WebVTT subtitles)
+                try:
+                    fetcher.size(urljoin(mpd_uri, base_url.text.strip()))
+                except OSError:
+                    missing.append(base_url.text.strip())
+                continue
             if template is None:
                 missing.append(f"representation {rep.get('id')}: no SegmentTemplate")
                 continue

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from primevod.core.ladder import AudioRendition, Ladder, RateControl, Rung
-from primevod.core.probe import ProbeResult
+from primevod.core.probe import AudioStreamInfo, ProbeResult
 from primevod.core.thumbnails import ThumbnailPlan
 
 
@@ -68,11 +68,14 @@ SPRITE_PATTERN = "sprite_%03d.jpg"
 POSTER = "poster.jpg"
 
 
-def audio_trim_seconds(probe: ProbeResult, segment_seconds: float) -> float | None:
-    """The video's duration when the primary audio outlasts it by less than half a segment
-    (encoder padding, a muxer's rounding): the audio is cut there so both end together. A
-    longer audio tail is content (credits over a held frame) and is kept."""
-    video, audio = probe.primary_video, probe.primary_audio
+def audio_trim_seconds(
+    probe: ProbeResult, segment_seconds: float, audio: AudioStreamInfo | None = None
+) -> float | None:
+    """The video's duration when the audio stream (the primary one by default) outlasts it
+    by less than half a segment (encoder padding, a muxer's rounding): the audio is cut there
+    so both end together. A longer audio tail is content (credits over a held frame) and is
+    kept."""
+    video, audio = probe.primary_video, audio or probe.primary_audio
     if video is None or audio is None or not audio.duration:
         return None
     length = video.duration
@@ -212,18 +215,34 @@ def _jpeg_output(label: str, quality: str, path: Path, *, single_file: bool = Fa
 
 
 def audio_graph_and_maps(probe: ProbeResult, ladder: Ladder) -> tuple[list[str], list[str]]:
-    """The filter graph entries and `-map` arguments for one AAC rendition each."""
-    audio = probe.primary_audio
-    if audio is None:
+    """The filter graph entries and `-map` arguments for one AAC rendition each (`[a<j>]`
+    in ladder order), each from its own source stream (several languages) or the primary."""
+    primary = probe.primary_audio
+    if primary is None or not ladder.audio:
         return [], []
-    trim = audio_trim_seconds(probe, ladder.segment_seconds) if ladder.rungs else None
-    if ladder.audio and trim is not None:
-        # the audio ends with the video (a few ms of tail would make a runt last segment)
-        outputs = "".join(f"[a{j}]" for j in range(len(ladder.audio)))
-        graph = f"[0:{audio.index}]atrim=duration={trim:.6f},asplit={len(ladder.audio)}{outputs}"
-        maps = [arg for j in range(len(ladder.audio)) for arg in ("-map", f"[a{j}]")]
-        return [graph], maps
-    return [], ["-map", f"0:{audio.index}"] * len(ladder.audio)
+    streams = {s.index: s for s in probe.audio}
+    by_stream: dict[int, list[int]] = {}
+    for j, rendition in enumerate(ladder.audio):
+        index = rendition.source_index if rendition.source_index in streams else primary.index
+        by_stream.setdefault(index, []).append(j)
+    graph: list[str] = []
+    maps: list[str] = []
+    trimmed: set[int] = set()
+    for index, renditions in by_stream.items():
+        trim = (
+            audio_trim_seconds(probe, ladder.segment_seconds, streams[index])
+            if ladder.rungs
+            else None
+        )
+        if trim is not None:
+            # the audio ends with the video (a few ms of tail would make a runt last segment)
+            outputs = "".join(f"[a{j}]" for j in renditions)
+            graph.append(f"[0:{index}]atrim=duration={trim:.6f},asplit={len(renditions)}{outputs}")
+            trimmed.update(renditions)
+    for j, rendition in enumerate(ladder.audio):
+        index = rendition.source_index if rendition.source_index in streams else primary.index
+        maps += ["-map", f"[a{j}]" if j in trimmed else f"0:{index}"]
+    return graph, maps
 
 
 def x264_args(
@@ -260,6 +279,7 @@ def x264_args(
 
 def aac_args(j: int, rendition: AudioRendition, language: str | None) -> list[str]:
     args = []
+    language = rendition.language or language  # a source of several languages: each its own
     if language:  # the MPD's @lang comes from the stream's language tag
         args += [f"-metadata:s:a:{j}", f"language={language}"]
     args += [
@@ -279,7 +299,15 @@ def dash_muxer_args(ladder: Ladder, workdir: Path) -> list[str]:
     sets = []
     if ladder.rungs:
         sets.append("id=0,streams=v")
-    if ladder.audio:
+    if ladder.audio and any(a.language for a in ladder.audio):
+        # one AdaptationSet per language (DASH players switch languages between sets)
+        first = len(ladder.rungs)
+        per_stream: dict[int | None, list[int]] = {}
+        for j, rendition in enumerate(ladder.audio):
+            per_stream.setdefault(rendition.source_index, []).append(first + j)
+        for outputs in per_stream.values():
+            sets.append(f"id={len(sets)},streams={','.join(map(str, outputs))}")
+    elif ladder.audio:
         sets.append(f"id={len(sets)},streams=a")
     return [
         "-f",

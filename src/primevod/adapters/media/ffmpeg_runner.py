@@ -12,7 +12,22 @@ import time
 from collections.abc import Sequence
 
 from primevod.core.errors import MediaError
-from primevod.core.progress import ProgressCallback, parse_progress_block
+from primevod.core.progress import (
+    ENCODE_CLOCK,
+    EncodeClock,
+    ProgressCallback,
+    parse_progress_block,
+)
+
+
+def with_encode_clock(cmd: Sequence[str]) -> list[str]:
+    """`cmd` with the first output's first stream writing the encode clock to stdout
+    (`encoded_time=S` per packet: core/progress.EncodeClock), for an encode whose other
+    outputs may start late. The options go right after the last input: the first output's."""
+    cmd = list(cmd)
+    after_input = max(i for i, arg in enumerate(cmd) if arg == "-i") + 2
+    clock = ["-stats_enc_post:0", "pipe:1", "-stats_enc_post_fmt:0", ENCODE_CLOCK + "={t}"]
+    return [*cmd[:after_input], *clock, *cmd[after_input:]]
 
 
 def run_ffmpeg(
@@ -64,17 +79,24 @@ def run_ffmpeg(
     for thread in threads:
         thread.start()
     block: dict[str, str] = {}
+    clock = EncodeClock(duration, started=time.monotonic())
     assert proc.stdout is not None
     try:
         for line in proc.stdout:
             key, sep, value = line.strip().partition("=")
             if not sep:
                 continue
+            if key == ENCODE_CLOCK:  # a line of its own, between `-progress` blocks
+                last_activity[0] = time.monotonic()
+                ticked = clock.tick(value, last_activity[0])
+                if ticked is not None and on_progress is not None:
+                    on_progress(ticked)
+                continue
             block[key] = value
             if key == "progress":
                 last_activity[0] = time.monotonic()
                 if on_progress is not None:
-                    on_progress(parse_progress_block(block, duration, frame_rate))
+                    on_progress(clock.at_least(parse_progress_block(block, duration, frame_rate)))
                 block = {}
     finally:
         returncode, cpu_seconds = _reap(proc)

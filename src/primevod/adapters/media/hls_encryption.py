@@ -22,7 +22,7 @@ from primevod.core.content_keys import (
     segment_keys,
 )
 from primevod.core.errors import MediaError
-from primevod.core.hls import parse_media_playlist
+from primevod.core.hls import parse_media_playlist, without_iframe_variants
 from primevod.core.outputs import PackageResult, RenditionOutput
 
 
@@ -82,14 +82,27 @@ def encrypt_package(result: PackageResult, key: bytes, uri: str) -> PackageResul
     ]
     if result.manifest:
         (root / result.manifest).unlink(missing_ok=True)
+    _drop_iframe_playlists(root, result)
     return result.model_copy(
         update={
             "manifest": None,
+            "iframe_playlists": [],
             "encryption": AES_128,
             "renditions": renditions,
             "total_bytes": sum(p.stat().st_size for p in root.rglob("*") if p.is_file()),
         }
     )
+
+
+def _drop_iframe_playlists(root: Path, result: PackageResult) -> None:
+    """I-frame playlists go: their byte ranges would cut whole-segment AES-128 ciphertext,
+    which no player can decrypt in pieces. Subtitles (WebVTT) stay in the clear."""
+    if not result.iframe_playlists:
+        return
+    master = root / result.master
+    master.write_text(without_iframe_variants(master.read_text()))
+    for name in result.iframe_playlists:
+        (root / name).unlink(missing_ok=True)
 
 
 def decrypted_copy(source: Path, target: Path, key: bytes) -> None:

@@ -15,6 +15,7 @@ from primevod.adapters.media.media_playlist_checks import (
     check_media_playlist,
     check_version,
 )
+from primevod.adapters.media.track_checks import check_hls_tracks
 from primevod.core.hls import parse_attributes
 from primevod.core.outputs import ValidationReport
 
@@ -87,6 +88,7 @@ def validate_hls(
     measured = _check_media_playlists(report, kinds, fetcher, sample_segments, decode_samples)
     for variant in variants:
         _check_variant(report, master_uri, variant, groups, measured, tolerance)
+    check_hls_tracks(report, master_uri, master_text, fetcher, sample_segments)
     return report
 
 
@@ -125,7 +127,7 @@ def _playlist_kinds(
     """Each media playlist once, in master order, with the kind of stream it is checked as."""
     kinds: dict[str, str] = {}
     for m in media:
-        if m.get("URI"):
+        if m.get("URI") and m.get("TYPE") != "SUBTITLES":  # WebVTT: track_checks
             kinds.setdefault(urljoin(master_uri, m["URI"]), m.get("TYPE", "AUDIO").lower())
     for variant in variants:
         kinds.setdefault(variant.uri, "video" if variant.has_video else "audio")

@@ -8,6 +8,7 @@ package on disk and keeps the names callers import."""
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -20,6 +21,7 @@ from primevod.adapters.media.hls_validator import (
     validate_hls,
 )
 from primevod.adapters.media.media_playlist_checks import DECODE_SAMPLES, MediaStats
+from primevod.adapters.media.track_checks import check_mpd_tracks
 from primevod.core.errors import MediaError
 from primevod.core.outputs import ValidationReport
 
@@ -69,6 +71,9 @@ def validate_package(
         return report
     check_mpd(report, manifest, mpd, fetcher)
     _check_mpd_matches_hls(report, root, manifest, mpd)
+    # an unreadable master is reported by the HLS checks
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        check_mpd_tracks(report, manifest, mpd, fetcher.read(master).decode("utf-8"))
     return report
 
 
@@ -77,7 +82,12 @@ def _check_mpd_matches_hls(
 ) -> None:
     """One set of segments behind both manifests: the MPD names each HLS media playlist's
     representation (media_N.m3u8 <-> Representation id N)."""
-    rep_ids = {r.get("id") for r in mpd.iter(f"{MPD_NS}Representation")}
+    rep_ids = {
+        r.get("id")
+        for aset in mpd.iter(f"{MPD_NS}AdaptationSet")
+        if aset.get("contentType") != "text"  # WebVTT subtitles: no media_N.m3u8
+        for r in aset.iter(f"{MPD_NS}Representation")
+    }
     playlists = {p.name[len("media_") : -len(".m3u8")] for p in root.glob("media_*.m3u8")}
     report.add(
         "mpd.matches_hls",

@@ -1,12 +1,14 @@
 """After FFmpeg: measure every rendition, rewrite the HLS playlists and the MPD bandwidths
-from measured figures, write the master playlist and the WebVTT storyboard."""
+from measured figures, write the subtitle renditions, the I-frame playlists, the master
+playlist and the WebVTT storyboard."""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from primevod.adapters.media.ffmpeg_command import (
     MANIFEST,
@@ -14,12 +16,17 @@ from primevod.adapters.media.ffmpeg_command import (
     POSTER,
     THUMB_DIR,
 )
+from primevod.adapters.media.iframe_playlists import write_iframe_playlist
+from primevod.adapters.media.subtitle_tracks import SubtitleSet, write_renditions
+from primevod.core.dash import TextSet, add_text_sets, prefer_first_audio
 from primevod.core.dash import fold_last_segment as fold_timeline_tail
 from primevod.core.errors import MediaError
 from primevod.core.fmp4 import join_segments
 from primevod.core.hls import (
     AudioMedia,
+    IFrameVariant,
     Segment,
+    SubtitleMedia,
     Variant,
     has_runt_tail,
     measure_bitrates,
@@ -32,11 +39,20 @@ from primevod.core.hls import (
 )
 from primevod.core.ladder import Ladder
 from primevod.core.language import bcp47
-from primevod.core.outputs import RenditionOutput, VariantOutput
+from primevod.core.outputs import RenditionOutput, SubtitleOutput, VariantOutput
 from primevod.core.probe import ProbeResult
+from primevod.core.subtitles import SUBTITLE_GROUP
 from primevod.core.thumbnails import ThumbnailPlan, storyboard_vtt
 
 STORYBOARD = "storyboard.vtt"
+
+
+@dataclass
+class Tracks:
+    """What the package holds beside its video and audio renditions."""
+
+    subtitles: list[SubtitleOutput] = field(default_factory=list)
+    iframe_playlists: list[str] = field(default_factory=list)
 
 
 def _representations(mpd_text: str) -> dict[str, dict[str, str]]:
@@ -61,8 +77,12 @@ def _rate(text: str | None) -> float | None:
 
 
 def finalize(
-    workdir: Path, ladder: Ladder, probe: ProbeResult, thumbs: ThumbnailPlan | None
-) -> tuple[list[RenditionOutput], list[VariantOutput]]:
+    workdir: Path,
+    ladder: Ladder,
+    probe: ProbeResult,
+    thumbs: ThumbnailPlan | None,
+    subtitles: SubtitleSet | None = None,
+) -> tuple[list[RenditionOutput], list[VariantOutput], Tracks]:
     mpd_path = workdir / MANIFEST
     if not mpd_path.is_file():
         raise MediaError("encode.failed", "FFmpeg wrote no DASH manifest")
@@ -99,17 +119,30 @@ def finalize(
         )
         renditions.append(_rendition(ladder, index, reps[rep_id], playlist, info.map_uri, measured))
 
-    variants = _write_master(workdir, renditions, probe)
+    video = [r for r in renditions if r.kind == "video"]
+    tracks = Tracks(
+        subtitles=write_renditions(
+            workdir,
+            video[0].playlist if video else None,
+            probe.duration or 0.0,
+            subtitles or SubtitleSet(),
+        )
+    )
+    iframes = [v for v in (write_iframe_playlist(workdir, r) for r in video) if v is not None]
+    tracks.iframe_playlists = [v.uri for v in iframes]
+    variants = _write_master(workdir, renditions, probe, tracks.subtitles, iframes)
     _rewrite_mpd_bandwidth(
         mpd_path, mpd_text, {r.representation_id: r for r in renditions}, longest
     )
+    if tracks.subtitles:
+        _add_text_sets(mpd_path, tracks.subtitles, probe.duration or 0.0)
     if thumbs is not None:
         count = len(list((workdir / THUMB_DIR).glob("thumb_*.jpg")))
         duration = probe.duration or 0.0
         (workdir / THUMB_DIR / STORYBOARD).write_text(storyboard_vtt(thumbs, count, duration))
         if not (workdir / THUMB_DIR / POSTER).is_file():
             raise MediaError("encode.failed", "FFmpeg wrote no poster image")
-    return renditions, variants
+    return renditions, variants, tracks
 
 
 def _fold_runt_tail(
@@ -175,29 +208,72 @@ def _rendition(
         codecs=rep.get("codecs", "mp4a.40.2"),
         channels=audio.channels,
         audio_group=audio.group_id,
+        language=(bcp47(audio.language) or "und") if audio.language else None,
         target_bitrate=audio.bitrate_kbps * 1000,
         **common,
     )
 
 
-def _write_master(
-    workdir: Path, renditions: list[RenditionOutput], probe: ProbeResult
-) -> list[VariantOutput]:
-    audio = {r.audio_group: r for r in renditions if r.kind == "audio"}
-    language = bcp47(probe.primary_audio.language) if probe.primary_audio else None
-    media = [
-        AudioMedia(
-            group_id=r.audio_group or r.name,
-            name=f"Audio {r.channels}ch",
-            uri=r.playlist,
-            channels=r.channels or 2,
-            language=language,
+def _audio_media(groups: dict[str, list[RenditionOutput]], probe: ProbeResult) -> list[AudioMedia]:
+    """An EXT-X-MEDIA per audio rendition: one per language in every group (the first the
+    default), or as before one per group when the source has a single audio track."""
+    primary = bcp47(probe.primary_audio.language) if probe.primary_audio else None
+    media = []
+    for group, members in groups.items():
+        names: set[str] = set()
+        for n, r in enumerate(members):
+            if r.language is None:  # a single audio track: today's labels
+                name, language = f"Audio {r.channels}ch", primary
+            else:
+                name = r.language if r.language != "und" else f"Audio {n + 1}"
+                name = name if name not in names else f"{name} {n + 1}"
+                language = r.language
+            names.add(name)
+            media.append(
+                AudioMedia(
+                    group_id=group,
+                    name=name,
+                    uri=r.playlist,
+                    channels=r.channels or 2,
+                    language=language,
+                    default=n == 0,
+                )
+            )
+    return media
+
+
+def _subtitle_media(subtitles: Sequence[SubtitleOutput]) -> list[SubtitleMedia]:
+    names: set[str] = set()
+    media = []
+    for n, sub in enumerate(subtitles):
+        name = sub.name if sub.name not in names else f"{sub.name} {n + 1}"
+        names.add(name)
+        media.append(
+            SubtitleMedia(
+                group_id=SUBTITLE_GROUP, name=name, uri=sub.playlist, language=sub.language
+            )
         )
-        for r in audio.values()
-    ]
+    return media
+
+
+def _write_master(
+    workdir: Path,
+    renditions: list[RenditionOutput],
+    probe: ProbeResult,
+    subtitles: Sequence[SubtitleOutput] = (),
+    iframes: Sequence[IFrameVariant] = (),
+) -> list[VariantOutput]:
+    groups: dict[str, list[RenditionOutput]] = {}
+    for r in renditions:
+        if r.kind == "audio":
+            groups.setdefault(r.audio_group or r.name, []).append(r)
+    # a variant's rates count its group's default rendition, the one players start with
+    audio = {group: members[0] for group, members in groups.items()}
     variants: list[Variant] = []
     video = [r for r in renditions if r.kind == "video"]
     if video:
+        media = _audio_media(groups, probe)
+        subtitle_media = _subtitle_media(subtitles)
         for r in video:
             a = audio.get(r.audio_group) if r.audio_group else None
             variants.append(
@@ -209,11 +285,14 @@ def _write_master(
                     resolution=(r.width or 0, r.height or 0),
                     frame_rate=r.frame_rate,
                     audio_group=r.audio_group if a else None,
+                    subtitles_group=SUBTITLE_GROUP if subtitle_media else None,
                 )
             )
-        text = render_master(variants, media)
+        text = render_master(variants, media, subtitle_media, iframes)
     else:  # audio-only title: each audio rendition is a variant of its own
-        for r in audio.values():
+        for r in renditions:
+            if r.kind != "audio":
+                continue
             variants.append(
                 Variant(
                     uri=r.playlist,
@@ -265,4 +344,23 @@ def _rewrite_mpd_bandwidth(
     text = text.replace('bitstreamSwitching="true"', 'bitstreamSwitching="false"')
     # DASH @lang is RFC 5646 like HLS LANGUAGE ("fr", not the container's "fre")
     text = re.sub(r'\blang="([^"]*)"', lambda m: f'lang="{bcp47(m.group(1)) or "und"}"', text)
+    text = prefer_first_audio(text)  # several languages: the source's default first
     mpd_path.write_text(text)
+
+
+def _add_text_sets(mpd_path: Path, subtitles: Sequence[SubtitleOutput], duration: float) -> None:
+    """A DASH text AdaptationSet per subtitle track: its whole WebVTT file, the bandwidth
+    that file over the title's duration."""
+    sets = [
+        TextSet(
+            representation_id=f"text_{PurePosixPath(sub.vtt).parent.name}",
+            language=sub.language,
+            label=sub.name,
+            url=sub.vtt,
+            bandwidth=max(
+                1, round((mpd_path.parent / sub.vtt).stat().st_size * 8 / max(duration, 1.0))
+            ),
+        )
+        for sub in subtitles
+    ]
+    mpd_path.write_text(add_text_sets(mpd_path.read_text(), sets))

@@ -7,6 +7,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -24,10 +25,11 @@ from primevod.adapters.media.ffmpeg_command import (
     EncodeOptions,
     build_command,
 )
-from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
+from primevod.adapters.media.ffmpeg_runner import run_ffmpeg, with_encode_clock
 from primevod.adapters.media.package_validator import validated_package
 from primevod.adapters.media.packager import STORYBOARD, finalize
 from primevod.adapters.media.pyav_probe import probe_file
+from primevod.adapters.media.subtitle_tracks import check_sidecars, collect
 from primevod.core.chunks import Chunk, ChunkEncode
 from primevod.core.errors import MediaError
 from primevod.core.ladder import LadderPolicy, RateControl, plan_ladder
@@ -41,9 +43,10 @@ from primevod.core.outputs import (
     VariantOutput,
 )
 from primevod.core.probe import ProbeResult
-from primevod.core.progress import Progress, ProgressCallback
+from primevod.core.progress import Progress, ProgressCallback, encode_activity, scaled
 from primevod.core.quality import auto_policy
 from primevod.core.source_rules import SourceLimits, check_source
+from primevod.core.subtitles import SidecarSubtitle
 from primevod.core.thumbnails import plan_thumbnails
 
 
@@ -83,13 +86,16 @@ class MediaEngine:
         probe: ProbeResult | None = None,
         checksum: str | None = None,
         analysis_cache: Path | None = None,
+        subtitles: Sequence[SidecarSubtitle] = (),
     ) -> PackageResult:
         """Probe (unless `probe` comes from an earlier inspect of the same file), plan (for the
         `auto` policy: analyse the title first, cached by its `checksum` in `analysis_cache`),
-        encode, package, validate, and move the package into `output_dir`."""
+        encode, package (with the source's text subtitles and the `subtitles` sidecar files),
+        validate, and move the package into `output_dir`."""
         source, output_dir = Path(source), Path(output_dir)
         started = time.monotonic()
         _check_output_dir(source, output_dir, overwrite)
+        check_sidecars(subtitles)  # a bad sidecar fails before any encode
         if probe is None:
             probe = self.inspect(source)
         else:
@@ -106,7 +112,8 @@ class MediaEngine:
         try:
             run = self._encode(source, probe, plan, workdir, on_progress, cancel)
             _check_fully_decoded(plan.duration, run.decoded)
-            renditions, variants = finalize(workdir, plan.ladder, probe, plan.thumbs)
+            texts = collect(source, probe, subtitles, _scratch(workdir), cancel)
+            renditions, variants, tracks = finalize(workdir, plan.ladder, probe, plan.thumbs, texts)
             report = validated_package(workdir)
             _move_into_place(workdir, output_dir)
             total_seconds = time.monotonic() - started
@@ -115,6 +122,7 @@ class MediaEngine:
             raise
         finally:
             _remove_pass_logs(workdir)
+            shutil.rmtree(_scratch(workdir), ignore_errors=True)
 
         result = _package_result(
             output_dir,
@@ -125,6 +133,12 @@ class MediaEngine:
             encode_seconds=run.seconds,
             encode_cpu_seconds=run.cpu_seconds,
             total_seconds=total_seconds,
+        ).model_copy(
+            update={
+                "subtitles": tracks.subtitles,
+                "iframe_playlists": tracks.iframe_playlists,
+                "skipped_subtitles": texts.skipped,
+            }
         )
         if on_progress is not None:
             on_progress(
@@ -183,34 +197,51 @@ class MediaEngine:
         on_progress: ProgressCallback | None,
         cancel: threading.Event | None,
     ) -> _EncodeRun:
-        """One FFmpeg run, or two when quality mode has VBR rungs to encode."""
+        """One FFmpeg run, or two when quality mode has VBR rungs to encode (the first
+        pass is the first half of the progress)."""
         started = time.monotonic()
         last: list[Progress] = []
+        ladder, thumbs = plan.ladder, plan.thumbs
+        activity = encode_activity([r.height for r in ladder.rungs], len(ladder.audio))
+        two_pass = self.options.mode == "quality" and any(
+            r.rate_control is RateControl.VBR for r in ladder.rungs
+        )
+        share = 0.5 if two_pass else 1.0
+
+        def first_pass(p: Progress) -> None:
+            if on_progress is not None and not p.done:
+                on_progress(scaled(p, 0.0, share, f"first pass: {activity}"))
 
         def progress(p: Progress) -> None:
             last[:] = [p]
             # the caller hears `done` once, after packaging and validation
             if on_progress is not None and not p.done:
-                on_progress(p)
+                on_progress(scaled(p, 1.0 - share, share, activity))
 
-        ladder, thumbs = plan.ladder, plan.thumbs
         fps = float(Fraction(ladder.frame_rate)) if ladder.frame_rate else None
-        two_pass = self.options.mode == "quality" and any(
-            r.rate_control is RateControl.VBR for r in ladder.rungs
-        )
         cpu = 0.0
         if two_pass:  # the first pass: rate statistics only, counted in the encode time
             first = build_command(
                 ffmpeg_exe(), source, probe, ladder, workdir, self.options, None, pass_number=1
             )
-            cpu += run_ffmpeg(first, duration=plan.duration, frame_rate=fps, cancel=cancel)
+            cpu += run_ffmpeg(
+                with_encode_clock(first),
+                duration=plan.duration,
+                frame_rate=fps,
+                on_progress=first_pass,
+                cancel=cancel,
+            )
             cmd = build_command(
                 ffmpeg_exe(), source, probe, ladder, workdir, self.options, thumbs, pass_number=2
             )
         else:
             cmd = build_command(ffmpeg_exe(), source, probe, ladder, workdir, self.options, thumbs)
         cpu += run_ffmpeg(
-            cmd, duration=plan.duration, frame_rate=fps, on_progress=progress, cancel=cancel
+            with_encode_clock(cmd),
+            duration=plan.duration,
+            frame_rate=fps,
+            on_progress=progress,
+            cancel=cancel,
         )
         done = last[0].out_time if last else 0.0
         return _EncodeRun(time.monotonic() - started, cpu, done)
@@ -283,6 +314,8 @@ class MediaEngine:
         out_dir: Path,
         *,
         cancel: threading.Event | None = None,
+        source: Path | None = None,
+        subtitles: Sequence[SidecarSubtitle] = (),
     ) -> PackageResult:
         result = package_chunks(
             chunks_per_rung,
@@ -294,6 +327,8 @@ class MediaEngine:
             plan.thumbs,
             options=self.options,
             cancel=cancel,
+            source=source,
+            subtitles=subtitles,
         )
         return result.model_copy(
             update={"auto": plan.auto, "analysis_seconds": round(plan.analysis_seconds, 3)}
@@ -330,6 +365,11 @@ def _check_fully_decoded(duration: float, encoded: float) -> None:
             "source.truncated",
             f"the source claims {duration:.1f}s but only {encoded:.1f}s could be decoded",
         )
+
+
+def _scratch(workdir: Path) -> Path:
+    """Beside the work folder (not in the package): the WebVTT files FFmpeg converts."""
+    return workdir.parent / f"{workdir.name}.subtitles"
 
 
 def _remove_pass_logs(workdir: Path) -> None:

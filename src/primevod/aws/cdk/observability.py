@@ -3,7 +3,8 @@ shape's own metrics, with the same thresholds, periods and least sample counts, 
 workflow's execution time. Every alarm tells the asset events topic.
 
     local metric            CloudWatch
-    workflows_failed        AWS/States ExecutionsFailed (the state machine), sum
+    workflows_failed        AWS/States ExecutionsFailed (the state machine), sum; a refused
+                            source ends in the Rejected state, so it counts as locally: not
     error_rate_5xx / 4xx    AWS/CloudFront 5xxErrorRate / 4xxErrorRate, average (percent)
     cache_hit_ratio         AWS/CloudFront CacheHitRate (an additional metric), average
     origin_latency_p95_ms   AWS/CloudFront OriginLatency (an additional metric), p95

@@ -1,7 +1,9 @@
 """The asset workflow as a Step Functions standard state machine, read as the story:
 
     Ingest -> Plan -> Encode (MediaConvert, .sync) -> Validate -> Publish -> Ready
-          any task's error, once its retries are spent -> RecordFailure -> Failed
+          any task's error, once its retries are spent -> RecordFailure -> SourceRefused:
+              a `source.*` code -> Rejected (succeeds: a bad upload, not a failed workflow)
+              any other code    -> Failed
 
 The state is the execution input `{"asset_id", "bucket", "key"}`, which `Ingest` returns
 enriched with `probe` and `source_url`; each later step adds its result under its own key
@@ -68,8 +70,17 @@ def definition(
     record_failure = _retried(
         _lambda_task(scope, "RecordFailure", fns.failure, "$.failure"), LAMBDA_TRANSIENT_ERRORS
     )
-    record_failure.next(
-        # the execution fails with the project's code (`source.unreadable`) and message, as
+    # a refused source (`source.*`: corrupt, too long, unsupported) is the uploader's to fix,
+    # not a fault of the pipeline: the execution ends in `Rejected`, having judged the file,
+    # so ExecutionsFailed (what the workflow-failures alarm watches, as locally) counts the
+    # pipeline's own failures only; the asset still records the error and subscribers hear it
+    refused = sfn.Choice(scope, "SourceRefused")
+    refused.when(
+        sfn.Condition.string_matches("$.failure.error.code", "source.*"),
+        sfn.Succeed(scope, "Rejected", comment="the source was refused (asset failed)"),
+    )
+    refused.otherwise(
+        # the execution fails with the project's code (`encode.failed`) and message, as
         # RecordFailure wrote them on the asset: more telling than the caught `States.*`
         # name, which is reserved (Step Functions' interpreter in moto refuses to re-raise it)
         sfn.Fail(
@@ -79,6 +90,7 @@ def definition(
             cause_path="$.failure.error.message",
         )
     )
+    record_failure.next(refused)
 
     def guarded(task: sfn.TaskStateBase, retry_errors: tuple[str, ...]) -> sfn.TaskStateBase:
         _retried(task, retry_errors)

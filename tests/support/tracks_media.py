@@ -1,0 +1,57 @@
+"""A source with several tracks, made with the bundled FFmpeg: video, two audio streams
+(English at 440 Hz, French at 880 Hz, so a switch is audible and measurable), an embedded
+English mov_text subtitle stream; and a French WebVTT sidecar for it."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
+
+ENGLISH_SRT = """1
+00:00:00,200 --> 00:00:02,800
+Hello from the embedded track
+
+2
+00:00:03,000 --> 00:00:07,500
+A second English cue
+"""
+
+FRENCH_VTT = """WEBVTT
+
+00:00:00.200 --> 00:00:02.800
+Bonjour depuis le fichier
+
+00:00:03.000 --> 00:00:07.500
+Deuxième réplique en français
+"""
+
+
+def multi_track_source(folder: Path, seconds: int = 8, size: str = "640x360") -> Path:
+    """An MP4 with video, audio eng + fra and a mov_text subtitle stream (eng)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "tracks.mp4"
+    if out.exists():
+        return out
+    srt = folder / "english.srt"
+    srt.write_text(ENGLISH_SRT)
+    cmd = [ffmpeg_exe(), "-v", "error", "-y"]
+    cmd += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={seconds}"]
+    cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
+    cmd += ["-f", "lavfi", "-i", f"sine=frequency=880:sample_rate=48000:duration={seconds}"]
+    cmd += ["-i", str(srt)]
+    cmd += ["-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:s"]
+    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    cmd += ["-c:a", "aac", "-ac", "2", "-c:s", "mov_text"]
+    cmd += ["-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra"]
+    cmd += ["-metadata:s:s:0", "language=eng", str(out)]
+    subprocess.run(cmd, check=True)
+    return out
+
+
+def french_sidecar(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "french.vtt"
+    path.write_text(FRENCH_VTT, encoding="utf-8")
+    return path
