@@ -96,7 +96,7 @@ def test_library_and_player_pages(browser, site) -> None:
     while float(page.evaluate(video)) < 1.0:  # hls.js (and its worker) plays
         assert time.monotonic() < deadline, "the video did not play"
         page.wait_for_timeout(250)
-    page.hover(".scrubber", position={"x": 30, "y": 5})
+    page.hover("[data-testid=timeline]", position={"x": 30, "y": 5})
     page.wait_for_selector("[data-testid=scrub-preview]", timeout=5_000)
     page.get_by_role("button", name="DASH", exact=True).click()
     page.wait_for_timeout(2_000)

@@ -125,11 +125,11 @@ def test_controls_are_labelled_toggles(browser, site) -> None:
     assert play.get_attribute("aria-pressed") == "true"
     play.click()
     page.wait_for_function("() => document.querySelector('[data-testid=video]').paused")
-    assert play.get_attribute("aria-pressed") == "false"
+    page.wait_for_selector("[data-testid=play][aria-pressed=false]", timeout=2_000)
     mute = page.get_by_role("button", name="Mute", exact=True)
     assert mute.get_attribute("aria-pressed") == "true"  # starts muted (autoplay)
     mute.click()
-    assert mute.get_attribute("aria-pressed") == "false"
+    page.wait_for_selector("[data-testid=mute][aria-pressed=false]", timeout=2_000)
     assert page.evaluate("document.querySelector('[data-testid=video]').muted") is False
     page.get_by_role("slider", name="Volume").fill("0.5")
     assert page.evaluate("document.querySelector('[data-testid=video]').volume") == 0.5
@@ -193,6 +193,14 @@ def test_hls_dash_switch_keeps_the_position(browser, site) -> None:
     assert abs(resumed - position) < 2.0, (position, resumed)
     wait_playing(page, resumed + 1.0)  # and it plays on
     assert page.locator("[data-testid=level]").count() == 2
+    lowest = page.locator("[data-testid=level]").first
+    height = lowest.inner_text().split("p")[0]
+    lowest.click()  # dash.js: the representation replaced at once
+    page.wait_for_function(
+        f"() => document.querySelector('[data-testid=active-level]').textContent"
+        f".includes('{height}p')",
+        timeout=15_000,
+    )
     page.get_by_role("button", name="HLS", exact=True).click()
     page.wait_for_timeout(500)
     back = wait_playing(page, resumed)
@@ -231,9 +239,21 @@ def test_a_grant_that_cannot_be_renewed_is_explained(browser, site) -> None:
 
 
 def test_a_share_link_plays_in_a_fresh_browser_without_a_key(browser, site) -> None:
+    """The uploader makes the link on the watch page; a browser with no key, no session and no
+    cookie plays it (and its player's beacons are accepted)."""
     server = site["server"]
-    began = time.time()
-    link = share_url(site)
+    viewer = open_page(browser, site, f"/watch/{site['asset']}", "viewer")
+    assert viewer.query_selector("[data-testid=share-box]") is None  # viewers may not share
+    viewer.context.close()
+    uploader = open_page(browser, site, f"/watch/{site['asset']}", "uploader")
+    uploader.get_by_label("Link works for").select_option(label="1 hour")
+    uploader.get_by_role("button", name="Create share link").click()
+    link = uploader.wait_for_selector("[data-testid=share-url]").input_value()
+    embed = uploader.input_value("[data-testid=share-embed]")
+    assert link.startswith(f"{server.base}/watch/{site['asset']}?token=")
+    assert embed.startswith("<iframe") and "/embed/" in embed
+    uploader.context.close()
+    began = time.time()  # the beacons from here on are the share viewer's
     context = browser.new_context()  # no sign-in, no key, no cookie
     page = context.new_page()
     page.goto(link)
@@ -291,6 +311,18 @@ def test_playback_continues_past_the_grant_expiry(browser, site) -> None:
         assert v1 - v0 > 0.5 * (t1 - t0), f"stalled between {v0:.1f} s and {v1:.1f} s"
     no_problem(page)
     renewals = int(page.get_attribute("[data-testid=player]", "data-renewals") or 0)
+    page.goto("about:blank")  # the last beacon, signed by the newest grant, is accepted
+    deadline = time.monotonic() + 10
+    ends: list[dict] = []
+    while not ends:
+        assert time.monotonic() < deadline, "the last beacon was refused"
+        time.sleep(0.3)
+        ends = [
+            e
+            for e in server.catalog.beacon_events(since=began)
+            if e["asset_id"] == site["asset"] and e["type"] == "end"
+        ]
+    assert ends[-1]["value"] > GRANT_SECONDS + 5
     context.close()
     log = server.home / "logs" / "edge-access.log"
     requests = [json.loads(line) for line in log.read_text().splitlines()]

@@ -16,7 +16,7 @@ const loading = <p className="muted">Loading…</p>
 
 function pageFor(path, me) {
   const watch = path.match(/^\/watch\/([0-9a-f-]{36})/)
-  if (watch) return <Watch assetId={watch[1]} />
+  if (watch) return <Watch assetId={watch[1]} me={me} />
   const embed = path.match(/^\/embed\/([0-9a-f-]{36})/)
   if (embed) return <Embed assetId={embed[1]} />
   const asset = path.match(/^\/assets\/([0-9a-f-]{36})/)
@@ -25,6 +25,18 @@ function pageFor(path, me) {
   if (path.startsWith('/dashboard')) return <Suspense fallback={loading}><Dashboard /></Suspense>
   if (path.startsWith('/keys')) return <Suspense fallback={loading}><Keys me={me} /></Suspense>
   return <PrimeVODUploader />
+}
+
+// The title of the pages that have no title of their own to give (the asset, player, keys
+// and sign-in pages name themselves): one per page, so a tab and a screen reader say where.
+const TITLES = [['/library', 'Library'], ['/dashboard', 'Dashboard'], ['/', 'Upload']]
+
+function usePageTitle(path, signedIn) {
+  useEffect(() => {
+    if (!signedIn) return
+    const found = TITLES.find(([prefix]) => prefix === '/' ? path === '/' || path === '/upload' : path.startsWith(prefix))
+    if (found) document.title = `${found[1]} · prime-vod`
+  }, [path, signedIn])
 }
 
 // Pages anyone with a share link may open: no sign-in asked.
@@ -57,6 +69,7 @@ export default function App() {
   const open = isPublic(path)
   const { me, setMe, problem } = useSession(open)
   const [notice, setNotice] = useState('')
+  usePageTitle(path, Boolean(me))
   const signedOut = useCallback(() => {
     setNotice('You have signed out.')
     setMe(null)

@@ -310,7 +310,7 @@ export default function AssetPage({ assetId, me }) {
   }, [load])
   const { live, connection } = useLiveState(assetId, onStatus)
   useEffect(() => {
-    document.title = `${asset?.title || 'Asset'} · prime-vod`
+    document.title = `${asset?.title || 'Asset'} · details · prime-vod`
   }, [asset?.title])
 
   const retry = () => api(`/api/v1/assets/${assetId}/retry`, { method: 'POST' }).then(load)

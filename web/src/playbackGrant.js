@@ -64,15 +64,20 @@ function described(data) {
   return {
     ...data,
     prefix: url ? coveredPrefix(url) : null,
+    keyRoute: data.key_url ? data.key_url.split('?')[0] : null, // encrypted HLS: same signature
     query: url ? signingQuery(url) : '',
     lifetimeMs: lifetime * 1000,
     expiresLocal: Date.now() + lifetime * 1000, // the server's clock may differ from ours
   }
 }
 
-// `url` with the signature of `grant` in place of any it had, when the grant covers it.
+// `url` with the signature of `grant` in place of any it had, when the grant covers it (the
+// asset's folder on the edge, and the key route of an encrypted asset, which checks the same
+// signature).
 export function resign(url, grant) {
-  if (!grant?.prefix || !grant.query || typeof url !== 'string' || !url.startsWith(grant.prefix)) return url
+  if (!grant?.prefix || !grant.query || typeof url !== 'string') return url
+  const covered = url.startsWith(grant.prefix) || (grant.keyRoute && url.split('?')[0] === grant.keyRoute)
+  if (!covered) return url
   const [path, search = ''] = url.split('#')[0].split('?')
   const kept = search.split('&').filter((piece) => piece && !SIGNING_PARAMS.includes(piece.split('=')[0]))
   return `${path}?${[...kept, grant.query].join('&')}`

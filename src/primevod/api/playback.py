@@ -1,5 +1,6 @@
-"""Playback routes: signed URLs and cookies for an asset's package on the edge, and the
-delivery version bump that invalidates cached copies."""
+"""Playback routes: signed URLs and cookies for an asset's package on the edge (for a key or
+session allowed `playback:Get`, or a share link's token: api/share.py), and the delivery
+version bump that invalidates cached copies."""
 
 from __future__ import annotations
 
