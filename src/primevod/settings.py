@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(5, ge=1, description="catalog connections kept per process")
     db_max_overflow: int = Field(10, ge=0, description="extra catalog connections at peaks")
     ladder: str = "default"
+    codecs: str = Field(
+        "h264",
+        description="codec families every title is encoded to, comma-separated: h264 "
+        "(always included), hevc, av1; `--codecs` overrides it per call",
+    )
     segment_seconds: float | None = None
     preset: str = "veryfast"
     cost_target: Literal["local", "aws"] = Field(
@@ -118,9 +123,17 @@ class Settings(BaseSettings):
         "warn", description="VMAF check of the encoded rungs before publishing"
     )
     quality_target_vmaf: float = Field(93.0, description="the top rung's minimum VMAF")
-    quality_segments: int = Field(3, ge=1, description="segments per rung the check scores")
+    quality_segments: int = Field(
+        6, ge=1, description="spans spread over the title the check scores (docs/quality.md)"
+    )
+    quality_span_seconds: float = Field(
+        2.0, ge=0, description="seconds scored from the start of each span's segment (0: all)"
+    )
     quality_subsample: int = Field(
-        5, ge=1, description="the check scores every n-th frame of those segments"
+        7, ge=1, description="the check scores every n-th frame of those spans"
+    )
+    quality_scope: Literal["sampled", "full"] = Field(
+        "sampled", description="full: score every frame of the whole title (slow, exact)"
     )
     host: str = "127.0.0.1"
     port: int = 8000
@@ -168,7 +181,10 @@ class Settings(BaseSettings):
         12.0, gt=0, description="lifetime of a web console session (its cookie's Max-Age)"
     )
     body_limit_bytes: int = Field(
-        2**20, ge=1, description="largest request body of the JSON API (part PUTs: the part size)"
+        2**20,
+        ge=1,
+        description="largest request body of the JSON API (part PUTs: the part size; an "
+        "upload init: this plus twice the 768 KiB of inline subtitles it may carry)",
     )
     frame_ancestors: str = Field(
         "'self'", description="who may frame the web pages (CSP frame-ancestors sources)"
@@ -284,6 +300,18 @@ class Settings(BaseSettings):
         if not croniter.is_valid(value, second_at_beginning=True):
             raise ValueError(f"not a cron expression (seconds first): {value!r}")
         return value
+
+    @field_validator("codecs")
+    @classmethod
+    def _codecs(cls, value: str) -> str:
+        """An unknown codec fails at start; the value is kept normalised ("h264,av1")."""
+        from primevod.core.codec_families import codecs_text, parse_codecs
+        from primevod.core.errors import MediaError
+
+        try:
+            return codecs_text(parse_codecs(value))
+        except MediaError as exc:
+            raise ValueError(exc.message) from None
 
     @field_validator(
         "rate_limit_per_ip",

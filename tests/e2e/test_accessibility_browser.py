@@ -79,6 +79,7 @@ def test_sign_in_and_shared_pages_pass_axe(browser, site) -> None:
         site["server"].base + "/",
         site["share"]["url"],
         site["share"]["embed_url"],
+        site["server"].base + "/embed/xyz",  # the not-found page
     ]:
         _, violations = audit(page, url)
         if violations:

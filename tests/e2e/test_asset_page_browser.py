@@ -6,18 +6,16 @@ edited on the page persists; axe-core finds no serious or critical violation."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 import time
 from typing import Any
 
 import httpx
 import pytest
 from support.a11y import blocking_violations
+from support.assets import new_asset, process_corrupt
 from support.browser import needs_chromium, sign_in
+from support.server import Server
 
 from primevod.adapters.storage.local_store import LocalObjectStore
 
@@ -26,11 +24,7 @@ pytestmark = needs_chromium
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from support.server import Server
-
-    home = tmp_path_factory.mktemp("assetpage")
-    srv = Server(home, PRIMEVOD_INBOX_POLL_SECONDS="0.2")
-    srv.env = {**os.environ, "PRIMEVOD_HOME": str(home), "PRIMEVOD_PRESET": "ultrafast"}
+    srv = Server(tmp_path_factory.mktemp("assetpage"), PRIMEVOD_INBOX_POLL_SECONDS="0.2")
     yield srv
     srv.stop()
 
@@ -48,16 +42,6 @@ def _page(browser, server, role: str = "admin") -> tuple[Any, Any]:
     return context, context.new_page()
 
 
-def _new_asset(server) -> str:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        page = httpx.get(f"{server.base}/api/v1/assets", headers=server.auth("viewer")).json()
-        if page["items"]:
-            return str(page["items"][0]["id"])
-        time.sleep(0.1)
-    raise AssertionError(f"the dropped file never became an asset\n{server.output()}")
-
-
 @pytest.fixture(scope="module")
 def followed(browser, server, clip) -> dict[str, Any]:
     """The page opened as soon as the dropped title is an asset, and what it showed until the
@@ -66,7 +50,7 @@ def followed(browser, server, clip) -> dict[str, Any]:
     page.goto(server.base + "/library")  # signed in and loaded before the file arrives
     store = LocalObjectStore(server.home / "store")
     store.put_file("source", "inbox/Page title.mp4", clip("title40.mp4"))
-    asset_id = _new_asset(server)
+    asset_id = new_asset(server)
     page.goto(f"{server.base}/assets/{asset_id}")
     percents: list[int] = []
     activities: set[str] = set()
@@ -120,10 +104,11 @@ def test_the_page_gives_signed_urls_an_embed_code_and_a_watch_link(followed) -> 
     page.get_by_role("button", name="Copy HLS URL", exact=False).filter(
         has_text="Copied"
     ).wait_for()
-    page.get_by_role("button", name="Create embed code").click()
-    embed = page.locator("[data-testid=embed-html]")
+    page.get_by_role("button", name="Create share link").click()  # the player's ShareBox
+    embed = page.locator("[data-testid=share-embed]")
     embed.wait_for()
     assert embed.input_value().startswith("<iframe") and f"/embed/{asset_id}" in embed.input_value()
+    assert f"/watch/{asset_id}?token=" in page.input_value("[data-testid=share-url]")
     assert page.get_by_role("link", name="Watch").get_attribute("href") == f"/watch/{asset_id}"
     assert blocking_violations(page) == []
 
@@ -144,15 +129,7 @@ def test_a_title_edited_on_the_page_persists(followed, server) -> None:
 
 
 def test_a_failed_asset_says_why_and_offers_retry_by_role(browser, server, corrupt) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "primevod.cli.main", "process", str(corrupt["text"]), "--json"],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2, done.stderr
-    failed = json.loads(done.stdout)
+    failed = process_corrupt(server, corrupt["text"])
     asset_id, code = failed["asset_id"], failed["error"]["code"]
     assert code == "source.unreadable"
 

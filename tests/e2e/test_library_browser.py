@@ -6,15 +6,13 @@ reload."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from support.assets import process_corrupt
 from support.browser import needs_chromium, sign_in
+from support.server import Server
 
 from primevod.core.assets import Asset, AssetStatus
 
@@ -26,11 +24,7 @@ PART = 5 * 1024 * 1024  # Uppy never cuts parts under S3's 5 MiB minimum
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from support.server import Server
-
-    home = tmp_path_factory.mktemp("libraryweb")
-    srv = Server(home, PRIMEVOD_QUALITY_CHECK="off")
-    srv.env = {**os.environ, "PRIMEVOD_HOME": str(home), "PRIMEVOD_PRESET": "ultrafast"}
+    srv = Server(tmp_path_factory.mktemp("libraryweb"), PRIMEVOD_QUALITY_CHECK="off")
     yield srv
     srv.stop()
 
@@ -116,22 +110,10 @@ def test_a_processing_card_turns_ready_without_a_reload(browser, server) -> None
     context.close()
 
 
-def _process_corrupt(server, corrupt) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "primevod.cli.main", "process", str(corrupt["text"]), "--json"],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2, done.stderr
-    return json.loads(done.stdout)
-
-
 def test_a_failed_card_says_why_and_offers_retry_and_delete_by_role(
     browser, server, corrupt
 ) -> None:
-    failed = _process_corrupt(server, corrupt)
+    failed = process_corrupt(server, corrupt["text"])
     asset_id, code = failed["asset_id"], failed["error"]["code"]
     assert code.startswith("source.")
     selector = f"[data-testid=library-item][data-id='{asset_id}']"

@@ -384,6 +384,24 @@ def test_the_embed_page_plays_inside_another_sites_iframe(browser, site, other_s
     assert page_headers["x-frame-options"] == "SAMEORIGIN"
 
 
+def test_an_embed_or_share_path_naming_no_asset_shows_not_found(browser, site) -> None:
+    """Not the uploader (nor a sign-in form) in a page any site may frame."""
+    base = site["server"].base
+    context = browser.new_context()  # no session, as a visitor from another site
+    page = context.new_page()
+    for path in ("/embed/xyz", "/embed/", "/watch/xyz?token=abc", f"/embed/{site['asset']}/x"):
+        page.goto(base + path)
+        page.wait_for_selector("[data-testid=not-found]")
+        assert page.query_selector(".uploader") is None, path
+        assert page.query_selector("[data-testid=signin]") is None, path
+        assert page.title() == "Not found · prime-vod"
+    context.close()
+    signed_in = open_page(browser, site, "/nowhere")
+    signed_in.wait_for_selector("[data-testid=not-found]")
+    assert signed_in.query_selector(".uploader") is None
+    signed_in.context.close()
+
+
 def test_playback_reports_its_quality_of_experience(browser, site) -> None:
     """The page's beacons: a startup time, the rendition switch the viewer forced, and watch
     time close to the time the playhead advanced, sent when the page goes away."""

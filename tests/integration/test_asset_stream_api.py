@@ -16,9 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
+from support.assets import new_asset
 from support.server import Server
 
 from primevod.adapters.storage.local_store import LocalObjectStore
+from primevod.core.assets import Asset, AssetError, AssetStatus
 
 OTHER_COLLECTION = {
     "Statement": [
@@ -67,17 +69,6 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 def stream_url(server: Server, asset_id: str) -> str:
     return f"{server.base}/api/v1/assets/{asset_id}/events/stream"
-
-
-def new_asset(server: Server) -> str:
-    """The id of the asset the next file dropped in the inbox becomes, as soon as it exists."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        page = httpx.get(f"{server.base}/api/v1/assets", headers=server.auth("viewer")).json()
-        if page["items"]:
-            return str(page["items"][0]["id"])
-        time.sleep(0.1)
-    raise AssertionError(f"the dropped file never became an asset\n{server.output()}")
 
 
 @pytest.fixture(scope="module")
@@ -168,13 +159,67 @@ def test_the_feed_needs_a_key_that_may_read_the_asset(server, followed) -> None:
     assert unknown.status_code == 404
 
 
-def test_an_open_feed_does_not_hold_up_the_shutdown(server, followed) -> None:
-    """Last: it stops the module's server."""
+def read_until_it_ends(server: Server, asset_id: str, within: float) -> list[Message]:
+    """Every message of one stream, which must end by itself within `within` seconds."""
+    deadline = time.monotonic() + within
+    seen: list[Message] = []
+    url = stream_url(server, asset_id)
+    with httpx.stream("GET", url, headers=server.auth("viewer"), timeout=30) as r:
+        assert r.status_code == 200
+        for message in messages(r.iter_lines()):
+            seen.append(message)
+            assert time.monotonic() < deadline, f"still open after {within} s: {seen}"
+    assert time.monotonic() < deadline, f"still open after {within} s: {seen}"
+    return seen
+
+
+def test_the_feed_of_a_finished_asset_ends_by_itself(server, followed) -> None:
+    seen = read_until_it_ends(server, followed["asset_id"], within=10)
+    states = [m.json() for m in seen if m.event == "state"]
+    assert [s["status"] for s in states] == ["ready"]  # the final state, once
+    assert [m.id for m in seen if m.event == "event"] == [m.id for m in followed["events"]]
+
+
+def test_the_feed_of_a_failed_asset_ends_too_and_a_retried_one_is_followed(server) -> None:
+    asset = Asset(
+        id=str(uuid.uuid4()),
+        title="to fail",
+        status=AssetStatus.PROCESSING,
+        source_bucket="source",
+        source_key="uploads/x/to-fail.mp4",
+    )
+    server.catalog.create_asset(asset, event_type=None)
+    failed_later = threading.Timer(
+        1.5,
+        lambda: server.catalog.update_asset(
+            asset.id,
+            status=AssetStatus.FAILED,
+            error=AssetError(code="encode.failed", message="no", step="process"),
+        ),
+    )
+    failed_later.start()  # the stream stays open while processing, then ends on failed
+    seen = read_until_it_ends(server, asset.id, within=10)
+    failed_later.join()
+    states = [m.json()["status"] for m in seen if m.event == "state"]
+    assert states == ["processing", "failed"]
+
+
+def test_an_open_feed_does_not_hold_up_the_shutdown(server) -> None:
+    """Last: it stops the module's server. The asset is still processing (a finished asset's
+    feed ends by itself)."""
+    asset = Asset(
+        id=str(uuid.uuid4()),
+        title="in progress",
+        status=AssetStatus.PROCESSING,
+        source_bucket="source",
+        source_key="uploads/x/in-progress.mp4",
+    )
+    server.catalog.create_asset(asset, event_type=None)
     opened = threading.Event()
     ended: list[str] = []
 
     def listen() -> None:
-        url = stream_url(server, followed["asset_id"])
+        url = stream_url(server, asset.id)
         try:
             with httpx.stream("GET", url, headers=server.auth("viewer"), timeout=30) as r:
                 for message in messages(r.iter_lines()):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
@@ -242,6 +244,87 @@ def test_api_keys_routes_are_for_admins(server) -> None:
         assert create.status_code == 403
         revoke = httpx.delete(f"{server.base}/api/v1/api-keys/whatever", headers=headers)
         assert revoke.status_code == 403
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def create_key(server: Server, headers: dict[str, str], body: dict) -> httpx.Response:
+    return httpx.post(f"{server.base}/api/v1/api-keys", json=body, headers=headers)
+
+
+def allow(actions: list[str], resource: str = "*") -> dict:
+    return {"Effect": "Allow", "Action": actions, "Resource": resource}
+
+
+def test_a_key_grants_no_more_than_it_has(server) -> None:
+    keymaker = {
+        "Statement": [
+            allow(["keys:Create"]),
+            allow(["assets:Get", "assets:List"], "collection/course-1/*"),
+        ]
+    }
+    maker = bearer(server.catalog.create_key("custom", "keymaker", keymaker))
+    for body in (
+        {"role": "admin"},
+        {"role": "viewer"},
+        {"policy": {"Statement": [allow(["assets:Get"], "collection/*")]}},
+        {"policy": {"Statement": [allow(["assets:Get"], "collection/course-1*")]}},
+        {"policy": {"Statement": [allow(["assets:Delete"], "collection/course-1/*")]}},
+    ):
+        refused = create_key(server, maker, body)
+        assert refused.status_code == 403, (body, refused.text)
+        assert "cannot grant more than it has" in refused.json()["detail"]
+    within = {"Statement": [allow(["assets:Get"], "collection/course-1/asset/*")]}
+    assert create_key(server, maker, {"policy": within}).status_code == 201
+    assert create_key(server, maker, {"policy": keymaker}).status_code == 201  # all it has
+
+
+def test_a_key_with_a_deny_passes_the_deny_on(server) -> None:
+    careful = {
+        "Statement": [
+            allow(["keys:Create", "assets:*"]),
+            {"Effect": "Deny", "Action": "assets:Delete", "Resource": "collection/archive/*"},
+        ]
+    }
+    maker = bearer(server.catalog.create_key("custom", "careful", careful))
+    everything = {"Statement": [allow(["assets:*"])]}
+    refused = create_key(server, maker, {"policy": everything})
+    assert refused.status_code == 403
+    assert "assets:Delete on *" in refused.json()["detail"]
+    passed_on = create_key(server, maker, {"policy": careful})
+    assert passed_on.status_code == 201, passed_on.text
+
+
+def test_the_last_admin_key_is_not_revoked(tmp_path) -> None:
+    """On the API and in `primevod keys revoke` (a server of its own: it revokes admin keys)."""
+    own = Server(tmp_path / "home")
+    try:
+        first = own.keys["admin"]
+        first_id = first.split("_")[1]
+        refused = httpx.delete(f"{own.base}/api/v1/api-keys/{first_id}", headers=bearer(first))
+        assert refused.status_code == 409
+        assert "last active admin key" in refused.json()["detail"]
+        second = create_key(own, bearer(first), {"role": "admin"}).json()
+        revoked = httpx.delete(f"{own.base}/api/v1/api-keys/{first_id}", headers=bearer(first))
+        assert revoked.status_code == 200  # another admin key remains
+        last = httpx.delete(
+            f"{own.base}/api/v1/api-keys/{second['id']}", headers=bearer(second["key"])
+        )
+        assert last.status_code == 409
+        env = {k: v for k, v in own.env.items() if k != "PRIMEVOD_API_KEY"}
+        cli = subprocess.run(
+            [sys.executable, "-m", "primevod.cli.main", "keys", "revoke", second["id"]],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert cli.returncode == 2 and "key.last_admin" in cli.stderr, cli.stderr
+        assert own.catalog.authenticate(second["key"]) is not None
+    finally:
+        own.stop()
 
 
 def test_session_routes_are_audited_without_secrets(server) -> None:

@@ -5,6 +5,7 @@ sign-out and when its key is revoked; a link signs in once and says why it canno
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -54,3 +55,33 @@ def test_a_sign_in_link_works_once(catalog) -> None:
     assert catalog.redeem_signin_link("made-up").outcome == "unknown"
     token, _ = catalog.create_session(key_id, 60, demo=True)
     assert catalog.console_session(token).demo is True
+
+
+def age(catalog: SqlCatalog, link: str, hours: float) -> None:
+    """Move a link's expiry `hours` into the past, as if that much time had passed."""
+    digest = hashlib.sha256(link.encode()).hexdigest()
+    with catalog.engine.begin() as conn:
+        expires_at = conn.execute(
+            text("SELECT expires_at FROM console_sessions WHERE token_hash = :h"), {"h": digest}
+        ).scalar_one()
+        if isinstance(expires_at, str):  # SQLite keeps the text
+            expires_at = datetime.fromisoformat(expires_at)
+        conn.execute(
+            text("UPDATE console_sessions SET expires_at = :t WHERE token_hash = :h"),
+            {"t": expires_at - timedelta(hours=hours), "h": digest},
+        )
+
+
+def test_a_used_link_says_so_for_a_day_then_goes(catalog) -> None:
+    key_id = catalog.create_key("admin", name="demo").split("_")[1]
+    used = catalog.create_signin_link(key_id, 900)
+    assert catalog.redeem_signin_link(used).outcome == "ok"
+    unused = catalog.create_signin_link(key_id, 900)
+    age(catalog, used, 2)
+    age(catalog, unused, 2)
+    catalog.create_session(key_id, 3600)  # prunes what is past keeping
+    assert catalog.redeem_signin_link(used).outcome == "used"  # hours later: still says so
+    assert catalog.redeem_signin_link(unused).outcome == "expired"
+    age(catalog, used, 24)
+    catalog.create_session(key_id, 3600)
+    assert catalog.redeem_signin_link(used).outcome == "unknown"  # a day later: gone

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support.assets import process_corrupt
 
 
 def _metric(text: str, name: str, **labels: str) -> float:
@@ -51,7 +52,6 @@ def server(tmp_path_factory):
         "PRIMEVOD_CANARY_URLS": '["http://127.0.0.1:9/vod/x/master.m3u8"]',
     }
     srv = Server(home, **env)
-    srv.env = {**os.environ, "PRIMEVOD_HOME": str(home), **env}
     yield srv
     srv.stop()
 
@@ -86,15 +86,7 @@ def test_failure_counts_trips_the_alarm_and_reaches_a_rule(server, corrupt, clip
         status="rejected",
     )
 
-    done = subprocess.run(
-        [sys.executable, "-m", "primevod.cli.main", "process", str(corrupt["text"]), "--json"],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2, done.stderr
-    code = json.loads(done.stdout)["error"]["code"]
+    code = process_corrupt(server, corrupt["text"])["error"]["code"]
     assert code.startswith("source.")
 
     scrape = httpx.get(f"{server.base}/metrics")

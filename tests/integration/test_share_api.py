@@ -157,3 +157,36 @@ def test_cli_share_prints_a_link_that_plays(site) -> None:
             break
         assert time.monotonic() < deadline, origins
         time.sleep(0.3)
+
+
+def test_a_name_that_is_no_asset_id_is_404_before_any_token_check(site) -> None:
+    server, asset = site["server"], site["assets"][0]
+    token = share(server, asset, expires_in=3600).json()["token"]
+    for name in ("not-an-asset", asset.upper(), f"{asset}x"):
+        answer = playback(server, name, token)
+        assert answer.status_code == 404, (name, answer.text)
+        assert "X-PrimeVOD-Reason" not in answer.headers  # no signature was looked at
+
+
+def test_cli_share_links_never_name_a_wildcard_bind_address(site) -> None:
+    asset = site["assets"][1]
+    done = run_cli(site["home"], "share", asset, "--json", PRIMEVOD_HOST="0.0.0.0")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["url"].startswith(f"http://127.0.0.1:8000/watch/{asset}?")
+
+
+def test_no_active_signing_key_is_a_clear_503(site) -> None:
+    """Last: it retires the signing keys (and makes a new one for whatever runs after)."""
+    server, asset = site["server"], site["assets"][0]
+    keys = KeyStore(site["home"] / "signing-keys")
+    for key in keys.list():
+        if key["status"] == "active":
+            keys.retire(key["id"])
+    answer = share(server, asset)
+    assert answer.status_code == 503, answer.text
+    detail = answer.json()["detail"]
+    assert "key.none" in detail and "signing-keys create" in detail
+    cli = run_cli(site["home"], "share", asset)
+    assert cli.returncode == 2 and "key.none" in cli.stderr
+    keys.create()
+    assert share(server, asset).status_code == 200

@@ -78,6 +78,26 @@ def media_of(master: Path, kind: str) -> list[dict[str, str]]:
     ]
 
 
+def source_store(server):
+    """The server's object store, opened in this process on the same folders."""
+    from primevod import wiring
+    from primevod.pipeline.runtime import runtime
+    from primevod.settings import Settings
+
+    wiring.build(Settings(home=server.home))
+    return runtime().store
+
+
+def sidecar_keys(server) -> set[str]:
+    return {o.key for o in source_store(server).list("source", "subtitles/")}
+
+
+def subtitle_text(cue_text: str, target_bytes: int) -> str:
+    """A WebVTT file of about `target_bytes` UTF-8 bytes, its cues made of `cue_text`."""
+    cue = f"00:00:00.200 --> 00:00:02.000\n{cue_text * 30}\n\n"
+    return "WEBVTT\n\n" + cue * (target_bytes // len(cue.encode()))
+
+
 def test_subtitles_sent_at_upload_become_a_rendition(server, tmp_path: Path) -> None:
     data = multi_track_source(tmp_path).read_bytes()
     sidecar = {"language": "fr", "name": "Français", "text": FRENCH_VTT}
@@ -94,6 +114,77 @@ def test_subtitles_sent_at_upload_become_a_rendition(server, tmp_path: Path) -> 
     assert [m["LANGUAGE"] for m in media_of(master, "AUDIO")][:2] == ["en", "fr"]
     first = master.parent / Path(subs[1]["URI"]).parent / "seg_00001.vtt"
     assert "Bonjour depuis le fichier" in first.read_text()
+
+    # the stored file is the system's: a PATCH can neither repoint nor drop it
+    url = f"{server.base}/api/v1/assets/{asset['id']}"
+    for change in ({"subtitles": None}, {"subtitles": [{"key": "uploads/x/y.mp4"}]}):
+        patched = httpx.patch(url, json={"metadata": change}, headers=server.auth("admin"))
+        assert patched.status_code == 400 and "subtitles" in patched.text
+    assert entry["key"] in sidecar_keys(server)
+    assert httpx.delete(url, headers=server.auth("admin")).status_code == 204
+    assert entry["key"] not in sidecar_keys(server)  # deleted with the asset
+
+
+def test_an_init_refused_after_the_check_keeps_no_subtitle_file(server) -> None:
+    before = sidecar_keys(server)
+    sidecar = {"language": "fr", "text": FRENCH_VTT}
+    r = init(server, 1000, subtitles=[sidecar], content_type="text/plain")
+    assert r.status_code == 400, r.text
+    assert sidecar_keys(server) == before
+
+
+def test_subtitles_up_to_the_total_fit_in_one_init_and_go_when_it_is_aborted(server) -> None:
+    """Two files of 380 KiB of accented text: under the 768 KiB total, yet over 1.5 MiB as
+    JSON with each character escaped (httpx escapes non-ASCII), past the 1 MiB every other
+    call may send: the init still takes them."""
+    text = subtitle_text("é", 380 * 1024)
+    subtitles = [{"language": "fr", "text": text}, {"language": "fr-CA", "text": text}]
+    body = {"filename": "x.mp4", "content_type": "video/mp4", "size": 1000}
+    assert len(json.dumps({**body, "subtitles": subtitles}).encode()) > 1.5 * 2**20
+    before = sidecar_keys(server)
+    r = init(server, 1000, subtitles=subtitles)
+    assert r.status_code == 201, r.text
+    stored = sidecar_keys(server) - before
+    assert len(stored) == 2
+    session = r.json()
+    aborted = httpx.post(
+        f"{server.base}/api/v1/uploads/abort",
+        json={"upload_id": session["upload_id"], "key": session["key"]},
+        headers=server.auth("uploader"),
+    )
+    assert aborted.status_code == 204
+    assert sidecar_keys(server) == before
+
+
+def test_subtitles_over_the_total_are_422_naming_the_limit(server) -> None:
+    text = subtitle_text("x", 300 * 1024)  # each file within its own 512 KiB
+    r = init(server, 1000, subtitles=[{"language": "en", "text": text}] * 3)
+    assert r.status_code == 422, r.text
+    assert "786432 (768 KiB) across all of them" in r.json()["detail"]
+
+
+def test_an_init_body_over_its_room_is_413_naming_the_subtitle_limit(server) -> None:
+    text = subtitle_text("x", 500 * 1024)
+    r = init(server, 1000, subtitles=[{"language": "en", "text": text}] * 6)
+    assert r.status_code == 413
+    assert "inline subtitles: at most 786432 bytes" in r.json()["detail"]
+
+
+def test_the_subtitle_files_of_an_expired_upload_go_with_it(server) -> None:
+    from datetime import timedelta
+
+    from primevod.core.assets import utcnow
+    from primevod.pipeline import uploads
+    from primevod.pipeline.runtime import runtime
+
+    before = sidecar_keys(server)
+    r = init(server, 1000, subtitles=[{"language": "fr", "text": FRENCH_VTT}])
+    assert r.status_code == 201, r.text
+    assert len(sidecar_keys(server) - before) == 1
+    expired = utcnow() - timedelta(seconds=1)
+    server.catalog.update_upload(r.json()["upload_id"], expires_at=expired)
+    assert uploads.expire_stale(runtime()) >= 1
+    assert sidecar_keys(server) == before
 
 
 @pytest.mark.parametrize(

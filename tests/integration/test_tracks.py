@@ -143,7 +143,7 @@ def test_embedded_and_sidecar_subtitles_become_webvtt_renditions(package: Packag
     ]
     assert [(s.origin, s.cues) for s in package.subtitles] == [("embedded", 2), ("sidecar", 2)]
     root = Path(package.output_dir)
-    first = (root / "subs/en/seg_00001.vtt").read_text()
+    first = (root / "subs/track-1/seg_00001.vtt").read_text()
     assert first.startswith("WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n")
     assert "Hello from the embedded track" in first
     french = playlist(package, subs[1]["URI"])
@@ -151,7 +151,7 @@ def test_embedded_and_sidecar_subtitles_become_webvtt_renditions(package: Packag
     assert [s.duration for s in french.segments] == pytest.approx(
         [s.duration for s in video.segments], abs=0.001
     )
-    assert "Deuxième réplique" in (root / "subs/fr/full.vtt").read_text()
+    assert "Deuxième réplique" in (root / "subs/track-2/full.vtt").read_text()
 
 
 def test_iframe_playlists_point_at_keyframe_fragments(package: PackageResult) -> None:
@@ -192,7 +192,7 @@ def test_the_validator_catches_broken_tracks(package: PackageResult, tmp_path: P
     shutil.copytree(package.output_dir, broken)
     iframes = broken / package.iframe_playlists[0]
     iframes.write_text(iframes.read_text().replace("@", "@1", 1))  # off the fragment start
-    segment = broken / "subs/fr/seg_00001.vtt"
+    segment = broken / "subs/track-2/seg_00001.vtt"
     segment.write_text(segment.read_text().replace("X-TIMESTAMP-MAP", "X-NOTHING"))
     text = broken / "manifest.mpd"
     text.write_text(text.read_text().replace('lang="fr"', 'lang="de"', 1))

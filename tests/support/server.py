@@ -29,7 +29,8 @@ def free_port() -> int:
 class Server:
     """`primevod serve` in a subprocess on a free loopback port, with its own data folder;
     `args` are added to the command line; with `ca` (a certificate file) it serves HTTPS
-    (give --tls-cert/--tls-key in `args`) and is checked against that certificate."""
+    (give --tls-cert/--tls-key in `args`) and is checked against that certificate. `env` is
+    the server's environment, for the CLI commands a test runs against the same home."""
 
     def __init__(
         self, home: Path, args: tuple[str, ...] = (), ca: Path | None = None, **env: str
@@ -55,6 +56,7 @@ class Server:
             "PRIMEVOD_PRESET": "ultrafast",
             **env,
         }
+        self.env = full_env  # the environment a CLI command against this home runs with
         command = ["serve", "--port", str(self.port), *args]
         # its output goes to a file beside the data folder, not to a pipe nobody reads: a pipe
         # fills up (64 KiB of tracebacks) and the server blocks on its next log line

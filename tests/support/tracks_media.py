@@ -55,3 +55,36 @@ def french_sidecar(folder: Path) -> Path:
     path = folder / "french.vtt"
     path.write_text(FRENCH_VTT, encoding="utf-8")
     return path
+
+
+# metadata a hostile source may carry: a language that walks out of the package folder and
+# a title that would add lines (a variant pointing elsewhere) to the master playlist
+TRAVERSAL_LANGUAGE = "en-/../../../pwn"
+INJECTED_TITLE = 'Evil\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttp://evil.example/x.m3u8\n"'
+BROKEN_AUDIO_LANGUAGE = 'fr"/../../../apwn'
+
+
+def hostile_metadata_source(folder: Path, seconds: int = 4) -> Path:
+    """An MKV whose SubRip stream has TRAVERSAL_LANGUAGE and INJECTED_TITLE, and whose second
+    audio stream has BROKEN_AUDIO_LANGUAGE (a quote FFmpeg's DASH muxer would copy into the
+    MPD as it is)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "hostile.mkv"
+    if out.exists():
+        return out
+    srt = folder / "hostile.srt"
+    srt.write_text("1\n00:00:00,200 --> 00:00:02,800\nHello\n")  # within the clip
+    cmd = [ffmpeg_exe(), "-v", "error", "-y"]
+    cmd += ["-f", "lavfi", "-i", f"testsrc2=size=320x180:rate=25:duration={seconds}"]
+    cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
+    cmd += ["-f", "lavfi", "-i", f"sine=frequency=880:sample_rate=48000:duration={seconds}"]
+    cmd += ["-i", str(srt)]
+    cmd += ["-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:s"]
+    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    cmd += ["-c:a", "aac", "-ac", "2", "-c:s", "srt"]
+    cmd += ["-metadata:s:a:0", "language=eng"]
+    cmd += ["-metadata:s:a:1", f"language={BROKEN_AUDIO_LANGUAGE}"]
+    cmd += ["-metadata:s:s:0", f"language={TRAVERSAL_LANGUAGE}"]
+    cmd += ["-metadata:s:s:0", f"title={INJECTED_TITLE}", str(out)]
+    subprocess.run(cmd, check=True)
+    return out

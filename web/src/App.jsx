@@ -14,17 +14,33 @@ const Keys = lazy(() => import('./Keys.jsx'))
 
 const loading = <p className="muted">Loading…</p>
 
+const WATCH = /^\/watch\/([0-9a-f-]{36})$/
+const EMBED = /^\/embed\/([0-9a-f-]{36})$/
+const ASSET = /^\/assets\/([0-9a-f-]{36})$/
+
 function pageFor(path, me) {
-  const watch = path.match(/^\/watch\/([0-9a-f-]{36})/)
+  const watch = path.match(WATCH)
   if (watch) return <Watch assetId={watch[1]} me={me} />
-  const embed = path.match(/^\/embed\/([0-9a-f-]{36})/)
+  const embed = path.match(EMBED)
   if (embed) return <Embed assetId={embed[1]} />
-  const asset = path.match(/^\/assets\/([0-9a-f-]{36})/)
+  if (!me) return <NotFound />  // a public path that names no asset: nothing of the console
+  const asset = path.match(ASSET)
   if (asset) return <AssetPage assetId={asset[1]} me={me} />
   if (path.startsWith('/library')) return <Library />
   if (path.startsWith('/dashboard')) return <Suspense fallback={loading}><Dashboard /></Suspense>
   if (path.startsWith('/keys')) return <Suspense fallback={loading}><Keys me={me} /></Suspense>
-  return <PrimeVODUploader />
+  if (path === '/' || path === '/upload') return <PrimeVODUploader />
+  return <NotFound />
+}
+
+function NotFound() {
+  useEffect(() => { document.title = 'Not found · prime-vod' }, [])
+  return (
+    <section aria-labelledby="not-found-heading" data-testid="not-found">
+      <h2 id="not-found-heading">Page not found</h2>
+      <p>There is no page at this address. A share link names one video: check that it was copied whole.</p>
+    </section>
+  )
 }
 
 // The title of the pages that have no title of their own to give (the asset, player, keys
@@ -39,7 +55,8 @@ function usePageTitle(path, signedIn) {
   }, [path, signedIn])
 }
 
-// Pages anyone with a share link may open: no sign-in asked.
+// Pages anyone with a share link may open: no sign-in asked. An /embed/ path is never the
+// console (a page that names no asset shows "not found", with no sign-in and no uploader).
 function isPublic(path) {
   const shared = new URLSearchParams(window.location.search).has('token')
   return path.startsWith('/embed/') || (path.startsWith('/watch/') && shared)

@@ -1,12 +1,16 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { api } from './api.js'
 import { STATUS_WORDS } from './assetStatus.jsx'
+import CopyField from './CopyField.jsx'
 import { failureWords } from './errorWords.js'
+import ShareBox from './ShareBox.jsx'
 
 // One asset: its details (editable), the workflow's stages live from the event stream
 // (GET /api/v1/assets/{id}/events/stream, Server-Sent Events, signed in by the session
 // cookie), why it failed with Retry / Delete, its renditions with their measured rates and
-// VMAF, signed HLS and DASH URLs, an embed code, and a link to watch it.
+// VMAF, signed HLS and DASH URLs, a share link with its embed code (ShareBox), and a link
+// to watch it. The stream is closed once the asset is ready or failed, and opened again on
+// Retry.
 
 const STAGES = [
   ['ingest', 'Ingest'],
@@ -33,9 +37,13 @@ const codecName = (codecs) => {
   return name ? `${name} (${codecs})` : codecs
 }
 
+const FINISHED = new Set(['ready', 'failed'])  // the server ends the stream on these too
+
 // The asset's live state from the stream; the asset document is asked again whenever the
-// status changes (renditions, quality and URLs arrive with `ready`).
-function useLiveState(assetId, onStatus) {
+// status changes (renditions, quality and URLs arrive with `ready`). The stream is closed
+// once the asset is ready or failed (nothing more comes); `generation` changing (a Retry)
+// opens a new one.
+function useLiveState(assetId, onStatus, generation) {
   const [live, setLive] = useState(null)
   const [connection, setConnection] = useState('connecting')
   const latest = useRef(onStatus)
@@ -43,6 +51,7 @@ function useLiveState(assetId, onStatus) {
   useEffect(() => {
     const source = new EventSource(`/api/v1/assets/${assetId}/events/stream`)
     let status = null
+    setConnection('connecting')
     source.addEventListener('open', () => setConnection('live'))
     source.addEventListener('state', (message) => {
       const state = JSON.parse(message.data)
@@ -52,12 +61,17 @@ function useLiveState(assetId, onStatus) {
         status = state.status
         latest.current(state, first)
       }
+      if (FINISHED.has(state.status)) {
+        source.close()
+        setConnection('finished')
+      }
     })
     source.addEventListener('error', () => {
+      if (status !== null && FINISHED.has(status)) return
       setConnection(source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting')
     })
     return () => source.close()
-  }, [assetId])
+  }, [assetId, generation])
   return { live, connection }
 }
 
@@ -206,35 +220,6 @@ function Renditions({ asset }) {
   )
 }
 
-async function copyText(text, input) {
-  try {
-    await navigator.clipboard.writeText(text)
-  } catch {
-    input?.select()
-    document.execCommand('copy')  // no clipboard permission: the selection is copied
-  }
-}
-
-function CopyField({ id, label, value, multiline = false }) {
-  const field = useRef(null)
-  const [copied, setCopied] = useState(false)
-  const copy = () => copyText(value, field.current).then(() => {
-    setCopied(true)
-    window.setTimeout(() => setCopied(false), 2000)
-  })
-  const Field = multiline ? 'textarea' : 'input'
-  return (
-    <div className="copy-field">
-      <label htmlFor={id}>{label}</label>
-      <div className="copy-row">
-        <Field id={id} ref={field} readOnly value={value} rows={multiline ? 3 : undefined}
-          onFocus={(e) => e.target.select()} data-testid={id} />
-        <button type="button" onClick={copy} aria-label={`Copy ${label}`}>{copied ? 'Copied' : 'Copy'}</button>
-      </div>
-    </div>
-  )
-}
-
 function PlaybackUrls({ assetId }) {
   const [urls, setUrls] = useState(null)
   const [problem, setProblem] = useState('')
@@ -258,38 +243,6 @@ function PlaybackUrls({ assetId }) {
   )
 }
 
-function EmbedCode({ assetId }) {
-  const [share, setShare] = useState(null)
-  const [problem, setProblem] = useState('')
-  const [busy, setBusy] = useState(false)
-  const create = () => {
-    setBusy(true)
-    setProblem('')
-    api(`/api/v1/assets/${assetId}/share`, { method: 'POST', body: {} })
-      .then(setShare).catch((e) => setProblem(e.message)).finally(() => setBusy(false))
-  }
-  return (
-    <section aria-labelledby="embed-heading">
-      <h3 id="embed-heading">Share and embed</h3>
-      {!share && (
-        <button type="button" onClick={create} disabled={busy} data-testid="create-embed">
-          Create embed code
-        </button>
-      )}
-      {share && (
-        <>
-          <CopyField id="embed-html" label="Embed code" value={share.embed_html} multiline />
-          <CopyField id="share-url" label="Share link" value={share.url} />
-          {share.expires_at && (
-            <p className="muted">The link and the embed work until {new Date(share.expires_at).toLocaleString()}.</p>
-          )}
-        </>
-      )}
-      {problem && <p className="problem" role="alert">{problem}</p>}
-    </section>
-  )
-}
-
 export default function AssetPage({ assetId, me }) {
   const allowed = me?.allowed || {}
   const [asset, setAsset] = useState(null)
@@ -308,12 +261,14 @@ export default function AssetPage({ assetId, me }) {
     }
     load()
   }, [load])
-  const { live, connection } = useLiveState(assetId, onStatus)
+  const [generation, setGeneration] = useState(0)  // a new live stream after each Retry
+  const { live, connection } = useLiveState(assetId, onStatus, generation)
   useEffect(() => {
     document.title = `${asset?.title || 'Asset'} · details · prime-vod`
   }, [asset?.title])
 
-  const retry = () => api(`/api/v1/assets/${assetId}/retry`, { method: 'POST' }).then(load)
+  const retry = () => api(`/api/v1/assets/${assetId}/retry`, { method: 'POST' })
+    .then(() => { setGeneration((g) => g + 1); return load() })
   const remove = () => api(`/api/v1/assets/${assetId}`, { method: 'DELETE' })
     .then(() => { window.location.assign('/library') })
 
@@ -327,7 +282,9 @@ export default function AssetPage({ assetId, me }) {
         <>
           <p>
             <span data-testid="asset-status">{STATUS_WORDS[status] || status}</span>
-            {connection !== 'live' && <span className="muted"> · live updates {connection}</span>}
+            {connection !== 'live' && connection !== 'finished' && (
+              <span className="muted"> · live updates {connection}</span>
+            )}
             {status === 'ready' && <> · <a href={`/watch/${assetId}`}>Watch</a></>}
           </p>
           <Timeline live={live} />
@@ -339,7 +296,7 @@ export default function AssetPage({ assetId, me }) {
             <>
               <Renditions asset={asset} />
               {allowed['playback:Get'] !== false && <PlaybackUrls assetId={assetId} />}
-              {allowed['assets:Share'] && <EmbedCode assetId={assetId} />}
+              {allowed['assets:Share'] && <ShareBox assetId={assetId} heading="Share and embed" />}
             </>
           )}
         </>

@@ -169,6 +169,8 @@ export default function Player({ assetId, token = null, bare = false }) {
         <video
           ref={videoRef}
           data-testid="video"
+          data-codec={active?.codec || ''}
+          data-engine={engine?.kind || ''}
           muted
           playsInline
           poster={grant?.poster_url || undefined}

@@ -7,6 +7,7 @@ import '@uppy/core/dist/style.min.css'
 import '@uppy/dashboard/dist/style.min.css'
 import { api } from './api.js'
 import RecentUploads from './RecentUploads.jsx'
+import SubtitlePicker, { subtitlesField, validLanguage } from './SubtitlePicker.jsx'
 
 const UPLOADS = '/api/v1/uploads'
 const MIB = 1024 * 1024
@@ -28,11 +29,14 @@ const META_FIELDS = [
   { id: 'tags', name: 'Tags', placeholder: 'comma-separated: sea, birds' },
 ]
 
-function makeUppy(configRef) {
+// `subtitlesRef`: the subtitle tracks chosen below the dashboard, sent with each init
+function makeUppy(configRef, subtitlesRef) {
   const uppy = new Uppy({
     id: 'primevod',
     autoProceed: false,
     restrictions: { allowedFileTypes: ['video/*', 'audio/*', '.mkv', '.mxf', '.ts', '.mts'] },
+    // a language the server would refuse stops the upload here, before any byte is sent
+    onBeforeUpload: () => subtitlesRef.current.every((t) => validLanguage(t.language)),
   })
   uppy.use(AwsS3, {
     shouldUseMultipart: true,
@@ -49,6 +53,7 @@ function makeUppy(configRef) {
           title: file.meta?.title?.trim() || file.meta?.name?.replace(/\.[^.]+$/, '') || file.name,
           description: file.meta?.description?.trim() || undefined,
           tags: splitTags(file.meta?.tags),
+          subtitles: subtitlesField(subtitlesRef.current),
         },
       })
       return { uploadId: session.upload_id, key: session.key }
@@ -79,9 +84,15 @@ function makeUppy(configRef) {
 
 export default function PrimeVODUploader() {
   const configRef = useRef({ part_size: 16 * MIB, min_part_size: 5 * MIB, max_parts: 10000 })
-  const uppy = useMemo(() => makeUppy(configRef), [])
+  const subtitlesRef = useRef([])
+  const uppy = useMemo(() => makeUppy(configRef, subtitlesRef), [])
   const [assets, setAssets] = useState([])
   const [problem, setProblem] = useState('')
+  const [subtitles, setSubtitles] = useState([])
+
+  useEffect(() => {
+    subtitlesRef.current = subtitles
+  }, [subtitles])
 
   useEffect(() => {
     api(`${UPLOADS}/config`)
@@ -99,11 +110,18 @@ export default function PrimeVODUploader() {
       if (assetId) setAssets((list) => [...list, { name: file.name, assetId }])
     }
     const onError = (file, error) => setProblem(`${file?.name || 'Upload'}: ${error?.message || error}`)
+    // the subtitles went with this upload: the next one starts with none (kept after a
+    // failure, so a retry sends them again)
+    const onComplete = (result) => {
+      if (result.successful?.length && !result.failed?.length) setSubtitles([])
+    }
     uppy.on('upload-success', onSuccess)
     uppy.on('upload-error', onError)
+    uppy.on('complete', onComplete)
     return () => {
       uppy.off('upload-success', onSuccess)
       uppy.off('upload-error', onError)
+      uppy.off('complete', onComplete)
     }
   }, [uppy])
 
@@ -121,6 +139,7 @@ export default function PrimeVODUploader() {
         metaFields={META_FIELDS}
         note="Video or audio files. Uploads resume after a reload or a lost connection."
       />
+      <SubtitlePicker tracks={subtitles} onChange={setSubtitles} />
       <RecentUploads fresh={assets.length} />
     </section>
   )

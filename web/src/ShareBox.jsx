@@ -1,5 +1,6 @@
 import { useState } from 'react'
 import { api } from './api.js'
+import CopyField from './CopyField.jsx'
 
 const LIFETIMES = [
   ['1 hour', 3600],
@@ -10,8 +11,9 @@ const LIFETIMES = [
 ]
 
 // Make a share link for an asset (POST /api/v1/assets/{id}/share): the watch link and the
-// embed code, to copy. Shown to keys whose policy allows assets:Share.
-export default function ShareBox({ assetId }) {
+// embed code, to copy. Shown to keys whose policy allows assets:Share, on the player page and
+// on the asset page (`heading` names the section there).
+export default function ShareBox({ assetId, heading = 'Share' }) {
   const [lifetime, setLifetime] = useState(7 * 86400)
   const [share, setShare] = useState(null)
   const [problem, setProblem] = useState('')
@@ -25,11 +27,10 @@ export default function ShareBox({ assetId }) {
       .catch((e) => setProblem(e.message))
       .finally(() => setBusy(false))
   }
-  const copy = (text) => navigator.clipboard?.writeText(text).catch(() => {})
 
   return (
     <section className="share" aria-labelledby="share-title" data-testid="share-box">
-      <h3 id="share-title">Share</h3>
+      <h3 id="share-title">{heading}</h3>
       <div className="share-row">
         <label htmlFor="share-lifetime">Link works for</label>
         <select id="share-lifetime" value={lifetime} onChange={(e) => setLifetime(Number(e.target.value))}>
@@ -40,18 +41,8 @@ export default function ShareBox({ assetId }) {
       {problem && <p className="problem" role="alert">{problem}</p>}
       {share && (
         <div className="share-result" aria-live="polite">
-          <label htmlFor="share-url">Watch link</label>
-          <div className="share-row">
-            <input id="share-url" data-testid="share-url" readOnly value={share.url}
-              onFocus={(e) => e.target.select()} />
-            <button type="button" onClick={() => copy(share.url)}>Copy link</button>
-          </div>
-          <label htmlFor="share-embed">Embed code</label>
-          <div className="share-row">
-            <textarea id="share-embed" data-testid="share-embed" readOnly rows={3} value={share.embed_html}
-              onFocus={(e) => e.target.select()} />
-            <button type="button" onClick={() => copy(share.embed_html)}>Copy embed code</button>
-          </div>
+          <CopyField id="share-url" label="Watch link" value={share.url} />
+          <CopyField id="share-embed" label="Embed code" value={share.embed_html} multiline />
           <p className="muted">Anyone with the link can watch until {new Date(share.expires_at).toLocaleString()}.</p>
         </div>
       )}

@@ -1,6 +1,7 @@
 """API keys over HTTP, for the web console's keys page: list, create (with a role or a policy
 document of its own: core/access.py), revoke. The same rules as `primevod keys create`
-(core/access.py `key_grant`); a new key's secret is in the creating response only. Under
+(core/access.py `key_grant`); a new key's secret is in the creating response only. A key grants
+no more than it has, and the last admin key is not revoked (core/key_grants.py). Under
 /api/v1/api-keys: /api/v1/keys is encrypted HLS's key route (api/content_keys.py)."""
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from pydantic import BaseModel, Field
 from primevod.api.audit_trail import note_check
 from primevod.api.auth import allow
 from primevod.api.deps import RuntimeDep
-from primevod.core.access import Principal, key_grant
+from primevod.core.access import Policy, Principal, key_grant, principal_of
 from primevod.core.api_keys import split_key
 from primevod.core.errors import NotFound
+from primevod.core.key_grants import LAST_ADMIN, grant_excess, last_admin
+from primevod.pipeline.runtime import Runtime
 
 router = APIRouter(tags=["keys"])
 
@@ -48,14 +51,20 @@ def list_api_keys(
 
 @router.post("/api/v1/api-keys", status_code=201)
 def create_api_key(
-    body: KeyRequest, rt: RuntimeDep, _: Principal = Depends(allow("keys:Create"))
+    body: KeyRequest, rt: RuntimeDep, principal: Principal = Depends(allow("keys:Create"))
 ) -> CreatedKey:
-    """A new key with a role, or with a policy document of its own."""
+    """A new key with a role, or with a policy document of its own; 403 when it would allow
+    something the calling key may not do itself."""
     text = json.dumps(body.policy) if body.policy is not None else None
     try:
         role, document = key_grant(body.role, text)
     except ValueError as exc:  # PolicyError too: where the document is wrong
         raise HTTPException(422, str(exc)) from None
+    excess = grant_excess(principal.policy, principal_of("new", role, document).policy)
+    if excess is not None:
+        raise HTTPException(
+            403, f"a key cannot grant more than it has: key {principal.key_id} may not {excess}"
+        )
     name = body.name.strip() if body.name and body.name.strip() else None
     key = rt.catalog.create_key(role, name, document)
     parts = split_key(key)
@@ -71,9 +80,17 @@ def revoke_api_key(
 ) -> dict[str, Any]:
     """Revoke a key: it no longer authenticates, and its console sessions end."""
     note_check("keys:Revoke", f"key/{key_id}")
+    if last_admin(key_id, active_policies(rt)):
+        raise HTTPException(409, LAST_ADMIN)
     try:
         rt.catalog.revoke_key(key_id)
     except NotFound:
         raise HTTPException(404, f"no key {key_id}") from None
     ended = rt.catalog.end_sessions_of(key_id)
     return {"id": key_id, "revoked": True, "sessions_ended": ended}
+
+
+def active_policies(rt: Runtime) -> dict[str, Policy]:
+    """Each unrevoked key's id and effective policy (`primevod keys revoke` asks the same)."""
+    keys = [k["id"] for k in rt.catalog.list_keys() if not k["revoked"]]
+    return {k: rt.catalog.key_principal(k).policy for k in keys}

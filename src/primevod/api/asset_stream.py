@@ -7,7 +7,9 @@ that changes. The catalog is the only channel: every API process polls the one a
 or another API process behind the same PostgreSQL is heard just the same.
 
 A reconnecting client sends `Last-Event-ID` (EventSource does by itself) and gets the events
-after it. A comment every 15 s keeps proxies from closing a quiet stream. A stream ends after
+after it. A comment every 15 s keeps proxies from closing a quiet stream. A stream ends once
+the asset is ready or failed and its final state and events are sent (nothing more comes
+until someone retries it: the page then opens a new stream), when the asset is deleted, after
 a few minutes (the client reconnects, and its key or session is checked again), when the
 client goes away, or when the server stops (sse-starlette ends open streams on shutdown)."""
 
@@ -39,6 +41,7 @@ POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 15
 EVENTS_AT_LEAST_EVERY = 5.0  # seconds; otherwise the events are read when the row changes
 LIFETIME_SECONDS = 300.0
+SETTLE_SECONDS = 5.0  # a finished asset's last step record lands within this, or is not coming
 RECONNECT_MS = 2000
 EVENT_PAGE = 500
 
@@ -70,11 +73,22 @@ def _poll(rt: Runtime, watch: _Watch) -> Asset | None:
         watch.pending = rt.catalog.list_events(
             asset_id=watch.asset_id, after_id=watch.last_event_id, limit=EVENT_PAGE
         )
-    if asset is not None and (changed or asset.status not in TERMINAL):
-        # a step starts without touching the asset row: read its records while it runs
+    if asset is not None and (changed or not _settled(watch)):
+        # a step starts (and ends) without touching the asset row: read its records until
+        # the asset is finished and no step is still running
         watch.execution = _execution(rt, asset.execution_id)
     watch.updated_at = asset.updated_at if asset else None
     return asset
+
+
+def _settled(watch: _Watch) -> bool:
+    """The last state sent is final: ready or failed, with no stage still running."""
+    state = watch.sent_state
+    return (
+        state is not None
+        and state["status"] in TERMINAL
+        and "running" not in state["stages"].values()
+    )
 
 
 def _execution(rt: Runtime, execution_id: str | None) -> Execution | None:
@@ -105,12 +119,21 @@ def _messages(watch: _Watch, asset: Asset | None) -> list[ServerSentEvent]:
 async def _feed(rt: Runtime, watch: _Watch) -> AsyncIterator[ServerSentEvent]:
     yield ServerSentEvent(comment="asset feed", retry=RECONNECT_MS)
     ends = time.monotonic() + LIFETIME_SECONDS
+    settle_by: float | None = None  # when a finished asset's stream ends at the latest
     while time.monotonic() < ends:
         asset = await run_in_threadpool(_poll, rt, watch)
-        for message in _messages(watch, asset):
+        messages = _messages(watch, asset)
+        for message in messages:
             yield message
         if asset is None:  # deleted: its last events are sent, nothing more will come
             return
+        if asset.status not in TERMINAL:
+            settle_by = None
+        elif settle_by is None:  # finished: one more look at its events, then the end
+            settle_by = time.monotonic() + SETTLE_SECONDS
+            watch.events_read_at = -math.inf
+        elif not messages and (_settled(watch) or time.monotonic() >= settle_by):
+            return  # the final state and events are sent; a retry opens a new stream
         await asyncio.sleep(POLL_SECONDS)
 
 

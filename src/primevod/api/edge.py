@@ -21,6 +21,7 @@ from primevod.core.assets import Asset, AssetStatus
 from primevod.core.canary import USER_AGENT as CANARY_AGENT
 from primevod.core.errors import NotFound
 from primevod.core.metrics import status_class
+from primevod.core.public_base import public_base as links_base
 from primevod.core.signing import Rejected, Verifier
 from primevod.core.storage import InvalidKey, ObjectNotFound, guess_type, validate_key
 from primevod.observability import metrics
@@ -76,7 +77,8 @@ def _access_log(rt: Runtime) -> logging.Logger:
 
 
 def public_base(rt: Runtime, request: Request) -> str:
-    return (rt.settings.public_url or f"{request.url.scheme}://{request.url.netloc}").rstrip("/")
+    """The base of the links this request's answer names (core/public_base.py)."""
+    return links_base(rt.settings.public_url, f"{request.url.scheme}://{request.url.netloc}")
 
 
 def delivery_layout(rt: Runtime, request: Request, asset_id: str, prefix: str) -> tuple[str, str]:

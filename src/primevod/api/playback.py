@@ -15,9 +15,10 @@ from primevod.api.audit_trail import note_check
 from primevod.api.auth import caller, readable_asset
 from primevod.api.deps import RuntimeDep
 from primevod.api.edge import delivery_layout
-from primevod.api.share import shared_grant
+from primevod.api.share import shared_grant, signing_key
 from primevod.core.access import Principal
 from primevod.core.assets import Asset, AssetStatus
+from primevod.core.codec_families import ladder_families
 from primevod.core.errors import NotFound
 from primevod.core.signing import Signer
 from primevod.pipeline.runtime import Runtime
@@ -65,7 +66,7 @@ def playback(
     asset, share_expires = _watchable(rt, request, asset_id, token, credentials)
     if asset.status is not AssetStatus.READY or not asset.hls_path:
         raise HTTPException(409, f"asset {asset_id} is {asset.status.value}, not ready")
-    key_id, private = rt.signing_keys.signing_key()
+    key_id, private = signing_key(rt)
     signer = Signer(rt.settings.playback_key_id or key_id, private)
     expires = int(time.time()) + rt.settings.playback_ttl_seconds
     if share_expires is not None:
@@ -103,6 +104,8 @@ def playback(
         "expires_at": expires,
         "ttl_seconds": expires - int(time.time()),
         "key_url": key_url,
+        # the player takes the most efficient family it decodes, and keeps to it
+        "codec_families": ladder_families(asset.ladder),
     }
 
 

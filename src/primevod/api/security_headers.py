@@ -10,8 +10,8 @@ style), media and images also from blob: (Media Source Extensions, Uppy's previe
 playback origin (a CDN in front of the destination bucket), fetches from this origin, the
 playback origin and, with the S3 store, the S3 endpoint the browser PUTs presigned parts to,
 workers from blob: (hls.js starts its transmuxer from one), and frames from nobody but
-`frame_ancestors` ('self' by default). The embeddable player pages (/embed/...) are the
-exception: the same policy with `embed_frame_ancestors` (any site by default) and no
+`frame_ancestors` ('self' by default). The embeddable player pages (/embed/<asset id>, and
+nothing else under /embed/) are the exception: the same policy with `embed_frame_ancestors` (any site by default) and no
 X-Frame-Options, so other sites may frame the player but never the console. The API
 documentation pages (/docs, /redoc: api/api_docs.py) load Swagger UI and ReDoc from this origin
 too, under the same policy with inline styles allowed (`docs_policy`). A header the application
@@ -19,6 +19,7 @@ set itself is kept."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +27,7 @@ from starlette.datastructures import MutableHeaders
 
 ALWAYS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 DOC_PAGES = ("/docs", "/redoc")
-EMBED_PAGES = "/embed/"
+EMBED_PAGE = re.compile(r"^/embed/[0-9a-f-]{36}$")  # one asset's player, the only framable page
 S3_DEFAULT = "https://*.amazonaws.com"
 
 
@@ -112,7 +113,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        page = self.embed if scope["path"].startswith(EMBED_PAGES) else self.page
+        page = self.embed if EMBED_PAGE.fullmatch(scope["path"]) else self.page
         if scope["path"] in DOC_PAGES:
             page = self.docs
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
@@ -15,6 +16,7 @@ from primevod.api.deps import RuntimeDep
 from primevod.api.edge import _verifier, public_base
 from primevod.core.access import Principal
 from primevod.core.assets import AssetStatus
+from primevod.core.layout import is_asset_id
 from primevod.core.sharing import (
     SHARE_DEFAULT_SECONDS,
     SHARE_MAX_SECONDS,
@@ -60,14 +62,26 @@ def share(
     if asset.status is not AssetStatus.READY:
         raise HTTPException(409, f"asset {asset_id} is {asset.status.value}, not ready to share")
     expires = int(time.time()) + (body or ShareRequest()).expires_in
-    key_id, private = rt.signing_keys.signing_key()
+    key_id, private = signing_key(rt)
     base = public_base(rt, request)
     return Share(**new_share(Signer(key_id, private), base, asset_id, asset.title, expires))
 
 
+def signing_key(rt: Runtime) -> tuple[str, RSAPrivateKey]:
+    """The key new links and grants are signed with; 503 (the CLI's `key.none`) when no
+    signing key is active, which an operator fixes, rather than a bare 500."""
+    try:
+        return rt.signing_keys.signing_key()
+    except LookupError as exc:
+        raise HTTPException(503, f"key.none: {exc}") from None
+
+
 def shared_grant(rt: Runtime, asset_id: str, token: str) -> int:
-    """The expiry of a share token that grants `asset_id` now; 403 with the viewer's message
-    (expired, revoked or not valid) otherwise."""
+    """The expiry of a share token that grants `asset_id` now; 404 for a name that is no
+    asset id (before any signature is checked), 403 with the viewer's message (expired,
+    revoked or not valid) otherwise."""
+    if not is_asset_id(asset_id):
+        raise HTTPException(404, f"no asset {asset_id}")
     try:
         try:
             return check_share_token(_verifier(rt), asset_id, token, now=time.time())

@@ -246,8 +246,13 @@ def init(rt: RuntimeDep, body: InitIn, principal: Principal = Depends(caller)) -
         session = uploads.init(
             rt, body.filename, body.content_type, body.size, metadata, owner=principal.key_id
         )
-    except (UploadRejected, StoreError) as exc:
-        raise _http(exc) from None
+    except Exception as exc:
+        # no upload lists the sidecars stored above: they go (abort and expiry remove them
+        # for an upload that began)
+        subtitle_sidecars.remove_quietly(rt, metadata)
+        if isinstance(exc, UploadRejected | StoreError):
+            raise _http(exc) from None
+        raise
     return InitOut(
         upload_id=session.upload_id,
         key=session.key,

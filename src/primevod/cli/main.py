@@ -124,6 +124,10 @@ def transcode(
         float | None, typer.Option("--segment-seconds", help="segment duration (default 4)")
     ] = None,
     preset: Annotated[str, typer.Option("--preset", help="x264 preset")] = "veryfast",
+    codecs: Annotated[
+        str,
+        typer.Option("--codecs", help="codec families: h264 (always), hevc, av1; e.g. h264,av1"),
+    ] = "h264",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace OUTDIR")] = False,
     encryption: Annotated[
         str | None,
@@ -145,6 +149,7 @@ def transcode(
     from primevod.adapters.media.ffmpeg_command import EncodeOptions
     from primevod.adapters.media.transcoder import MediaEngine
     from primevod.core.content_keys import check_encryption
+    from primevod.core.ladder import with_codecs
     from primevod.core.policies import get_policy
 
     try:
@@ -152,7 +157,7 @@ def transcode(
     except ValueError as exc:
         fail_media(MediaError("request.invalid", str(exc)), as_json)
     try:
-        policy = get_policy(ladder)
+        policy = with_codecs(get_policy(ladder), codecs)
         if preset not in _PRESETS:
             raise MediaError("request.invalid", f"unknown preset {preset!r}")
         engine = MediaEngine(EncodeOptions(preset=preset))

@@ -68,6 +68,14 @@ def process(
         list[str] | None, typer.Option("--tag", help="a tag (repeat for several)")
     ] = None,
     ladder: Annotated[str | None, typer.Option("--ladder", help="ladder policy")] = None,
+    codecs: Annotated[
+        str | None,
+        typer.Option(
+            "--codecs",
+            help="codec families: h264 (always), hevc, av1, e.g. h264,av1 "
+            "(default: PRIMEVOD_CODECS, h264)",
+        ),
+    ] = None,
     collection: Annotated[
         str | None, typer.Option("--collection", help="place the assets in a collection")
     ] = None,
@@ -94,6 +102,7 @@ def process(
 
     with loading():
         from primevod import wiring
+        from primevod.core.codec_families import codecs_text, parse_codecs
         from primevod.core.errors import MediaError
         from primevod.core.policies import get_policy
         from primevod.pipeline import workflows
@@ -102,6 +111,8 @@ def process(
     nothing = {"asset_id": None, "status": "failed", "hls_path": None, "dash_path": None}
     try:
         get_policy(ladder or "default")
+        if codecs is not None:
+            codecs = codecs_text(parse_codecs(codecs))
     except MediaError as exc:
         fail(exc.code, exc.message, as_json=as_json, fields=nothing)
     if collection:
@@ -146,6 +157,8 @@ def process(
                 extra["collection"] = collection
             if encrypt:
                 extra["encryption"] = encrypt
+            if codecs:
+                extra["codecs"] = codecs
             if sidecars:
                 from primevod.pipeline import subtitle_sidecars
 
@@ -422,10 +435,11 @@ def keys_create(
 ) -> None:
     """Create an API key and print it once."""
     from primevod import wiring
-    from primevod.core.access import PolicyError, key_grant
+    from primevod.core.access import PolicyError, key_grant, principal_of
+    from primevod.core.key_grants import grant_excess
 
     rt = wiring.build()
-    audited(rt, "keys:Create")
+    caller = audited(rt, "keys:Create")
     if role is None and policy is None:
         fail("request.invalid", "give --role or --policy")
     try:  # the same rules as the API's POST /api/v1/api-keys
@@ -437,6 +451,9 @@ def keys_create(
         fail("policy.invalid", str(exc))
     except ValueError as exc:
         fail("request.invalid", str(exc))
+    excess = grant_excess(caller.policy, principal_of("new", label, document).policy)
+    if excess is not None:  # as on the API: a key grants no more than it has
+        fail("access.denied", f"a key cannot grant more than it has: may not {excess}", exit_code=3)
     print(rt.catalog.create_key(label, name, document))
 
 
@@ -498,12 +515,16 @@ def keys_list(as_json: JsonOpt = False) -> None:
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: str) -> None:
-    """Revoke a key by its id."""
+    """Revoke a key by its id (never the last active admin key)."""
     from primevod import wiring
     from primevod.adapters.catalog.sql_catalog import NotFound
+    from primevod.api.api_keys import active_policies
+    from primevod.core.key_grants import LAST_ADMIN, last_admin
 
     rt = wiring.build()
     audited(rt, "keys:Revoke", target=f"key/{key_id}")
+    if last_admin(key_id, active_policies(rt)):
+        fail("key.last_admin", LAST_ADMIN)
     try:
         rt.catalog.revoke_key(key_id)
     except NotFound:

@@ -11,6 +11,7 @@ import typer
 
 from primevod.cli.audited import asset_names, audited
 from primevod.cli.output import fail, out
+from primevod.core.public_base import local_server, public_base
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 
@@ -20,9 +21,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _base(rt: Any) -> str:
-    """The server's public URL, as the API would put in a link."""
+    """The links' base as the API would give it: the public URL, else this machine's server
+    (never a wildcard bind address such as 0.0.0.0)."""
     settings = rt.settings
-    return (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    return public_base(settings.public_url, local_server(settings.host, settings.port))
 
 
 def share(

@@ -15,8 +15,11 @@ MAX_TAGS = 32
 MAX_TAG = 64
 MAX_METADATA_BYTES = 16 * 1024
 # keys of `metadata` the system sets itself (the ladder policy, the collection the access
-# policies read, the budget's override, the content protection): never through PATCH
-RESERVED_METADATA = frozenset({"ladder", "collection", "budget_override", "encryption"})
+# policies read, the budget's override, the content protection, the stored sidecar subtitle
+# files the encoder reads and the asset's deletion removes): never through PATCH
+RESERVED_METADATA = frozenset(
+    {"ladder", "collection", "budget_override", "encryption", "subtitles"}
+)
 
 
 class DetailsError(ValueError):
@@ -52,7 +55,8 @@ def check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 def merge_metadata(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """RFC 7396 at the top level: a key set to null is removed, others replace; the system's
     keys stay as they are."""
-    check_metadata({k: v for k, v in patch.items() if v is not None})
+    # a reserved key is refused set to null too: removing it is changing it
+    check_metadata({k: v for k, v in patch.items() if v is not None or k in RESERVED_METADATA})
     merged = {k: v for k, v in current.items()}
     for key, value in patch.items():
         if value is None:

@@ -9,6 +9,9 @@ from xml.sax.saxutils import escape
 
 from pydantic import BaseModel
 
+from primevod.core.labels import clean_label
+from primevod.core.language import bcp47
+
 _S = re.compile(r"<S\b([^>]*)/>")
 _ATTR = re.compile(r'\b([tdr])="(-?\d+)"')
 
@@ -79,9 +82,15 @@ class TextSet(BaseModel):
     bandwidth: int
 
 
+def _attr(value: str) -> str:
+    """Text for a double-quoted XML attribute (`escape` alone leaves `"` as it is)."""
+    return escape(value, {'"': "&quot;"})
+
+
 def add_text_sets(mpd_text: str, tracks: list[TextSet]) -> str:
     """The MPD with a text AdaptationSet (`mimeType="text/vtt"`, `lang`, a subtitle Role)
-    per track, appended to the (single) Period; ids follow the existing sets'."""
+    per track, appended to the (single) Period; ids follow the existing sets'. `lang` is a
+    whole RFC 5646 tag (else `und`) and the Label one clean line (core/labels), as in HLS."""
     if not tracks:
         return mpd_text
     ids = [int(i) for i in re.findall(r'<AdaptationSet\b[^>]*\bid="(\d+)"', mpd_text)]
@@ -92,12 +101,14 @@ def add_text_sets(mpd_text: str, tracks: list[TextSet]) -> str:
     indent = "\t\t"
     sets = []
     for n, track in enumerate(tracks):
+        language = bcp47(track.language) or "und"
+        label = clean_label(track.label) or language
         sets.append(
             f'{indent}<AdaptationSet id="{next_id + n}" contentType="text" mimeType="text/vtt" '
-            f'lang="{escape(track.language)}">\n'
+            f'lang="{language}">\n'
             f'{indent}\t<Role schemeIdUri="urn:mpeg:dash:role:2011" value="subtitle" />\n'
-            f"{indent}\t<Label>{escape(track.label)}</Label>\n"
-            f'{indent}\t<Representation id="{escape(track.representation_id)}" '
+            f"{indent}\t<Label>{escape(label)}</Label>\n"
+            f'{indent}\t<Representation id="{_attr(track.representation_id)}" '
             f'bandwidth="{track.bandwidth}">\n'
             f"{indent}\t\t<BaseURL>{escape(track.url)}</BaseURL>\n"
             f"{indent}\t</Representation>\n"

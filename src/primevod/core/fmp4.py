@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pydantic import BaseModel
 
 _NON_SYNC = 0x00010000  # sample_is_non_sync_sample in ISO/IEC 14496-12 sample flags
-_CONTAINERS = {b"moov", b"mvex", b"moof", b"traf", b"trak", b"mdia"}
+_CONTAINERS = {b"moov", b"mvex", b"moof", b"traf", b"trak", b"mdia", b"minf", b"stbl"}
+_VISUAL_ENTRY_FIELDS = 78  # VisualSampleEntry: reserved, data_reference_index, picture fields
 
 
 def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
@@ -260,3 +261,23 @@ def _track_defaults(
             values[bit] = int(struct.unpack_from(">I", data, offset)[0])
             offset += 4
     return base, values[0x08], values[0x10], values[0x20]
+
+
+def video_sample_entry(init: bytes) -> tuple[str, dict[str, bytes]] | None:
+    """The first track's sample entry type ("avc1", "hvc1", "av01", ...) and the payloads of
+    the boxes inside it by type (its "avcC", "hvcC" or "av1C" decoder configuration); None
+    for a track that is not video or an init segment that cannot be read."""
+    found = _find(init, [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd"])
+    if found is None or found[1] - found[0] < 16:
+        return None
+    entries = list(_boxes(init, found[0] + 8, found[1]))  # after version/flags, entry_count
+    if not entries:
+        return None
+    kind, body, stop = entries[0]
+    if _find(init, [b"moov", b"trak", b"mdia", b"minf", b"vmhd"]) is None:
+        return None  # an audio or text track
+    children = {
+        child: init[start:end]
+        for child, start, end in _boxes(init, body + _VISUAL_ENTRY_FIELDS, stop)
+    }
+    return kind.decode("latin-1"), {k.decode("latin-1"): v for k, v in children.items()}

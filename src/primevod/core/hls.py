@@ -9,6 +9,9 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from primevod.core.labels import clean_label
+from primevod.core.language import bcp47
+
 HLS_VERSION = 6  # EXT-X-MAP without I-frames-only needs version 6 (RFC 8216 section 7)
 
 
@@ -259,16 +262,28 @@ def render_iframe_playlist(map_uri: str, frames: Sequence[IFrame]) -> str:
     return "\n".join(out) + "\n"
 
 
+def media_language(language: str) -> str:
+    """An EXT-X-MEDIA LANGUAGE: a whole RFC 5646 tag, `und` for anything else."""
+    return bcp47(language) or "und"
+
+
+def media_name(name: str, language: str | None) -> str:
+    """An EXT-X-MEDIA NAME: one line, no `"`, capped (core/labels), the language when
+    nothing is left. Every NAME and LANGUAGE of a master passes here: names come from
+    source metadata and users, and a line break in one would add a playlist line."""
+    return clean_label(name) or media_language(language or "und")
+
+
 def _media_lines(audio: Sequence[AudioMedia], subtitles: Sequence[SubtitleMedia]) -> list[str]:
     out = []
     for media in audio:
         attrs = [
             "TYPE=AUDIO",
             f'GROUP-ID="{media.group_id}"',
-            f'NAME="{media.name}"',
+            f'NAME="{media_name(media.name, media.language)}"',
         ]
         if media.language:
-            attrs.append(f'LANGUAGE="{media.language}"')
+            attrs.append(f'LANGUAGE="{media_language(media.language)}"')
         attrs += [
             f"DEFAULT={'YES' if media.default else 'NO'}",
             "AUTOSELECT=YES",
@@ -280,8 +295,8 @@ def _media_lines(audio: Sequence[AudioMedia], subtitles: Sequence[SubtitleMedia]
         attrs = [
             "TYPE=SUBTITLES",
             f'GROUP-ID="{sub.group_id}"',
-            f'NAME="{sub.name}"',
-            f'LANGUAGE="{sub.language}"',
+            f'NAME="{media_name(sub.name, sub.language)}"',
+            f'LANGUAGE="{media_language(sub.language)}"',
             f"DEFAULT={'YES' if sub.default else 'NO'}",
             "AUTOSELECT=YES",
             "FORCED=NO",

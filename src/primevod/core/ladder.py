@@ -8,6 +8,13 @@ from fractions import Fraction
 
 from pydantic import BaseModel, Field
 
+from primevod.core.codec_families import (
+    DEFAULT_CODECS,
+    EFFICIENCY,
+    CodecFamily,
+    family_crf,
+    parse_codecs,
+)
 from primevod.core.errors import MediaError
 from primevod.core.frame_rate import (
     MAX_FRAME_RATE,
@@ -94,6 +101,11 @@ class LadderPolicy(BaseModel):
     auto: AutoLadderConfig | None = Field(
         None, description="content-adaptive: rungs are picked from probe encodes of the title"
     )
+    codecs: list[CodecFamily] = Field(
+        default_factory=lambda: list(DEFAULT_CODECS),
+        description="codec families encoded, H.264 first (always there, every device plays "
+        "it); each other family gets the H.264 rungs' sizes at rates scaled by its efficiency",
+    )
     small_rung_slower_presets: int = Field(
         0,
         ge=0,
@@ -107,9 +119,9 @@ class Rung(BaseModel):
     name: str
     width: int
     height: int
-    codec: str = "h264"
+    codec: CodecFamily = CodecFamily.H264
     profile: str
-    level: str
+    level: str = Field(description="H.264 level; `auto` for HEVC and AV1 (the encoder picks)")
     rate_control: RateControl
     bitrate_kbps: int | None = Field(None, description="target average; None for capped_crf")
     max_bitrate_kbps: int
@@ -155,6 +167,21 @@ class Ladder(BaseModel):
     def audio_only(self) -> bool:
         return not self.rungs
 
+    @property
+    def families(self) -> list[CodecFamily]:
+        """The codec families of the video rungs, in ladder order (H.264 first)."""
+        return list(dict.fromkeys(r.codec for r in self.rungs))
+
+    def family_rungs(self, family: CodecFamily) -> list[Rung]:
+        return [r for r in self.rungs if r.codec == family]
+
+
+def with_codecs(policy: LadderPolicy, codecs: str | list[str] | None) -> LadderPolicy:
+    """The policy encoding these codec families (validated; None keeps the policy's own)."""
+    if codecs is None:
+        return policy
+    return policy.model_copy(update={"codecs": list(parse_codecs(codecs))})
+
 
 def audio_group_id(kbps: int) -> str:
     return f"aac-{kbps}k"
@@ -184,6 +211,12 @@ def plan_ladder(
     ]
     rungs = _drop_duplicates(rungs, policy.dedup_ratio)
     rungs = _slow_small_rungs(rungs, policy.small_rung_slower_presets)
+    rungs += [
+        rung
+        for family in parse_codecs(policy.codecs)
+        if family is not CodecFamily.H264
+        for rung in _family_rungs(rungs, family)
+    ]
     audio_rates = sorted({r.audio_bitrate_kbps for r in rungs if r.audio_bitrate_kbps})
     audio = _audio_renditions(audio_rates, probe)
     return Ladder(
@@ -336,6 +369,35 @@ def _slow_small_rungs(rungs: list[Rung], steps: int) -> list[Rung]:
     return [
         r.model_copy(update={"preset_steps": steps}) if r.pixels * 2 <= top else r for r in rungs
     ]
+
+
+def _family_rungs(h264: list[Rung], family: CodecFamily) -> list[Rung]:
+    """A codec family's rungs: the H.264 rungs' sizes, frame rate, GOP and audio, at rates
+    scaled by the family's efficiency (its CRF mapped to its encoder's scale). The analysis
+    of each codec's own hull replaces this in stage 2 of issue 20."""
+    factor = EFFICIENCY[family]
+    out: list[Rung] = []
+    for rung in h264:
+        target = max(32, round(rung.bitrate_kbps * factor)) if rung.bitrate_kbps else None
+        maxrate = max(target or 32, round(rung.max_bitrate_kbps * factor))
+        scaled = rung.model_copy(
+            update={
+                "name": f"{family}-{rung.name.rsplit('-', 1)[0]}-{target or maxrate}k",
+                "codec": family,
+                "profile": "main",
+                "level": "auto",
+                "bitrate_kbps": target,
+                "max_bitrate_kbps": maxrate,
+                "buffer_kbits": max(1, round(rung.buffer_kbits * factor)),
+                "crf": family_crf(family, rung.crf) if rung.crf is not None else None,
+                "preset_steps": 0,
+            }
+        )
+        # the 32 kb/s floor can make two small rungs equal: keep the ladder rising
+        if out and _nominal(scaled) <= _nominal(out[-1]):
+            continue
+        out.append(scaled)
+    return out
 
 
 def _sar(aspect: Fraction, width: int, height: int) -> str:

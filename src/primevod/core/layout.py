@@ -15,6 +15,14 @@ def new_asset_id(seed: str | None = None) -> str:
     return str(uuid.uuid5(_NAMESPACE, seed) if seed is not None else uuid.uuid4())
 
 
+def is_asset_id(text: str) -> bool:
+    """Whether `text` is an asset id as `new_asset_id` makes them (a UUID, lower case)."""
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
 def source_key(asset_id: str, filename: str) -> str:
     """The source object's key in the source bucket: `uploads/<asset>/<file name>`."""
     return f"uploads/{asset_id}/{PurePosixPath(filename).name}"

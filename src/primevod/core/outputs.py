@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from primevod.core.codec_families import CodecFamily
 from primevod.core.ladder import Ladder
 from primevod.core.quality import ComplexityAnalysis, RungChoice
 from primevod.core.thumbnails import ThumbnailPlan
@@ -54,6 +55,7 @@ class RenditionOutput(BaseModel):
     playlist: str
     init_segment: str | None
     codecs: str
+    family: CodecFamily | None = Field(None, description="video: the rung's codec family")
     width: int | None = None
     height: int | None = None
     frame_rate: float | None = None

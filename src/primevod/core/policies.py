@@ -3,8 +3,16 @@ boxes to the source's own aspect ratio and orientation (see docs/media.md)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from primevod.core.errors import MediaError
-from primevod.core.ladder import AutoLadderConfig, LadderPolicy, RateControl, RungTemplate
+from primevod.core.ladder import (
+    AutoLadderConfig,
+    LadderPolicy,
+    RateControl,
+    RungTemplate,
+    with_codecs,
+)
 
 # Apple HLS authoring specification, H.264 16:9 ladder (target average bitrates).
 APPLE = LadderPolicy(
@@ -121,3 +129,12 @@ def get_policy(name: str) -> LadderPolicy:
         raise MediaError(
             "ladder.unknown_policy", f"no ladder policy {name!r} (known: {known})"
         ) from None
+
+
+def asset_policy(
+    metadata: dict[str, Any], default_ladder: str, default_codecs: str
+) -> LadderPolicy:
+    """The policy an asset is encoded with: its own `ladder` and `codecs` (set when it was
+    submitted, e.g. `primevod process --codecs`) or the deployment's defaults."""
+    policy = get_policy(str(metadata.get("ladder") or default_ladder))
+    return with_codecs(policy, str(metadata.get("codecs") or default_codecs))

@@ -13,8 +13,10 @@ from primevod.core.quality_report import (
     Metric,
     QualityReport,
     RungQuality,
+    family_tops,
     target_quality,
     verdict,
+    verdict_by_family,
 )
 from primevod.core.rate_quality import RungChoice, frontier
 
@@ -28,9 +30,11 @@ __all__ = [
     "auto_policy",
     "bd_rate",
     "even",
+    "family_tops",
     "frontier",
     "probe_sizes",
     "select_rungs",
     "target_quality",
     "verdict",
+    "verdict_by_family",
 ]

@@ -14,12 +14,16 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from primevod.core.language import bcp47
+from primevod.core.labels import MAX_LABEL, is_clean_label
+from primevod.core.language import bcp47, is_language_tag
 
-MAX_SIDECAR_BYTES = 512 * 1024  # a feature film's subtitles are ~100 KiB; under the API body limit
+MAX_SIDECAR_BYTES = 512 * 1024  # a feature film's subtitles are ~100 KiB
 MAX_SUBTITLE_TRACKS = 8  # sidecars per asset
+# all the sidecars of one asset together: sent inline at upload init, they must fit in one
+# request body (api/body_limit admits them at init, JSON escaping included)
+MAX_SIDECAR_TOTAL_BYTES = 768 * 1024
 MAX_CUES = 20_000
-MAX_NAME = 64
+MAX_NAME = MAX_LABEL
 SUBTITLE_DIR = "subs"
 METADATA_FIELD = "subtitles"  # the asset's metadata entry listing its sidecar files
 SUBTITLE_GROUP = "subs"
@@ -28,7 +32,6 @@ SUBTITLE_GROUP = "subs"
 # dvb_subtitle) would need OCR and are skipped
 TEXT_SUBTITLE_CODECS = {"mov_text", "subrip", "srt", "webvtt", "ass", "ssa", "text"}
 
-_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _TIME = r"(?:(\d{1,3}):)?(\d{2}):(\d{2})[.,](\d{3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s+-->\s+{_TIME}(?:\s+.*)?$")
 
@@ -69,16 +72,30 @@ def language_tag(value: str | None) -> str:
     """A subtitle's language as RFC 5646 (`und` for none); ValueError for nonsense."""
     if value is None or not value.strip() or value.strip().lower() == "und":
         return "und"
-    if not _TAG.match(value.strip()):
+    if not is_language_tag(value):
         raise ValueError(f"{value!r} is not a language tag (like en, fr or pt-BR)")
     return bcp47(value.strip()) or "und"
 
 
 def check_name(value: str | None, language: str) -> str:
+    """A sidecar's menu name as given (default: its language); ValueError when it is not a
+    label as manifests carry it (core/labels: one line, no `"`, at most MAX_NAME)."""
     name = (value or "").strip() or default_name(language)
-    if len(name) > MAX_NAME or any(ch in name for ch in '"\n\r'):
-        raise ValueError(f"a subtitle name has at most {MAX_NAME} characters and no quotes")
+    if not is_clean_label(name, MAX_NAME):
+        raise ValueError(
+            f"a subtitle name has at most {MAX_NAME} characters, one line and no quotes"
+        )
     return name
+
+
+def check_total(sizes: Sequence[int]) -> None:
+    """ValueError when the sidecars of one asset are over MAX_SIDECAR_TOTAL_BYTES together."""
+    total = sum(sizes)
+    if total > MAX_SIDECAR_TOTAL_BYTES:
+        raise ValueError(
+            f"the subtitle files are {total} bytes together; at most {MAX_SIDECAR_TOTAL_BYTES}"
+            f" ({MAX_SIDECAR_TOTAL_BYTES // 1024} KiB) across all of them"
+        )
 
 
 def default_name(language: str) -> str:
@@ -244,12 +261,8 @@ def subtitle_playlist(uris: Sequence[str], durations: Sequence[float]) -> str:
     return "\n".join(out) + "\n"
 
 
-def track_ids(tracks: Sequence[SubtitleTrack]) -> list[str]:
-    """A folder name per track: its language, numbered when two share one (`en`, `en-2`)."""
-    seen: dict[str, int] = {}
-    out = []
-    for track in tracks:
-        seen[track.language] = seen.get(track.language, 0) + 1
-        n = seen[track.language]
-        out.append(track.language if n == 1 else f"{track.language}-{n}")
-    return out
+def track_folder(number: int) -> str:
+    """The folder of the `number`th subtitle track (from 1) under SUBTITLE_DIR: made from
+    the number alone, never from a language or a title, which come from the source or the
+    user and could name a path anywhere (`en/../../x`)."""
+    return f"track-{number}"

@@ -30,7 +30,7 @@ from primevod.core.execution import (
 )
 from primevod.core.layout import chunk_prefix, package_prefix
 from primevod.core.outputs import EncodePlan, PackageResult
-from primevod.core.policies import get_policy
+from primevod.core.policies import asset_policy
 from primevod.core.probe import ProbeResult
 from primevod.core.progress import Progress
 from primevod.observability import metrics
@@ -89,7 +89,7 @@ def plan(rt: Runtime, asset_id: str, execution_id: str) -> StepOutcome:
         encode_plan = rt.media.plan(
             source,
             probe,
-            get_policy(str(asset.metadata.get("ladder") or rt.settings.ladder)),
+            asset_policy(asset.metadata, rt.settings.ladder, rt.settings.codecs),
             segment_seconds=rt.settings.segment_seconds,
             checksum=asset.checksum,
             analysis_cache=rt.settings.home / "cache" / "analysis",

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import time
 
-from primevod.adapters.media.quality_meter import measure_package
+from primevod.adapters.media.quality_meter import measure_renditions
 from primevod.core.errors import MediaError
 from primevod.core.execution import StagedPackage, StepOutcome
 from primevod.core.ladder import AutoLadderConfig
 from primevod.core.probe import ProbeResult
-from primevod.core.quality import QualityReport, RungQuality, target_quality, verdict
+from primevod.core.quality import QualityReport, RungQuality, target_quality, verdict_by_family
+from primevod.core.quality_sampling import QualitySampling
 from primevod.pipeline import content_protection, package_store
 from primevod.pipeline.runtime import Runtime
 from primevod.pipeline.step_runner import run_step
@@ -29,13 +30,17 @@ def _measure(
         package_store.local_copy(rt.store, staged, rt.settings.home / "tmp") as stored,
         content_protection.readable(rt, asset_id, stored) as result,  # encrypted: a clear copy
     ):
-        return measure_package(
-            result,
-            source,
-            probe,
-            segments=rt.settings.quality_segments,
-            subsample=rt.settings.quality_subsample,
-        )
+        return measure_renditions(result, source, probe, _sampling(rt))
+
+
+def _sampling(rt: Runtime) -> QualitySampling:
+    settings = rt.settings
+    return QualitySampling(
+        scope=settings.quality_scope,
+        spans=settings.quality_segments,
+        span_seconds=settings.quality_span_seconds or None,
+        subsample=1 if settings.quality_scope == "full" else settings.quality_subsample,
+    )
 
 
 def _report(rt: Runtime, rungs: list[RungQuality], seconds: float) -> QualityReport:
@@ -43,8 +48,8 @@ def _report(rt: Runtime, rungs: list[RungQuality], seconds: float) -> QualityRep
     target = rt.settings.quality_target_vmaf
     if metric != "vmaf":  # PSNR fallback: the VMAF target converted to dB
         target = target_quality(AutoLadderConfig(target_vmaf=target), metric)[0]
-    top = rungs[-1].vmaf if metric == "vmaf" else rungs[-1].psnr
-    passed, message = verdict(top, target, metric)
+    top, passed, message = verdict_by_family(rungs, target, metric)
+    sampling = _sampling(rt)
     return QualityReport(
         metric=metric,
         target=target,
@@ -53,7 +58,8 @@ def _report(rt: Runtime, rungs: list[RungQuality], seconds: float) -> QualityRep
         top_quality=top,
         passed=passed,
         message=message,
-        sampled_segments=rt.settings.quality_segments,
+        sampled_segments=sampling.spans,
+        sampling=sampling,
         seconds=round(seconds, 3),
     )
 

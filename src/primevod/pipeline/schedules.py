@@ -19,6 +19,7 @@ from primevod.core.alarms import BUDGET_ALARM, AlarmSpec, AlarmState, evaluate, 
 from primevod.core.alarms import DEFAULT_ALARMS as SHIPPED
 from primevod.core.errors import NotFound
 from primevod.core.metrics import MINUTE, Window, minute_of
+from primevod.core.public_base import local_server, public_base
 from primevod.observability import metrics
 from primevod.pipeline import budget_guard, lifecycle_schedule
 from primevod.pipeline.runtime import Runtime, runtime
@@ -149,7 +150,8 @@ def canary_targets(rt: Runtime) -> list[tuple[str, str | None]]:
     successive runs cover every ready asset."""
     if rt.settings.canary_urls:
         return [(u, None) for u in rt.settings.canary_urls]
-    base = (rt.settings.public_url or f"http://{rt.settings.host}:{rt.settings.port}").rstrip("/")
+    settings = rt.settings  # the edge as a link names it (core/public_base.py)
+    base = public_base(settings.public_url, local_server(settings.host, settings.port))
     targets = []
     for asset_id in rt.observability.canary_rotation(rt.settings.canary_max_assets):
         try:

@@ -20,7 +20,7 @@ from primevod.core.assets import AssetError, AssetStatus
 from primevod.core.errors import MediaError
 from primevod.core.execution import ProcessOutcome, StagedPackage, StepOutcome
 from primevod.core.layout import chunk_prefix, package_prefix
-from primevod.core.policies import get_policy
+from primevod.core.policies import asset_policy
 from primevod.core.progress import Progress
 from primevod.observability import metrics
 from primevod.pipeline import content_protection, costing, package_store, subtitle_sidecars
@@ -169,7 +169,7 @@ def _encode(rt: Runtime, asset_id: str, execution_id: str, cancelled: Callable[[
     return rt.media.transcode(
         source_path(rt, asset_id, execution_id),
         out,
-        get_policy(str(asset.metadata.get("ladder") or rt.settings.ladder)),
+        asset_policy(asset.metadata, rt.settings.ladder, rt.settings.codecs),
         segment_seconds=rt.settings.segment_seconds,
         on_progress=_ProgressRecorder(rt.catalog, asset_id, cancel, cancelled),
         cancel=cancel,

@@ -34,7 +34,7 @@ from primevod.core.uploads import (
     plan_parts,
 )
 from primevod.observability import metrics, tracing
-from primevod.pipeline import workflows
+from primevod.pipeline import subtitle_sidecars, workflows
 from primevod.pipeline.assets import create_asset
 from primevod.pipeline.runtime import Runtime
 from primevod.ports.object_store import PresignedPartStore
@@ -223,19 +223,23 @@ def _completed(rt: Runtime, session: UploadSession) -> dict[str, Any]:
 
 
 def abort(rt: Runtime, upload_id: str, key: str) -> None:
-    _session(rt, upload_id, key)
+    session = _session(rt, upload_id, key)
     with contextlib.suppress(UploadNotFound):
         rt.store.abort_multipart(rt.settings.source_bucket, key, upload_id)
+    subtitle_sidecars.remove(rt, session.metadata)  # no asset will ever read them
     rt.catalog.update_upload(upload_id, status="aborted")
     metrics.inc("primevod_uploads_total", status="aborted")
 
 
 def expire_stale(rt: Runtime) -> int:
-    """The lifecycle rule: abort uploads still open past their expiry, removing their parts."""
+    """The lifecycle rule: abort uploads still open past their expiry, removing their parts
+    and the sidecar subtitle files sent with them."""
     count = 0
     for session in rt.catalog.expired_uploads(utcnow()):
         with contextlib.suppress(UploadNotFound, StoreError):
             rt.store.abort_multipart(rt.settings.source_bucket, session.key, session.upload_id)
+        with contextlib.suppress(StoreError):  # the next sweep never sees it again: best effort
+            subtitle_sidecars.remove(rt, session.metadata)
         rt.catalog.update_upload(session.upload_id, status="expired")
         count += 1
     if count:

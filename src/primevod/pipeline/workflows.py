@@ -18,7 +18,7 @@ from primevod.core.layout import asset_prefix, package_prefix
 from primevod.core.metrics import failure_outcome
 from primevod.observability import metrics
 from primevod.pipeline import budget_step as budget_checks
-from primevod.pipeline import chunked, package_store, steps
+from primevod.pipeline import chunked, package_store, steps, subtitle_sidecars
 from primevod.pipeline import quality_step as quality_checks
 from primevod.pipeline.chunked_workflows import failure, plan_step, process_in_chunks
 from primevod.pipeline.runtime import Runtime, runtime
@@ -213,7 +213,8 @@ def run_here(rt: Runtime, asset_id: str) -> Any:
 
 
 def delete(rt: Runtime, asset_id: str) -> int:
-    """Cancel if running, then remove published outputs, the source and the record."""
+    """Cancel if running, then remove published outputs, the source, its sidecar subtitle
+    files and the record."""
     asset = rt.catalog.get_asset(asset_id)
     if asset.status not in TERMINAL:
         cancel(rt, asset_id)
@@ -226,6 +227,7 @@ def delete(rt: Runtime, asset_id: str) -> int:
     if rt.store.exists(asset.source_bucket, asset.source_key):
         rt.store.delete(asset.source_bucket, asset.source_key)
         removed += 1
+    removed += subtitle_sidecars.remove(rt, asset.metadata)
     rt.catalog.delete_asset(asset_id)
     rt.catalog.delete_content_key(asset_id)  # encrypted HLS: its key goes with it
     return removed

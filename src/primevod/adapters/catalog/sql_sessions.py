@@ -1,13 +1,15 @@
 """Web console sessions and one-time sign-in links (core/console_sessions.py): the token is
 handed out once and only its SHA-256 is stored. A session is valid while it has not expired
 and its key is not revoked (revoking a key ends its sessions); a link is traded for a session
-once, atomically, so two tabs opening it cannot both sign in."""
+once, atomically, so two tabs opening it cannot both sign in. Expired sessions are pruned as
+new rows come; a link's row stays a day past its expiry, so opening a used or expired link
+says so (410) rather than "not valid" (404)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import and_, delete, or_, update
 
 from primevod.adapters.catalog.sql_database import SqlDatabase, _aware
 from primevod.adapters.catalog.tables import ApiKeyRow, ConsoleSessionRow
@@ -23,14 +25,24 @@ from primevod.core.console_sessions import (
     new_token,
 )
 
+LINK_KEPT = timedelta(days=1)  # a used or expired link still answers "already used"/"expired"
+
 
 class SqlSessions(SqlDatabase):
     def _issue(self, kind: Kind, key_id: str, seconds: float, demo: bool) -> tuple[str, datetime]:
         token, now = new_token(), utcnow()
         expires_at = now + timedelta(seconds=seconds)
         with self.session() as s:
-            # expired rows go as new ones come: the table holds about the live sessions
-            s.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at < now))
+            # expired rows go as new ones come: the table holds about the live sessions and
+            # the links of the last day
+            s.execute(
+                delete(ConsoleSessionRow).where(
+                    or_(
+                        and_(ConsoleSessionRow.kind != LINK, ConsoleSessionRow.expires_at < now),
+                        ConsoleSessionRow.expires_at < now - LINK_KEPT,
+                    )
+                )
+            )
             s.add(
                 ConsoleSessionRow(
                     token_hash=hash_token(token),

@@ -46,6 +46,7 @@ from primevod.adapters.media.ffmpeg_command import (
 )
 from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
 from primevod.core.chunks import Chunk, ChunkEncode, frame_span, plan_chunks, segment_frames
+from primevod.core.codec_families import CodecFamily
 from primevod.core.errors import MediaError
 from primevod.core.ladder import Ladder, RateControl
 from primevod.core.probe import ProbeResult
@@ -82,6 +83,14 @@ def plan_title_chunks(
     video = probe.primary_video
     if video is None:
         raise MediaError("request.invalid", "a chunked encode needs a video stream")
+    others = [str(f) for f in ladder.families if f is not CodecFamily.H264]
+    if others:
+        # stage 1 of multi-codec ladders: chunk encodes and their stitch know x264 alone
+        raise MediaError(
+            "request.invalid",
+            f"chunked encodes make the h264 family only, not {', '.join(others)}: "
+            "encode the title in one pass or with --codecs h264",
+        )
     fps = output_frame_rate(ladder)
     offset = video_start_offset(source, video.index)
     if abs(offset) * fps >= Fraction(1, 2):
@@ -122,6 +131,14 @@ def chunk_decode_args(
     video = probe.primary_video
     if video is None:
         raise MediaError("request.invalid", "a chunked encode needs a video stream")
+    others = [str(f) for f in ladder.families if f is not CodecFamily.H264]
+    if others:
+        # stage 1 of multi-codec ladders: chunk encodes and their stitch know x264 alone
+        raise MediaError(
+            "request.invalid",
+            f"chunked encodes make the h264 family only, not {', '.join(others)}: "
+            "encode the title in one pass or with --codecs h264",
+        )
     fps = output_frame_rate(ladder)
     first, end = frame_span(chunk, fps)
     seek = max(Fraction(0), first / fps - Fraction(MARGIN_SECONDS))

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from primevod.core.codec_families import CodecFamily
 from primevod.core.ladder import AudioRendition, Ladder, RateControl, Rung
 from primevod.core.probe import AudioStreamInfo, ProbeResult
 from primevod.core.thumbnails import ThumbnailPlan
@@ -23,6 +24,13 @@ class EncodeOptions(BaseModel):
         "rungs (capped-CRF rungs are single-pass by nature)",
     )
     quality_preset: str = "slow"
+    av1_preset: int = Field(
+        10,
+        ge=0,
+        le=13,
+        description="SVT-AV1 preset of the av1 family (higher: faster); 10 until stage 2 of "
+        "issue 20 measures the speed/quality trade-off on this machine",
+    )
 
     @property
     def effective_preset(self) -> str:
@@ -100,7 +108,10 @@ def build_command(
     """The whole encode; with `pass_number` 1 or 2, VBR rungs run that pass of a two-pass
     encode (pass 1 writes only the rate statistics, to the null muxer, beside `workdir`)."""
     if pass_number == 1:
-        ladder = ladder.model_copy(update={"audio": []})
+        # x264 alone takes two passes: libx265 and libsvtav1 take no -pass in FFmpeg, so the
+        # other families run once, in pass 2 (H.264 rungs come first: same output indexes)
+        rungs = ladder.family_rungs(CodecFamily.H264)
+        ladder = ladder.model_copy(update={"audio": [], "rungs": rungs})
         thumbs = None
     cmd = input_args(ffmpeg, source, options)
     graph: list[str] = []
@@ -123,7 +134,7 @@ def build_command(
     cmd += maps
     cmd += ["-map_metadata", "-1", "-map_chapters", "-1"]
     for i, rung in enumerate(ladder.rungs):
-        cmd += x264_args(i, rung, options, workdir, pass_number)
+        cmd += video_args(i, rung, options, workdir, pass_number)
     audio = probe.primary_audio
     language = audio.language if audio is not None else None
     for j, rendition in enumerate(ladder.audio):
@@ -245,6 +256,72 @@ def audio_graph_and_maps(probe: ProbeResult, ladder: Ladder) -> tuple[list[str],
     return graph, maps
 
 
+def video_args(
+    i: int, rung: Rung, options: EncodeOptions, workdir: Path, pass_number: int | None
+) -> list[str]:
+    """Output stream `i`'s encoder options, by the rung's codec family."""
+    if rung.codec is CodecFamily.AV1:
+        return svtav1_args(i, rung, options)
+    if rung.codec is CodecFamily.HEVC:
+        return x265_args(i, rung, options)
+    return x264_args(i, rung, options, workdir, pass_number)
+
+
+def x265_args(i: int, rung: Rung, options: EncodeOptions) -> list[str]:
+    """libx265 with `hvc1` sample entries (parameter sets in the init segment only: what
+    Apple players require), a closed GOP of exactly one segment's frames and no scene-cut
+    keyframes, so every segment starts with an IDR on the grid the other families share."""
+    params = (
+        f"keyint={rung.gop_frames}:min-keyint={rung.gop_frames}:scenecut=0:open-gop=0"
+        ":repeat-headers=0:log-level=error"
+    )
+    args = [
+        f"-c:v:{i}",
+        "libx265",
+        f"-preset:v:{i}",
+        options.effective_preset,  # x265 names its presets as x264 does
+        f"-tag:v:{i}",
+        "hvc1",
+        f"-x265-params:v:{i}",
+        params,
+        f"-maxrate:v:{i}",
+        f"{rung.max_bitrate_kbps}k",
+        f"-bufsize:v:{i}",
+        f"{rung.buffer_kbits}k",
+    ]
+    if rung.rate_control is RateControl.CAPPED_CRF:
+        return [*args, f"-crf:v:{i}", str(rung.crf)]
+    return [*args, f"-b:v:{i}", f"{rung.bitrate_kbps}k"]
+
+
+def svtav1_args(i: int, rung: Rung, options: EncodeOptions) -> list[str]:
+    """libsvtav1: a key frame every segment (`-g`, SVT-AV1's intra period; its default
+    intra refresh is a closed-GOP key frame), no scene-change key frames (scd=0) between.
+    SVT-AV1 takes a maximum bitrate only with CRF: capped-CRF rungs are capped, VBR rungs
+    are a target average alone."""
+    args = [
+        f"-c:v:{i}",
+        "libsvtav1",
+        f"-preset:v:{i}",
+        str(options.av1_preset),
+        f"-g:v:{i}",
+        str(rung.gop_frames),
+        f"-svtav1-params:v:{i}",
+        "scd=0",
+    ]
+    if rung.rate_control is RateControl.CAPPED_CRF:
+        return [
+            *args,
+            f"-crf:v:{i}",
+            str(rung.crf),
+            f"-maxrate:v:{i}",
+            f"{rung.max_bitrate_kbps}k",
+            f"-bufsize:v:{i}",
+            f"{rung.buffer_kbits}k",
+        ]
+    return [*args, f"-b:v:{i}", f"{rung.bitrate_kbps}k"]
+
+
 def x264_args(
     i: int, rung: Rung, options: EncodeOptions, workdir: Path, pass_number: int | None
 ) -> list[str]:
@@ -297,8 +374,14 @@ def aac_args(j: int, rendition: AudioRendition, language: str | None) -> list[st
 
 def dash_muxer_args(ladder: Ladder, workdir: Path) -> list[str]:
     sets = []
-    if ladder.rungs:
-        sets.append("id=0,streams=v")
+    # one video AdaptationSet per codec family: a DASH player switches rungs within a set,
+    # never codecs mid-play (the rungs are mapped family by family, H.264 first)
+    first = 0
+    for family in ladder.families:
+        count = len(ladder.family_rungs(family))
+        streams = ",".join(str(n) for n in range(first, first + count))
+        sets.append(f"id={len(sets)},streams={streams}")
+        first += count
     if ladder.audio and any(a.language for a in ladder.audio):
         # one AdaptationSet per language (DASH players switch languages between sets)
         first = len(ladder.rungs)

@@ -251,7 +251,8 @@ def _check_stream(report: ValidationReport, variant: _Variant, own: MediaStats) 
         report.add(
             "variant.codecs",
             variant.uri,
-            declared_video is not None and declared_video.lower() == own.codec,
+            # RFC 6381 strings compare case-insensitively (HEVC's "B0", H.264's "64001f")
+            declared_video is not None and declared_video.lower() == own.codec.lower(),
             f"declared {declared_video or 'none'}, stream is {own.codec}",
         )
     if variant.has_video and own.resolution and "RESOLUTION" in variant.attrs:

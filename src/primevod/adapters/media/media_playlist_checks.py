@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 
 from primevod.adapters.media.fetcher import Fetcher
 from primevod.adapters.media.segment_probe import SegmentProbe, first_packet
+from primevod.core.codec_strings import video_codec_string
 from primevod.core.content_keys import is_encrypted
 from primevod.core.fmp4 import first_sample_is_sync, trex_default_flags
 from primevod.core.hls import (
@@ -191,7 +192,8 @@ def _check_segments(
 ) -> MediaStats:
     """The keyframe and decoding rules on the picked segments; the codec and picture size
     of the first one that shows them."""
-    stats = MediaStats()
+    # the codec from the init segment's boxes, whether or not a segment decodes
+    stats = MediaStats(codec=video_codec_string(init) if kind == "video" else None)
     # every picked segment is demuxed (keyframe rule); a spread of them is also decoded
     to_decode = {id(s) for s in _spread(picks, decode_samples)} if decode_samples else set()
     bad_key: list[str] = []
@@ -203,8 +205,10 @@ def _check_segments(
         except OSError:
             continue
         probe = _probe(init, data, kind, default_flags, decode=id(seg) in to_decode)
+        if stats.resolution is None:
+            stats.resolution = probe.resolution
         if stats.codec is None:
-            stats.codec, stats.resolution = probe.codec, probe.resolution
+            stats.codec = probe.codec
         if kind == "video" and probe.decoded is not None and not probe.keyframe:
             bad_key.append(posixpath.basename(seg.uri))  # no decode without its reference
         elif not probe.decoded:

@@ -18,6 +18,7 @@ from primevod.adapters.media.ffmpeg_command import (
 )
 from primevod.adapters.media.iframe_playlists import write_iframe_playlist
 from primevod.adapters.media.subtitle_tracks import SubtitleSet, write_renditions
+from primevod.core.codec_strings import video_codec_string
 from primevod.core.dash import TextSet, add_text_sets, prefer_first_audio
 from primevod.core.dash import fold_last_segment as fold_timeline_tail
 from primevod.core.errors import MediaError
@@ -117,7 +118,11 @@ def finalize(
             size=sum(s.size or 0 for s in segments)
             + ((workdir / info.map_uri).stat().st_size if info.map_uri else 0),
         )
-        renditions.append(_rendition(ladder, index, reps[rep_id], playlist, info.map_uri, measured))
+        init = (workdir / info.map_uri).read_bytes() if info.map_uri else b""
+        init_codec = video_codec_string(init) if init else None
+        renditions.append(
+            _rendition(ladder, index, reps[rep_id], playlist, info.map_uri, measured, init_codec)
+        )
 
     video = [r for r in renditions if r.kind == "video"]
     tracks = Tracks(
@@ -177,8 +182,10 @@ def _rendition(
     playlist: str,
     init_segment: str | None,
     measured: _Measured,
+    init_codec: str | None = None,
 ) -> RenditionOutput:
-    """The rendition record of representation `index`: a video rung, then the audio."""
+    """The rendition record of representation `index`: a video rung, then the audio. A
+    video rung's codec string is the one its init segment's configuration record gives."""
     common = {
         "representation_id": str(index),
         "playlist": playlist,
@@ -193,7 +200,8 @@ def _rendition(
         return RenditionOutput(
             kind="video",
             name=rung.name,
-            codecs=rep.get("codecs", "avc1"),
+            codecs=init_codec or rep.get("codecs", "avc1"),
+            family=rung.codec,
             width=int(rep.get("width", rung.width)),
             height=int(rep.get("height", rung.height)),
             frame_rate=_rate(rep.get("frameRate")) or _rate(ladder.frame_rate),
@@ -332,7 +340,9 @@ def _rewrite_mpd_bandwidth(
         rendition = by_id.get(rep_id.group(1)) if rep_id else None
         if rendition is None:
             return tag
-        return re.sub(r'\bbandwidth="\d+"', f'bandwidth="{rendition.peak_bitrate}"', tag)
+        tag = re.sub(r'\bbandwidth="\d+"', f'bandwidth="{rendition.peak_bitrate}"', tag)
+        # the same RFC 6381 string as the HLS CODECS: the one the init segment gives
+        return re.sub(r'\bcodecs="[^"]*"', f'codecs="{rendition.codecs}"', tag)
 
     text = _REP_TAG.sub(fix, mpd_text)
     text = re.sub(

@@ -10,6 +10,7 @@ from pathlib import Path
 import av
 
 from primevod.core.errors import MediaError
+from primevod.core.language import is_language_tag
 from primevod.core.probe import (
     AudioStreamInfo,
     ProbeResult,
@@ -19,8 +20,11 @@ from primevod.core.probe import (
 
 
 def _language(stream: av.stream.Stream) -> str | None:
+    """The stream's language tag as the container has it ("eng"), None when undetermined
+    or not a well-formed tag: it reaches FFmpeg's metadata, which writes the MPD's @lang
+    as it is (a quote in it would break the XML)."""
     lang = (stream.metadata or {}).get("language")
-    return lang if lang and lang != "und" else None
+    return lang if lang and lang != "und" and is_language_tag(lang) else None
 
 
 def _is_default(stream: av.stream.Stream) -> bool:

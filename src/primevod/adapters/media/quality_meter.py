@@ -16,10 +16,11 @@ from pathlib import Path
 
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.core.errors import MediaError
-from primevod.core.hls import parse_media_playlist
+from primevod.core.hls import MediaPlaylistInfo, parse_media_playlist
 from primevod.core.outputs import PackageResult, RenditionOutput
 from primevod.core.probe import ProbeResult
 from primevod.core.quality import Metric, RungQuality
+from primevod.core.quality_sampling import QualitySampling, Span, plan_spans, span_of_frame
 
 VMAF_MAX_SIZE = (1920, 1080)  # the vmaf_v0.6.1 model is trained for 1080p viewing
 
@@ -169,13 +170,6 @@ def _psnr(mse: float) -> float:
     return 100.0 if mse <= 1e-10 else min(100.0, 10 * math.log10(255.0**2 / mse))
 
 
-def spread(count: int, total: int) -> list[int]:
-    """`count` indices spread evenly over range(total) (all of them when count >= total)."""
-    if count <= 0 or count >= total:
-        return list(range(total))
-    return sorted({min(total - 1, int((k + 0.5) * total / count)) for k in range(count)})
-
-
 def measure_package(
     result: PackageResult,
     source: Path,
@@ -183,121 +177,249 @@ def measure_package(
     *,
     segments: int | None = 3,
     subsample: int = 1,
+    span_seconds: float | None = None,
     metric: Metric | None = None,
+    threads: int = 0,
+    size: tuple[int, int] | None = None,
 ) -> list[RungQuality]:
-    """Score every video rendition of a finished package against the source at the source's
-    display size (capped to 1080p), each rung upscaled to it. `segments`: score that many
-    segments spread over the title (the same ones in every rung), or all when None."""
+    """Score every video rendition of a finished package, whatever its codec family, against
+    the source at the source's display size (capped to 1080p; `size` overrides it), each
+    rendition upscaled to it. `segments`: that many spans spread over the title, the first
+    `span_seconds` (None: all) of a segment each, or the whole title when None."""
+    if segments is None:
+        sampling = QualitySampling(scope="full", subsample=subsample)
+    else:
+        sampling = QualitySampling(spans=segments, span_seconds=span_seconds, subsample=subsample)
+    return measure_renditions(
+        result, source, probe, sampling, metric=metric, threads=threads, size=size
+    )
+
+
+def measure_renditions(
+    result: PackageResult,
+    source: Path,
+    probe: ProbeResult,
+    sampling: QualitySampling,
+    *,
+    metric: Metric | None = None,
+    threads: int = 0,
+    size: tuple[int, int] | None = None,
+) -> list[RungQuality]:
+    """One FFmpeg run: each span of the source decoded once and split to every rendition,
+    each rendition's spans joined into one stream, one `libvmaf` per rendition."""
     video = probe.primary_video
     ladder = result.ladder
-    if video is None or not ladder.rungs or not ladder.frame_rate:
+    renditions = [r for r in result.renditions if r.kind == "video"]
+    if video is None or not renditions or not ladder.frame_rate:
         return []
     root = Path(result.output_dir)
     fps = Fraction(ladder.frame_rate)
-    pre = ("bwdif=mode=send_frame:parity=auto:deint=all," if ladder.deinterlace else "") + (
-        f"fps={ladder.frame_rate}"
-    )
-    seg_frames = round(fps * Fraction(ladder.segment_seconds))
-    size = reference_size(*video.display_size)
-    renditions = [r for r in result.renditions if r.kind == "video"]
-    reference = _SourceReference(source, fps, seg_frames)
+    playlists = [parse_media_playlist((root / r.playlist).read_text()) for r in renditions]
+    durations = [s.duration for s in playlists[0].segments]
+    segment_frames = round(fps * Fraction(ladder.segment_seconds))
+    spans = plan_spans(durations, fps, segment_frames, sampling)
+    metric = metric or default_metric()
     with tempfile.TemporaryDirectory(prefix="primevod-quality-") as tmp:
-        work = Path(tmp)
-        comparisons: list[Comparison] = []
-        owners: list[int] = []
-        for n, rendition in enumerate(renditions):
-            mine = _rendition_comparisons(root, rendition, n, work, segments, reference)
-            comparisons += mine
-            owners += [n] * len(mine)
-        for c in comparisons:
-            c.reference_filter = pre
-        scores = compare(comparisons, size, subsample=subsample, metric=metric)
+        distorted = [
+            _span_files(root, r, info, spans, Path(tmp), n)
+            for n, (r, info) in enumerate(zip(renditions, playlists, strict=True))
+        ]
+        job = _SpanJob(
+            spans=spans,
+            fps=fps,
+            size=size or reference_size(*video.display_size),
+            reference_filter=_reference_filter(ladder.deinterlace, ladder.frame_rate),
+            subsample=sampling.subsample,
+            metric=metric,
+            threads=threads or 2,
+        )
+        frames = job.run(source, distorted, Path(tmp))
     return [
-        _rung_quality(rendition, [s for s, o in zip(scores, owners, strict=True) if o == n])
-        for n, rendition in enumerate(renditions)
+        _rung_quality(rendition, spans, scored, metric)
+        for rendition, scored in zip(renditions, frames, strict=True)
     ]
 
 
-@dataclass(frozen=True)
-class _SourceReference:
-    """The source as FFmpeg input arguments: all of it, or the stretch under one segment
-    (half a second longer: the comparison stops at the shorter of the two)."""
-
-    source: Path
-    fps: Fraction
-    seg_frames: int
-
-    def whole(self) -> list[str]:
-        return ["-protocol_whitelist", "file", "-i", f"file:{self.source.absolute()}"]
-
-    def segment(self, j: int) -> list[str]:
-        start = float(j * self.seg_frames / self.fps)
-        return [
-            "-protocol_whitelist",
-            "file",
-            "-ss",
-            f"{start:.6f}",
-            "-t",
-            f"{float(self.seg_frames / self.fps) + 0.5:.3f}",
-            "-i",
-            f"file:{self.source.absolute()}",
-        ]
+def _reference_filter(deinterlace: bool, frame_rate: str) -> str:
+    """What the encoder did to the source before its scale: deinterlace, then frame rate."""
+    bwdif = "bwdif=mode=send_frame:parity=auto:deint=all," if deinterlace else ""
+    return f"{bwdif}fps={frame_rate}"
 
 
-def _rendition_comparisons(
+def _span_files(
     root: Path,
     rendition: RenditionOutput,
-    n: int,
+    info: MediaPlaylistInfo,
+    spans: list[Span],
     work: Path,
-    segments: int | None,
-    reference: _SourceReference,
-) -> list[Comparison]:
-    """One rendition's comparisons, its media written to `work` as playable MP4s (the init
-    segment before the media): all of it as one file when `segments` is None, else each
-    picked segment on its own."""
-    info = parse_media_playlist((root / rendition.playlist).read_text())
+    n: int,
+) -> list[Path]:
+    """Each span of one rendition as a playable MP4 (its init segment, then the span's media
+    segments), which FFmpeg decodes with the codec the init segment names."""
     init = (root / (info.map_uri or rendition.init_segment or "")).read_bytes()
-    chunks = [root / s.uri for s in info.segments]
-    if segments is None:
-        distorted = work / f"r{n}-all.mp4"
-        with open(distorted, "wb") as out:
+    files = []
+    for k, span in enumerate(spans):
+        path = work / f"r{n}-s{k}.mp4"
+        with open(path, "wb") as out:
             out.write(init)
-            for chunk in chunks:
-                out.write(chunk.read_bytes())
-        return [
-            Comparison(
-                distorted=["-i", str(distorted)],
-                reference=reference.whole(),
-                label=rendition.name,
-            )
+            for segment in info.segments[span.first : span.first + span.count]:
+                out.write((root / segment.uri).read_bytes())
+        files.append(path)
+    return files
+
+
+@dataclass(frozen=True)
+class _SpanJob:
+    """The scoring run's graph: per span, the reference decoded once, brought to `size` and
+    split to every rendition; per rendition, its spans and the reference's joined in order
+    (`concat`, so the motion feature of a span's first frame sees real motion) and scored."""
+
+    spans: list[Span]
+    fps: Fraction
+    size: tuple[int, int]
+    reference_filter: str
+    subsample: int
+    metric: Metric
+    threads: int
+
+    def run(
+        self, source: Path, distorted: list[list[Path]], work: Path
+    ) -> list[list[tuple[int, float]]]:
+        """Per rendition: (frame number in the joined spans, score) of every scored frame;
+        PSNR scores are mean squared errors, pooled by the caller."""
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
+        for files in distorted:
+            for span, path in zip(self.spans, files, strict=True):
+                cmd += [*self._limit(span), "-i", str(path)]
+        for span in self.spans:
+            cmd += ["-protocol_whitelist", "file", *self._seek(span)]
+            cmd += [*self._limit(span), "-i", f"file:{source.absolute()}"]
+        logs = [
+            work / f"score{n}.{'json' if self.metric == 'vmaf' else 'txt'}"
+            for n in range(len(distorted))
         ]
-    comparisons = []
-    for j in spread(segments, len(chunks)) if segments else list(range(len(chunks))):
-        distorted = work / f"r{n}-s{j}.mp4"
-        distorted.write_bytes(init + chunks[j].read_bytes())
-        comparisons.append(
-            Comparison(
-                distorted=["-i", str(distorted)],
-                reference=reference.segment(j),
-                label=f"{rendition.name}#{j}",
-            )
+        graph = self._graph(len(distorted), logs)
+        maps = [a for n in range(len(distorted)) for a in ("-map", f"[o{n}]", "-f", "null", "-")]
+        proc = subprocess.run(
+            [*cmd, "-filter_complex", graph, *maps], capture_output=True, text=True, check=False
         )
-    return comparisons
+        if proc.returncode != 0:
+            tail = proc.stderr.strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+            raise MediaError("encode.failed", f"quality measurement failed: {tail[0]}")
+        return [_frame_scores(log, self.metric, self.subsample) for log in logs]
+
+    def _seek(self, span: Span) -> list[str]:
+        return ["-ss", f"{float(span.start):.6f}"] if span.start else []
+
+    def _limit(self, span: Span) -> list[str]:
+        """Read a little more than the span (the graph trims it to the exact frames): the
+        decoder stops early instead of decoding a whole segment it will not score."""
+        if span.frames is None:
+            return []
+        return ["-t", f"{float((span.frames + 2) / self.fps):.3f}"]
+
+    def _prepare(self, first: str, span: Span) -> str:
+        width, height = self.size
+        trim = f",trim=end_frame={span.frames}" if span.frames is not None else ""
+        return (
+            f"{first}scale={width}:{height}:flags=bicubic,setsar=1,format=yuv420p,"
+            f"setpts=PTS-STARTPTS{trim},setpts=PTS-STARTPTS"
+        )
+
+    def _graph(self, renditions: int, logs: list[Path]) -> str:
+        spans = len(self.spans)
+        reference_input = renditions * spans
+        graph = []
+        for k, span in enumerate(self.spans):
+            outs = "".join(f"[r{k}_{n}]" for n in range(renditions))
+            graph.append(
+                f"[{reference_input + k}:v]{self._prepare(self.reference_filter + ',', span)},"
+                f"split={renditions}{outs}"
+            )
+        for n in range(renditions):
+            pairs = ""
+            for k, span in enumerate(self.spans):
+                graph.append(f"[{n * spans + k}:v]{self._prepare('', span)}[d{n}_{k}]")
+                pairs += f"[d{n}_{k}][r{k}_{n}]"
+            distorted, reference = f"[d{n}_0]", f"[r0_{n}]"
+            if spans > 1:
+                graph.append(f"{pairs}concat=n={spans}:v=2:a=0[dj{n}][rj{n}]")
+                distorted, reference = f"[dj{n}]", f"[rj{n}]"
+            if self.metric == "psnr" and self.subsample > 1:
+                # PSNR has no subsampling of its own, nor a temporal feature a selection
+                # could skew: keep every n-th pair
+                keep = f"select='not(mod(n\\,{self.subsample}))'"
+                graph.append(f"{distorted}{keep}[ds{n}];{reference}{keep}[rs{n}]")
+                distorted, reference = f"[ds{n}]", f"[rs{n}]"
+            graph.append(f"{distorted}{reference}{self._measure(logs[n])}[o{n}]")
+        return ";".join(graph)
+
+    def _measure(self, log: Path) -> str:
+        """libvmaf subsamples itself and still feeds every reference frame to its motion
+        feature: a `select` before it would measure the motion between every n-th frame and
+        score several points too high (measured: +5 on a 720p rung)."""
+        if self.metric == "vmaf":
+            return (
+                f"libvmaf=log_fmt=json:log_path={_escape(log)}:n_subsample={self.subsample}"
+                f":n_threads={self.threads}:shortest=1:ts_sync_mode=nearest"
+            )
+        return f"psnr=stats_file={_escape(log)}:shortest=1:ts_sync_mode=nearest"
 
 
-def _rung_quality(rendition: RenditionOutput, mine: list[Score]) -> RungQuality:
-    """A rendition's quality: its comparisons' means weighted by their scored frames; the
-    lowest of them as its minimum."""
-    frames = sum(max(1, s.frames) for s in mine)
-    mean = sum(s.mean * max(1, s.frames) for s in mine) / frames if mine else None
+def _frame_scores(log: Path, metric: Metric, subsample: int) -> list[tuple[int, float]]:
+    """(frame number, VMAF) from a libvmaf JSON log, or (frame number, MSE) from a PSNR
+    stats file (which numbers the frames left after the selection of every n-th)."""
+    if metric == "vmaf":
+        data = json.loads(log.read_text())
+        return [
+            (int(f["frameNum"]), float(f["metrics"]["vmaf"]))
+            for f in data.get("frames", [])
+            if "vmaf" in f["metrics"]
+        ]
+    scores = []
+    for line in log.read_text().splitlines():
+        fields = dict(item.split(":", 1) for item in line.split() if ":" in item)
+        if "mse_avg" in fields:
+            number = int(fields.get("n", len(scores) + 1)) - 1
+            scores.append((number * subsample, float(fields["mse_avg"])))
+    return scores
+
+
+def _pool(values: list[float], metric: Metric) -> float:
+    """Mean VMAF, or the PSNR of the mean squared error."""
+    mean = sum(values) / len(values)
+    return mean if metric == "vmaf" else _psnr(mean)
+
+
+def _rung_quality(
+    rendition: RenditionOutput, spans: list[Span], scored: list[tuple[int, float]], metric: Metric
+) -> RungQuality:
+    """A rendition's quality: the mean over every scored frame; the lowest span's mean as
+    its minimum."""
+    by_span: dict[int, list[float]] = {}
+    for frame, value in scored:
+        by_span.setdefault(span_of_frame(spans, frame), []).append(value)
+    mean = _pool([v for _, v in scored], metric) if scored else None
+    lowest = min((_pool(v, metric) for v in by_span.values()), default=None)
     return RungQuality(
         name=rendition.name,
+        family=_family(rendition),
         width=rendition.width or 0,
         height=rendition.height or 0,
         average_kbps=round(rendition.average_bitrate / 1000, 1),
         peak_kbps=round(rendition.peak_bitrate / 1000, 1),
-        vmaf=round(mean, 3) if mean is not None and mine[0].metric == "vmaf" else None,
-        vmaf_min=round(min(s.mean for s in mine), 3) if mine and mine[0].metric == "vmaf" else None,
-        psnr=round(mean, 3) if mean is not None and mine[0].metric == "psnr" else None,
-        metric=mine[0].metric if mine else "vmaf",
+        vmaf=round(mean, 3) if mean is not None and metric == "vmaf" else None,
+        vmaf_min=round(lowest, 3) if lowest is not None and metric == "vmaf" else None,
+        psnr=round(mean, 3) if mean is not None and metric == "psnr" else None,
+        metric=metric,
     )
+
+
+# RFC 6381 sample entries of each family; a rendition recorded before families had none
+_FAMILY_OF_ENTRY = {"avc1": "h264", "avc3": "h264", "hvc1": "hevc", "hev1": "hevc", "av01": "av1"}
+
+
+def _family(rendition: RenditionOutput) -> str | None:
+    if rendition.family is not None:
+        return str(rendition.family.value)
+    return _FAMILY_OF_ENTRY.get(rendition.codecs.split(".")[0])

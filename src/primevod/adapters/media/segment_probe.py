@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from primevod.core.h264 import avc_codec_string_from_avcc
+from primevod.core.codec_strings import video_codec_string
 
 
 @dataclass
@@ -23,6 +23,8 @@ def first_packet(data: bytes, kind: str, *, decode: bool = True) -> SegmentProbe
     Lambda bundle leaves it out) nothing is known: the caller reads what it can from the
     fragment headers."""
     result = SegmentProbe()
+    if kind == "video":  # from the init segment's boxes: known with or without PyAV
+        result.codec = video_codec_string(data)
     try:
         import av
         import av.error
@@ -37,7 +39,6 @@ def first_packet(data: bytes, kind: str, *, decode: bool = True) -> SegmentProbe
             ctx = stream.codec_context
             ctx.thread_count = 1  # one frame per segment: threads cost more than they give
             if kind == "video":
-                result.codec = avc_codec_string_from_avcc(bytes(ctx.extradata or b""))
                 result.resolution = (ctx.width, ctx.height)
             first = True
             for packet in container.demux(stream):

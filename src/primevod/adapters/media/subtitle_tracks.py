@@ -18,6 +18,7 @@ from pathlib import Path
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.core.errors import MediaError
 from primevod.core.hls import parse_media_playlist
+from primevod.core.labels import clean_label
 from primevod.core.language import bcp47
 from primevod.core.outputs import SubtitleOutput
 from primevod.core.probe import ProbeResult
@@ -37,7 +38,7 @@ from primevod.core.subtitles import (
     segment_bounds,
     segment_vtt,
     subtitle_playlist,
-    track_ids,
+    track_folder,
 )
 
 CONVERT_TIMEOUT = 300  # seconds for one FFmpeg subtitle conversion
@@ -100,8 +101,9 @@ def collect(
         if not cues:
             found.skipped.append(f"{label}: no cue")
             continue
+        # the source's metadata is untrusted: a whole tag or `und`, a title of one clean line
         language = bcp47(stream.language) or "und"
-        name = (stream.title or "").strip().replace('"', "'")[:64] or language
+        name = clean_label(stream.title) or language
         found.tracks.append((SubtitleTrack(language=language, name=name, origin="embedded"), cues))
         _check_cancel(cancel)
     for n, sidecar in enumerate(sidecars):
@@ -168,9 +170,9 @@ def _check_cancel(cancel: threading.Event | None) -> None:
 def write_renditions(
     workdir: Path, grid_playlist: str | None, duration: float, found: SubtitleSet
 ) -> list[SubtitleOutput]:
-    """Each track as `subs/<id>/index.m3u8` with one WebVTT segment per video segment (the
-    grid of `grid_playlist`; one segment for the title without video) and
-    `subs/<id>/full.vtt`."""
+    """Each track as `subs/track-<n>/index.m3u8` with one WebVTT segment per video segment
+    (the grid of `grid_playlist`; one segment for the title without video) and
+    `subs/track-<n>/full.vtt` (folders by number only: core/subtitles.track_folder)."""
     if not found.tracks:
         return []
     durations = [duration or 1.0]
@@ -179,8 +181,8 @@ def write_renditions(
         durations = [s.duration for s in segments] or durations
     bounds = segment_bounds(durations)
     outputs = []
-    folders = track_ids([track for track, _ in found.tracks])
-    for folder, (track, cues) in zip(folders, found.tracks, strict=True):
+    for number, (track, cues) in enumerate(found.tracks, start=1):
+        folder = track_folder(number)
         base = workdir / SUBTITLE_DIR / folder
         base.mkdir(parents=True, exist_ok=True)
         uris = []

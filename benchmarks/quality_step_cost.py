@@ -1,0 +1,220 @@
+"""What the quality step costs, and how far its sampled VMAF is from scoring every frame.
+
+    python benchmarks/quality_step_cost.py [--seconds 30] [--rounds 3] [--skip-pipeline]
+
+On a 30 s 1280x720 title (Big Buck Bunny looped, as `pipeline_overhead.py`) encoded with the
+default ladder: (1) every frame of the whole title is scored once, the reference; (2) each
+sampling below scores the same package, the samplings alternating, `--rounds` times, wall
+and CPU time (of FFmpeg) and per-rendition VMAF against the reference; (3) `primevod process`
+with the quality step off and with the settings below, alternating, `--rounds` times. Medians
+are reported: the machine's speed drifts between identical runs.
+Results: benchmarks/results/quality_step_cost.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from onepass_vs_separate import make_source  # type: ignore[import-not-found]
+
+from primevod.adapters.media.ffmpeg_command import EncodeOptions
+from primevod.adapters.media.pyav_probe import probe_file
+from primevod.adapters.media.quality_meter import measure_package
+from primevod.adapters.media.transcoder import MediaEngine
+from primevod.core.outputs import PackageResult
+from primevod.core.policies import get_policy
+from primevod.core.probe import ProbeResult
+from primevod.settings import Settings
+
+RESULTS = Path(__file__).parent / "results"
+TARGET_VMAF = Settings().quality_target_vmaf
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """One way of scoring: spans x seconds (None: whole segments), every n-th frame."""
+
+    name: str
+    spans: int
+    span_seconds: float | None
+    subsample: int
+    size: tuple[int, int] | None = None
+    threads: int = 0
+    env: dict[str, str] = field(default_factory=dict)
+
+
+SAMPLINGS = [
+    Sampling("before: 3 segments x 4 s, every 5th", 3, None, 5),
+    Sampling("3 segments x 4 s, every 10th", 3, None, 10),
+    Sampling("6 spans x 2 s, every 5th", 6, 2.0, 5),
+    Sampling("6 spans x 2 s, every 7th", 6, 2.0, 7),
+    Sampling("6 spans x 2 s, every 10th", 6, 2.0, 10),
+    Sampling("4 spans x 2 s, every 7th", 4, 2.0, 7),
+    Sampling("8 spans x 1 s, every 5th", 8, 1.0, 5),
+    Sampling("6 spans x 2 s, every 7th, n_threads=1", 6, 2.0, 7, threads=1),
+    Sampling("3 segments x 4 s, every 5th, scored at 960x540", 3, None, 5, size=(960, 540)),
+]
+
+# the step in `primevod process`: off, the settings before this change, the new defaults
+PIPELINE = {
+    "off": {"PRIMEVOD_QUALITY_CHECK": "off"},
+    "before (3 x 4 s, every 5th)": {
+        "PRIMEVOD_QUALITY_SEGMENTS": "3",
+        "PRIMEVOD_QUALITY_SPAN_SECONDS": "0",
+        "PRIMEVOD_QUALITY_SUBSAMPLE": "5",
+    },
+    "default": {},
+}
+
+
+def child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def score(
+    package: PackageResult, source: Path, probe: ProbeResult, s: Sampling | None
+) -> tuple[list[float], float, float]:
+    """Per-rendition VMAF, wall and CPU seconds; None: every frame of the whole title."""
+    cpu, wall = child_cpu(), time.monotonic()
+    if s is None:
+        rungs = measure_package(package, source, probe, segments=None, subsample=1)
+    else:
+        rungs = measure_package(
+            package,
+            source,
+            probe,
+            segments=s.spans,
+            span_seconds=s.span_seconds,
+            subsample=s.subsample,
+            size=s.size,
+            threads=s.threads,
+        )
+    return [r.vmaf or 0.0 for r in rungs], time.monotonic() - wall, child_cpu() - cpu
+
+
+def meter_rounds(package: PackageResult, source: Path, rounds: int) -> dict[str, Any]:
+    probe = probe_file(source)
+    full, full_wall, full_cpu = score(package, source, probe, None)
+    runs: dict[str, list[tuple[list[float], float, float]]] = {s.name: [] for s in SAMPLINGS}
+    for _ in range(rounds):
+        for s in SAMPLINGS:
+            runs[s.name].append(score(package, source, probe, s))
+    samplings = {}
+    for s in SAMPLINGS:
+        vmaf = runs[s.name][0][0]
+        errors = [abs(a - b) for a, b in zip(vmaf, full, strict=True)]
+        samplings[s.name] = {
+            "vmaf": [round(v, 3) for v in vmaf],
+            "mean_abs_error": round(statistics.mean(errors), 3),
+            "max_abs_error": round(max(errors), 3),
+            "top_rung_verdict_same": (vmaf[-1] >= TARGET_VMAF) == (full[-1] >= TARGET_VMAF),
+            "wall_s": [round(r[1], 2) for r in runs[s.name]],
+            "cpu_s": [round(r[2], 2) for r in runs[s.name]],
+            "wall_median_s": round(statistics.median(r[1] for r in runs[s.name]), 2),
+            "cpu_median_s": round(statistics.median(r[2] for r in runs[s.name]), 2),
+        }
+    return {
+        "full_title_every_frame": {
+            "vmaf": [round(v, 3) for v in full],
+            "wall_s": round(full_wall, 2),
+            "cpu_s": round(full_cpu, 2),
+        },
+        "samplings": samplings,
+    }
+
+
+def process(source: Path, home: Path, env: dict[str, str]) -> tuple[float, float | None]:
+    """`primevod process` wall time and the quality step's own seconds."""
+    run_env = {**os.environ, "PRIMEVOD_HOME": str(home), **env}
+    run_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "primevod.cli.main", "process", str(source), "--json"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall = time.monotonic() - started
+    result = json.loads(done.stdout)
+    assert result["status"] == "ready", result
+    shown = subprocess.run(
+        [sys.executable, "-m", "primevod.cli.main", "quality", result["asset_id"], "--json"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    step = json.loads(shown.stdout).get("seconds") if shown.returncode == 0 else None
+    return wall, step
+
+
+def pipeline_rounds(source: Path, work: Path, rounds: int) -> dict[str, Any]:
+    process(source, work / "warm-up", PIPELINE["off"])  # bytecode, page cache
+    walls: dict[str, list[float]] = {name: [] for name in PIPELINE}
+    steps: dict[str, list[float]] = {name: [] for name in PIPELINE}
+    for i in range(rounds):
+        for name, env in PIPELINE.items():
+            wall, step = process(source, work / f"p{i}-{len(walls[name])}-{hash(name)}", env)
+            walls[name].append(wall)
+            if step is not None:
+                steps[name].append(step)
+    off = walls["off"]
+    out: dict[str, Any] = {}
+    for name in PIPELINE:
+        entry: dict[str, Any] = {
+            "wall_s": [round(w, 2) for w in walls[name]],
+            "wall_median_s": round(statistics.median(walls[name]), 2),
+        }
+        if name != "off":
+            ratios = [w / o for w, o in zip(walls[name], off, strict=True)]
+            entry["adds_median_of_rounds"] = round(statistics.median(ratios) - 1, 3)
+            entry["adds_median_over_median"] = round(
+                statistics.median(walls[name]) / statistics.median(off) - 1, 3
+            )
+            entry["step_s"] = steps[name]
+        out[name] = entry
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-pipeline", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        source = work / "src720.mp4"
+        name = make_source(source, args.seconds, 1280, 720)
+        engine = MediaEngine(EncodeOptions(preset=Settings().preset, thumbnails=False))
+        package = engine.transcode(source, work / "package", get_policy("default"))
+        report: dict[str, Any] = {
+            "source": f"{name}, {args.seconds:g} s, 1280x720",
+            "renditions": [r.name for r in package.renditions if r.kind == "video"],
+            "cpus": os.cpu_count(),
+            "load_average_at_start": os.getloadavg()[0],
+            "meter": meter_rounds(package, source, args.rounds),
+        }
+        if not args.skip_pipeline:
+            report["primevod_process"] = pipeline_rounds(source, work, args.rounds)
+        report["load_average_at_end"] = os.getloadavg()[0]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "quality_step_cost.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
