@@ -396,9 +396,11 @@ def test_an_embed_or_share_path_naming_no_asset_shows_not_found(browser, site) -
         assert page.query_selector("[data-testid=signin]") is None, path
         assert page.title() == "Not found · prime-vod"
     context.close()
-    signed_in = open_page(browser, site, "/nowhere")
-    signed_in.wait_for_selector("[data-testid=not-found]")
-    assert signed_in.query_selector(".uploader") is None
+    signed_in = open_page(browser, site, "/assets/xyz")  # signed in: no uploader either
+    for path in ("/assets/xyz", "/watch/xyz"):
+        signed_in.goto(base + path)
+        signed_in.wait_for_selector("[data-testid=not-found]")
+        assert signed_in.query_selector(".uploader") is None, path
     signed_in.context.close()
 
 

@@ -1,13 +1,15 @@
 """Subtitles from the uploader page (Playwright driving Debian's Chromium, headless, against
 a real `primevod serve`): a WebVTT file chosen beside the video is read in the browser, sent
 as the `subtitles` field of the upload init, and becomes the published package's subtitle
-rendition. A language the server would refuse stops the upload before any byte is sent."""
+rendition. A language the server would refuse stops the upload before any byte is sent,
+and the control passes axe."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from support.a11y import blocking_violations
 from support.browser import needs_chromium, sign_in
 
 from primevod.core.hls import parse_attributes
@@ -60,8 +62,9 @@ def test_a_vtt_chosen_on_the_page_becomes_the_assets_subtitle_rendition(
     page.get_by_label("Add subtitle files").set_input_files(str(vtt))
     language = page.get_by_label("Language of greeting.vtt")
     language.fill("de DE")  # not a tag: the page says so and does not start the upload
-    page.set_input_files("input.uppy-Dashboard-input >> nth=0", str(clip("small.mp4")))
     assert language.get_attribute("aria-invalid") == "true"
+    assert blocking_violations(page) == []  # the control with a file listed and a bad tag
+    page.set_input_files("input.uppy-Dashboard-input >> nth=0", str(clip("small.mp4")))
     page.click("button.uppy-StatusBar-actionBtn--upload")
     page.wait_for_timeout(1000)
     assert inits == []

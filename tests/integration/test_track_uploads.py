@@ -135,14 +135,20 @@ def test_an_init_refused_after_the_check_keeps_no_subtitle_file(server) -> None:
 
 def test_subtitles_up_to_the_total_fit_in_one_init_and_go_when_it_is_aborted(server) -> None:
     """Two files of 380 KiB of accented text: under the 768 KiB total, yet over 1.5 MiB as
-    JSON with each character escaped (httpx escapes non-ASCII), past the 1 MiB every other
-    call may send: the init still takes them."""
+    JSON from a client that escapes non-ASCII (`\\u00e9`, as Python's json does by default),
+    past the 1 MiB every other call may send: the init still takes them."""
     text = subtitle_text("é", 380 * 1024)
     subtitles = [{"language": "fr", "text": text}, {"language": "fr-CA", "text": text}]
     body = {"filename": "x.mp4", "content_type": "video/mp4", "size": 1000}
-    assert len(json.dumps({**body, "subtitles": subtitles}).encode()) > 1.5 * 2**20
+    escaped = json.dumps({**body, "subtitles": subtitles}).encode()
+    assert len(escaped) > 1.5 * 2**20
     before = sidecar_keys(server)
-    r = init(server, 1000, subtitles=subtitles)
+    r = httpx.post(
+        f"{server.base}/api/v1/uploads/init",
+        content=escaped,
+        headers={**server.auth("uploader"), "Content-Type": "application/json"},
+        timeout=30,
+    )
     assert r.status_code == 201, r.text
     stored = sidecar_keys(server) - before
     assert len(stored) == 2
@@ -234,3 +240,15 @@ def test_process_refuses_a_bad_sidecar_before_encoding(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "source.subtitles_invalid" in done.stderr and "bad.srt: line 5" in done.stderr
     assert not list((tmp_path / "home").glob("store/buckets/*/assets/*"))
+
+
+def test_process_refuses_subtitles_over_the_total(tmp_path: Path) -> None:
+    source = multi_track_source(tmp_path / "media")
+    specs = []
+    for n in range(2):
+        path = tmp_path / f"part{n}.vtt"
+        path.write_text(subtitle_text("x", 400 * 1024))  # each within its own 512 KiB
+        specs += ["--subtitles", f"{path}:en"]
+    done = run_cli(tmp_path / "home", "process", str(source), *specs)
+    assert done.returncode == 2
+    assert "source.subtitles_invalid" in done.stderr and "768 KiB" in done.stderr

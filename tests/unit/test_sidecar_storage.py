@@ -13,10 +13,11 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from support.server import free_port
 
+from primevod.adapters.media.subtitle_tracks import check_sidecars
 from primevod.adapters.storage.local_store import LocalObjectStore
 from primevod.adapters.storage.s3_store import S3ObjectStore
 from primevod.core.errors import MediaError
-from primevod.core.subtitles import MAX_SIDECAR_TOTAL_BYTES
+from primevod.core.subtitles import MAX_SIDECAR_TOTAL_BYTES, SidecarSubtitle
 from primevod.pipeline import subtitle_sidecars
 from primevod.pipeline.subtitle_sidecars import SidecarInvalid, SidecarText
 
@@ -72,3 +73,14 @@ def test_the_sidecars_of_one_asset_have_a_total_limit() -> None:
     with pytest.raises(SidecarInvalid, match=f"at most {MAX_SIDECAR_TOTAL_BYTES} \\(768 KiB\\)"):
         subtitle_sidecars.check(items)
     assert len(subtitle_sidecars.check(items[:2])) == 2
+
+
+def test_the_engine_checks_the_same_total(tmp_path: Path) -> None:
+    part = b"WEBVTT\n\n00:00.000 --> 00:01.000\n" + b"x" * (400 * 1024) + b"\n"
+    paths = [tmp_path / "a.vtt", tmp_path / "b.vtt"]
+    for path in paths:
+        path.write_bytes(part)
+    with pytest.raises(MediaError, match="768 KiB") as over:
+        check_sidecars([SidecarSubtitle(path=str(p), language="en") for p in paths])
+    assert over.value.code == "source.subtitles_invalid"
+    check_sidecars([SidecarSubtitle(path=str(paths[0]), language="en")])

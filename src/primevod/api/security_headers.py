@@ -11,8 +11,9 @@ playback origin (a CDN in front of the destination bucket), fetches from this or
 playback origin and, with the S3 store, the S3 endpoint the browser PUTs presigned parts to,
 workers from blob: (hls.js starts its transmuxer from one), and frames from nobody but
 `frame_ancestors` ('self' by default). The embeddable player pages (/embed/<asset id>, and
-nothing else under /embed/) are the exception: the same policy with `embed_frame_ancestors` (any site by default) and no
-X-Frame-Options, so other sites may frame the player but never the console. The API
+nothing else under /embed/) are the exception: the same policy with `embed_frame_ancestors`
+(any site by default) and no X-Frame-Options, so other sites may frame the player but never
+the console. The API
 documentation pages (/docs, /redoc: api/api_docs.py) load Swagger UI and ReDoc from this origin
 too, under the same policy with inline styles allowed (`docs_policy`). A header the application
 set itself is kept."""

@@ -215,7 +215,7 @@ def _sidecars(specs: list[str], sources: int, as_json: bool, nothing: dict[str, 
     encode; a bad one ends the command with `source.subtitles_invalid` and its line."""
     if not specs:
         return []
-    from primevod.core.subtitles import MAX_SIDECAR_BYTES, MAX_SUBTITLE_TRACKS
+    from primevod.core.subtitles import MAX_SIDECAR_BYTES, MAX_SUBTITLE_TRACKS, check_total
     from primevod.pipeline.subtitle_sidecars import SidecarInvalid, SidecarText, check_one
 
     def refuse(code: str, message: str) -> None:
@@ -239,6 +239,10 @@ def _sidecars(specs: list[str], sources: int, as_json: bool, nothing: dict[str, 
             items.append(check_one(SidecarText(language=language, data=path.read_bytes())))
         except SidecarInvalid as exc:
             refuse("source.subtitles_invalid", f"{path.name}: {exc}")
+    try:  # the same total as an upload init's
+        check_total([len(item.data) for item in items])
+    except ValueError as exc:
+        refuse("source.subtitles_invalid", str(exc))
     return items
 
 

@@ -1,6 +1,8 @@
 """Objective quality with the bundled FFmpeg: VMAF from its `libvmaf` filter (PSNR when that
 filter is missing), each encode upscaled to the reference size first, several comparisons in
-one FFmpeg run, and `n_subsample` to score only every n-th frame."""
+one FFmpeg run, and `n_subsample` to score only every n-th frame. `compare` scores arbitrary
+pairs (the analysis' probes); `measure_renditions` scores a finished package's renditions of
+any codec family on spans of the title (`core/quality_sampling.py`)."""
 
 from __future__ import annotations
 
@@ -256,14 +258,16 @@ def _span_files(
 ) -> list[Path]:
     """Each span of one rendition as a playable MP4 (its init segment, then the span's media
     segments), which FFmpeg decodes with the codec the init segment names."""
-    init = (root / (info.map_uri or rendition.init_segment or "")).read_bytes()
+    base = (root / rendition.playlist).parent  # a playlist's URIs are relative to it
+    init_path = base / info.map_uri if info.map_uri else root / (rendition.init_segment or "")
+    init = init_path.read_bytes()
     files = []
     for k, span in enumerate(spans):
         path = work / f"r{n}-s{k}.mp4"
         with open(path, "wb") as out:
             out.write(init)
             for segment in info.segments[span.first : span.first + span.count]:
-                out.write((root / segment.uri).read_bytes())
+                out.write((base / segment.uri).read_bytes())
         files.append(path)
     return files
 
@@ -323,7 +327,7 @@ class _SpanJob:
         trim = f",trim=end_frame={span.frames}" if span.frames is not None else ""
         return (
             f"{first}scale={width}:{height}:flags=bicubic,setsar=1,format=yuv420p,"
-            f"setpts=PTS-STARTPTS{trim},setpts=PTS-STARTPTS"
+            f"setpts=PTS-STARTPTS{trim}"
         )
 
     def _graph(self, renditions: int, logs: list[Path]) -> str:

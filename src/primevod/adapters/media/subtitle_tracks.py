@@ -32,6 +32,7 @@ from primevod.core.subtitles import (
     SubtitleTrack,
     check_name,
     check_sidecar,
+    check_total,
     language_tag,
     parse_cues,
     render_vtt,
@@ -61,18 +62,25 @@ def check_sidecars(sidecars: Sequence[SidecarSubtitle]) -> None:
         raise MediaError(
             "source.subtitles_invalid", f"at most {MAX_SUBTITLE_TRACKS} subtitle files per title"
         )
+    sizes = []
     for sidecar in sidecars:
         path = Path(sidecar.path)
         try:
             language_tag(sidecar.language)
             check_name(sidecar.name, language_tag(sidecar.language))
-            check_sidecar(path.read_bytes())
+            data = path.read_bytes()
+            check_sidecar(data)
         except OSError as exc:
             raise MediaError(
                 "source.subtitles_invalid", f"{path.name}: cannot read ({exc.strerror})"
             ) from None
         except ValueError as exc:  # SubtitleError is one
             raise MediaError("source.subtitles_invalid", f"{path.name}: {exc}") from None
+        sizes.append(len(data))
+    try:
+        check_total(sizes)
+    except ValueError as exc:
+        raise MediaError("source.subtitles_invalid", str(exc)) from None
 
 
 def collect(
