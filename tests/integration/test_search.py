@@ -126,7 +126,8 @@ def test_an_older_catalog_is_indexed_by_its_migration(tmp_path: Path) -> None:
     with catalog.engine.begin() as conn:  # back to the revision before search
         conn.execute(text("DROP TABLE asset_search_fts"))
         conn.execute(text("DROP TABLE asset_search"))
-        conn.execute(text("DROP TABLE beacon_events"))  # (a later revision)
+        conn.execute(text("DROP TABLE beacon_events"))  # (later revisions)
+        conn.execute(text("DROP TABLE console_sessions"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0008'"))
     catalog.engine.dispose()
     assert ids(SqlCatalog(url), "light") == ["kept"]
