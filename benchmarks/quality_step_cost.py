@@ -59,10 +59,10 @@ SAMPLINGS = [
     Sampling("3 segments x 4 s, every 10th", 3, None, 10),
     Sampling("6 spans x 2 s, every 5th", 6, 2.0, 5),
     Sampling("6 spans x 2 s, every 7th", 6, 2.0, 7),
-    Sampling("6 spans x 2 s, every 10th", 6, 2.0, 10),
-    Sampling("4 spans x 2 s, every 7th", 4, 2.0, 7),
-    Sampling("8 spans x 1 s, every 5th", 8, 1.0, 5),
-    Sampling("6 spans x 2 s, every 7th, n_threads=1", 6, 2.0, 7, threads=1),
+    Sampling("6 spans x 1 s, every 5th", 6, 1.0, 5),
+    Sampling("default: 4 spans x 1 s, every 5th", 4, 1.0, 5),
+    Sampling("4 spans x 1 s, every 5th, n_threads=1", 4, 1.0, 5, threads=1),
+    Sampling("3 spans x 1 s, every 5th", 3, 1.0, 5),
     Sampling("3 segments x 4 s, every 5th, scored at 960x540", 3, None, 5, size=(960, 540)),
 ]
 

@@ -124,13 +124,13 @@ class Settings(BaseSettings):
     )
     quality_target_vmaf: float = Field(93.0, description="the top rung's minimum VMAF")
     quality_segments: int = Field(
-        6, ge=1, description="spans spread over the title the check scores (docs/quality.md)"
+        4, ge=1, description="spans spread over the title the check scores (docs/quality.md)"
     )
     quality_span_seconds: float = Field(
-        2.0, ge=0, description="seconds scored from the start of each span's segment (0: all)"
+        1.0, ge=0, description="seconds scored in each span's segment (0: the whole segment)"
     )
     quality_subsample: int = Field(
-        7, ge=1, description="the check scores every n-th frame of those spans"
+        5, ge=1, description="the check scores every n-th frame of those spans"
     )
     quality_scope: Literal["sampled", "full"] = Field(
         "sampled", description="full: score every frame of the whole title (slow, exact)"

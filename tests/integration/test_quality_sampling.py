@@ -80,15 +80,17 @@ def test_sampled_vmaf_is_within_tolerance_of_every_frame(
         assert s.family == "h264"
 
     # the sampling reaches FFmpeg: one run, one libvmaf per rendition, every 7th frame of
-    # 2 s (50 frames at 25 fps) from each of the 3 segments, the source seeked to each
+    # 2 s (50 frames at 25 fps) from each of the 3 segments of 4 s, at offsets 0, 1 and 2 s
+    # into them (spread over the GOP), the source seeked to each span's first frame
     [cmd] = recorder.commands
     graph = cmd[cmd.index("-filter_complex") + 1]
     assert graph.count("libvmaf=") == len(video)
     assert graph.count("n_subsample=7") == len(video)
     assert graph.count("trim=end_frame=50") == 3 * (len(video) + 1)
+    assert graph.count("trim=start_frame=25,") == graph.count("trim=start_frame=50,") == len(video)
     assert graph.count("concat=n=3:v=2:a=0") == len(video)
     seeks = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "-ss"]
-    assert seeks == ["4.000000", "8.000000"]  # the first span starts at 0: no seek
+    assert seeks == ["5.000000", "10.000000"]  # the first span starts at 0: no seek
 
 
 def _family_rendition(clip: Path, folder: Path, name: str, codec: list[str]) -> RenditionOutput:

@@ -294,10 +294,10 @@ class _SpanJob:
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
         for files in distorted:
             for span, path in zip(self.spans, files, strict=True):
-                cmd += [*self._limit(span), "-i", str(path)]
+                cmd += [*self._limit(span, span.offset), "-i", str(path)]
         for span in self.spans:
             cmd += ["-protocol_whitelist", "file", *self._seek(span)]
-            cmd += [*self._limit(span), "-i", f"file:{source.absolute()}"]
+            cmd += [*self._limit(span, 0), "-i", f"file:{source.absolute()}"]
         logs = [
             work / f"score{n}.{'json' if self.metric == 'vmaf' else 'txt'}"
             for n in range(len(distorted))
@@ -313,14 +313,20 @@ class _SpanJob:
         return [_frame_scores(log, self.metric, self.subsample) for log in logs]
 
     def _seek(self, span: Span) -> list[str]:
-        return ["-ss", f"{float(span.start):.6f}"] if span.start else []
+        start = span.scored_start
+        return ["-ss", f"{float(start):.6f}"] if start else []
 
-    def _limit(self, span: Span) -> list[str]:
+    def _limit(self, span: Span, skipped: int) -> list[str]:
         """Read a little more than the span (the graph trims it to the exact frames): the
         decoder stops early instead of decoding a whole segment it will not score."""
         if span.frames is None:
             return []
-        return ["-t", f"{float((span.frames + 2) / self.fps):.3f}"]
+        return ["-t", f"{float((skipped + span.frames + 2) / self.fps):.3f}"]
+
+    def _skip(self, span: Span) -> str:
+        """A rendition's span decodes from its segment's keyframe; the frames before the
+        span's offset are dropped before the costly upscale."""
+        return f"trim=start_frame={span.offset}," if span.offset else ""
 
     def _prepare(self, first: str, span: Span) -> str:
         width, height = self.size
@@ -343,7 +349,9 @@ class _SpanJob:
         for n in range(renditions):
             pairs = ""
             for k, span in enumerate(self.spans):
-                graph.append(f"[{n * spans + k}:v]{self._prepare('', span)}[d{n}_{k}]")
+                graph.append(
+                    f"[{n * spans + k}:v]{self._prepare(self._skip(span), span)}[d{n}_{k}]"
+                )
                 pairs += f"[d{n}_{k}][r{k}_{n}]"
             distorted, reference = f"[d{n}_0]", f"[r0_{n}]"
             if spans > 1:

@@ -20,6 +20,10 @@ def test_spans_are_spread_over_the_title_and_start_on_segment_boundaries() -> No
     assert [s.first for s in spans] == [1, 3, 6, 8, 11, 13]
     assert [s.start for s in spans] == [Fraction(4 * s.first) for s in spans]
     assert all(s.count == 1 and s.frames == 50 for s in spans)
+    # inside their segments the spans move from its start to its end, so that together they
+    # cover every position in the GOP (quality peaks on the keyframe)
+    assert [s.offset for s in spans] == [0, 10, 20, 30, 40, 50]
+    assert [s.scored_start for s in spans] == [s.start + Fraction(s.offset, 25) for s in spans]
 
 
 def test_a_span_never_runs_past_its_segment() -> None:
@@ -49,6 +53,7 @@ def test_spans_are_distinct_sorted_and_inside_the_title(
     assert firsts == sorted(set(firsts)) and len(planned) == min(spans, segments)
     assert all(0 <= f < segments for f in firsts)
     assert all(s.frames is not None and 1 <= s.frames <= 100 for s in planned)
+    assert all(s.frames is not None and s.offset + s.frames <= 100 for s in planned)
 
 
 def test_a_scored_frame_is_counted_in_its_own_span() -> None:
