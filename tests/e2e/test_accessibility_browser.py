@@ -5,34 +5,25 @@ ARIA use), and every page says in its title where the reader is."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 import httpx
 import pytest
 from support.a11y import blocking_violations
 from support.browser import needs_chromium, sign_in
+from support.cli import run_cli
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, clip) -> Any:
-    """A server with one processed title, one failed title and a share link of the first."""
+    """A server with one processed title and a share link to it."""
     from support.server import Server
 
     home = tmp_path_factory.mktemp("a11yhome")
-    env = {**os.environ, "PRIMEVOD_HOME": str(home), "PRIMEVOD_PRESET": "ultrafast"}
-    done = subprocess.run(
-        [sys.executable, "-m", "primevod.cli.main", "process", str(clip("small.mp4")), "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+    done = run_cli(home, "process", str(clip("small.mp4")), "--json")
+    assert done.returncode == 0, done.stderr
     server = Server(home)
     asset = json.loads(done.stdout)["asset_id"]
     shared = httpx.post(

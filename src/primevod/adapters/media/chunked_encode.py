@@ -49,7 +49,7 @@ from primevod.core.chunks import Chunk, ChunkEncode, frame_span, plan_chunks, se
 from primevod.core.codec_families import CodecFamily
 from primevod.core.errors import MediaError
 from primevod.core.ladder import Ladder, RateControl
-from primevod.core.probe import ProbeResult
+from primevod.core.probe import ProbeResult, VideoStreamInfo
 from primevod.core.progress import ProgressCallback
 from primevod.core.thumbnails import ThumbnailPlan
 
@@ -80,17 +80,7 @@ def plan_title_chunks(
     """The chunks of a title on its exact segment grid, over the video's duration. Refuses
     a source whose video starts later than the file (an audio/video offset): the chunks'
     frame grid counts from the file's start, the single encode's from the first frame."""
-    video = probe.primary_video
-    if video is None:
-        raise MediaError("request.invalid", "a chunked encode needs a video stream")
-    others = [str(f) for f in ladder.families if f is not CodecFamily.H264]
-    if others:
-        # stage 1 of multi-codec ladders: chunk encodes and their stitch know x264 alone
-        raise MediaError(
-            "request.invalid",
-            f"chunked encodes make the h264 family only, not {', '.join(others)}: "
-            "encode the title in one pass or with --codecs h264",
-        )
+    video = _chunkable_video(probe, ladder)
     fps = output_frame_rate(ladder)
     offset = video_start_offset(source, video.index)
     if abs(offset) * fps >= Fraction(1, 2):
@@ -128,17 +118,7 @@ def chunk_decode_args(
     """The input (seeked, limited) and the filter graph of one chunk: `[v0]`, `[v1]`, ... are
     its frames at each rung's size, timestamps from 0; with `thumbs` also the chunk's
     thumbnails (chunked_thumbs)."""
-    video = probe.primary_video
-    if video is None:
-        raise MediaError("request.invalid", "a chunked encode needs a video stream")
-    others = [str(f) for f in ladder.families if f is not CodecFamily.H264]
-    if others:
-        # stage 1 of multi-codec ladders: chunk encodes and their stitch know x264 alone
-        raise MediaError(
-            "request.invalid",
-            f"chunked encodes make the h264 family only, not {', '.join(others)}: "
-            "encode the title in one pass or with --codecs h264",
-        )
+    video = _chunkable_video(probe, ladder)
     fps = output_frame_rate(ladder)
     first, end = frame_span(chunk, fps)
     seek = max(Fraction(0), first / fps - Fraction(MARGIN_SECONDS))
@@ -321,3 +301,20 @@ def _check_frames(chunk: Chunk, frames: list[int], expected: int | None) -> None
         raise MediaError(
             "encode.failed", f"{span} encoded {frames} frames per rung, expected {expected}"
         )
+
+
+def _chunkable_video(probe: ProbeResult, ladder: Ladder) -> VideoStreamInfo:
+    """The video stream a chunked encode splits; refuses a title without one, and a ladder
+    with codec families other than H.264 (stage 1 of multi-codec ladders: chunk encodes and
+    their stitch know x264 alone)."""
+    video = probe.primary_video
+    if video is None:
+        raise MediaError("request.invalid", "a chunked encode needs a video stream")
+    others = [str(f) for f in ladder.families if f is not CodecFamily.H264]
+    if others:
+        raise MediaError(
+            "request.invalid",
+            f"chunked encodes make the h264 family only, not {', '.join(others)}: "
+            "encode the title in one pass or with --codecs h264",
+        )
+    return video
