@@ -100,13 +100,19 @@ def test_h264_only_browser_plays_the_h264_family(browser, site) -> None:
     page.context.close()
 
 
-def test_dash_js_plays_the_av1_adaptation_set(browser, site) -> None:
-    page = open_player(browser, site)
-    active_codec(page, "av01")
+def switch_to_dash_js(page, prefix: str) -> str:
+    """Once hls.js plays a `prefix` codec, switch the player to dash.js; the codec dash.js
+    then plays, once it starts with `prefix`."""
+    active_codec(page, prefix)
     page.get_by_role("button", name="DASH", exact=True).click()
     # the engine and the codec it reports change in one render: what follows is dash.js's
     page.wait_for_selector("[data-testid=video][data-engine=dash]", timeout=10_000)
-    assert active_codec(page, "av01").startswith("av01.0.")
+    return active_codec(page, prefix)
+
+
+def test_dash_js_plays_the_av1_adaptation_set(browser, site) -> None:
+    page = open_player(browser, site)
+    assert switch_to_dash_js(page, "av01").startswith("av01.0.")
     wait_playing(page, 1.5)
     no_problem(page)
     page.context.close()
@@ -114,10 +120,7 @@ def test_dash_js_plays_the_av1_adaptation_set(browser, site) -> None:
 
 def test_dash_js_in_an_h264_only_browser_plays_the_h264_set(browser, site) -> None:
     page = open_player(browser, site, force=["avc1"])
-    active_codec(page, "avc1")
-    page.get_by_role("button", name="DASH", exact=True).click()
-    page.wait_for_selector("[data-testid=video][data-engine=dash]", timeout=10_000)
-    assert active_codec(page, "avc1").startswith("avc1.")
+    assert switch_to_dash_js(page, "avc1").startswith("avc1.")
     wait_playing(page, 1.0)
     no_problem(page)
     page.context.close()

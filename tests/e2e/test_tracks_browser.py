@@ -69,16 +69,27 @@ def options(page, testid: str) -> list[str]:
     )
 
 
+def wait_options(page, testid: str, count: int) -> None:
+    """Until the menu `testid` lists `count` options."""
+    page.wait_for_function(
+        f"() => document.querySelectorAll('[data-testid={testid}] option').length === {count}",
+        timeout=30_000,
+    )
+
+
+def wait_audio_playing(page, language: str) -> None:
+    """Until the audio menu says the `language` rendition is the one playing."""
+    page.wait_for_function(
+        "(l) => document.querySelector('[data-testid=audio-menu]').dataset.playing === l",
+        arg=language,
+        timeout=15_000,
+    )
+
+
 def test_hls_lists_both_languages_and_switches_audio(browser, site) -> None:
     page, requests = open_player(browser, site)
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-testid=audio-menu] option').length === 2",
-        timeout=30_000,
-    )
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-testid=caption-menu] option').length === 3",
-        timeout=30_000,
-    )
+    wait_options(page, "audio-menu", 2)
+    wait_options(page, "caption-menu", 3)
     assert options(page, "caption-menu")[0] == "Off"
     assert page.get_by_label("Audio").count() == 1 and page.get_by_label("Captions").count() == 1
     menu = page.locator("[data-testid=audio-menu]")
@@ -87,10 +98,7 @@ def test_hls_lists_both_languages_and_switches_audio(browser, site) -> None:
     audio_playlists = [u for u in requests if "/media_" in u]
     before = set(audio_playlists)
     menu.select_option(index=1)
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=audio-menu]').dataset.playing === 'fr'",
-        timeout=15_000,
-    )
+    wait_audio_playing(page, "fr")
     switched_at = now(page)
     wait_advancing(page, switched_at + 1.5)  # playback continues after the switch
     fetched = {u for u in requests if "/media_" in u} - before
@@ -101,10 +109,7 @@ def test_hls_lists_both_languages_and_switches_audio(browser, site) -> None:
 
 def test_captions_render_a_cue(browser, site) -> None:
     page, _ = open_player(browser, site)
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-testid=caption-menu] option').length === 3",
-        timeout=30_000,
-    )
+    wait_options(page, "caption-menu", 3)
     wait_advancing(page, 0.3)
     page.locator("[data-testid=caption-menu]").select_option(index=1)  # English
     page.wait_for_function(
@@ -128,10 +133,7 @@ def test_captions_render_a_cue(browser, site) -> None:
 
 def test_dash_lists_the_same_tracks(browser, site) -> None:
     page, _ = open_player(browser, site)
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-testid=audio-menu] option').length === 2",
-        timeout=30_000,
-    )
+    wait_options(page, "audio-menu", 2)
     page.get_by_role("button", name="DASH").click()
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=caption-menu] option').length === 3"
@@ -140,9 +142,6 @@ def test_dash_lists_the_same_tracks(browser, site) -> None:
     )
     assert len(options(page, "audio-menu")) == 2
     page.locator("[data-testid=audio-menu]").select_option(index=1)
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=audio-menu]').dataset.playing === 'fr'",
-        timeout=15_000,
-    )
+    wait_audio_playing(page, "fr")
     wait_advancing(page, now(page) + 1.0)
     page.context.close()

@@ -180,15 +180,22 @@ def test_the_feed_of_a_finished_asset_ends_by_itself(server, followed) -> None:
     assert [m.id for m in seen if m.event == "event"] == [m.id for m in followed["events"]]
 
 
-def test_the_feed_of_a_failed_asset_ends_too_and_a_retried_one_is_followed(server) -> None:
+def processing_asset(server: Server, title: str) -> Asset:
+    """An asset recorded as processing with no workflow behind it: it stays processing until
+    the test changes it."""
     asset = Asset(
         id=str(uuid.uuid4()),
-        title="to fail",
+        title=title,
         status=AssetStatus.PROCESSING,
         source_bucket="source",
-        source_key="uploads/x/to-fail.mp4",
+        source_key=f"uploads/x/{title.replace(' ', '-')}.mp4",
     )
     server.catalog.create_asset(asset, event_type=None)
+    return asset
+
+
+def test_the_feed_of_a_failed_asset_ends_too_and_a_retried_one_is_followed(server) -> None:
+    asset = processing_asset(server, "to fail")
     failed_later = threading.Timer(
         1.5,
         lambda: server.catalog.update_asset(
@@ -207,14 +214,7 @@ def test_the_feed_of_a_failed_asset_ends_too_and_a_retried_one_is_followed(serve
 def test_an_open_feed_does_not_hold_up_the_shutdown(server) -> None:
     """Last: it stops the module's server. The asset is still processing (a finished asset's
     feed ends by itself)."""
-    asset = Asset(
-        id=str(uuid.uuid4()),
-        title="in progress",
-        status=AssetStatus.PROCESSING,
-        source_bucket="source",
-        source_key="uploads/x/in-progress.mp4",
-    )
-    server.catalog.create_asset(asset, event_type=None)
+    asset = processing_asset(server, "in progress")
     opened = threading.Event()
     ended: list[str] = []
 

@@ -12,22 +12,14 @@ import httpx
 import pytest
 from support.cli import run_cli
 from support.tracks_media import FRENCH_VTT, french_sidecar, multi_track_source
+from support.upload_server import upload_server
 
 from primevod.core.hls import parse_attributes
-
-PART = 64 * 1024
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from support.server import Server
-
-    srv = Server(
-        tmp_path_factory.mktemp("trackhome"),
-        PRIMEVOD_UPLOAD_MIN_PART_SIZE=str(PART),
-        PRIMEVOD_UPLOAD_PART_SIZE=str(PART),
-        PRIMEVOD_ENCODE_CONCURRENCY="1",
-    )
+    srv = upload_server(tmp_path_factory.mktemp("trackhome"))
     yield srv
     srv.stop()
 

@@ -10,20 +10,12 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import pytest
-
-PART = 64 * 1024  # the test server's minimum and offered part size
+from support.upload_server import PART, upload_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from support.server import Server
-
-    srv = Server(
-        tmp_path_factory.mktemp("uphome"),
-        PRIMEVOD_UPLOAD_MIN_PART_SIZE=str(PART),
-        PRIMEVOD_UPLOAD_PART_SIZE=str(PART),
-        PRIMEVOD_ENCODE_CONCURRENCY="1",
-    )
+    srv = upload_server(tmp_path_factory.mktemp("uphome"))
     yield srv
     srv.stop()
 

@@ -28,6 +28,20 @@ Deuxième réplique en français
 """
 
 
+def _two_audio_one_text(seconds: int, size: str, srt: Path, subtitle_codec: str) -> list[str]:
+    """The FFmpeg command, up to the metadata and the output, of a clip with video, a 440 Hz
+    and an 880 Hz audio stream and `srt` as its subtitle stream in `subtitle_codec`."""
+    cmd = [ffmpeg_exe(), "-v", "error", "-y"]
+    cmd += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={seconds}"]
+    cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
+    cmd += ["-f", "lavfi", "-i", f"sine=frequency=880:sample_rate=48000:duration={seconds}"]
+    cmd += ["-i", str(srt)]
+    cmd += ["-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:s"]
+    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    cmd += ["-c:a", "aac", "-ac", "2", "-c:s", subtitle_codec]
+    return cmd
+
+
 def multi_track_source(folder: Path, seconds: int = 8, size: str = "640x360") -> Path:
     """An MP4 with video, audio eng + fra and a mov_text subtitle stream (eng)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -36,14 +50,7 @@ def multi_track_source(folder: Path, seconds: int = 8, size: str = "640x360") ->
         return out
     srt = folder / "english.srt"
     srt.write_text(ENGLISH_SRT)
-    cmd = [ffmpeg_exe(), "-v", "error", "-y"]
-    cmd += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={seconds}"]
-    cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
-    cmd += ["-f", "lavfi", "-i", f"sine=frequency=880:sample_rate=48000:duration={seconds}"]
-    cmd += ["-i", str(srt)]
-    cmd += ["-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:s"]
-    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    cmd += ["-c:a", "aac", "-ac", "2", "-c:s", "mov_text"]
+    cmd = _two_audio_one_text(seconds, size, srt, "mov_text")
     cmd += ["-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra"]
     cmd += ["-metadata:s:s:0", "language=eng", str(out)]
     subprocess.run(cmd, check=True)
@@ -74,14 +81,7 @@ def hostile_metadata_source(folder: Path, seconds: int = 4) -> Path:
         return out
     srt = folder / "hostile.srt"
     srt.write_text("1\n00:00:00,200 --> 00:00:02,800\nHello\n")  # within the clip
-    cmd = [ffmpeg_exe(), "-v", "error", "-y"]
-    cmd += ["-f", "lavfi", "-i", f"testsrc2=size=320x180:rate=25:duration={seconds}"]
-    cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
-    cmd += ["-f", "lavfi", "-i", f"sine=frequency=880:sample_rate=48000:duration={seconds}"]
-    cmd += ["-i", str(srt)]
-    cmd += ["-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:s"]
-    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    cmd += ["-c:a", "aac", "-ac", "2", "-c:s", "srt"]
+    cmd = _two_audio_one_text(seconds, "320x180", srt, "srt")
     cmd += ["-metadata:s:a:0", "language=eng"]
     cmd += ["-metadata:s:a:1", f"language={BROKEN_AUDIO_LANGUAGE}"]
     cmd += ["-metadata:s:s:0", f"language={TRAVERSAL_LANGUAGE}"]

@@ -114,12 +114,14 @@ def _step(name: str, status: str) -> StepRecord:
     return StepRecord(name=name, status=status, started_at=datetime.now(UTC))
 
 
+def _asset(status: AssetStatus, **fields: Any) -> Asset:
+    """Asset a1 in `status`, with the other `fields` its state is built from."""
+    return Asset(id="a1", source_bucket="source", source_key="k", status=status, **fields)
+
+
 def test_the_asset_state_follows_the_steps() -> None:
-    asset = Asset(
-        id="a1",
-        source_bucket="source",
-        source_key="k",
-        status=AssetStatus.PROCESSING,
+    asset = _asset(
+        AssetStatus.PROCESSING,
         progress=0.4275,
         activity="encoding 4 renditions 720p…234p",
         execution_id="a1.1",
@@ -140,11 +142,8 @@ def test_the_asset_state_follows_the_steps() -> None:
 
 
 def test_a_failed_asset_names_its_stage_and_error() -> None:
-    asset = Asset(
-        id="a1",
-        source_bucket="source",
-        source_key="k",
-        status=AssetStatus.FAILED,
+    asset = _asset(
+        AssetStatus.FAILED,
         error=AssetError(code="source.unreadable", step="ingest", message="not media"),
     )
     execution = Execution(id="a1.1", asset_id="a1", status="failed")

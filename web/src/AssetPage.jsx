@@ -243,8 +243,10 @@ function PlaybackUrls({ assetId }) {
   )
 }
 
-export default function AssetPage({ assetId, me }) {
-  const allowed = me?.allowed || {}
+// The asset document, asked again on every status change of the live stream, which also
+// gives `announcement` (a status change in words, for screen readers) and `live`; `retry`
+// asks for a new live stream too.
+function useAsset(assetId) {
   const [asset, setAsset] = useState(null)
   const [problem, setProblem] = useState('')
   const [announcement, setAnnouncement] = useState('')
@@ -263,12 +265,41 @@ export default function AssetPage({ assetId, me }) {
   }, [load])
   const [generation, setGeneration] = useState(0)  // a new live stream after each Retry
   const { live, connection } = useLiveState(assetId, onStatus, generation)
+  const retry = () => api(`/api/v1/assets/${assetId}/retry`, { method: 'POST' })
+    .then(() => { setGeneration((g) => g + 1); return load() })
+  return { asset, setAsset, problem, announcement, live, connection, retry }
+}
+
+// The status line: the status, whether live updates flow, and a Watch link once ready.
+function StatusLine({ assetId, status, connection }) {
+  return (
+    <p>
+      <span data-testid="asset-status">{STATUS_WORDS[status] || status}</span>
+      {connection !== 'live' && connection !== 'finished' && (
+        <span className="muted"> · live updates {connection}</span>
+      )}
+      {status === 'ready' && <> · <a href={`/watch/${assetId}`}>Watch</a></>}
+    </p>
+  )
+}
+
+// What a ready asset offers, each as far as the signed-in key may see it.
+function ReadyParts({ assetId, asset, allowed }) {
+  return (
+    <>
+      <Renditions asset={asset} />
+      {allowed['playback:Get'] !== false && <PlaybackUrls assetId={assetId} />}
+      {allowed['assets:Share'] && <ShareBox assetId={assetId} heading="Share and embed" />}
+    </>
+  )
+}
+
+export default function AssetPage({ assetId, me }) {
+  const allowed = me?.allowed || {}
+  const { asset, setAsset, problem, announcement, live, connection, retry } = useAsset(assetId)
   useEffect(() => {
     document.title = `${asset?.title || 'Asset'} · details · prime-vod`
   }, [asset?.title])
-
-  const retry = () => api(`/api/v1/assets/${assetId}/retry`, { method: 'POST' })
-    .then(() => { setGeneration((g) => g + 1); return load() })
   const remove = () => api(`/api/v1/assets/${assetId}`, { method: 'DELETE' })
     .then(() => { window.location.assign('/library') })
 
@@ -280,25 +311,13 @@ export default function AssetPage({ assetId, me }) {
       {problem && <p className="problem" role="alert">{problem}</p>}
       {asset && (
         <>
-          <p>
-            <span data-testid="asset-status">{STATUS_WORDS[status] || status}</span>
-            {connection !== 'live' && connection !== 'finished' && (
-              <span className="muted"> · live updates {connection}</span>
-            )}
-            {status === 'ready' && <> · <a href={`/watch/${assetId}`}>Watch</a></>}
-          </p>
+          <StatusLine assetId={assetId} status={status} connection={connection} />
           <Timeline live={live} />
           {status === 'failed' && (
             <Failure asset={asset} live={live} allowed={allowed} onRetry={retry} onDelete={remove} />
           )}
           <Details key={asset.id} asset={asset} canEdit={!!allowed['assets:Update']} onSaved={setAsset} />
-          {status === 'ready' && asset.status === 'ready' && (
-            <>
-              <Renditions asset={asset} />
-              {allowed['playback:Get'] !== false && <PlaybackUrls assetId={assetId} />}
-              {allowed['assets:Share'] && <ShareBox assetId={assetId} heading="Share and embed" />}
-            </>
-          )}
+          {status === 'ready' && asset.status === 'ready' && <ReadyParts assetId={assetId} asset={asset} allowed={allowed} />}
         </>
       )}
     </section>

@@ -212,70 +212,81 @@ function yRange(ratio) {
   }
 }
 
-function Chart({ spec, columns }) {
+// The y axes of a chart: its unit on the left, and a second unit on the right if it has one.
+function yAxes(spec) {
+  const left = {
+    scale: 'y',
+    stroke: COLORS.grey,
+    grid: { stroke: '#eceef1' },
+    size: fittedSize,
+    ...(spec.unit === formatCount ? { incrs: COUNT_INCRS } : {}),
+    values: (u, ticks) => ticks.map((t) => spec.unit(t)),
+  }
+  if (!spec.unit2) return [left]
+  const right = {
+    scale: 'y2',
+    side: 1,
+    stroke: COLORS.grey,
+    grid: { show: false },
+    size: fittedSize,
+    values: (u, ticks) => ticks.map((t) => spec.unit2(t)),
+  }
+  return [left, right]
+}
+
+// The time series first, then one line per spec line on its axis.
+function chartSeries(spec) {
+  return [
+    { value: (u, v) => (v == null ? '–' : new Date(v * 1000).toLocaleTimeString()) },
+    ...spec.lines.map((line) => ({
+      label: line.label,
+      stroke: line.color,
+      width: 2,
+      scale: line.axis === 2 ? 'y2' : 'y',
+      spanGaps: false,
+      // a value between two empty minutes still shows as a dot
+      points: { show: (u) => u.data[0].length <= 120, size: 5, fill: line.color, filter: dotIndexes },
+      value: (u, v) => (line.axis === 2 ? spec.unit2 : spec.unit)(v),
+    })),
+  ]
+}
+
+// uPlot's options for a chart `width` wide drawn into the `box` ref's element.
+function chartOptions(spec, box, width) {
+  return {
+    width,
+    height: 180,
+    legend: { show: true, live: true },
+    // room at the right for the last time label (centred on its tick) when no axis is there
+    padding: [12, spec.unit2 ? 8 : 24, 0, 8],
+    hooks: {
+      // the span drawn, for people reading the page source and for the tests
+      setScale: [(u, key) => {
+        if (key !== 'x') return
+        box.current.dataset.xMin = String(u.scales.x.min)
+        box.current.dataset.xMax = String(u.scales.x.max)
+      }],
+    },
+    cursor: { drag: { x: false, y: false } },
+    scales: {
+      x: { time: true },
+      y: { range: yRange(spec.ratio) },
+      y2: { range: yRange(false) },
+    },
+    axes: [{ stroke: COLORS.grey, grid: { stroke: '#eceef1' } }, ...yAxes(spec)],
+    series: chartSeries(spec),
+  }
+}
+
+// A uPlot chart of `spec` in the returned ref's element, built once per spec, following its
+// element's width, with new `columns` handed to the same chart.
+function usePlot(spec, columns) {
   const box = useRef(null)
   const plot = useRef(null)
-  const empty = !hasValues(columns)
 
   useEffect(() => {
     const el = box.current
-    const width = Math.max(240, el.clientWidth)
-    const opts = {
-      width,
-      height: 180,
-      legend: { show: true, live: true },
-      // room at the right for the last time label (centred on its tick) when no axis is there
-      padding: [12, spec.unit2 ? 8 : 24, 0, 8],
-      hooks: {
-        // the span drawn, for people reading the page source and for the tests
-        setScale: [(u, key) => {
-          if (key !== 'x') return
-          box.current.dataset.xMin = String(u.scales.x.min)
-          box.current.dataset.xMax = String(u.scales.x.max)
-        }],
-      },
-      cursor: { drag: { x: false, y: false } },
-      scales: {
-        x: { time: true },
-        y: { range: yRange(spec.ratio) },
-        y2: { range: yRange(false) },
-      },
-      axes: [
-        { stroke: COLORS.grey, grid: { stroke: '#eceef1' } },
-        {
-          scale: 'y',
-          stroke: COLORS.grey,
-          grid: { stroke: '#eceef1' },
-          size: fittedSize,
-          ...(spec.unit === formatCount ? { incrs: COUNT_INCRS } : {}),
-          values: (u, ticks) => ticks.map((t) => spec.unit(t)),
-        },
-        ...(spec.unit2
-          ? [{
-            scale: 'y2',
-            side: 1,
-            stroke: COLORS.grey,
-            grid: { show: false },
-            size: fittedSize,
-            values: (u, ticks) => ticks.map((t) => spec.unit2(t)),
-          }]
-          : []),
-      ],
-      series: [
-        { value: (u, v) => (v == null ? '–' : new Date(v * 1000).toLocaleTimeString()) },
-        ...spec.lines.map((line) => ({
-          label: line.label,
-          stroke: line.color,
-          width: 2,
-          scale: line.axis === 2 ? 'y2' : 'y',
-          spanGaps: false,
-          // a value between two empty minutes still shows as a dot
-          points: { show: (u) => u.data[0].length <= 120, size: 5, fill: line.color, filter: dotIndexes },
-          value: (u, v) => (line.axis === 2 ? spec.unit2 : spec.unit)(v),
-        })),
-      ],
-    }
-    plot.current = new uPlot(opts, columns, el)
+    plot.current = new uPlot(chartOptions(spec, box, Math.max(240, el.clientWidth)), columns, el)
     const resize = new ResizeObserver(() => {
       const w = Math.max(240, el.clientWidth)
       if (plot.current && Math.abs(plot.current.width - w) > 1) {
@@ -295,7 +306,12 @@ function Chart({ spec, columns }) {
   useEffect(() => {
     if (plot.current) plot.current.setData(columns)
   }, [columns])
+  return box
+}
 
+function Chart({ spec, columns }) {
+  const box = usePlot(spec, columns)
+  const empty = !hasValues(columns)
   return (
     <figure className="chart" data-testid={`chart-${spec.id}`} data-empty={empty ? 'true' : 'false'}>
       <figcaption>{spec.title}</figcaption>
@@ -545,20 +561,26 @@ function initialMinutes() {
   return WINDOWS.some((w) => w.minutes === asked) ? asked : 60
 }
 
-export default function Dashboard() {
+// The time window shown (minutes), kept in the page's address (?minutes=).
+function useWindow() {
   const [minutes, setMinutes] = useState(initialMinutes)
-  const [data, setData] = useState(null)
-  const [problem, setProblem] = useState('')
-  const [loading, setLoading] = useState(false)
-  const [updated, setUpdated] = useState(null)
-  const [tick, setTick] = useState(0)
-
   const chooseWindow = useCallback((m) => {
     setMinutes(m)
     const url = new URL(window.location.href)
     url.searchParams.set('minutes', String(m))
     window.history.replaceState(null, '', url)
   }, [])
+  return [minutes, chooseWindow]
+}
+
+// GET /api/v1/dashboard for the window, again on `refresh` and every 15 s while the tab is
+// visible. A refused session clears the data shown; other problems leave it.
+function useDashboardData(minutes) {
+  const [data, setData] = useState(null)
+  const [problem, setProblem] = useState('')
+  const [loading, setLoading] = useState(false)
+  const [updated, setUpdated] = useState(null)
+  const [tick, setTick] = useState(0)
 
   useEffect(() => {
     const controller = new AbortController()
@@ -578,7 +600,6 @@ export default function Dashboard() {
     return () => controller.abort()
   }, [minutes, tick])
 
-  // refresh every 15 s while the tab is visible
   useEffect(() => {
     const timer = window.setInterval(() => {
       if (!document.hidden) setTick((n) => n + 1)
@@ -586,60 +607,79 @@ export default function Dashboard() {
     return () => window.clearInterval(timer)
   }, [])
 
-  const columns = useMemo(() => {
-    if (!data) return null
-    const end = Date.parse(data.generated_at) / 1000 || Date.now() / 1000
-    const shown = { minutes: data.minutes || minutes, step: data.step_seconds || 60, end }
-    const frame = timeFrame(shown, firstDataTime(data.series))
-    return Object.fromEntries(CHARTS.map((spec) => [
-      spec.id, alignSeries(data.series, spec.lines.map((l) => l.key), frame),
-    ]))
-  }, [data, minutes])
+  const refresh = () => setTick((n) => n + 1)
+  return { data, problem, loading, updated, refresh }
+}
 
+// Each chart's columns (time first), on one time frame for all charts.
+function chartColumns(data, minutes) {
+  const end = Date.parse(data.generated_at) / 1000 || Date.now() / 1000
+  const shown = { minutes: data.minutes || minutes, step: data.step_seconds || 60, end }
+  const frame = timeFrame(shown, firstDataTime(data.series))
+  return Object.fromEntries(CHARTS.map((spec) => [
+    spec.id, alignSeries(data.series, spec.lines.map((l) => l.key), frame),
+  ]))
+}
+
+// The heading with the window buttons, Refresh, and when the data was fetched.
+function DashBar({ minutes, onWindow, onRefresh, loading, updated }) {
+  return (
+    <div className="dash-bar">
+      <h2>Dashboard</h2>
+      <div className="windows" role="group" aria-label="Time window">
+        {WINDOWS.map((w) => (
+          <button
+            key={w.minutes}
+            type="button"
+            className={w.minutes === minutes ? 'on' : ''}
+            aria-pressed={w.minutes === minutes}
+            data-testid={`window-${w.minutes}`}
+            onClick={() => onWindow(w.minutes)}
+          >
+            {w.label}
+          </button>
+        ))}
+      </div>
+      <button type="button" className="refresh" onClick={onRefresh}>
+        Refresh
+      </button>
+      <span className="muted" data-testid="updated">
+        {loading ? 'Loading…' : updated ? `Updated ${updated.toLocaleTimeString()} · every 15 s` : ''}
+      </span>
+    </div>
+  )
+}
+
+function Panels({ data, columns }) {
+  return (
+    <>
+      <Tiles data={data} />
+      <div className="charts">
+        {CHARTS.map((spec) => <Chart key={spec.id} spec={spec} columns={columns[spec.id]} />)}
+      </div>
+      <h3>Alarms</h3>
+      <Alarms alarms={data.alarms || []} />
+      <h3>Recent failures</h3>
+      <Failures failures={data.failures || []} />
+      <h3>Canary history</h3>
+      <Canary runs={data.canary || []} />
+      <h3>Viewers</h3>
+      <Viewers viewers={data.viewers} />
+      <h3>Cost</h3>
+      <Cost cost={data.cost} />
+    </>
+  )
+}
+
+export default function Dashboard() {
+  const [minutes, chooseWindow] = useWindow()
+  const { data, problem, loading, updated, refresh } = useDashboardData(minutes)
+  const columns = useMemo(() => (data ? chartColumns(data, minutes) : null), [data, minutes])
   return (
     <section className="dashboard" data-testid="dashboard">
-      <div className="dash-bar">
-        <h2>Dashboard</h2>
-        <div className="windows" role="group" aria-label="Time window">
-          {WINDOWS.map((w) => (
-            <button
-              key={w.minutes}
-              type="button"
-              className={w.minutes === minutes ? 'on' : ''}
-              aria-pressed={w.minutes === minutes}
-              data-testid={`window-${w.minutes}`}
-              onClick={() => chooseWindow(w.minutes)}
-            >
-              {w.label}
-            </button>
-          ))}
-        </div>
-        <button type="button" className="refresh" onClick={() => setTick((n) => n + 1)}>
-          Refresh
-        </button>
-        <span className="muted" data-testid="updated">
-          {loading ? 'Loading…' : updated ? `Updated ${updated.toLocaleTimeString()} · every 15 s` : ''}
-        </span>
-      </div>
+      <DashBar minutes={minutes} onWindow={chooseWindow} onRefresh={refresh} loading={loading} updated={updated} />
       {problem && <p className="problem" role="alert" data-testid="dashboard-problem">{problem}</p>}
-      {data && columns && (
-        <>
-          <Tiles data={data} />
-          <div className="charts">
-            {CHARTS.map((spec) => <Chart key={spec.id} spec={spec} columns={columns[spec.id]} />)}
-          </div>
-          <h3>Alarms</h3>
-          <Alarms alarms={data.alarms || []} />
-          <h3>Recent failures</h3>
-          <Failures failures={data.failures || []} />
-          <h3>Canary history</h3>
-          <Canary runs={data.canary || []} />
-          <h3>Viewers</h3>
-          <Viewers viewers={data.viewers} />
-          <h3>Cost</h3>
-          <Cost cost={data.cost} />
-        </>
-      )}
+      {data && columns && <Panels data={data} columns={columns} />}
     </section>
   )
 }

@@ -114,26 +114,36 @@ function Card({ asset, poster, allowed, onRetry, onDelete }) {
   )
 }
 
-// /library: the assets with their posters and creation dates, newest or oldest first,
-// searched as you type (title, description, tags, metadata, probe facts), a page at a time;
-// cards still being processed refresh themselves, failed ones say why and offer Retry.
-export default function Library() {
-  const [query, setQuery] = useState('')
-  const [status, setStatus] = useState('')
+// The sort order, kept in the page's address (?order=) so a reload or a shared link keeps it.
+function useOrder() {
   const [order, setOrder] = useState(initialOrder)
-  const [items, setItems] = useState(null)
-  const [cursor, setCursor] = useState(null)
-  const [posters, setPosters] = useState({})
-  const [problem, setProblem] = useState('')
-  const [news, setNews] = useState('')
-  const allowed = useAllowed()
-  const latest = useRef(0)
+  const chooseOrder = (value) => {
+    setOrder(value)
+    const url = new URL(window.location.href)
+    url.searchParams.set('order', value)
+    window.history.replaceState(null, '', url)
+  }
+  return [order, chooseOrder]
+}
 
+// The poster of each ready asset, by id, and a way to ask for the posters of more assets.
+function usePosters() {
+  const [posters, setPosters] = useState({})
   const loadPosters = (assets) => assets.filter((a) => a.status === 'ready').forEach((a) => {
     api(`/api/v1/assets/${a.id}/playback`)
       .then((links) => setPosters((p) => ({ ...p, [a.id]: links.poster_url })))
       .catch(() => {})
   })
+  return [posters, loadPosters]
+}
+
+// The assets shown: the first page again whenever the query, status or order changes (a
+// query after a short pause in the typing), more pages on `loadMore`.
+function useLibraryPages({ query, status, order, loadPosters }) {
+  const [items, setItems] = useState(null)
+  const [cursor, setCursor] = useState(null)
+  const [problem, setProblem] = useState('')
+  const latest = useRef(0)
 
   const load = (more) => {
     const ticket = ++latest.current // a slower answer to an older query is dropped
@@ -151,16 +161,13 @@ export default function Library() {
     return () => clearTimeout(timer)
   }, [query, status, order]) // eslint-disable-line react-hooks/exhaustive-deps
 
-  const chooseOrder = (value) => {
-    setOrder(value)
-    const url = new URL(window.location.href)
-    url.searchParams.set('order', value)
-    window.history.replaceState(null, '', url)
-  }
+  return { items, setItems, cursor, problem, loadMore: () => load(true) }
+}
 
+// Keeps the cards still on their way fresh (only those are asked about again), announces
+// each status change in `setNews`, and `replace`s a card with a fresher copy.
+function useWorkingCards({ items, setItems, setNews, loadPosters }) {
   const replace = (fresh) => setItems((shown) => shown && shown.map((a) => (a.id === fresh.id ? fresh : a)))
-
-  // only the cards still on their way are asked about again
   const working = (items || []).filter((a) => WORKING.has(a.status))
   const refresh = () => Promise.all(working.map((a) => api(`/api/v1/assets/${a.id}`).then((fresh) => {
     if (fresh.status !== a.status) {
@@ -170,7 +177,11 @@ export default function Library() {
     replace(fresh)
   }).catch(() => {})))
   useVisiblePolling(refresh, working.length > 0, 2000)
+  return replace
+}
 
+// A failed card's Retry and Delete: each a function of the asset, giving the card's action.
+function cardActions({ replace, setItems, setNews }) {
   const retry = (asset) => () => api(`/api/v1/assets/${asset.id}/retry`, { method: 'POST' }).then(() => {
     replace({ ...asset, status: 'ingesting', progress: 0, error: null })
     setNews(`${asset.title || asset.id}: retrying`)
@@ -179,44 +190,75 @@ export default function Library() {
     setItems((shown) => shown.filter((a) => a.id !== asset.id))
     setNews(`${asset.title || asset.id}: deleted`)
   })
+  return { retry, remove }
+}
 
+function SearchForm({ query, onQuery, status, onStatus, order, onOrder }) {
   const searching = Boolean(query.trim())
   return (
+    <form className="search" role="search" onSubmit={(e) => e.preventDefault()}>
+      <label htmlFor="library-search">Search</label>
+      <input id="library-search" type="search" data-testid="library-search"
+        placeholder='words, "a phrase", -not' value={query} autoComplete="off"
+        onChange={(e) => onQuery(e.target.value)} />
+      <label htmlFor="library-status">Status</label>
+      <select id="library-status" value={status} onChange={(e) => onStatus(e.target.value)}>
+        <option value="">any</option>
+        {['ready', 'processing', 'failed'].map((s) => <option key={s} value={s}>{s}</option>)}
+      </select>
+      <label htmlFor="library-order">Sort</label>
+      <select id="library-order" data-testid="library-order" value={searching ? 'best' : order}
+        disabled={searching} onChange={(e) => onOrder(e.target.value)}>
+        {searching && <option value="best">Best match</option>}
+        {ORDERS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+      </select>
+    </form>
+  )
+}
+
+// The cards, or why there are none yet (`filtered`: a search or a status is applied).
+function Cards({ items, problem, filtered, posters, allowed, actions }) {
+  if (!items) return problem ? null : <p className="muted">Loading…</p>
+  if (items.length === 0) {
+    return (
+      <p className="muted" data-testid="library-empty">
+        {filtered ? 'Nothing matches.' : 'No assets yet. Upload one.'}
+      </p>
+    )
+  }
+  return (
+    <ul className="library" data-testid="library">
+      {items.map((a) => (
+        <Card key={a.id} asset={a} poster={posters[a.id]} allowed={allowed}
+          onRetry={actions.retry(a)} onDelete={actions.remove(a)} />
+      ))}
+    </ul>
+  )
+}
+
+// /library: the assets with their posters and creation dates, newest or oldest first,
+// searched as you type (title, description, tags, metadata, probe facts), a page at a time;
+// cards still being processed refresh themselves, failed ones say why and offer Retry.
+export default function Library() {
+  const [query, setQuery] = useState('')
+  const [status, setStatus] = useState('')
+  const [order, chooseOrder] = useOrder()
+  const [news, setNews] = useState('')
+  const allowed = useAllowed()
+  const [posters, loadPosters] = usePosters()
+  const { items, setItems, cursor, problem, loadMore } = useLibraryPages({ query, status, order, loadPosters })
+  const replace = useWorkingCards({ items, setItems, setNews, loadPosters })
+  const actions = cardActions({ replace, setItems, setNews })
+
+  return (
     <section>
-      <form className="search" role="search" onSubmit={(e) => e.preventDefault()}>
-        <label htmlFor="library-search">Search</label>
-        <input id="library-search" type="search" data-testid="library-search"
-          placeholder='words, "a phrase", -not' value={query} autoComplete="off"
-          onChange={(e) => setQuery(e.target.value)} />
-        <label htmlFor="library-status">Status</label>
-        <select id="library-status" value={status} onChange={(e) => setStatus(e.target.value)}>
-          <option value="">any</option>
-          {['ready', 'processing', 'failed'].map((s) => <option key={s} value={s}>{s}</option>)}
-        </select>
-        <label htmlFor="library-order">Sort</label>
-        <select id="library-order" data-testid="library-order" value={searching ? 'best' : order}
-          disabled={searching} onChange={(e) => chooseOrder(e.target.value)}>
-          {searching && <option value="best">Best match</option>}
-          {ORDERS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
-        </select>
-      </form>
+      <SearchForm query={query} onQuery={setQuery} status={status} onStatus={setStatus}
+        order={order} onOrder={chooseOrder} />
       <p className="visually-hidden" role="status" aria-live="polite" data-testid="library-news">{news}</p>
       {problem && <p className="problem" role="alert">{problem}</p>}
-      {!items && !problem && <p className="muted">Loading…</p>}
-      {items && items.length === 0 && (
-        <p className="muted" data-testid="library-empty">
-          {query || status ? 'Nothing matches.' : 'No assets yet. Upload one.'}
-        </p>
-      )}
-      {items && items.length > 0 && (
-        <ul className="library" data-testid="library">
-          {items.map((a) => (
-            <Card key={a.id} asset={a} poster={posters[a.id]} allowed={allowed}
-              onRetry={retry(a)} onDelete={remove(a)} />
-          ))}
-        </ul>
-      )}
-      {cursor && <button type="button" data-testid="library-more" onClick={() => load(true)}>More</button>}
+      <Cards items={items} problem={problem} filtered={Boolean(query || status)} posters={posters}
+        allowed={allowed} actions={actions} />
+      {cursor && <button type="button" data-testid="library-more" onClick={loadMore}>More</button>}
     </section>
   )
 }

@@ -29,33 +29,24 @@ const META_FIELDS = [
   { id: 'tags', name: 'Tags', placeholder: 'comma-separated: sea, birds' },
 ]
 
-// `subtitlesRef`: the subtitle tracks chosen below the dashboard, sent with each init
-function makeUppy(configRef, subtitlesRef) {
-  const uppy = new Uppy({
-    id: 'primevod',
-    autoProceed: false,
-    restrictions: { allowedFileTypes: ['video/*', 'audio/*', '.mkv', '.mxf', '.ts', '.mts'] },
-    // a language the server would refuse stops the upload here, before any byte is sent
-    onBeforeUpload: () => subtitlesRef.current.every((t) => validLanguage(t.language)),
-  })
-  uppy.use(AwsS3, {
-    shouldUseMultipart: true,
-    limit: 6,
-    retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
-    getChunkSize: (file) => chunkSize(file.size, configRef.current),
+// The upload init's body for one file: its details from the dashboard, and the subtitles.
+function initBody(file, subtitles) {
+  return {
+    filename: file.name,
+    content_type: file.type || 'application/octet-stream',
+    size: file.size,
+    title: file.meta?.title?.trim() || file.meta?.name?.replace(/\.[^.]+$/, '') || file.name,
+    description: file.meta?.description?.trim() || undefined,
+    tags: splitTags(file.meta?.tags),
+    subtitles: subtitlesField(subtitles),
+  }
+}
+
+// The AWS S3 plugin's multipart calls, each one of the server's /api/v1/uploads endpoints.
+function multipartCalls(subtitlesRef) {
+  return {
     async createMultipartUpload(file) {
-      const session = await api(`${UPLOADS}/init`, {
-        method: 'POST',
-        body: {
-          filename: file.name,
-          content_type: file.type || 'application/octet-stream',
-          size: file.size,
-          title: file.meta?.title?.trim() || file.meta?.name?.replace(/\.[^.]+$/, '') || file.name,
-          description: file.meta?.description?.trim() || undefined,
-          tags: splitTags(file.meta?.tags),
-          subtitles: subtitlesField(subtitlesRef.current),
-        },
-      })
+      const session = await api(`${UPLOADS}/init`, { method: 'POST', body: initBody(file, subtitlesRef.current) })
       return { uploadId: session.upload_id, key: session.key }
     },
     async signPart(file, { uploadId, key, partNumber, signal }) {
@@ -77,23 +68,31 @@ function makeUppy(configRef, subtitlesRef) {
     async abortMultipartUpload(file, { uploadId, key, signal }) {
       await api(`${UPLOADS}/abort`, { method: 'POST', signal, body: { upload_id: uploadId, key } })
     },
+  }
+}
+
+// `subtitlesRef`: the subtitle tracks chosen below the dashboard, sent with each init
+function makeUppy(configRef, subtitlesRef) {
+  const uppy = new Uppy({
+    id: 'primevod',
+    autoProceed: false,
+    restrictions: { allowedFileTypes: ['video/*', 'audio/*', '.mkv', '.mxf', '.ts', '.mts'] },
+    // a language the server would refuse stops the upload here, before any byte is sent
+    onBeforeUpload: () => subtitlesRef.current.every((t) => validLanguage(t.language)),
+  })
+  uppy.use(AwsS3, {
+    shouldUseMultipart: true,
+    limit: 6,
+    retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
+    getChunkSize: (file) => chunkSize(file.size, configRef.current),
+    ...multipartCalls(subtitlesRef),
   })
   uppy.use(GoldenRetriever, { serviceWorker: false })
   return uppy
 }
 
-export default function PrimeVODUploader() {
-  const configRef = useRef({ part_size: 16 * MIB, min_part_size: 5 * MIB, max_parts: 10000 })
-  const subtitlesRef = useRef([])
-  const uppy = useMemo(() => makeUppy(configRef, subtitlesRef), [])
-  const [assets, setAssets] = useState([])
-  const [problem, setProblem] = useState('')
-  const [subtitles, setSubtitles] = useState([])
-
-  useEffect(() => {
-    subtitlesRef.current = subtitles
-  }, [subtitles])
-
+// The server's upload limits (part sizes, largest file) into `configRef` and the uppy.
+function useUploadConfig(uppy, configRef, setProblem) {
   useEffect(() => {
     api(`${UPLOADS}/config`)
       .then((config) => {
@@ -102,8 +101,11 @@ export default function PrimeVODUploader() {
         setProblem('')
       })
       .catch((e) => setProblem(e.message))
-  }, [uppy])
+  }, [uppy, configRef, setProblem])
+}
 
+// What the uppy's uploads end in: an asset per success, a problem per failure.
+function useUploadResults(uppy, { setAssets, setProblem, setSubtitles }) {
   useEffect(() => {
     const onSuccess = (file, response) => {
       const assetId = response?.body?.asset_id
@@ -123,8 +125,22 @@ export default function PrimeVODUploader() {
       uppy.off('upload-error', onError)
       uppy.off('complete', onComplete)
     }
-  }, [uppy])
+  }, [uppy, setAssets, setProblem, setSubtitles])
+}
 
+export default function PrimeVODUploader() {
+  const configRef = useRef({ part_size: 16 * MIB, min_part_size: 5 * MIB, max_parts: 10000 })
+  const subtitlesRef = useRef([])
+  const uppy = useMemo(() => makeUppy(configRef, subtitlesRef), [])
+  const [assets, setAssets] = useState([])
+  const [problem, setProblem] = useState('')
+  const [subtitles, setSubtitles] = useState([])
+
+  useEffect(() => {
+    subtitlesRef.current = subtitles
+  }, [subtitles])
+  useUploadConfig(uppy, configRef, setProblem)
+  useUploadResults(uppy, { setAssets, setProblem, setSubtitles })
   useEffect(() => () => uppy.destroy(), [uppy])
 
   return (

@@ -31,17 +31,10 @@ function Row({ item }) {
   )
 }
 
-// The caller's recent uploads and what became of them, from the server (GET /api/v1/uploads),
-// so a reload shows them again. `fresh` changes whenever this page finishes an upload.
-// Status changes are announced to screen readers.
-export default function RecentUploads({ fresh }) {
-  const [items, setItems] = useState(null)
-  const [cursor, setCursor] = useState(null)
-  const [problem, setProblem] = useState('')
+// Announces (in `news`) each upload whose status text changed since it was last shown.
+function useStatusNews() {
   const [news, setNews] = useState('')
   const seen = useRef(new Map()) // upload id -> the status last shown
-  const pagedOn = useRef(false) // older pages shown: their cursor is the one to follow
-
   const announce = useCallback((list) => {
     const changes = []
     for (const item of list) {
@@ -52,6 +45,16 @@ export default function RecentUploads({ fresh }) {
     }
     if (changes.length) setNews(changes.join('. '))
   }, [])
+  return [news, announce]
+}
+
+// The uploads shown: the first page (again whenever `fresh` changes, and on `refresh`) and
+// the older pages loaded with `more`, each page passed to `announce`.
+function useUploadPages(fresh, announce) {
+  const [items, setItems] = useState(null)
+  const [cursor, setCursor] = useState(null)
+  const [problem, setProblem] = useState('')
+  const pagedOn = useRef(false) // older pages shown: their cursor is the one to follow
 
   // the first page again (what changed, what is new); pages loaded with More stay
   const refresh = useCallback(() => api(`/api/v1/uploads?limit=${LIMIT}`).then((page) => {
@@ -74,7 +77,15 @@ export default function RecentUploads({ fresh }) {
       setItems((shown) => [...(shown || []), ...page.items])
       setCursor(page.next_cursor)
     }).catch((e) => setProblem(e.message))
+  return { items, cursor, problem, refresh, more }
+}
 
+// The caller's recent uploads and what became of them, from the server (GET /api/v1/uploads),
+// so a reload shows them again. `fresh` changes whenever this page finishes an upload.
+// Status changes are announced to screen readers.
+export default function RecentUploads({ fresh }) {
+  const [news, announce] = useStatusNews()
+  const { items, cursor, problem, refresh, more } = useUploadPages(fresh, announce)
   const working = (items || []).some((i) => i.asset && WORKING.has(i.asset.status))
   useVisiblePolling(refresh, working, 2000)
 

@@ -35,6 +35,42 @@ export function subtitlesField(tracks) {
   return tracks.map((t) => ({ language: t.language.trim() || undefined, text: t.text }))
 }
 
+// The chosen files read as tracks, each with the language its name suggests.
+function readTracks(files) {
+  return Promise.all(
+    files.map(async (file, n) => ({
+      id: `${Date.now()}-${n}-${file.name}`,
+      fileName: file.name,
+      bytes: file.size,
+      text: await file.text(),
+      language: guessLanguage(file.name),
+    })),
+  )
+}
+
+// One chosen file: its language (flagged when it is not a tag) and a Remove button.
+function TrackRow({ track, input, onLanguage, onRemove }) {
+  const bad = !validLanguage(track.language)
+  return (
+    <li data-testid="subtitle-track" data-file={track.fileName}>
+      <label htmlFor={input}>Language of {track.fileName}</label>
+      <input
+        id={input}
+        type="text"
+        size={8}
+        placeholder="en"
+        value={track.language}
+        aria-invalid={bad}
+        onChange={(e) => onLanguage(e.target.value)}
+      />
+      {bad && <span className="problem">not a language tag</span>}
+      <button type="button" aria-label={`Remove ${track.fileName}`} onClick={onRemove}>
+        Remove
+      </button>
+    </li>
+  )
+}
+
 // WebVTT or SRT files read in the browser, each with a language, sent with each video of
 // the next upload. `tracks`: [{id, fileName, bytes, text, language}].
 export default function SubtitlePicker({ tracks, onChange }) {
@@ -47,16 +83,7 @@ export default function SubtitlePicker({ tracks, onChange }) {
     const why = refusal(tracks, files)
     setProblem(why)
     if (why || !files.length) return
-    const read = await Promise.all(
-      files.map(async (file, n) => ({
-        id: `${Date.now()}-${n}-${file.name}`,
-        fileName: file.name,
-        bytes: file.size,
-        text: await file.text(),
-        language: guessLanguage(file.name),
-      })),
-    )
-    onChange([...tracks, ...read])
+    onChange([...tracks, ...(await readTracks(files))])
   }
 
   const setLanguage = (id, language) =>
@@ -86,28 +113,10 @@ export default function SubtitlePicker({ tracks, onChange }) {
       {problem && <p className="problem" role="alert">{problem}</p>}
       {tracks.length > 0 && (
         <ul className="subtitle-list">
-          {tracks.map((t) => {
-            const input = `${base}-lang-${t.id}`
-            const bad = !validLanguage(t.language)
-            return (
-              <li key={t.id} data-testid="subtitle-track" data-file={t.fileName}>
-                <label htmlFor={input}>Language of {t.fileName}</label>
-                <input
-                  id={input}
-                  type="text"
-                  size={8}
-                  placeholder="en"
-                  value={t.language}
-                  aria-invalid={bad}
-                  onChange={(e) => setLanguage(t.id, e.target.value)}
-                />
-                {bad && <span className="problem">not a language tag</span>}
-                <button type="button" aria-label={`Remove ${t.fileName}`} onClick={() => remove(t.id)}>
-                  Remove
-                </button>
-              </li>
-            )
-          })}
+          {tracks.map((t) => (
+            <TrackRow key={t.id} track={t} input={`${base}-lang-${t.id}`}
+              onLanguage={(language) => setLanguage(t.id, language)} onRemove={() => remove(t.id)} />
+          ))}
         </ul>
       )}
     </fieldset>

@@ -13,41 +13,30 @@ function sessionId() {
   return `s${Date.now().toString(36)}${Math.random().toString(36).slice(2, 12)}`
 }
 
-export function startQoe({ video, assetId, playback, player, flushMs = FLUSH_MS }) {
-  const session = sessionId()
-  const began = performance.now()
-  let queue = []
+// watched: the seconds of the title the playhead went through (the media element's own
+// `played` ranges), so a slow event loop, seeks or a level switch do not skew it
+function watchedSeconds(video) {
+  let total = 0
+  for (let i = 0; i < video.played.length; i += 1) total += video.played.end(i) - video.played.start(i)
+  return total
+}
+
+// One batch to the server; the last one of a page that goes away with sendBeacon.
+function send(payload, last) {
+  if (last && navigator.sendBeacon) {
+    navigator.sendBeacon(BEACONS, new Blob([payload], { type: 'text/plain' }))
+    return
+  }
+  fetch(BEACONS, { method: 'POST', body: payload, keepalive: true, headers: { 'Content-Type': 'text/plain' } })
+    .catch(() => {})
+}
+
+// The <video> listeners that `push` the startup time (from `at`, ms since the session began)
+// and each stall's length; a wait while seeking is not a stall.
+function stallListeners(push, at) {
   let started = false
   let stalledAt = null
   let seeking = false
-  let ended = false
-
-  const at = () => Math.round(performance.now() - began)
-  const push = (event) => { if (queue.length < MAX_EVENTS) queue.push({ t: at(), ...event }) }
-  const dropped = () => video.getVideoPlaybackQuality?.().droppedVideoFrames ?? undefined
-  // watched: the seconds of the title the playhead went through (the media element's own
-  // `played` ranges), so a slow event loop, seeks or a level switch do not skew it
-  const watched = () => {
-    let total = 0
-    for (let i = 0; i < video.played.length; i += 1) total += video.played.end(i) - video.played.start(i)
-    return total
-  }
-
-  // `playback` may be a function: the player's newest grant (the first one's signature expires)
-  const signedUrl = () => (typeof playback === 'function' ? playback() : playback)
-  const body = () => JSON.stringify({ asset_id: assetId, session_id: session, player, playback: signedUrl(), events: queue })
-  const flush = (last) => {
-    push({ type: last ? 'end' : 'heartbeat', value: Math.round(watched() * 1000) / 1000, dropped_frames: dropped() })
-    const payload = body()
-    queue = []
-    if (last && navigator.sendBeacon) {
-      navigator.sendBeacon(BEACONS, new Blob([payload], { type: 'text/plain' }))
-      return
-    }
-    fetch(BEACONS, { method: 'POST', body: payload, keepalive: true, headers: { 'Content-Type': 'text/plain' } })
-      .catch(() => {})
-  }
-
   const onPlaying = () => {
     if (!started) {
       started = true
@@ -60,9 +49,31 @@ export function startQoe({ video, assetId, playback, player, flushMs = FLUSH_MS 
   const onWaiting = () => { if (started && !seeking && stalledAt === null) stalledAt = performance.now() }
   const onSeeking = () => { seeking = true; stalledAt = null }
   const onSeeked = () => { seeking = false }
+  return [['playing', onPlaying], ['waiting', onWaiting], ['seeking', onSeeking], ['seeked', onSeeked]]
+}
+
+export function startQoe({ video, assetId, playback, player, flushMs = FLUSH_MS }) {
+  const session = sessionId()
+  const began = performance.now()
+  let queue = []
+  let ended = false
+
+  const at = () => Math.round(performance.now() - began)
+  const push = (event) => { if (queue.length < MAX_EVENTS) queue.push({ t: at(), ...event }) }
+  const dropped = () => video.getVideoPlaybackQuality?.().droppedVideoFrames ?? undefined
+
+  // `playback` may be a function: the player's newest grant (the first one's signature expires)
+  const signedUrl = () => (typeof playback === 'function' ? playback() : playback)
+  const body = () => JSON.stringify({ asset_id: assetId, session_id: session, player, playback: signedUrl(), events: queue })
+  const flush = (last) => {
+    push({ type: last ? 'end' : 'heartbeat', value: Math.round(watchedSeconds(video) * 1000) / 1000, dropped_frames: dropped() })
+    const payload = body()
+    queue = []
+    send(payload, last)
+  }
+
   const onHide = () => { if (document.visibilityState === 'hidden') finish() }
-  const listeners = [['playing', onPlaying], ['waiting', onWaiting], ['seeking', onSeeking],
-    ['seeked', onSeeked], ['ended', () => finish()]]
+  const listeners = [...stallListeners(push, at), ['ended', () => finish()]]
   listeners.forEach(([name, fn]) => video.addEventListener(name, fn))
   const onPageHide = () => finish()
   document.addEventListener('visibilitychange', onHide)

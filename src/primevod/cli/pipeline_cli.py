@@ -8,9 +8,11 @@ import gc
 import json
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -58,90 +60,118 @@ def config(as_json: JsonOpt = False) -> None:
     out.print(table)
 
 
+TitleOpt = Annotated[str | None, typer.Option("--title", help="title (one file)")]
+DescriptionOpt = Annotated[
+    str | None, typer.Option("--description", help="what the title is about (searchable)")
+]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="a tag (repeat for several)")]
+LadderOpt = Annotated[str | None, typer.Option("--ladder", help="ladder policy")]
+CodecsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--codecs",
+        help="codec families: h264 (always), hevc, av1, e.g. h264,av1 "
+        "(default: PRIMEVOD_CODECS, h264)",
+    ),
+]
+CollectionOpt = Annotated[
+    str | None, typer.Option("--collection", help="place the assets in a collection")
+]
+EncryptionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encryption",
+        help="none or aes-128: encrypted HLS, the key served to signed playback (no DASH)",
+    ),
+]
+SubtitlesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--subtitles",
+        help="a WebVTT or SRT sidecar as FILE[:LANG] (LANG like en or pt-BR, default und); "
+        "repeat for several",
+    ),
+]
+
+# with --json, refusals before any asset exists still carry the fields of a result
+_NO_RESULT: dict[str, Any] = {
+    "asset_id": None,
+    "status": "failed",
+    "hls_path": None,
+    "dash_path": None,
+}
+
+
+@dataclass(frozen=True)
+class _ProcessArgs:
+    """`primevod process`'s arguments as given."""
+
+    files: list[Path]
+    title: str | None
+    description: str | None
+    tags: list[str] | None
+    ladder: str | None
+    codecs: str | None
+    collection: str | None
+    override_budget: bool
+    encryption: str | None
+    subtitles: list[str] | None
+    as_json: bool
+
+
+@dataclass(frozen=True)
+class _CheckedOptions:
+    """What the checks of `process` give back: the normalised options the assets carry."""
+
+    codecs: str | None
+    encryption: str | None
+    tags: Any
+    sidecars: list[Any]
+
+
 def process(
     files: Annotated[list[Path], typer.Argument(help="source media files")],
-    title: Annotated[str | None, typer.Option("--title", help="title (one file)")] = None,
-    description: Annotated[
-        str | None, typer.Option("--description", help="what the title is about (searchable)")
-    ] = None,
-    tags: Annotated[
-        list[str] | None, typer.Option("--tag", help="a tag (repeat for several)")
-    ] = None,
-    ladder: Annotated[str | None, typer.Option("--ladder", help="ladder policy")] = None,
-    codecs: Annotated[
-        str | None,
-        typer.Option(
-            "--codecs",
-            help="codec families: h264 (always), hevc, av1, e.g. h264,av1 "
-            "(default: PRIMEVOD_CODECS, h264)",
-        ),
-    ] = None,
-    collection: Annotated[
-        str | None, typer.Option("--collection", help="place the assets in a collection")
-    ] = None,
+    title: TitleOpt = None,
+    description: DescriptionOpt = None,
+    tags: TagOpt = None,
+    ladder: LadderOpt = None,
+    codecs: CodecsOpt = None,
+    collection: CollectionOpt = None,
     override_budget: OverrideOpt = False,
-    encryption: Annotated[
-        str | None,
-        typer.Option(
-            "--encryption",
-            help="none or aes-128: encrypted HLS, the key served to signed playback (no DASH)",
-        ),
-    ] = None,
-    subtitles: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--subtitles",
-            help="a WebVTT or SRT sidecar as FILE[:LANG] (LANG like en or pt-BR, default und); "
-            "repeat for several",
-        ),
-    ] = None,
+    encryption: EncryptionOpt = None,
+    subtitles: SubtitlesOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the whole workflow (ingest, process, publish) on FILE... in this process."""
+    args = _ProcessArgs(
+        files=files,
+        title=title,
+        description=description,
+        tags=tags,
+        ladder=ladder,
+        codecs=codecs,
+        collection=collection,
+        override_budget=override_budget,
+        encryption=encryption,
+        subtitles=subtitles,
+        as_json=as_json,
+    )
+    _process(args)
+
+
+def _process(args: _ProcessArgs) -> None:
+    """Check everything, submit every file, run the workflows here, report each asset."""
     from primevod.cli.startup import loading
 
     with loading():
         from primevod import wiring
-        from primevod.core.codec_families import codecs_text, parse_codecs
-        from primevod.core.errors import MediaError
-        from primevod.core.policies import get_policy
         from primevod.pipeline import workflows
 
-    # with --json, refusals before any asset exists still carry the fields of a result
-    nothing = {"asset_id": None, "status": "failed", "hls_path": None, "dash_path": None}
-    try:
-        get_policy(ladder or "default")
-        if codecs is not None:
-            codecs = codecs_text(parse_codecs(codecs))
-    except MediaError as exc:
-        fail(exc.code, exc.message, as_json=as_json, fields=nothing)
-    if collection:
-        from primevod.core.access import check_collection
-
-        try:
-            check_collection(collection)
-        except ValueError as exc:
-            fail("request.invalid", str(exc), as_json=as_json, fields=nothing)
-    from primevod.core.content_keys import check_encryption
-
-    try:
-        encrypt = check_encryption(encryption)
-    except ValueError as exc:
-        fail("request.invalid", str(exc), as_json=as_json, fields=nothing)
-    from primevod.core.asset_details import check_upload_details
-
-    try:
-        details = check_upload_details(title, description, tags, {})
-    except ValueError as exc:
-        fail("request.invalid", str(exc), as_json=as_json, fields=nothing)
-    missing = [f for f in files if not f.is_file()]
-    if missing:
-        fail("source.missing", f"no such file: {missing[0]}", as_json=as_json, fields=nothing)
-    sidecars = _sidecars(subtitles or [], len(files), as_json, nothing)
+    checked = _checked_options(args)
     from primevod.core.access import asset_resources
 
-    names = asset_resources("*", collection)  # as the API's uploads check them
-    audited(None, "uploads:Create", names, target=names[-1], as_json=as_json)
+    names = asset_resources("*", args.collection)  # as the API's uploads check them
+    audited(None, "uploads:Create", names, target=names[-1], as_json=args.as_json)
     with loading():
         rt = wiring.start(role="process")
     if rt.settings.log_format == "text":
@@ -151,55 +181,122 @@ def process(
 
     try:
         # with tracing on, this run is the root span of its assets' traces
-        with tracing.span("primevod process", **{"files": len(files)}):
-            extra = {"budget_override": "true"} if override_budget else {}
-            if collection:
-                extra["collection"] = collection
-            if encrypt:
-                extra["encryption"] = encrypt
-            if codecs:
-                extra["codecs"] = codecs
-            if sidecars:
-                from primevod.pipeline import subtitle_sidecars
-
-                extra["subtitles"] = subtitle_sidecars.store(rt, sidecars)
-            assets = [
-                wiring.submit_file(
-                    f,
-                    title=title if len(files) == 1 else None,
-                    description=description,
-                    tags=details.get("tags"),
-                    ladder=ladder,
-                    metadata=extra,
-                )
-                for f in files
-            ]
-
-            def run(asset: Asset) -> None:
-                # cancelled: DBOS raises here, the catalog holds the outcome, reported below
-                with contextlib.suppress(Exception):
-                    workflows.run_here(rt, asset.id).get_result()
-
-            with ThreadPoolExecutor(max_workers=rt.settings.encode_concurrency) as pool:
-                futures = [pool.submit(run, a) for a in assets]
-                if not as_json and err.is_terminal:  # a bar to draw: follow the catalog
-                    _watch(rt, [a.id for a in assets])
-                for future in futures:
-                    future.result()
+        with tracing.span("primevod process", **{"files": len(args.files)}):
+            assets = _submit(rt, args, checked)
+            _run_all(rt, assets, workflows.run_here, args.as_json)
         final = [rt.catalog.get_asset(a.id) for a in assets]
     finally:
         wiring.stop(exiting=True)
     gc.freeze()  # the process ends soon: spare the final collection of every object
     results = [asset_json(a) for a in final]
+    _print_results(results, args.as_json)
+    _report_failures(results)
+
+
+def _refuse(args: _ProcessArgs, code: str, message: str) -> NoReturn:
+    fail(code, message, as_json=args.as_json, fields=_NO_RESULT)
+
+
+def _checked_options(args: _ProcessArgs) -> _CheckedOptions:
+    """Every option and file checked before any asset exists; the first bad one ends the
+    command with its code."""
+    from primevod.core.access import check_collection
+    from primevod.core.asset_details import check_upload_details
+    from primevod.core.codec_families import codecs_text, parse_codecs
+    from primevod.core.content_keys import check_encryption
+    from primevod.core.policies import get_policy
+
+    codecs = args.codecs
+    try:
+        get_policy(args.ladder or "default")
+        if codecs is not None:
+            codecs = codecs_text(parse_codecs(codecs))
+    except MediaError as exc:
+        _refuse(args, exc.code, exc.message)
+    try:
+        if args.collection:
+            check_collection(args.collection)
+        encrypt = check_encryption(args.encryption)
+        details = check_upload_details(args.title, args.description, args.tags, {})
+    except ValueError as exc:
+        _refuse(args, "request.invalid", str(exc))
+    missing = [f for f in args.files if not f.is_file()]
+    if missing:
+        _refuse(args, "source.missing", f"no such file: {missing[0]}")
+    sidecars = _sidecars(args.subtitles or [], len(args.files), args.as_json, _NO_RESULT)
+    return _CheckedOptions(
+        codecs=codecs, encryption=encrypt, tags=details.get("tags"), sidecars=sidecars
+    )
+
+
+def _asset_metadata(rt: Any, args: _ProcessArgs, checked: _CheckedOptions) -> dict[str, Any]:
+    """What every asset of this run carries beside its source: the budget override, the
+    collection, encryption, codec families and the stored subtitle sidecars."""
+    extra = {"budget_override": "true"} if args.override_budget else {}
+    if args.collection:
+        extra["collection"] = args.collection
+    if checked.encryption:
+        extra["encryption"] = checked.encryption
+    if checked.codecs:
+        extra["codecs"] = checked.codecs
+    if checked.sidecars:
+        from primevod.pipeline import subtitle_sidecars
+
+        extra["subtitles"] = subtitle_sidecars.store(rt, checked.sidecars)
+    return extra
+
+
+def _submit(rt: Any, args: _ProcessArgs, checked: _CheckedOptions) -> list[Asset]:
+    """An asset per file (the title only when there is one file)."""
+    from primevod import wiring
+
+    metadata = _asset_metadata(rt, args, checked)
+    return [
+        wiring.submit_file(
+            f,
+            title=args.title if len(args.files) == 1 else None,
+            description=args.description,
+            tags=checked.tags,
+            ladder=args.ladder,
+            metadata=metadata,
+        )
+        for f in args.files
+    ]
+
+
+def _run_all(
+    rt: Any, assets: list[Asset], run_here: Callable[[Any, str], Any], as_json: bool
+) -> None:
+    """Run the assets' workflows in this process, `encode_concurrency` at a time, with a
+    progress bar when there is a terminal to draw it on."""
+
+    def run(asset: Asset) -> None:
+        # cancelled: DBOS raises here, the catalog holds the outcome, reported below
+        with contextlib.suppress(Exception):
+            run_here(rt, asset.id).get_result()
+
+    with ThreadPoolExecutor(max_workers=rt.settings.encode_concurrency) as pool:
+        futures = [pool.submit(run, a) for a in assets]
+        if not as_json and err.is_terminal:  # a bar to draw: follow the catalog
+            _watch(rt, [a.id for a in assets])
+        for future in futures:
+            future.result()
+
+
+def _print_results(results: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         print(json.dumps(results[0] if len(results) == 1 else {"assets": results}, indent=2))
-    else:
-        for r in results:
-            out.print(f"[bold]{r['asset_id']}[/bold] {r['status']}", soft_wrap=True)
-            if r["status"] == "ready":
-                out.print(f"  HLS  {r['hls_path']}", soft_wrap=True, highlight=False)
-                if r["dash_path"]:  # none for an encrypted (HLS-only) asset
-                    out.print(f"  DASH {r['dash_path']}", soft_wrap=True, highlight=False)
+        return
+    for r in results:
+        out.print(f"[bold]{r['asset_id']}[/bold] {r['status']}", soft_wrap=True)
+        if r["status"] == "ready":
+            out.print(f"  HLS  {r['hls_path']}", soft_wrap=True, highlight=False)
+            if r["dash_path"]:  # none for an encrypted (HLS-only) asset
+                out.print(f"  DASH {r['dash_path']}", soft_wrap=True, highlight=False)
+
+
+def _report_failures(results: list[dict[str, Any]]) -> None:
+    """Each asset that is not ready as one error line; any of them makes the exit code 2."""
     failed = [r for r in results if r["status"] != "ready"]
     for r in failed:
         error = r["error"] or {"code": "workflow.failed", "message": "did not finish"}

@@ -318,13 +318,7 @@ def render_master(
     if audio or subtitles:
         out.append("")
     for variant in sorted(variants, key=lambda v: v.bandwidth):
-        attrs = [
-            f"BANDWIDTH={variant.bandwidth}",
-            f"AVERAGE-BANDWIDTH={variant.average_bandwidth}",
-            f'CODECS="{variant.codecs}"',
-        ]
-        if variant.resolution:
-            attrs.append(f"RESOLUTION={variant.resolution[0]}x{variant.resolution[1]}")
+        attrs = _stream_attrs(variant)
         if variant.frame_rate:
             attrs.append(f"FRAME-RATE={variant.frame_rate:.3f}")
         if variant.audio_group:
@@ -336,15 +330,21 @@ def render_master(
     if iframes:
         out.append("")
     for frame in sorted(iframes, key=lambda v: v.bandwidth):
-        attrs = [
-            f"BANDWIDTH={frame.bandwidth}",
-            f"AVERAGE-BANDWIDTH={frame.average_bandwidth}",
-            f'CODECS="{frame.codecs}"',
-            f"RESOLUTION={frame.resolution[0]}x{frame.resolution[1]}",
-            f'URI="{frame.uri}"',
-        ]
+        attrs = [*_stream_attrs(frame), f'URI="{frame.uri}"']
         out.append("#EXT-X-I-FRAME-STREAM-INF:" + ",".join(attrs))
     return "\n".join(out) + "\n"
+
+
+def _stream_attrs(stream: Variant | IFrameVariant) -> list[str]:
+    """The attributes a variant and an I-frame variant share, in the order both write them."""
+    attrs = [
+        f"BANDWIDTH={stream.bandwidth}",
+        f"AVERAGE-BANDWIDTH={stream.average_bandwidth}",
+        f'CODECS="{stream.codecs}"',
+    ]
+    if stream.resolution:
+        attrs.append(f"RESOLUTION={stream.resolution[0]}x{stream.resolution[1]}")
+    return attrs
 
 
 def without_iframe_variants(master_text: str) -> str:

@@ -23,40 +23,35 @@ def _count(metric: str, **where: str) -> Callable[[Window, int, int], float | No
     return lambda w, t0, t1: w.total(metric, t0, t1, where)
 
 
+def _counter(name: str, description: str, metric: str, **where: str) -> Series:
+    """A count series: the total of `metric` (its points labelled `where`) over the window."""
+    return Series(name, description, "count", _count(metric, **where))
+
+
 _WF = "primevod_workflow_executions_total"
 _REQ = "primevod_delivery_requests_total"
 SERIES: dict[str, Series] = {
     s.name: s
     for s in (
-        Series(
-            "workflows_started",
-            "workflow executions started",
-            "count",
-            _count(_WF, status="started"),
-        ),
-        Series(
-            "workflows_succeeded",
-            "executions that ended ready",
-            "count",
-            _count(_WF, status="succeeded"),
-        ),
-        Series(
+        _counter("workflows_started", "workflow executions started", _WF, status="started"),
+        _counter("workflows_succeeded", "executions that ended ready", _WF, status="succeeded"),
+        _counter(
             "workflows_failed",
             "executions that failed (a refused source counts in uploads_rejected instead)",
-            "count",
-            _count(_WF, status="failed"),
+            _WF,
+            status="failed",
         ),
-        Series(
+        _counter(
             "uploads_rejected",
             "sources refused (source.* errors: corrupt, too long, unsupported...)",
-            "count",
-            _count(_WF, status="rejected"),
+            _WF,
+            status="rejected",
         ),
-        Series("requests_total", "edge delivery requests", "count", _count(_REQ)),
-        Series("requests_2xx", "edge 2xx answers", "count", _count(_REQ, **{"class": "2xx"})),
-        Series("requests_3xx", "edge 3xx answers", "count", _count(_REQ, **{"class": "3xx"})),
-        Series("requests_4xx", "edge 4xx answers", "count", _count(_REQ, **{"class": "4xx"})),
-        Series("requests_5xx", "edge 5xx answers", "count", _count(_REQ, **{"class": "5xx"})),
+        _counter("requests_total", "edge delivery requests", _REQ),
+        _counter("requests_2xx", "edge 2xx answers", _REQ, **{"class": "2xx"}),
+        _counter("requests_3xx", "edge 3xx answers", _REQ, **{"class": "3xx"}),
+        _counter("requests_4xx", "edge 4xx answers", _REQ, **{"class": "4xx"}),
+        _counter("requests_5xx", "edge 5xx answers", _REQ, **{"class": "5xx"}),
         Series(
             "error_rate_4xx",
             "share of edge requests answered 4xx",
@@ -71,9 +66,7 @@ SERIES: dict[str, Series] = {
             lambda w, t0, t1: w.ratio(_REQ, {"class": "5xx"}, t0, t1, {}),
             lambda w, t0, t1: w.total(_REQ, t0, t1),
         ),
-        Series(
-            "bytes_out", "bytes sent by the edge", "count", _count("primevod_delivery_bytes_total")
-        ),
+        _counter("bytes_out", "bytes sent by the edge", "primevod_delivery_bytes_total"),
         Series(
             "cache_hit_ratio",
             "edge cache hits / lookups",
@@ -119,19 +112,11 @@ SERIES: dict[str, Series] = {
             "mean",
             lambda w, t0, t1: w.mean("primevod_encode_realtime_factor", t0, t1),
         ),
-        Series(
-            "uploads_started",
-            "uploads started",
-            "count",
-            _count("primevod_uploads_total", status="started"),
+        _counter("uploads_started", "uploads started", "primevod_uploads_total", status="started"),
+        _counter(
+            "uploads_completed", "uploads completed", "primevod_uploads_total", status="completed"
         ),
-        Series(
-            "uploads_completed",
-            "uploads completed",
-            "count",
-            _count("primevod_uploads_total", status="completed"),
-        ),
-        Series("upload_bytes", "bytes uploaded", "count", _count("primevod_upload_bytes_total")),
+        _counter("upload_bytes", "bytes uploaded", "primevod_upload_bytes_total"),
         *(
             Series(
                 f"step_seconds_{step}",
@@ -143,23 +128,23 @@ SERIES: dict[str, Series] = {
             )
             for step in ("ingest", "process", "quality", "publish")
         ),
-        Series(
+        _counter(
             "canary_passed",
             "canary runs that passed",
-            "count",
-            _count("primevod_canary_runs_total", result="passed"),
+            "primevod_canary_runs_total",
+            result="passed",
         ),
-        Series(
+        _counter(
             "canary_failed",
             "canary runs that failed",
-            "count",
-            _count("primevod_canary_runs_total", result="failed"),
+            "primevod_canary_runs_total",
+            result="failed",
         ),
-        Series(
+        _counter(
             "lifecycle_refused",
             "lifecycle runs refused because the lifecycle document did not load",
-            "count",
-            _count("primevod_lifecycle_runs_total", result="refused"),
+            "primevod_lifecycle_runs_total",
+            result="refused",
         ),
     )
 }

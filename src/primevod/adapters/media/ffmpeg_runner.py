@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from primevod.core.errors import MediaError
 from primevod.core.progress import (
@@ -49,71 +50,98 @@ def run_ffmpeg(
         text=True,
         errors="replace",
     )
-    stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
-    last_activity = [time.monotonic()]
-    reason: list[str] = []
-    finished = threading.Event()  # set once the child is reaped: the watchdog must not reap it
-
-    def read_stderr() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if line.strip():
-                stderr_tail.append(line.rstrip())
-
-    def watchdog() -> None:
-        while not finished.is_set():
-            if cancel is not None and cancel.is_set():
-                reason.append("cancelled")
-                proc.kill()
-                return
-            if time.monotonic() - last_activity[0] > stall_timeout:
-                reason.append("stalled")
-                proc.kill()
-                return
-            time.sleep(0.2)
-
+    child = _Child(proc)
     threads = [
-        threading.Thread(target=read_stderr, daemon=True),
-        threading.Thread(target=watchdog, daemon=True),
+        threading.Thread(target=_read_stderr, args=(child,), daemon=True),
+        threading.Thread(target=_watchdog, args=(child, cancel, stall_timeout), daemon=True),
     ]
     for thread in threads:
         thread.start()
-    block: dict[str, str] = {}
-    clock = EncodeClock(duration, started=time.monotonic())
-    assert proc.stdout is not None
     try:
-        for line in proc.stdout:
-            key, sep, value = line.strip().partition("=")
-            if not sep:
-                continue
-            if key == ENCODE_CLOCK:  # a line of its own, between `-progress` blocks
-                last_activity[0] = time.monotonic()
-                ticked = clock.tick(value, last_activity[0])
-                if ticked is not None and on_progress is not None:
-                    on_progress(ticked)
-                continue
-            block[key] = value
-            if key == "progress":
-                last_activity[0] = time.monotonic()
-                if on_progress is not None:
-                    on_progress(clock.at_least(parse_progress_block(block, duration, frame_rate)))
-                block = {}
+        _follow_progress(child, duration, frame_rate, on_progress)
     finally:
         returncode, cpu_seconds = _reap(proc)
-        finished.set()
+        child.finished.set()
         for thread in threads:
             thread.join(timeout=5)
-    if reason and reason[0] == "cancelled":
+    _raise_unless_ok(child, returncode, stall_timeout)
+    return cpu_seconds
+
+
+@dataclass
+class _Child:
+    """One FFmpeg child and what the threads around it share."""
+
+    proc: subprocess.Popen[str]
+    stderr_tail: collections.deque[str] = field(
+        default_factory=lambda: collections.deque(maxlen=40)
+    )
+    last_activity: float = field(default_factory=time.monotonic)
+    stopped: str | None = None  # why the watchdog killed it: "cancelled" or "stalled"
+    # set once the child is reaped: the watchdog must not reap it
+    finished: threading.Event = field(default_factory=threading.Event)
+
+
+def _read_stderr(child: _Child) -> None:
+    assert child.proc.stderr is not None
+    for line in child.proc.stderr:
+        if line.strip():
+            child.stderr_tail.append(line.rstrip())
+
+
+def _watchdog(child: _Child, cancel: threading.Event | None, stall_timeout: float) -> None:
+    while not child.finished.is_set():
+        if cancel is not None and cancel.is_set():
+            child.stopped = "cancelled"
+            child.proc.kill()
+            return
+        if time.monotonic() - child.last_activity > stall_timeout:
+            child.stopped = "stalled"
+            child.proc.kill()
+            return
+        time.sleep(0.2)
+
+
+def _follow_progress(
+    child: _Child,
+    duration: float | None,
+    frame_rate: float | None,
+    on_progress: ProgressCallback | None,
+) -> None:
+    """Read stdout to its end: the encode clock's lines and the `-progress` blocks, each a
+    sign of life for the watchdog and a report for `on_progress`."""
+    block: dict[str, str] = {}
+    clock = EncodeClock(duration, started=time.monotonic())
+    assert child.proc.stdout is not None
+    for line in child.proc.stdout:
+        key, sep, value = line.strip().partition("=")
+        if not sep:
+            continue
+        if key == ENCODE_CLOCK:  # a line of its own, between `-progress` blocks
+            child.last_activity = time.monotonic()
+            ticked = clock.tick(value, child.last_activity)
+            if ticked is not None and on_progress is not None:
+                on_progress(ticked)
+            continue
+        block[key] = value
+        if key == "progress":
+            child.last_activity = time.monotonic()
+            if on_progress is not None:
+                on_progress(clock.at_least(parse_progress_block(block, duration, frame_rate)))
+            block = {}
+
+
+def _raise_unless_ok(child: _Child, returncode: int, stall_timeout: float) -> None:
+    if child.stopped == "cancelled":
         raise MediaError("encode.cancelled", "the encode was cancelled")
-    if reason and reason[0] == "stalled":
+    if child.stopped == "stalled":
         raise MediaError(
             "encode.failed", f"FFmpeg made no progress for {stall_timeout:.0f}s and was stopped"
         )
     if returncode != 0:
-        tail = [line for line in stderr_tail if line.strip()]
+        tail = [line for line in child.stderr_tail if line.strip()]
         last = tail[-1] if tail else f"exit code {returncode}"
         raise MediaError("encode.failed", f"FFmpeg failed: {last}", detail="\n".join(tail))
-    return cpu_seconds
 
 
 def _reap(proc: subprocess.Popen[str]) -> tuple[int, float]:

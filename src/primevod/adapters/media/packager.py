@@ -85,45 +85,80 @@ def finalize(
     subtitles: SubtitleSet | None = None,
 ) -> tuple[list[RenditionOutput], list[VariantOutput], Tracks]:
     mpd_path = workdir / MANIFEST
-    if not mpd_path.is_file():
-        raise MediaError("encode.failed", "FFmpeg wrote no DASH manifest")
-    mpd_text = mpd_path.read_text()
+    mpd_text = _manifest_text(mpd_path)
     reps = _representations(mpd_text)
     expected = len(ladder.rungs) + len(ladder.audio)
     if len(reps) != expected:
         raise MediaError(
             "encode.failed", f"expected {expected} representations, the MPD has {len(reps)}"
         )
-
     renditions: list[RenditionOutput] = []
     longest = 0.0
     for index in range(expected):
-        rep_id = str(index)
-        playlist = f"media_{rep_id}.m3u8"
-        text, mpd_text = _fold_runt_tail(
-            workdir, rep_id, (workdir / playlist).read_text(), mpd_text, ladder.segment_seconds
+        rendition, mpd_text, rendition_longest = _measured_rendition(
+            workdir, ladder, index, reps, mpd_text
         )
-        info = parse_media_playlist(text)
-        segments = [
-            Segment(uri=s.uri, duration=s.duration, size=(workdir / s.uri).stat().st_size)
-            for s in info.segments
-        ]
-        if not segments:
-            raise MediaError("encode.failed", f"rendition {rep_id} has no segments")
-        longest = max(longest, max(seg.duration for seg in segments))
-        (workdir / playlist).write_text(rewrite_media_playlist(text))
-        measured = _Measured(
-            *measure_bitrates(segments),
-            segments=len(segments),
-            size=sum(s.size or 0 for s in segments)
-            + ((workdir / info.map_uri).stat().st_size if info.map_uri else 0),
-        )
-        init = (workdir / info.map_uri).read_bytes() if info.map_uri else b""
-        init_codec = video_codec_string(init) if init else None
-        renditions.append(
-            _rendition(ladder, index, reps[rep_id], playlist, info.map_uri, measured, init_codec)
-        )
+        renditions.append(rendition)
+        longest = max(longest, rendition_longest)
+    tracks, iframes = _write_tracks(workdir, renditions, probe, subtitles)
+    variants = _write_master(workdir, renditions, probe, tracks.subtitles, iframes)
+    _rewrite_mpd_bandwidth(
+        mpd_path, mpd_text, {r.representation_id: r for r in renditions}, longest
+    )
+    if tracks.subtitles:
+        _add_text_sets(mpd_path, tracks.subtitles, probe.duration or 0.0)
+    if thumbs is not None:
+        _write_storyboard(workdir, thumbs, probe.duration or 0.0)
+    return renditions, variants, tracks
 
+
+def _manifest_text(mpd_path: Path) -> str:
+    if not mpd_path.is_file():
+        raise MediaError("encode.failed", "FFmpeg wrote no DASH manifest")
+    return mpd_path.read_text()
+
+
+def _measured_rendition(
+    workdir: Path, ladder: Ladder, index: int, reps: dict[str, dict[str, str]], mpd_text: str
+) -> tuple[RenditionOutput, str, float]:
+    """Representation `index` with a runt tail folded, its media playlist rewritten and its
+    rates measured; the record, the MPD text after the fold, and its longest segment."""
+    rep_id = str(index)
+    playlist = f"media_{rep_id}.m3u8"
+    text, mpd_text = _fold_runt_tail(
+        workdir, rep_id, (workdir / playlist).read_text(), mpd_text, ladder.segment_seconds
+    )
+    info = parse_media_playlist(text)
+    segments = [
+        Segment(uri=s.uri, duration=s.duration, size=(workdir / s.uri).stat().st_size)
+        for s in info.segments
+    ]
+    if not segments:
+        raise MediaError("encode.failed", f"rendition {rep_id} has no segments")
+    longest = max(seg.duration for seg in segments)
+    (workdir / playlist).write_text(rewrite_media_playlist(text))
+    measured = _Measured(
+        *measure_bitrates(segments),
+        segments=len(segments),
+        size=sum(s.size or 0 for s in segments)
+        + ((workdir / info.map_uri).stat().st_size if info.map_uri else 0),
+    )
+    init = (workdir / info.map_uri).read_bytes() if info.map_uri else b""
+    init_codec = video_codec_string(init) if init else None
+    rendition = _rendition(
+        ladder, index, reps[rep_id], playlist, info.map_uri, measured, init_codec
+    )
+    return rendition, mpd_text, longest
+
+
+def _write_tracks(
+    workdir: Path,
+    renditions: list[RenditionOutput],
+    probe: ProbeResult,
+    subtitles: SubtitleSet | None,
+) -> tuple[Tracks, list[IFrameVariant]]:
+    """The subtitle renditions (timed against the first video rendition) and an I-frame
+    playlist per video rendition."""
     video = [r for r in renditions if r.kind == "video"]
     tracks = Tracks(
         subtitles=write_renditions(
@@ -135,19 +170,15 @@ def finalize(
     )
     iframes = [v for v in (write_iframe_playlist(workdir, r) for r in video) if v is not None]
     tracks.iframe_playlists = [v.uri for v in iframes]
-    variants = _write_master(workdir, renditions, probe, tracks.subtitles, iframes)
-    _rewrite_mpd_bandwidth(
-        mpd_path, mpd_text, {r.representation_id: r for r in renditions}, longest
-    )
-    if tracks.subtitles:
-        _add_text_sets(mpd_path, tracks.subtitles, probe.duration or 0.0)
-    if thumbs is not None:
-        count = len(list((workdir / THUMB_DIR).glob("thumb_*.jpg")))
-        duration = probe.duration or 0.0
-        (workdir / THUMB_DIR / STORYBOARD).write_text(storyboard_vtt(thumbs, count, duration))
-        if not (workdir / THUMB_DIR / POSTER).is_file():
-            raise MediaError("encode.failed", "FFmpeg wrote no poster image")
-    return renditions, variants, tracks
+    return tracks, iframes
+
+
+def _write_storyboard(workdir: Path, thumbs: ThumbnailPlan, duration: float) -> None:
+    """The WebVTT storyboard over the thumbnails FFmpeg wrote, which must include a poster."""
+    count = len(list((workdir / THUMB_DIR).glob("thumb_*.jpg")))
+    (workdir / THUMB_DIR / STORYBOARD).write_text(storyboard_vtt(thumbs, count, duration))
+    if not (workdir / THUMB_DIR / POSTER).is_file():
+        raise MediaError("encode.failed", "FFmpeg wrote no poster image")
 
 
 def _fold_runt_tail(
@@ -275,53 +306,65 @@ def _write_master(
     for r in renditions:
         if r.kind == "audio":
             groups.setdefault(r.audio_group or r.name, []).append(r)
-    # a variant's rates count its group's default rendition, the one players start with
-    audio = {group: members[0] for group, members in groups.items()}
-    variants: list[Variant] = []
     video = [r for r in renditions if r.kind == "video"]
     if video:
         media = _audio_media(groups, probe)
         subtitle_media = _subtitle_media(subtitles)
-        for r in video:
-            a = audio.get(r.audio_group) if r.audio_group else None
-            variants.append(
-                Variant(
-                    uri=r.playlist,
-                    bandwidth=r.peak_bitrate + (a.peak_bitrate if a else 0),
-                    average_bandwidth=r.average_bitrate + (a.average_bitrate if a else 0),
-                    codecs=r.codecs + (f",{a.codecs}" if a else ""),
-                    resolution=(r.width or 0, r.height or 0),
-                    frame_rate=r.frame_rate,
-                    audio_group=r.audio_group if a else None,
-                    subtitles_group=SUBTITLE_GROUP if subtitle_media else None,
-                )
-            )
+        variants = _video_variants(video, groups, bool(subtitle_media))
         text = render_master(variants, media, subtitle_media, iframes)
     else:  # audio-only title: each audio rendition is a variant of its own
-        for r in renditions:
-            if r.kind != "audio":
-                continue
-            variants.append(
-                Variant(
-                    uri=r.playlist,
-                    bandwidth=r.peak_bitrate,
-                    average_bandwidth=r.average_bitrate,
-                    codecs=r.codecs,
-                )
-            )
+        variants = _audio_only_variants(renditions)
         text = render_master(variants, [])
     (workdir / MASTER).write_text(text)
-    return [
-        VariantOutput(
-            playlist=v.uri,
-            bandwidth=v.bandwidth,
-            average_bandwidth=v.average_bandwidth,
-            codecs=v.codecs,
-            resolution=f"{v.resolution[0]}x{v.resolution[1]}" if v.resolution else None,
-            audio_group=v.audio_group,
+    return [_variant_output(v) for v in sorted(variants, key=lambda v: v.bandwidth)]
+
+
+def _video_variants(
+    video: list[RenditionOutput], groups: dict[str, list[RenditionOutput]], subtitles: bool
+) -> list[Variant]:
+    """A variant per video rendition, with its audio group's rates and codec added."""
+    # a variant's rates count its group's default rendition, the one players start with
+    audio = {group: members[0] for group, members in groups.items()}
+    variants: list[Variant] = []
+    for r in video:
+        a = audio.get(r.audio_group) if r.audio_group else None
+        variants.append(
+            Variant(
+                uri=r.playlist,
+                bandwidth=r.peak_bitrate + (a.peak_bitrate if a else 0),
+                average_bandwidth=r.average_bitrate + (a.average_bitrate if a else 0),
+                codecs=r.codecs + (f",{a.codecs}" if a else ""),
+                resolution=(r.width or 0, r.height or 0),
+                frame_rate=r.frame_rate,
+                audio_group=r.audio_group if a else None,
+                subtitles_group=SUBTITLE_GROUP if subtitles else None,
+            )
         )
-        for v in sorted(variants, key=lambda v: v.bandwidth)
+    return variants
+
+
+def _audio_only_variants(renditions: list[RenditionOutput]) -> list[Variant]:
+    return [
+        Variant(
+            uri=r.playlist,
+            bandwidth=r.peak_bitrate,
+            average_bandwidth=r.average_bitrate,
+            codecs=r.codecs,
+        )
+        for r in renditions
+        if r.kind == "audio"
     ]
+
+
+def _variant_output(v: Variant) -> VariantOutput:
+    return VariantOutput(
+        playlist=v.uri,
+        bandwidth=v.bandwidth,
+        average_bandwidth=v.average_bandwidth,
+        codecs=v.codecs,
+        resolution=f"{v.resolution[0]}x{v.resolution[1]}" if v.resolution else None,
+        audio_group=v.audio_group,
+    )
 
 
 _REP_TAG = re.compile(r"<Representation\b[^>]*>")

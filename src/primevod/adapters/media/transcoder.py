@@ -27,10 +27,11 @@ from primevod.adapters.media.ffmpeg_command import (
 )
 from primevod.adapters.media.ffmpeg_runner import run_ffmpeg, with_encode_clock
 from primevod.adapters.media.package_validator import validated_package
-from primevod.adapters.media.packager import STORYBOARD, finalize
+from primevod.adapters.media.packager import STORYBOARD, Tracks, finalize
 from primevod.adapters.media.pyav_probe import probe_file
 from primevod.adapters.media.subtitle_tracks import check_sidecars, collect
 from primevod.core.chunks import Chunk, ChunkEncode
+from primevod.core.codec_families import parse_codecs
 from primevod.core.errors import MediaError
 from primevod.core.ladder import LadderPolicy, RateControl, plan_ladder
 from primevod.core.local_cost import Sample
@@ -108,6 +109,28 @@ class MediaEngine:
             checksum=checksum,
             analysis_cache=analysis_cache or self.analysis_cache,
         )
+        packaged = self._package(source, probe, plan, output_dir, subtitles, on_progress, cancel)
+        result = _transcode_result(output_dir, plan, packaged, packaged.finished - started)
+        if on_progress is not None:
+            on_progress(
+                Progress(
+                    fraction=1.0, out_time=plan.duration, speed=result.realtime_factor, done=True
+                )
+            )
+        return result
+
+    def _package(
+        self,
+        source: Path,
+        probe: ProbeResult,
+        plan: EncodePlan,
+        output_dir: Path,
+        subtitles: Sequence[SidecarSubtitle],
+        on_progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> _Packaged:
+        """Encode, package and validate in a work folder beside `output_dir`, then move it into
+        place; on any failure the work folder is removed and `output_dir` is left as it was."""
         workdir = _make_workdir(output_dir)
         try:
             run = self._encode(source, probe, plan, workdir, on_progress, cancel)
@@ -116,37 +139,14 @@ class MediaEngine:
             renditions, variants, tracks = finalize(workdir, plan.ladder, probe, plan.thumbs, texts)
             report = validated_package(workdir)
             _move_into_place(workdir, output_dir)
-            total_seconds = time.monotonic() - started
+            finished = time.monotonic()
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
         finally:
             _remove_pass_logs(workdir)
             shutil.rmtree(_scratch(workdir), ignore_errors=True)
-
-        result = _package_result(
-            output_dir,
-            plan,
-            renditions,
-            variants,
-            report,
-            encode_seconds=run.seconds,
-            encode_cpu_seconds=run.cpu_seconds,
-            total_seconds=total_seconds,
-        ).model_copy(
-            update={
-                "subtitles": tracks.subtitles,
-                "iframe_playlists": tracks.iframe_playlists,
-                "skipped_subtitles": texts.skipped,
-            }
-        )
-        if on_progress is not None:
-            on_progress(
-                Progress(
-                    fraction=1.0, out_time=plan.duration, speed=result.realtime_factor, done=True
-                )
-            )
-        return result
+        return _Packaged(run, renditions, variants, tracks, texts.skipped, report, finished)
 
     def plan(
         self,
@@ -171,6 +171,7 @@ class MediaEngine:
                 preset=self.options.effective_preset,
                 cache_dir=analysis_cache,
                 checksum=checksum,
+                codecs=parse_codecs(policy.codecs),
             )
             analysis_seconds = time.monotonic() - analysis_started
             policy, choices = auto_policy(policy, analysis)
@@ -201,7 +202,7 @@ class MediaEngine:
         pass is the first half of the progress)."""
         started = time.monotonic()
         last: list[Progress] = []
-        ladder, thumbs = plan.ladder, plan.thumbs
+        ladder = plan.ladder
         activity = encode_activity([r.height for r in ladder.rungs], len(ladder.audio))
         two_pass = self.options.mode == "quality" and any(
             r.rate_control is RateControl.VBR for r in ladder.rungs
@@ -218,33 +219,47 @@ class MediaEngine:
             if on_progress is not None and not p.done:
                 on_progress(scaled(p, 1.0 - share, share, activity))
 
-        fps = float(Fraction(ladder.frame_rate)) if ladder.frame_rate else None
         cpu = 0.0
         if two_pass:  # the first pass: rate statistics only, counted in the encode time
-            first = build_command(
-                ffmpeg_exe(), source, probe, ladder, workdir, self.options, None, pass_number=1
-            )
-            cpu += run_ffmpeg(
-                with_encode_clock(first),
-                duration=plan.duration,
-                frame_rate=fps,
-                on_progress=first_pass,
-                cancel=cancel,
-            )
-            cmd = build_command(
-                ffmpeg_exe(), source, probe, ladder, workdir, self.options, thumbs, pass_number=2
-            )
-        else:
-            cmd = build_command(ffmpeg_exe(), source, probe, ladder, workdir, self.options, thumbs)
-        cpu += run_ffmpeg(
+            cpu += self._run_pass(source, probe, plan, workdir, first_pass, cancel, pass_number=1)
+        last_pass = 2 if two_pass else None  # or the whole encode in one run
+        cpu += self._run_pass(source, probe, plan, workdir, progress, cancel, pass_number=last_pass)
+        done = last[0].out_time if last else 0.0
+        return _EncodeRun(time.monotonic() - started, cpu, done)
+
+    def _run_pass(
+        self,
+        source: Path,
+        probe: ProbeResult,
+        plan: EncodePlan,
+        workdir: Path,
+        on_progress: ProgressCallback,
+        cancel: threading.Event | None,
+        *,
+        pass_number: int | None,
+    ) -> float:
+        """One FFmpeg run of the encode, its CPU seconds: the whole encode (`pass_number`
+        None), or one pass of a two-pass one (the first writes no thumbnails)."""
+        ladder = plan.ladder
+        thumbs = None if pass_number == 1 else plan.thumbs
+        cmd = build_command(
+            ffmpeg_exe(),
+            source,
+            probe,
+            ladder,
+            workdir,
+            self.options,
+            thumbs,
+            pass_number=pass_number,
+        )
+        fps = float(Fraction(ladder.frame_rate)) if ladder.frame_rate else None
+        return run_ffmpeg(
             with_encode_clock(cmd),
             duration=plan.duration,
             frame_rate=fps,
-            on_progress=progress,
+            on_progress=on_progress,
             cancel=cancel,
         )
-        done = last[0].out_time if last else 0.0
-        return _EncodeRun(time.monotonic() - started, cpu, done)
 
     # -- split-and-stitch: the chunk encodes, the title's audio and the packaging as calls
     # of their own, so that each may run on another worker (chunked_encode, chunked_stitch)
@@ -344,6 +359,19 @@ class _EncodeRun:
     decoded: float
 
 
+@dataclass(frozen=True)
+class _Packaged:
+    """What the work folder gave before it was moved into place, and when it was."""
+
+    run: _EncodeRun
+    renditions: list[RenditionOutput]
+    variants: list[VariantOutput]
+    tracks: Tracks
+    skipped_subtitles: list[str]
+    report: ValidationReport
+    finished: float
+
+
 def _make_workdir(output_dir: Path) -> Path:
     """A hidden folder beside `output_dir`: on the same filesystem, so the final move is a
     rename."""
@@ -415,6 +443,27 @@ def _package_result(
         total_seconds=round(total_seconds, 3),
         realtime_factor=round(duration / total_seconds, 3) if total_seconds else 0.0,
         validation=report,
+    )
+
+
+def _transcode_result(
+    output_dir: Path, plan: EncodePlan, packaged: _Packaged, total_seconds: float
+) -> PackageResult:
+    return _package_result(
+        output_dir,
+        plan,
+        packaged.renditions,
+        packaged.variants,
+        packaged.report,
+        encode_seconds=packaged.run.seconds,
+        encode_cpu_seconds=packaged.run.cpu_seconds,
+        total_seconds=total_seconds,
+    ).model_copy(
+        update={
+            "subtitles": packaged.tracks.subtitles,
+            "iframe_playlists": packaged.tracks.iframe_playlists,
+            "skipped_subtitles": packaged.skipped_subtitles,
+        }
     )
 
 
