@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(10, ge=0, description="extra catalog connections at peaks")
     ladder: str = "default"
     codecs: str = Field(
-        "h264",
+        "h264,av1",
         description="codec families every title is encoded to, comma-separated: h264 "
         "(always included), hevc, av1; `--codecs` overrides it per call",
     )

@@ -21,18 +21,19 @@ from primevod.adapters.media.chunked_encode import (
     encode_chunk,
     plan_title_chunks,
 )
-from primevod.adapters.media.chunked_stitch import ChunkFacts, check_parameter_sets, stitch
+from primevod.adapters.media.chunked_stitch import ChunkFacts, check_decoder_configs, stitch
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import EncodeOptions, _video_graph, input_args
 from primevod.adapters.media.package_validator import validate_package
 from primevod.adapters.media.pyav_probe import probe_file
 from primevod.adapters.media.quality_meter import Comparison, compare
 from primevod.adapters.media.transcoder import MediaEngine
+from primevod.core.codec_families import SAMPLE_ENTRY, CodecFamily
 from primevod.core.errors import MediaError
 from primevod.core.hls import parse_media_playlist
-from primevod.core.ladder import Ladder, plan_ladder
+from primevod.core.ladder import Ladder, RateControl, plan_ladder, with_codecs
 from primevod.core.outputs import PackageResult
-from primevod.core.policies import DEFAULT
+from primevod.core.policies import DEFAULT, get_policy
 from primevod.core.probe import ProbeResult
 from primevod.core.thumbnails import ThumbnailPlan, plan_thumbnails
 
@@ -209,7 +210,7 @@ def test_audio_and_video_end_together(single: Encoded, chunked: Encoded) -> None
 
 def test_one_init_segment_serves_every_chunk(chunked: Encoded) -> None:
     """The chunks of a rung were coded with the same SPS/PPS, which the rung's init segment
-    carries; a chunk coded otherwise is refused before anything is packaged."""
+    carries (its avcC); a chunk coded otherwise is refused before anything is packaged."""
     root = Path(chunked.package.output_dir)
     for i in range(2):
         with av.open(str(root / f"init-{i}.m4s")) as container:
@@ -217,16 +218,19 @@ def test_one_init_segment_serves_every_chunk(chunked: Encoded) -> None:
         for encoded in chunked.chunks:
             with av.open(encoded.files[i]) as container:
                 assert bytes(container.streams.video[0].codec_context.extradata) == init_avcc
-    a, b = Path("a.mp4"), Path("b.mp4")
-    with pytest.raises(MediaError, match="other SPS/PPS"):
-        check_parameter_sets([[ChunkFacts(a, 300, b"\x01sps1"), ChunkFacts(b, 300, b"\x01sps2")]])
+    a, b = (
+        ChunkFacts(Path("a.mp4"), 300, "avc1", b"\x01sps1"),
+        ChunkFacts(Path("b.mp4"), 300, "avc1", b"\x01sps2"),
+    )
+    with pytest.raises(MediaError, match="another avcC"):
+        check_decoder_configs([[a, b]])
 
 
 def test_a_mixed_up_chunk_is_refused(title: Title, chunked: Encoded, tmp_path: Path) -> None:
     """A 360p chunk among the 234p ones: other SPS, so no package."""
     rung0 = [Path(c.files[0]) for c in chunked.chunks]
     rung1 = [Path(c.files[1]) for c in chunked.chunks]
-    with pytest.raises(MediaError, match="other SPS/PPS"):
+    with pytest.raises(MediaError, match=r"another avcC \(SPS/PPS\)"):
         stitch(
             [[*rung0[:2], rung1[2], rung0[3]], rung1],
             title.source,
@@ -325,6 +329,63 @@ def test_b_frames_thumbnails_and_a_folded_tail(clip, tmp_path: Path) -> None:
         assert mine[0][0] < 0  # B-frames: the first frame is decoded before it is shown
         assert tfdts(root, playlist) == tfdts(single_root, playlist)
     assert_same_thumbnails(root / "thumbs", single_root / "thumbs")
+
+
+def test_h264_and_av1_chunks_stitch_into_the_single_encodes_families(clip, tmp_path: Path) -> None:
+    """The product's h264,av1 ladder over 9 s at 25 fps in 3 s chunks (three), with
+    thumbnails: both families have the single encode's frames, timestamps, segment times
+    and CODECS, the package validates, and the thumbnails are the single encode's."""
+    source = clip("long9s.mp4")
+    probe = probe_file(source)
+    policy = with_codecs(POLICY, "h264,av1")
+    ladder = plan_ladder(probe, policy, segment_seconds=1.0)
+    assert ladder.families == [CodecFamily.H264, CodecFamily.AV1]
+    options = OPTIONS.model_copy(update={"av1_preset": 12})
+    thumbs = plan_thumbnails(ladder.source_display, probe.duration or 0.0)
+    title = Title(source, probe, ladder)
+    done = encode_chunked(title, tmp_path / "chunks", tmp_path / "pkg", options, 3.0, thumbs)
+    assert [c.frames for c in done.chunks] == [[75] * len(ladder.rungs)] * 3
+    assert done.package.validation.passed, done.package.validation.failures
+    single = MediaEngine(options.model_copy(update={"thumbnails": True})).transcode(
+        source, tmp_path / "single", policy, segment_seconds=1.0, probe=probe
+    )
+    root, single_root = Path(done.package.output_dir), Path(single.output_dir)
+    video = [r for r in done.package.renditions if r.kind == "video"]
+    theirs = {r.playlist: r for r in single.renditions}
+    assert {r.family for r in video} == {CodecFamily.H264, CodecFamily.AV1}
+    for rendition in video:
+        other = theirs[rendition.playlist]
+        assert (rendition.family, rendition.codecs) == (other.family, other.codecs)
+        assert rendition.codecs[:4] == SAMPLE_ENTRY[rendition.family]
+        _, mine = packets(root, rendition.playlist)
+        _, single_packets = packets(single_root, rendition.playlist)
+        assert len(mine) == 225
+        assert [(d, p, n) for d, p, n in mine] == [(d, p, n) for d, p, n in single_packets]
+        assert tfdts(root, rendition.playlist) == tfdts(single_root, rendition.playlist)
+        assert end_time(root, rendition.playlist) == end_time(single_root, rendition.playlist) == 9
+    assert_same_thumbnails(root / "thumbs", single_root / "thumbs")
+
+
+def test_two_pass_chunks_of_every_family_share_their_init_segments(clip, tmp_path: Path) -> None:
+    """Quality mode with VBR rungs (Apple's smallest, in h264 and av1): x264 runs two
+    passes per chunk, and its chunks still carry one avcC (x264's `stitchable`: without it
+    each chunk's second pass wrote its own PPS and the stitch refused them)."""
+    source = clip("long9s.mp4")
+    probe = probe_file(source)
+    apple = get_policy("apple")
+    policy = with_codecs(apple.model_copy(update={"rungs": apple.rungs[:1]}), "h264,av1")
+    ladder = plan_ladder(probe, policy, segment_seconds=2.0)
+    assert {r.rate_control for r in ladder.rungs} == {RateControl.VBR}
+    options = OPTIONS.model_copy(
+        update={"mode": "quality", "quality_preset": "ultrafast", "av1_preset": 12}
+    )
+    done = encode_chunked(
+        Title(source, probe, ladder), tmp_path / "c", tmp_path / "pkg", options, 4.0
+    )
+    assert len(done.chunks) == 2
+    assert done.package.validation.passed, done.package.validation.failures
+    families = {r.family for r in done.package.renditions if r.kind == "video"}
+    assert families == {CodecFamily.H264, CodecFamily.AV1}
 
 
 def assert_same_thumbnails(mine: Path, theirs: Path) -> None:

@@ -21,7 +21,6 @@ from primevod.adapters.media.package_validator import validate_package
 from primevod.adapters.media.transcoder import MediaEngine
 from primevod.core.codec_families import CodecFamily
 from primevod.core.codec_strings import av1_codec_string, hevc_codec_string, video_codec_string
-from primevod.core.errors import MediaError
 from primevod.core.fmp4 import first_sample_is_sync, trex_default_flags, video_sample_entry
 from primevod.core.hls import parse_attributes
 from primevod.core.ladder import with_codecs
@@ -193,14 +192,15 @@ def test_av1_segment_without_a_key_frame_fails_validation(copy, av1_package) -> 
     assert keyframe and keyframe[0].target == av1.playlist and second.name in keyframe[0].message
 
 
-def test_chunked_encodes_refuse_other_families_with_a_clear_error(clip) -> None:
+def test_chunked_encodes_cut_every_family(clip) -> None:
+    """An h264,av1 plan is cut in chunks like an H.264 one (the chunked encode itself:
+    test_chunked.py)."""
     engine = MediaEngine(OPTIONS)
     source = clip("long9s.mp4")
     probe = engine.probe(source)
     plan = engine.plan(source, probe, with_codecs(get_policy("default"), "h264,av1"))
-    with pytest.raises(MediaError) as info:
-        engine.plan_chunks(source, probe, plan, 4.0)
-    assert info.value.code == "request.invalid" and "av1" in info.value.message
+    chunks = engine.plan_chunks(source, probe, plan, 4.0)
+    assert [(c.start, c.end) for c in chunks] == [(0.0, 4.0), (4.0, 9.0)]
 
 
 def test_encrypted_hls_carries_every_family(clip, tmp_path) -> None:

@@ -97,3 +97,24 @@ def test_ladder_compare_json(clip) -> None:
         assert {"bd_rate_percent", "bytes_saved_percent", "top_vmaf"} <= set(entry)
     # a 180p source gets a single-rung Apple ladder: no curve, so no BD-rate
     assert data["policies"]["apple"]["bd_rate_percent"] in (None, 0.0)
+
+
+def test_ladder_compare_reports_each_codec_family_against_apple(clip) -> None:
+    args = ["ladder", "compare", str(clip("small.mp4")), "--policies", "auto", "--json"]
+    args += ["--preset", "ultrafast", "--subsample", "3", "--codecs", "av1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    auto = json.loads(result.output)["policies"]["auto"]
+    assert set(auto["families"]) == {"h264", "av1"} and auto["best_family"] == "av1"
+    assert {r["family"] for r in auto["rungs"]} == {"h264", "av1"}
+    for figures in auto["families"].values():
+        assert {"bd_rate_percent", "bytes_saved_percent", "bytes_ratio"} <= set(figures)
+    # the top level keeps the H.264 family's figures: the ladder every device plays
+    assert auto["bytes_ratio"] == auto["families"]["h264"]["bytes_ratio"]
+
+
+def test_ladder_compare_refuses_an_unknown_codec_before_encoding(clip) -> None:
+    args = ["ladder", "compare", str(clip("small.mp4")), "--codecs", "vp9", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    assert "vp9" in result.output and "request.invalid" in result.output

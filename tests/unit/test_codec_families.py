@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_ladder import source, sources
+from test_quality_rules import model_points
+from test_quality_rules import source as quality_source
 
 from primevod.core.codec_families import (
     EFFICIENCY,
@@ -18,9 +20,10 @@ from primevod.core.codec_families import (
     parse_codecs,
 )
 from primevod.core.errors import MediaError
-from primevod.core.ladder import Ladder, RateControl, plan_ladder, with_codecs
+from primevod.core.ladder import AutoLadderConfig, Ladder, RateControl, plan_ladder, with_codecs
 from primevod.core.policies import POLICIES, asset_policy, get_policy
 from primevod.core.probe import ProbeResult
+from primevod.core.quality import ComplexityAnalysis, ProbePoint, auto_policy
 from primevod.settings import Settings
 
 families = st.lists(st.sampled_from(["h264", "hevc", "av1"]), min_size=0, max_size=3)
@@ -33,7 +36,7 @@ def test_h264_is_always_encoded_and_families_come_in_a_fixed_order() -> None:
         CodecFamily.HEVC,
         CodecFamily.AV1,
     )
-    assert parse_codecs(None) == (CodecFamily.H264,)  # stage 1 keeps the default at h264
+    assert parse_codecs(None) == (CodecFamily.H264,)  # a policy alone is H.264
 
 
 def test_unknown_codec_is_a_clear_request_error() -> None:
@@ -50,7 +53,7 @@ def test_setting_is_validated_at_start_and_kept_normalised(monkeypatch) -> None:
     with pytest.raises(ValueError, match="mpeg2"):
         Settings()
     monkeypatch.delenv("PRIMEVOD_CODECS")
-    assert Settings().codecs == "h264"
+    assert Settings().codecs == "h264,av1"  # the product default: AV1 beside H.264
 
 
 def test_an_assets_own_codecs_win_over_the_deployment_default() -> None:
@@ -120,8 +123,80 @@ def test_capped_crf_families_map_the_crf_to_their_encoders_scale() -> None:
     h264 = ladder.family_rungs(CodecFamily.H264)
     av1 = ladder.family_rungs(CodecFamily.AV1)
     hevc = ladder.family_rungs(CodecFamily.HEVC)
-    assert [r.crf for r in av1] == [r.crf + 12 for r in h264 if r.crf is not None]
+    assert [r.crf for r in av1] == [min(63, 2 * r.crf - 11) for r in h264 if r.crf is not None]
     assert [r.crf for r in hevc] == [r.crf + 5 for r in h264 if r.crf is not None]
+
+
+AV1_BITS = EFFICIENCY[CodecFamily.AV1]
+
+
+def family_points(complexity: float, upscale_loss: float) -> list[ProbePoint]:
+    """H.264 probe points from the rate-quality model of the auto ladder's tests, and AV1
+    points of the same model at 60 % of the bits, probed at the AV1 probe CRFs."""
+    h264 = model_points(complexity, upscale_loss)
+    av1_crfs = AutoLadderConfig().for_family(CodecFamily.AV1).probe_crfs
+    av1 = [
+        p.model_copy(
+            update={
+                "codec": CodecFamily.AV1,
+                "crf": crf,
+                "kbps": p.kbps * EFFICIENCY[CodecFamily.AV1],
+            }
+        )
+        for p, crf in zip(h264, av1_crfs * (len(h264) // 3), strict=True)
+    ]
+    return h264 + av1
+
+
+@settings(max_examples=60, deadline=None)
+@given(complexity=st.floats(0.2, 8.0), upscale_loss=st.floats(0.5, 12.0))
+def test_auto_ladder_picks_each_family_from_its_own_probes(
+    complexity: float, upscale_loss: float
+) -> None:
+    analysis = ComplexityAnalysis(
+        duration=60,
+        source_size=(1920, 1080),
+        frame_rate="25",
+        samples=[(0, 1)],
+        preset="veryfast",
+        codecs=[CodecFamily.H264, CodecFamily.AV1],
+        points=family_points(complexity, upscale_loss),
+    )
+    policy, choices = auto_policy(with_codecs(get_policy("auto"), "av1"), analysis)
+    ladder = plan_ladder(quality_source(1920, 1080), policy)
+    av1_crf_range = AutoLadderConfig().for_family(CodecFamily.AV1).crf_range
+    for family in (CodecFamily.H264, CodecFamily.AV1):
+        picked = [c for c in choices if c.codec is family]
+        rungs = ladder.family_rungs(family)
+        assert [(r.width, r.height, r.crf) for r in rungs] == [
+            (c.width, c.height, c.crf) for c in picked
+        ]
+        caps = [r.max_bitrate_kbps for r in rungs]
+        assert caps == sorted(caps) and len(set(caps)) == len(caps)
+        assert [r.pixels for r in rungs] == sorted(r.pixels for r in rungs)
+    lo, hi = av1_crf_range
+    assert all(lo <= r.crf <= hi for r in ladder.family_rungs(CodecFamily.AV1) if r.crf)
+    # the same quality for fewer bits: the AV1 top rung costs no more than the H.264 one,
+    # unless it buys quality the H.264 ladder could not reach within the maximum bitrate
+    top = {c.codec: c for c in choices}
+    av1_top, h264_top = top[CodecFamily.AV1], top[CodecFamily.H264]
+    assert av1_top.kbps <= h264_top.kbps * 1.0001 or av1_top.quality > h264_top.quality
+
+
+def test_a_family_the_analysis_did_not_probe_is_scaled_from_h264() -> None:
+    analysis = ComplexityAnalysis(
+        duration=60,
+        source_size=(1920, 1080),
+        frame_rate="25",
+        samples=[(0, 1)],
+        preset="veryfast",
+        points=model_points(1.0, 3.0),
+    )
+    policy, _ = auto_policy(with_codecs(get_policy("auto"), "av1"), analysis)
+    assert CodecFamily.AV1 not in policy.family_rungs
+    ladder = plan_ladder(quality_source(1920, 1080), policy)
+    h264, av1 = ladder.family_rungs(CodecFamily.H264), ladder.family_rungs(CodecFamily.AV1)
+    assert [(r.width, r.height) for r in av1] == [(r.width, r.height) for r in h264]
 
 
 def test_stored_ladders_name_their_families() -> None:

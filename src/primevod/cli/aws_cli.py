@@ -11,6 +11,7 @@ with the environment's credentials."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -82,6 +83,12 @@ def synth(
 def job_settings(
     file: Annotated[Path, typer.Argument(help="source media file to plan for")],
     ladder: Annotated[str, typer.Option("--ladder", help="ladder policy")] = "aws-vod",
+    codecs: Annotated[
+        str | None,
+        typer.Option(
+            "--codecs", help="codec families, e.g. h264,hevc,av1 [default: PRIMEVOD_CODECS or h264]"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print {request, notes, errors}")] = False,
     role_arn: Annotated[
         str, typer.Option("--role-arn", help="MediaConvert's IAM role")
@@ -96,6 +103,7 @@ def job_settings(
     against MediaConvert's model from botocore."""
     from primevod.adapters.aws.mediaconvert_model import validate_create_job
     from primevod.adapters.media.pyav_probe import probe_file
+    from primevod.core.ladder import with_codecs
     from primevod.core.mediaconvert import create_job_request
     from primevod.core.policies import get_policy
     from primevod.core.source_rules import check_source
@@ -105,7 +113,7 @@ def job_settings(
         check_source(probe)
         job = create_job_request(
             probe,
-            get_policy(ladder),
+            with_codecs(get_policy(ladder), codecs or os.environ.get("PRIMEVOD_CODECS")),
             role_arn=role_arn,
             input_url=f"s3://source/uploads/{file.name}",
             destination=destination,

@@ -6,6 +6,7 @@ from primevod.cli.startup import loading
 
 with loading():
     import json
+    import os
     import sys
     from pathlib import Path
     from typing import Annotated
@@ -125,9 +126,13 @@ def transcode(
     ] = None,
     preset: Annotated[str, typer.Option("--preset", help="x264 preset")] = "veryfast",
     codecs: Annotated[
-        str,
-        typer.Option("--codecs", help="codec families: h264 (always), hevc, av1; e.g. h264,av1"),
-    ] = "h264",
+        str | None,
+        typer.Option(
+            "--codecs",
+            help="codec families: h264 (always), hevc, av1; e.g. h264,av1 "
+            "[default: PRIMEVOD_CODECS or h264,av1]",
+        ),
+    ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace OUTDIR")] = False,
     encryption: Annotated[
         str | None,
@@ -148,6 +153,7 @@ def transcode(
     """Encode FILE into an ABR ladder in one FFmpeg run and package it as CMAF HLS + DASH."""
     from primevod.adapters.media.ffmpeg_command import EncodeOptions
     from primevod.adapters.media.transcoder import MediaEngine
+    from primevod.core.codec_families import configured_codecs
     from primevod.core.content_keys import check_encryption
     from primevod.core.ladder import with_codecs
     from primevod.core.policies import get_policy
@@ -157,7 +163,8 @@ def transcode(
     except ValueError as exc:
         fail_media(MediaError("request.invalid", str(exc)), as_json)
     try:
-        policy = with_codecs(get_policy(ladder), codecs)
+        families = configured_codecs(codecs, os.environ.get("PRIMEVOD_CODECS"))
+        policy = with_codecs(get_policy(ladder), families)
         if preset not in _PRESETS:
             raise MediaError("request.invalid", f"unknown preset {preset!r}")
         engine = MediaEngine(EncodeOptions(preset=preset))

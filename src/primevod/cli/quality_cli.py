@@ -4,6 +4,7 @@ recorded) and `primevod ladder compare FILE` (one title encoded with several pol
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -82,13 +83,23 @@ def compare(
     mode: Annotated[
         str, typer.Option("--mode", help="fast, or quality (preset >= slow, two-pass VBR)")
     ] = "fast",
+    codecs: Annotated[
+        str | None,
+        typer.Option(
+            "--codecs",
+            help="codec families of the compared ladders (h264 always, hevc, av1); "
+            "the apple anchor stays H.264 [default: PRIMEVOD_CODECS or h264,av1]",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Encode FILE with each policy; print rungs, bytes, per-rung VMAF, and bytes saved and
-    BD-rate against `apple` (bytes saved only at equal or better top-rung VMAF)."""
-    from primevod.adapters.media.ladder_compare import against_anchor
+    BD-rate against `apple` (bytes saved only at equal or better top-rung VMAF), for each
+    codec family of a ladder and for the one a modern device receives (the best family)."""
+    from primevod.adapters.media.ladder_compare import against_anchor_by_family
 
     names = _policy_names(policies, mode, as_json)
+    families = _compare_codecs(codecs, as_json)
     entries, anchor = _encode_policies(
         file,
         names,
@@ -96,10 +107,11 @@ def compare(
         mode=mode,
         segments=segments,
         subsample=subsample,
+        codecs=families,
         as_json=as_json,
     )
     for entry in entries.values():
-        entry.update(against_anchor(entry, anchor))
+        entry.update(against_anchor_by_family(entry, anchor))
         entry.pop("auto", None)
     if as_json:
         print(json.dumps({"ok": True, "file": str(file), "policies": entries}, indent=2))
@@ -115,6 +127,17 @@ def _policy_names(policies: str, mode: str, as_json: bool) -> list[str]:
     return names
 
 
+def _compare_codecs(codecs: str | None, as_json: bool) -> str:
+    """The families asked for (the option, else PRIMEVOD_CODECS), checked before encoding."""
+    from primevod.core.codec_families import configured_codecs
+    from primevod.core.errors import MediaError
+
+    try:
+        return configured_codecs(codecs, os.environ.get("PRIMEVOD_CODECS"))
+    except MediaError as exc:
+        fail_media(exc, as_json)
+
+
 def _encode_policies(
     file: Path,
     names: list[str],
@@ -123,6 +146,7 @@ def _encode_policies(
     mode: str,
     segments: int,
     subsample: int,
+    codecs: str,
     as_json: bool,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any] | None]:
     """Each named policy encoded and scored, and the `apple` anchor the others are measured
@@ -131,11 +155,15 @@ def _encode_policies(
     from primevod.adapters.media.ladder_compare import encode_and_score
     from primevod.adapters.media.pyav_probe import probe_file
     from primevod.core.errors import MediaError
+    from primevod.core.ladder import with_codecs
     from primevod.core.policies import get_policy
 
     options = EncodeOptions(preset=preset, thumbnails=False, mode=mode)  # type: ignore[arg-type]
     try:
-        chosen = [get_policy(n) for n in names]
+        # the anchor is the H.264 ladder as deployed; the others carry the families asked
+        chosen = [
+            get_policy(n) if n == "apple" else with_codecs(get_policy(n), codecs) for n in names
+        ]
         probe = probe_file(file)
         if probe.primary_video is None:
             raise MediaError("source.no_video", "ladder compare needs a video stream")
@@ -176,23 +204,45 @@ def _print_comparison(file: Path, entries: dict[str, dict[str, Any]]) -> None:
     for col in ("policy", "rungs", "per-rung VMAF (size @ kb/s)", "bytes", "saved vs apple"):
         table.add_column(col)
     table.add_column("BD-rate", justify="right")
-    for name, e in entries.items():
-        per = ", ".join(
-            f"{r['size']}@{r['average_kbps']:.0f}: {r['vmaf']:.1f}"
-            if r["vmaf"] is not None
-            else f"{r['size']}: -"
-            for r in e["rungs"]
-        )
-        saved = e["bytes_saved_percent"]
-        bd = e["bd_rate_percent"]
-        table.add_row(
-            name,
-            str(len(e["rungs"])),
-            per,
-            f"{e['video_bytes']:,}",
-            "-"
-            if name == "apple"
-            else (f"{saved:.1f} %" if saved is not None else "n/a (lower top VMAF)"),
-            "-" if name == "apple" else (f"{bd:+.1f} %" if bd is not None else "n/a"),
-        )
+    for policy, entry in entries.items():
+        for name, e in _family_rows(policy, entry):
+            _add_comparison_row(table, name, e)
     out.print(table)
+
+
+def _family_rows(policy: str, entry: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """One row per codec family of a ladder (`auto [av1]`), the entry itself when H.264 alone."""
+    from primevod.adapters.media.ladder_compare import family_entry
+
+    families = entry.get("families") or {}
+    if len(families) <= 1:
+        return [(policy, entry)]
+    best = entry.get("best_family")
+    return [
+        (
+            f"{policy} [{family}]" + (" (best)" if family == best else ""),
+            {**family_entry(entry, family), **figures},
+        )
+        for family, figures in families.items()
+    ]
+
+
+def _add_comparison_row(table: Table, name: str, e: dict[str, Any]) -> None:
+    per = ", ".join(
+        f"{r['size']}@{r['average_kbps']:.0f}: {r['vmaf']:.1f}"
+        if r["vmaf"] is not None
+        else f"{r['size']}: -"
+        for r in e["rungs"]
+    )
+    saved = e["bytes_saved_percent"]
+    bd = e["bd_rate_percent"]
+    table.add_row(
+        name,
+        str(len(e["rungs"])),
+        per,
+        f"{e['video_bytes']:,}",
+        "-"
+        if name == "apple"
+        else (f"{saved:.1f} %" if saved is not None else "n/a (lower top VMAF)"),
+        "-" if name == "apple" else (f"{bd:+.1f} %" if bd is not None else "n/a"),
+    )

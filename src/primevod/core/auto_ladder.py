@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from primevod.core.codec_families import CodecFamily, parse_codecs
 from primevod.core.errors import MediaError
 from primevod.core.ladder import AutoLadderConfig, LadderPolicy, RateControl, RungTemplate
 from primevod.core.probe_encodes import ComplexityAnalysis, ProbePoint
@@ -170,12 +171,41 @@ def auto_policy(
     *,
     audio_bitrates: tuple[int, int] = (64, 128),
 ) -> tuple[LadderPolicy, list[RungChoice]]:
-    """The concrete capped-CRF policy for one title: the chosen rungs as exact boxes with
-    their CRF and cap, for `plan_ladder` to turn into rungs."""
+    """The concrete capped-CRF policy for one title: each codec family's rungs picked from
+    that codec's own probes (a family the analysis did not probe is left to the H.264 rungs
+    scaled by its efficiency), as exact boxes with their CRF and cap for `plan_ladder`."""
     config = policy.auto or AutoLadderConfig()
-    choices = select_rungs(analysis.points, config, analysis.metric)
+    h264 = family_choices(analysis, config, CodecFamily.H264)
+    others = {
+        family: family_choices(analysis, config, family)
+        for family in parse_codecs(policy.codecs)
+        if family is not CodecFamily.H264 and analysis.family_points(family)
+    }
+    concrete = policy.model_copy(
+        update={
+            "rungs": _templates(h264, audio_bitrates),
+            "family_rungs": {f: _templates(c, audio_bitrates) for f, c in others.items()},
+            "rate_control": RateControl.CAPPED_CRF,
+            "auto": None,
+            # the exact boxes must not be merged again by the bitrate rule
+            "dedup_ratio": 1.0,
+        }
+    )
+    return concrete, [c for choices in (h264, *others.values()) for c in choices]
+
+
+def family_choices(
+    analysis: ComplexityAnalysis, config: AutoLadderConfig, family: CodecFamily
+) -> list[RungChoice]:
+    """One family's rungs from its own probes, with the knobs in its CRF scale."""
+    points = analysis.family_points(family)
+    choices = select_rungs(points, config.for_family(family), analysis.metric)
+    return [c.model_copy(update={"codec": family}) for c in choices]
+
+
+def _templates(choices: list[RungChoice], audio_bitrates: tuple[int, int]) -> list[RungTemplate]:
     low_audio, high_audio = audio_bitrates
-    templates = [
+    return [
         RungTemplate(
             width=c.width,
             height=c.height,
@@ -187,13 +217,3 @@ def auto_policy(
         )
         for c in choices
     ]
-    concrete = policy.model_copy(
-        update={
-            "rungs": templates,
-            "rate_control": RateControl.CAPPED_CRF,
-            "auto": None,
-            # the exact boxes must not be merged again by the bitrate rule
-            "dedup_ratio": 1.0,
-        }
-    )
-    return concrete, choices

@@ -17,7 +17,11 @@ class CodecFamily(StrEnum):
 
 # H.264 first: the fallback every player can take; then the order players prefer them
 FAMILY_ORDER: tuple[CodecFamily, ...] = (CodecFamily.H264, CodecFamily.HEVC, CodecFamily.AV1)
+# a policy's own families when nothing asks for more
 DEFAULT_CODECS: tuple[CodecFamily, ...] = (CodecFamily.H264,)
+# what every title gets unless PRIMEVOD_CODECS or --codecs says otherwise: AV1 beside H.264
+# (HEVC is opt-in because of its patent licensing; docs/media.md)
+PRODUCT_CODECS: tuple[CodecFamily, ...] = (CodecFamily.H264, CodecFamily.AV1)
 
 # Bits a family needs for the H.264 rung's quality at the same size. A starting point from
 # published codec comparisons (x265 ~30 %, SVT-AV1 ~40 % below x264 at equal quality), to be
@@ -28,13 +32,16 @@ EFFICIENCY: dict[CodecFamily, float] = {
     CodecFamily.AV1: 0.6,
 }
 
-# A capped-CRF rung's CRF in each encoder's scale for about the x264 CRF's quality: x265's
-# default 28 is documented as about x264's 23; SVT-AV1 (0-63) sits near x264 + 12 around the
-# ladder's range. Also a starting point, replaced by measured hulls in stage 2.
-CRF_OFFSET: dict[CodecFamily, int] = {
-    CodecFamily.H264: 0,
-    CodecFamily.HEVC: 5,
-    CodecFamily.AV1: 12,
+# A capped-CRF rung's CRF in each encoder's scale for about the x264 CRF's quality, as
+# (slope, offset): x265's default 28 is documented as about x264's 23; SVT-AV1's 0-63 scale
+# is about half as steep as x264's (12 CRF steps halve its bitrate where x264's quarter it,
+# measured on the benchmark titles' probes), and its CRF 27 and 51 score about as x264's
+# 19 and 31. The auto ladder's probes span each scale with these; its rungs take the CRF
+# the probes measured.
+CRF_SCALE: dict[CodecFamily, tuple[int, int]] = {
+    CodecFamily.H264: (1, 0),
+    CodecFamily.HEVC: (1, 5),
+    CodecFamily.AV1: (2, -11),
 }
 CRF_MAX: dict[CodecFamily, int] = {
     CodecFamily.H264: 51,
@@ -75,8 +82,16 @@ def codecs_text(families: Iterable[str]) -> str:
     return ",".join(str(f) for f in families)
 
 
+def configured_codecs(option: str | None, setting: str | None) -> str:
+    """The families of one call: its option, else the deployment's PRIMEVOD_CODECS, else
+    the product default; validated and normalised ("av1" -> "h264,av1")."""
+    return codecs_text(parse_codecs(option or setting or codecs_text(PRODUCT_CODECS)))
+
+
 def family_crf(family: CodecFamily, h264_crf: int) -> int:
-    return max(0, min(CRF_MAX[family], h264_crf + CRF_OFFSET[family]))
+    """The family's CRF for about the quality of this x264 CRF."""
+    slope, offset = CRF_SCALE[family]
+    return max(0, min(CRF_MAX[family], slope * h264_crf + offset))
 
 
 def family_of_codec_string(codecs: str) -> CodecFamily | None:

@@ -9,6 +9,8 @@ from fractions import Fraction
 from pydantic import BaseModel, Field
 
 from primevod.core.codec_families import (
+    CRF_MAX,
+    CRF_SCALE,
     DEFAULT_CODECS,
     EFFICIENCY,
     CodecFamily,
@@ -50,7 +52,11 @@ class RungTemplate(BaseModel):
     max_bitrate_kbps: int | None = None
     quality: int | None = Field(None, ge=1, le=10, description="capped_crf quality level")
     crf: int | None = Field(
-        None, ge=0, le=51, description="capped_crf: an exact CRF (the auto ladder's pick)"
+        None,
+        ge=0,
+        le=63,
+        description="capped_crf: an exact CRF in the rung's encoder scale (the auto ladder's "
+        "pick; x264 and x265 take 0-51, SVT-AV1 0-63)",
     )
     profile: str = "high"
     audio_bitrate_kbps: int = 128
@@ -81,9 +87,28 @@ class AutoLadderConfig(BaseModel):
     maxrate_factor: float = Field(1.75, ge=1, description="cap = factor x planned average")
     crf_range: tuple[int, int] = Field((16, 40), description="CRFs the ladder may use")
     probe_crfs: list[int] = Field(default_factory=lambda: [19, 25, 31])
+    crf_extrapolation: tuple[int, int] = Field(
+        (3, 4), description="CRF steps the hull may reach below and above the probed CRFs"
+    )
     probe_heights: int = Field(4, ge=1, le=6, description="resolutions probed at most")
     samples: int = Field(0, ge=0, le=20, description="probe samples; 0: from the duration")
     sample_seconds: float = Field(1.0, gt=0, le=10)
+
+    def for_family(self, family: CodecFamily) -> AutoLadderConfig:
+        """The knobs in a family's CRF scale: its probe CRFs and CRF range sit where the
+        H.264 ones do in quality, so every family's hull spans the same quality range."""
+        if family is CodecFamily.H264:
+            return self
+        lo, hi = self.crf_range
+        below, above = self.crf_extrapolation
+        slope = CRF_SCALE[family][0]
+        return self.model_copy(
+            update={
+                "probe_crfs": [family_crf(family, c) for c in self.probe_crfs],
+                "crf_range": (family_crf(family, lo), family_crf(family, hi)),
+                "crf_extrapolation": (below * slope, above * slope),
+            }
+        )
 
 
 class LadderPolicy(BaseModel):
@@ -104,7 +129,13 @@ class LadderPolicy(BaseModel):
     codecs: list[CodecFamily] = Field(
         default_factory=lambda: list(DEFAULT_CODECS),
         description="codec families encoded, H.264 first (always there, every device plays "
-        "it); each other family gets the H.264 rungs' sizes at rates scaled by its efficiency",
+        "it); a family without its own rungs gets the H.264 rungs' sizes at rates scaled by "
+        "its efficiency",
+    )
+    family_rungs: dict[CodecFamily, list[RungTemplate]] = Field(
+        default_factory=dict,
+        description="a family's own rungs (the auto ladder's pick from that codec's hull), "
+        "CRFs in its encoder's scale; `rungs` are the H.264 ones",
     )
     small_rung_slower_presets: int = Field(
         0,
@@ -215,7 +246,7 @@ def plan_ladder(
         rung
         for family in parse_codecs(policy.codecs)
         if family is not CodecFamily.H264
-        for rung in _family_rungs(rungs, family)
+        for rung in _family_ladder(rungs, family, policy, source)
     ]
     audio_rates = sorted({r.audio_bitrate_kbps for r in rungs if r.audio_bitrate_kbps})
     audio = _audio_renditions(audio_rates, probe)
@@ -336,9 +367,15 @@ def _rates(
 
 
 def _rung(
-    width: int, height: int, template: RungTemplate, policy: LadderPolicy, source: _SourceFacts
+    width: int,
+    height: int,
+    template: RungTemplate,
+    policy: LadderPolicy,
+    source: _SourceFacts,
+    family: CodecFamily = CodecFamily.H264,
 ) -> Rung:
     target, maxrate, crf = _rates(width, height, template, policy)
+    crf = min(crf, CRF_MAX[family]) if crf is not None else None
     buffer = round(maxrate * policy.buffer_factor)
     level = h264_level(width, height, float(source.fps), maxrate, template.profile, buffer)
     with_audio = source.with_audio
@@ -371,26 +408,52 @@ def _slow_small_rungs(rungs: list[Rung], steps: int) -> list[Rung]:
     ]
 
 
+def _family_ladder(
+    h264: list[Rung], family: CodecFamily, policy: LadderPolicy, source: _SourceFacts
+) -> list[Rung]:
+    """A codec family's rungs: its own templates when the policy has them (the auto ladder
+    picked them from that codec's hull), else the H.264 rungs scaled by its efficiency."""
+    templates = policy.family_rungs.get(family)
+    if not templates:
+        return _family_rungs(h264, family)
+    own = policy.model_copy(update={"rungs": templates})
+    rungs = [
+        _as_family(_rung(w, h, t, own, source, family), family)
+        for w, h, t in _fit_sizes(source, own)
+    ]
+    return _drop_duplicates(rungs, policy.dedup_ratio)
+
+
+def _as_family(rung: Rung, family: CodecFamily) -> Rung:
+    """An H.264-shaped rung as one of `family`: its name, sample entry and the encoder's own
+    level choice (the H.264 level table does not apply)."""
+    return rung.model_copy(
+        update={
+            "name": f"{family}-{rung.name}",
+            "codec": family,
+            "profile": "main",
+            "level": "auto",
+            "preset_steps": 0,
+        }
+    )
+
+
 def _family_rungs(h264: list[Rung], family: CodecFamily) -> list[Rung]:
-    """A codec family's rungs: the H.264 rungs' sizes, frame rate, GOP and audio, at rates
-    scaled by the family's efficiency (its CRF mapped to its encoder's scale). The analysis
-    of each codec's own hull replaces this in stage 2 of issue 20."""
+    """A codec family's rungs without its own analysis: the H.264 rungs' sizes, frame rate,
+    GOP and audio, at rates scaled by the family's efficiency (its CRF mapped to its
+    encoder's scale)."""
     factor = EFFICIENCY[family]
     out: list[Rung] = []
     for rung in h264:
         target = max(32, round(rung.bitrate_kbps * factor)) if rung.bitrate_kbps else None
         maxrate = max(target or 32, round(rung.max_bitrate_kbps * factor))
-        scaled = rung.model_copy(
+        scaled = _as_family(rung, family).model_copy(
             update={
                 "name": f"{family}-{rung.name.rsplit('-', 1)[0]}-{target or maxrate}k",
-                "codec": family,
-                "profile": "main",
-                "level": "auto",
                 "bitrate_kbps": target,
                 "max_bitrate_kbps": maxrate,
                 "buffer_kbits": max(1, round(rung.buffer_kbits * factor)),
                 "crf": family_crf(family, rung.crf) if rung.crf is not None else None,
-                "preset_steps": 0,
             }
         )
         # the 32 kb/s floor can make two small rungs equal: keep the ladder rising

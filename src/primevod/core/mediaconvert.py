@@ -5,12 +5,21 @@ arguments; adapters/aws/mediaconvert_model.py validates it against botocore's mo
 What the request holds
 - One CMAF output group (`CMAF_GROUP_SETTINGS`) writing `master.m3u8` and `master.mpd` over
   one set of segments under the destination prefix, like the local package.
-- Fixed policies (`apple`, `aws-vod`, `default`): one H.264 output per rung of
-  `plan_ladder(probe, policy)`, same size, profile, level, pixel aspect, frame rate, caps and
-  buffer. Capped CRF becomes QVBR (quality level = the inverse of `quality_to_crf`, so the
-  `aws-vod` rungs get the solution's levels 7/7/8/8/9 and its 0.4-8.5 Mb/s max bitrates); the
-  VBR policy (`apple`) stays VBR with its target averages (QVBR has no target average outside
-  multi-pass, and Apple's rules check the measured average against it).
+- Fixed policies (`apple`, `aws-vod`, `default`) and the per-title ladders the auto analysis
+  makes (capped CRF, `auto` unset): one output per rung of `plan_ladder(probe, policy)`, same
+  size, profile, level, pixel aspect, frame rate, caps and buffer. Capped CRF becomes QVBR
+  (quality level = the inverse of `quality_to_crf`, so the `aws-vod` rungs get the solution's
+  levels 7/7/8/8/9 and its 0.4-8.5 Mb/s max bitrates); the VBR policy (`apple`) stays VBR
+  with its target averages (QVBR has no target average outside multi-pass, and Apple's
+  rules check the measured average against it).
+- Codec families (`policy.codecs`): each rung is an output of its family's codec, all in the
+  one CMAF group, on one segment grid (every family's rungs have the H.264 rungs' frame rate
+  and GOP frames), sharing the audio renditions. H.264 rungs are H_264; HEVC rungs H_265
+  (Main, level AUTO, `hvc1` sample entries, closed fixed GOPs like H.264); AV1 rungs AV1,
+  which MediaConvert encodes with QVBR only. A family rung's CRF is in its encoder's scale
+  (x265 0-51, SVT-AV1 0-63): it is mapped back to x264's (codec_families.CRF_SCALE) before
+  the QVBR mapping, so every family aims at the quality of the H.264 rung of that CRF. An AV1
+  rung of a VBR ladder becomes QVBR at level 7 under its cap, noted.
 - `auto`: MediaConvert Automated ABR (`AutomatedEncodingSettings.AbrSettings` from
   `LadderPolicy.auto`), one base video output with QVBR and `MULTI_PASS_HQ` and no size,
   bitrate or quality level, accelerated transcoding preferred (AWS's advice for it).
@@ -33,10 +42,15 @@ MediaConvert's limits come from its service model (botocore's `mediaconvert` Cre
 - Output `Width`/`Height` are 32..8192: a rung outside is dropped with a note; no rung left
   (a source under 32 px on a side) is rejected. Thumbnails under 32 px are left out, noted.
 - H.264 levels above 5.2 (not in the model) become `AUTO`, noted.
+- MediaConvert's AV1 has no pixel aspect, closed-GOP or scene-change members: an AV1 rung of
+  non-square pixels is encoded with square ones, noted; its keyframe cadence is its GOP size.
+- Automated ABR takes one video output, and every ABR group of the job must be automated:
+  with `auto`, the HEVC and AV1 families are left out (and out of the returned ladder), noted.
 - Local-only knobs of the auto policy (target VMAF, allowed heights, probe encodes) have no
   MediaConvert equivalent; a note says so. An audio-only source has nothing for Automated ABR
   to do: its request is the fixed audio renditions, noted.
-- An H.264 profile other than baseline, main or high is rejected.
+- An H.264 profile other than baseline, main or high is rejected, as is an HEVC or AV1
+  profile other than main.
 Rejections raise `MediaError("request.invalid", ...)`, as do a role that is not an ARN, an
 input that is not an s3:// or https:// URL and a destination that is not an s3:// prefix.
 Not checkable here: Automated ABR needs an on-demand queue (a reserved one fails the job).
@@ -48,11 +62,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from primevod.core.codec_families import CodecFamily
 from primevod.core.errors import MediaError
-from primevod.core.ladder import AutoLadderConfig, Ladder, LadderPolicy, Rung, plan_ladder
+from primevod.core.ladder import (
+    AutoLadderConfig,
+    Ladder,
+    LadderPolicy,
+    RateControl,
+    Rung,
+    plan_ladder,
+)
 from primevod.core.mediaconvert_outputs import (
+    DEFAULT_QVBR_LEVEL,
+    FAMILY_PROFILES,
     H264_LEVELS,
-    H264_PROFILES,
     JsonDict,
     audio_output,
     automated_video_output,
@@ -61,6 +84,7 @@ from primevod.core.mediaconvert_outputs import (
     quality_level,
     thumbnail_group,
     video_output,
+    x264_crf,
 )
 from primevod.core.probe import ProbeResult
 from primevod.core.thumbnails import plan_thumbnails
@@ -69,6 +93,7 @@ ABR_RENDITIONS = (3, 15)  # AutomatedAbrSettings.MaxRenditions
 ABR_BITRATE_BPS = (100_000, 100_000_000)  # AutomatedAbrSettings.Min/MaxAbrBitrate
 QVBR_LEVELS = (1, 10)  # H264QvbrSettings.QvbrQualityLevel
 OUTPUT_SIDE = (32, 8192)  # VideoDescription.Width / Height
+CODEC_NAMES = {CodecFamily.H264: "H.264", CodecFamily.HEVC: "HEVC", CodecFamily.AV1: "AV1"}
 
 
 class MediaConvertJob(BaseModel):
@@ -96,6 +121,8 @@ def create_job_request(
     _check_locations(role_arn, input_url, destination, queue_arn)
     ladder = plan_ladder(probe, policy, segment_seconds=segment_seconds)
     notes: list[str] = []
+    if policy.auto is not None:
+        ladder = _h264_family_only(ladder, notes)
     prefix = destination.rstrip("/") + "/"
     groups = [_cmaf_group(ladder, policy.auto, prefix, notes)]
     thumbs = _thumbnails(probe, ladder, prefix, notes)
@@ -172,6 +199,19 @@ def _cmaf_group(
     return group
 
 
+def _h264_family_only(ladder: Ladder, notes: list[str]) -> Ladder:
+    """The ladder without its HEVC and AV1 rungs: Automated ABR bases every rendition on one
+    video output, and a job with an automated group cannot hold a fixed one beside it."""
+    others = [str(f) for f in ladder.families if f is not CodecFamily.H264]
+    if not others:
+        return ladder
+    notes.append(
+        f"auto: Automated ABR encodes one codec family; {', '.join(others)} left out "
+        "(a fixed or per-title capped-CRF ladder carries every family)"
+    )
+    return ladder.model_copy(update={"rungs": ladder.family_rungs(CodecFamily.H264)})
+
+
 def _primary_audio_only(ladder: Ladder, notes: list[str]) -> Ladder:
     """The ladder with the primary audio stream's renditions only: the job does not carry a
     source's other audio languages (nor its subtitles) yet, which the local encode does."""
@@ -192,8 +232,7 @@ def _fixed_outputs(ladder: Ladder, notes: list[str]) -> list[JsonDict]:
     rungs = _fitting_rungs(ladder.rungs, notes)
     for rung in rungs:
         _check_profile(rung)
-        if rung.level not in H264_LEVELS:
-            notes.append(f"{rung.name}: H.264 level {rung.level} is above 5.2, level AUTO")
+        _note_what_mediaconvert_sets(rung, notes)
     video = [video_output(rung, ladder, _rung_quality(rung, notes)) for rung in rungs]
     if ladder.audio_only:
         return [audio_output(a, "AUDIO_ONLY_VARIANT_STREAM") for a in ladder.audio]
@@ -237,22 +276,49 @@ def _fitting_rungs(rungs: list[Rung], notes: list[str]) -> list[Rung]:
 
 
 def _check_profile(rung: Rung) -> None:
-    if rung.profile not in H264_PROFILES:
-        known = ", ".join(H264_PROFILES)
+    profiles = FAMILY_PROFILES[rung.codec]
+    if rung.profile not in profiles:
+        known = ", ".join(profiles)
         raise MediaError(
-            "request.invalid", f"{rung.name}: H.264 profile {rung.profile!r} is not one of {known}"
+            "request.invalid",
+            f"{rung.name}: {CODEC_NAMES[rung.codec]} profile {rung.profile!r} is not one of "
+            f"{known}",
+        )
+
+
+def _note_what_mediaconvert_sets(rung: Rung, notes: list[str]) -> None:
+    """Notes on a rung setting MediaConvert's model has no room for."""
+    if rung.codec is CodecFamily.H264 and rung.level not in H264_LEVELS:
+        notes.append(f"{rung.name}: H.264 level {rung.level} is above 5.2, level AUTO")
+    if rung.codec is CodecFamily.AV1 and rung.sample_aspect_ratio != "1:1":
+        notes.append(
+            f"{rung.name}: MediaConvert's AV1 has no pixel aspect setting, the rung's "
+            f"{rung.sample_aspect_ratio} becomes 1:1"
         )
 
 
 def _rung_quality(rung: Rung, notes: list[str]) -> float | None:
-    """The QVBR quality level of a capped-CRF rung, clamped to 1..10."""
+    """The QVBR quality level of a capped-CRF rung (its CRF read in its family's scale),
+    clamped to 1..10; an AV1 rung of a VBR ladder gets the default level (AV1 is QVBR only)."""
     if rung.crf is None:
+        if rung.codec is CodecFamily.AV1 and rung.rate_control is RateControl.VBR:
+            notes.append(
+                f"{rung.name}: MediaConvert's AV1 is QVBR only; the VBR target "
+                f"{rung.bitrate_kbps} kb/s becomes QVBR level {DEFAULT_QVBR_LEVEL:g} under "
+                f"its {rung.max_bitrate_kbps} kb/s cap"
+            )
+            return DEFAULT_QVBR_LEVEL
         return None
-    level = quality_level(rung.crf)
+    level = quality_level(rung.crf, rung.codec)
     low, high = QVBR_LEVELS
     clamped = min(float(high), max(float(low), level))
     if clamped != level:
-        notes.append(f"{rung.name}: CRF {rung.crf} is QVBR level {level:g}, clamped to {clamped:g}")
+        scale = (
+            "" if rung.codec is CodecFamily.H264 else f" (x264 {x264_crf(rung.codec, rung.crf):g})"
+        )
+        notes.append(
+            f"{rung.name}: CRF {rung.crf}{scale} is QVBR level {level:g}, clamped to {clamped:g}"
+        )
     return clamped
 
 

@@ -1,5 +1,6 @@
-"""The pieces of a MediaConvert job: the CMAF group's settings, one H.264 output per rung, the
-Automated ABR base output, AAC outputs, the input, and the frame-capture thumbnails. Pure.
+"""The pieces of a MediaConvert job: the CMAF group's settings, one video output per rung (H.264,
+H.265 or AV1, the rung's codec family), the Automated ABR base output, AAC outputs, the
+input, and the frame-capture thumbnails. Pure.
 
 Each function turns one planned thing of the local ladder (core/ladder.py) into its
 MediaConvert JSON, with MediaConvert's own member names; core/mediaconvert.py assembles them
@@ -12,6 +13,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
+from primevod.core.codec_families import CRF_SCALE, CodecFamily
 from primevod.core.ladder import AudioRendition, Ladder, RateControl, Rung
 from primevod.core.thumbnails import ThumbnailPlan
 
@@ -44,6 +46,16 @@ H264_LEVELS = frozenset(
     ]
 )
 H264_PROFILES = {"baseline": "BASELINE", "main": "MAIN", "high": "HIGH"}
+# A rung's profile as each family's settings spell it: HEVC Main (8 bit) at Main tier; AV1's
+# Main profile has no member of its own, its 8-bit depth is what the local av01.0.xxM.08 has
+FAMILY_PROFILES: dict[CodecFamily, dict[str, str]] = {
+    CodecFamily.H264: H264_PROFILES,
+    CodecFamily.HEVC: {"main": "MAIN_MAIN"},
+    CodecFamily.AV1: {"main": "BIT_8"},
+}
+# the level of a QVBR output whose rung has no CRF (an AV1 rung of a VBR ladder: MediaConvert's
+# AV1 has no VBR); 7 is MediaConvert's advice for most content, and the aws-vod ladder's low end
+DEFAULT_QVBR_LEVEL = 7.0
 
 
 def cmaf_group_settings(prefix: str, segment_seconds: int) -> JsonDict:
@@ -83,10 +95,18 @@ def input_settings(input_url: str, ladder: Ladder, rotated: bool) -> JsonDict:
     return settings
 
 
-def quality_level(crf: int) -> float:
-    """A capped-CRF rung's QVBR quality level: the inverse of ladder.quality_to_crf (a CRF of
-    an odd value lands half-way between two levels)."""
-    return (38 - crf) / 2.0
+def x264_crf(family: CodecFamily, crf: int) -> float:
+    """A family rung's CRF in x264's scale: the inverse of codec_families.family_crf (SVT-AV1's
+    CRF 35 is x264's 23, x265's 28 is x264's 23)."""
+    slope, offset = CRF_SCALE[family]
+    return (crf - offset) / slope
+
+
+def quality_level(crf: int, family: CodecFamily = CodecFamily.H264) -> float:
+    """A capped-CRF rung's QVBR quality level: its CRF back in x264's scale, then the inverse
+    of ladder.quality_to_crf (a CRF of an odd value lands half-way between two levels), so
+    every family's rungs aim at the quality the H.264 rung of that CRF aims at."""
+    return (38 - x264_crf(family, crf)) / 2.0
 
 
 def qvbr_settings(level: float) -> JsonDict:
@@ -127,16 +147,27 @@ def _gop(size: float, units: str) -> JsonDict:
 
 
 def _rate_control(rung: Rung, level: float | None) -> JsonDict:
+    """H.264's and H.265's rate control (the same members): VBR with the rung's target, or
+    QVBR at `level`; both under the rung's cap and buffer."""
     caps = {"MaxBitrate": rung.max_bitrate_kbps * 1000, "HrdBufferSize": rung.buffer_kbits * 1000}
     if rung.rate_control is RateControl.VBR:
         return {"RateControlMode": "VBR", "Bitrate": (rung.bitrate_kbps or 0) * 1000, **caps}
-    return {"RateControlMode": "QVBR", "QvbrSettings": qvbr_settings(level or 7.0), **caps}
+    qvbr = qvbr_settings(level or DEFAULT_QVBR_LEVEL)
+    return {"RateControlMode": "QVBR", "QvbrSettings": qvbr, **caps}
+
+
+def _pixel_aspect(rung: Rung) -> JsonDict:
+    sar_num, _, sar_den = rung.sample_aspect_ratio.partition(":")
+    return {
+        "ParControl": "SPECIFIED",
+        "ParNumerator": int(sar_num),
+        "ParDenominator": int(sar_den or 1),
+    }
 
 
 def h264_rung_settings(rung: Rung, level: float | None) -> JsonDict:
     """One rung's H.264: the local rung's profile, level, caps and GOP; capped CRF as QVBR at
     `level` (already within 1..10), VBR as VBR."""
-    sar_num, _, sar_den = rung.sample_aspect_ratio.partition(":")
     return {
         "CodecProfile": H264_PROFILES[rung.profile],
         "CodecLevel": codec_level(rung.level),
@@ -144,10 +175,49 @@ def h264_rung_settings(rung: Rung, level: float | None) -> JsonDict:
         "QualityTuningLevel": "SINGLE_PASS_HQ",
         **_gop(rung.gop_frames, "FRAMES"),
         **_frame_rate(rung.frame_rate),
-        "ParControl": "SPECIFIED",
-        "ParNumerator": int(sar_num),
-        "ParDenominator": int(sar_den or 1),
+        **_pixel_aspect(rung),
     }
+
+
+def h265_rung_settings(rung: Rung, level: float | None) -> JsonDict:
+    """One HEVC rung, as its H.264 rungs are made: the same GOP (so all families share the
+    segment grid), caps, buffer, frame rate and pixel aspect; Main profile, the level left to
+    the encoder (the local x265 rung's `auto`); `hvc1` sample entries (parameter sets in the
+    init segment), which Apple's players require and the local package writes."""
+    return {
+        "CodecProfile": FAMILY_PROFILES[CodecFamily.HEVC][rung.profile],
+        "CodecLevel": "AUTO",
+        **_rate_control(rung, level),
+        "QualityTuningLevel": "SINGLE_PASS_HQ",
+        **_gop(rung.gop_frames, "FRAMES"),
+        **_frame_rate(rung.frame_rate),
+        **_pixel_aspect(rung),
+        "WriteMp4PackagingType": "HVC1",
+    }
+
+
+def av1_rung_settings(rung: Rung, level: float | None) -> JsonDict:
+    """One AV1 rung. MediaConvert's AV1 is QVBR only, under a required MaxBitrate, and takes
+    its GOP in frames only: the rung's GOP frames put its keyframes on the H.264 rungs'
+    frames. Its model has no closed-GOP, scene-change, buffer or pixel-aspect members (the
+    caller notes a non-square pixel aspect); 8-bit, as the local SVT-AV1 rungs."""
+    return {
+        "RateControlMode": "QVBR",
+        "QvbrSettings": qvbr_settings(level or DEFAULT_QVBR_LEVEL),
+        "MaxBitrate": rung.max_bitrate_kbps * 1000,
+        "GopSize": float(rung.gop_frames),  # a double in the model, frames for AV1
+        "BitDepth": FAMILY_PROFILES[CodecFamily.AV1][rung.profile],
+        **_frame_rate(rung.frame_rate),
+    }
+
+
+def codec_settings(rung: Rung, level: float | None) -> JsonDict:
+    """A rung's `CodecSettings`: the codec of its family and that codec's settings."""
+    if rung.codec is CodecFamily.HEVC:
+        return {"Codec": "H_265", "H265Settings": h265_rung_settings(rung, level)}
+    if rung.codec is CodecFamily.AV1:
+        return {"Codec": "AV1", "Av1Settings": av1_rung_settings(rung, level)}
+    return {"Codec": "H_264", "H264Settings": h264_rung_settings(rung, level)}
 
 
 def _deinterlacer() -> JsonDict:
@@ -174,8 +244,10 @@ def _cmfc(**settings: str | None) -> JsonDict:
 
 def video_output(rung: Rung, ladder: Ladder, level: float | None) -> JsonDict:
     """A rung: its exact size (each rung's pixel aspect restores the source's display aspect,
-    so the picture is stretched to the box, never letterboxed), paired with its audio group."""
-    codec = {"Codec": "H_264", "H264Settings": h264_rung_settings(rung, level)}
+    so the picture is stretched to the box, never letterboxed), paired with its audio group.
+    Named by the rung (`_hevc-1080p-4900k`: family rungs carry their family's prefix), so every
+    family's outputs share the CMAF group without two outputs writing the same files."""
+    codec = codec_settings(rung, level)
     return {
         "NameModifier": f"_{rung.name}",
         "ContainerSettings": _cmfc(AudioRenditionSets=rung.audio_group),

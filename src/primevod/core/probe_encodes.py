@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from primevod.core.codec_families import CodecFamily
 from primevod.core.ladder import AutoLadderConfig
 from primevod.core.quality_report import Metric
 
@@ -14,9 +15,10 @@ class ProbePoint(BaseModel):
 
     width: int
     height: int
-    crf: float
+    crf: float = Field(description="in the codec's own scale")
     kbps: float
     quality: float = Field(description="VMAF (0-100), or PSNR in dB when metric is psnr")
+    codec: CodecFamily = CodecFamily.H264
 
 
 class ComplexityAnalysis(BaseModel):
@@ -32,10 +34,16 @@ class ComplexityAnalysis(BaseModel):
     scene_cuts: list[float] = Field(default_factory=list)
     static: bool = Field(False, description="still pictures: the largest, smallest size probed")
     preset: str
+    codecs: list[CodecFamily] = Field(
+        default_factory=lambda: [CodecFamily.H264], description="the families probed"
+    )
     points: list[ProbePoint]
     seconds: float = Field(0.0, description="wall time the analysis took")
     timing: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
     cached: bool = False
+
+    def family_points(self, family: CodecFamily) -> list[ProbePoint]:
+        return [p for p in self.points if p.codec == family]
 
 
 def probe_sizes(source: tuple[int, int], config: AutoLadderConfig) -> list[tuple[int, int]]:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
+from primevod.core.codec_families import CodecFamily
 from primevod.core.ladder import AutoLadderConfig
 from primevod.core.probe_encodes import ProbePoint
 from primevod.core.quality_report import Metric
@@ -22,6 +23,7 @@ class RungChoice(BaseModel):
     kbps: float = Field(description="predicted average bitrate (kb/s)")
     quality: float = Field(description="predicted VMAF (or PSNR) against the source")
     max_bitrate_kbps: int
+    codec: CodecFamily = CodecFamily.H264
 
 
 def quality_ceiling(metric: Metric) -> float:
@@ -107,9 +109,9 @@ def _candidates(
     candidates: list[RungChoice] = []
     for (w, h), pts in by_size.items():
         curve = RateQualityCurve(pts)
-        # extrapolate at most 3 CRF steps below the probes and 4 above
-        c_lo = max(lo, math.floor(min(curve.crfs)) - 3)
-        c_hi = min(hi, math.ceil(max(curve.crfs)) + 4)
+        below, above = config.crf_extrapolation
+        c_lo = max(lo, math.floor(min(curve.crfs)) - below)
+        c_hi = min(hi, math.ceil(max(curve.crfs)) + above)
         for crf in range(c_lo, c_hi + 1):
             kbps = curve.kbps(crf)
             candidates.append(

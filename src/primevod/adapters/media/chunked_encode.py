@@ -11,16 +11,18 @@ full encode applies), run through the same deinterlacer and `fps` filter, and on
 trimmed to its output frames [first, end) (`trim` on the frame grid, `setpts` to start
 the chunk at 0). The chunks' frames are therefore exactly the full encode's frames.
 
-Each rung gets the full encode's scale/setsar/format branch and x264 options (the same
-phase functions), keyframes forced at every segment start of the chunk's own clock on top
-of the fixed GOP, and closed GOPs (x264's default, which forced keyframes keep: they are
-IDR frames). Why fragmented MP4 and not a raw H.264 stream: it keeps each frame's
-timestamps (B-frame reordering included, with an edit list so the chunk's first frame is
-shown at 0) and frame rate, so the concat demuxer joins chunks with exact continuous
-timestamps; it carries the avcC (SPS/PPS) that stitching compares across chunks; and it is
-written as it is encoded (a fragment per GOP), readable up to where a dead worker stopped.
-A raw stream would need timestamps regenerated from a frame rate given again, and puts
-each chunk's SPS/PPS in band."""
+Each rung, of every codec family, gets the full encode's scale/setsar/format branch and
+encoder options (the same phase functions: x264, libx265 or libsvtav1 with the family's
+fixed GOP and no scene-cut key frames), keyframes forced at every segment start of the
+chunk's own clock on top of the fixed GOP, and closed GOPs (chunk_encoder_args: a forced
+frame is an IDR or AV1 key frame). In quality mode the H.264 rungs take two passes, the
+others one, as in the full encode. Why fragmented MP4 and not a raw stream: it keeps each
+frame's timestamps (B-frame reordering included, with an edit list so the chunk's first
+frame is shown at 0) and frame rate, so the concat demuxer joins chunks with exact
+continuous timestamps; it carries the decoder configuration (avcC, hvcC, av1C) that
+stitching compares across chunks; and it is written as it is encoded (a fragment per GOP),
+readable up to where a dead worker stopped. A raw stream would need timestamps regenerated
+from a frame rate given again, and puts each chunk's parameter sets in band."""
 
 from __future__ import annotations
 
@@ -42,13 +44,13 @@ from primevod.adapters.media.ffmpeg_command import (
     EncodeOptions,
     input_args,
     rung_scale,
-    x264_args,
+    video_args,
 )
 from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
 from primevod.core.chunks import Chunk, ChunkEncode, frame_span, plan_chunks, segment_frames
 from primevod.core.codec_families import CodecFamily
 from primevod.core.errors import MediaError
-from primevod.core.ladder import Ladder, RateControl
+from primevod.core.ladder import Ladder, RateControl, Rung
 from primevod.core.probe import ProbeResult, VideoStreamInfo
 from primevod.core.progress import ProgressCallback
 from primevod.core.thumbnails import ThumbnailPlan
@@ -80,7 +82,7 @@ def plan_title_chunks(
     """The chunks of a title on its exact segment grid, over the video's duration. Refuses
     a source whose video starts later than the file (an audio/video offset): the chunks'
     frame grid counts from the file's start, the single encode's from the first frame."""
-    video = _chunkable_video(probe, ladder)
+    video = _chunkable_video(probe)
     fps = output_frame_rate(ladder)
     offset = video_start_offset(source, video.index)
     if abs(offset) * fps >= Fraction(1, 2):
@@ -118,7 +120,7 @@ def chunk_decode_args(
     """The input (seeked, limited) and the filter graph of one chunk: `[v0]`, `[v1]`, ... are
     its frames at each rung's size, timestamps from 0; with `thumbs` also the chunk's
     thumbnails (chunked_thumbs)."""
-    video = _chunkable_video(probe, ladder)
+    video = _chunkable_video(probe)
     fps = output_frame_rate(ladder)
     first, end = frame_span(chunk, fps)
     seek = max(Fraction(0), first / fps - Fraction(MARGIN_SECONDS))
@@ -166,6 +168,30 @@ def force_keyframes_expr(ladder: Ladder) -> str:
     return f"expr:gte(t,n_forced*{segment:.9g}-{float(1 / fps) / 2:.9g})"
 
 
+def chunk_encoder_args(rung: Rung, keyframes: str) -> list[str]:
+    """What a chunk's output stream 0 adds to the single encode's encoder options (by
+    family) so that its chunks join: keyframes forced at `keyframes` (force_keyframes_expr),
+    as key frames that start a closed GOP (x264 makes a forced frame an IDR, libx265 only
+    with `forced-idr`, else a plain I frame that no segment can start with; SVT-AV1 makes
+    it a key frame); and for x264 `stitchable`, headers that do not depend on the content
+    (without it a second pass writes each chunk's PPS with the initial QP its own
+    statistics suggest, and the chunks' avcC differ)."""
+    args = ["-force_key_frames:v:0", keyframes]
+    if rung.codec is CodecFamily.HEVC:
+        args += ["-forced-idr:v:0", "1"]
+    if rung.codec is CodecFamily.H264:
+        args += ["-x264-params:v:0", "stitchable=1"]
+    return args
+
+
+def needs_two_passes(ladder: Ladder, options: EncodeOptions) -> bool:
+    """Quality mode with VBR H.264 rungs: x264's two passes (the other families' encoders
+    take one)."""
+    return options.mode == "quality" and any(
+        r.rate_control is RateControl.VBR for r in ladder.family_rungs(CodecFamily.H264)
+    )
+
+
 def chunk_command(
     ffmpeg: str,
     source: Path,
@@ -178,10 +204,14 @@ def chunk_command(
     pass_number: int | None = None,
     thumbs: ThumbnailPlan | None = None,
 ) -> list[str]:
-    """The chunk's one FFmpeg run: an output per rung (with `pass_number` 1, the first pass
-    of VBR rungs, to the null muxer; the statistics go beside `out_dir`), and with `thumbs`
-    the chunk's thumbnails into `thumbnail_dir(out_dir, chunk)`."""
+    """The chunk's one FFmpeg run: an output per rung of every family (with `pass_number`
+    1, x264's first pass of the H.264 rungs alone, to the null muxer; the statistics go
+    beside `out_dir`), and with `thumbs` the chunk's thumbnails into
+    `thumbnail_dir(out_dir, chunk)`."""
     if pass_number == 1:
+        # x264 alone takes two passes (FFmpeg's libx265 and libsvtav1 take no -pass): the
+        # first pass encodes the H.264 rungs, which come first, so their indexes hold
+        ladder = ladder.model_copy(update={"rungs": ladder.family_rungs(CodecFamily.H264)})
         thumbs = None
     cmd = chunk_decode_args(ffmpeg, source, probe, ladder, chunk, options, thumbs)
     keyframes = force_keyframes_expr(ladder)
@@ -189,8 +219,8 @@ def chunk_command(
         path = chunk_file(out_dir, chunk, i)
         cmd += ["-map", f"[v{i}]", "-map_metadata", "-1", "-map_chapters", "-1"]
         # stream index 0 of this output; the pass log is named after the output file
-        cmd += x264_args(0, rung, options, path.with_suffix(""), pass_number)
-        cmd += ["-force_key_frames:v:0", keyframes]
+        cmd += video_args(0, rung, options, path.with_suffix(""), pass_number)
+        cmd += chunk_encoder_args(rung, keyframes)
         if pass_number == 1:
             cmd += ["-f", "null", "-"]
         else:
@@ -221,18 +251,16 @@ def encode_chunk(
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> ChunkEncode:
-    """Encode one chunk to every rung (two FFmpeg runs in quality mode with VBR rungs: the
-    first pass, then the second), with `thumbs` its thumbnails too, and check the frames: a
-    chunk other than the last holds exactly its span of the frame grid."""
+    """Encode one chunk to every rung (two FFmpeg runs in quality mode with VBR H.264
+    rungs: the first pass, then the second), with `thumbs` its thumbnails too, and check
+    the frames: a chunk other than the last holds exactly its span of the frame grid."""
     started = time.monotonic()
     source, out_dir = Path(source), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     fps = output_frame_rate(ladder)
     first, end = frame_span(chunk, fps)
     length = float((end - first) / fps) if end is not None else chunk.duration
-    two_pass = options.mode == "quality" and any(
-        r.rate_control is RateControl.VBR for r in ladder.rungs
-    )
+    two_pass = needs_two_passes(ladder, options)
     cpu = 0.0
     try:
         if two_pass:
@@ -303,18 +331,14 @@ def _check_frames(chunk: Chunk, frames: list[int], expected: int | None) -> None
         )
 
 
-def _chunkable_video(probe: ProbeResult, ladder: Ladder) -> VideoStreamInfo:
-    """The video stream a chunked encode splits; refuses a title without one, and a ladder
-    with codec families other than H.264 (stage 1 of multi-codec ladders: chunk encodes and
-    their stitch know x264 alone)."""
+def _chunkable_video(probe: ProbeResult) -> VideoStreamInfo:
+    """The video stream a chunked encode splits; a title without one has nothing to cut
+    (its audio is encoded once, never in chunks). Every codec family chunks alike."""
     video = probe.primary_video
     if video is None:
-        raise MediaError("request.invalid", "a chunked encode needs a video stream")
-    others = [str(f) for f in ladder.families if f is not CodecFamily.H264]
-    if others:
         raise MediaError(
             "request.invalid",
-            f"chunked encodes make the h264 family only, not {', '.join(others)}: "
-            "encode the title in one pass or with --codecs h264",
+            "a chunked encode cuts the video: this title has no video stream, encode it "
+            "in one pass",
         )
     return video

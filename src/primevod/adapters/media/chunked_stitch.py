@@ -7,9 +7,12 @@ DASH manifests, the same segment duration and names); then the packager and the 
 as MediaEngine.transcode runs them.
 
 One init segment per rung serves every chunk because the chunks were encoded with the same
-x264 settings, which give the same SPS/PPS: that is checked here (the avcC of every chunk
-against the first), and a difference is an error rather than a package that breaks at a
-join.
+encoder settings, which give the same decoder configuration (x264's SPS/PPS in the avcC,
+x265's VPS/SPS/PPS in the hvcC, SVT-AV1's sequence header in the av1C): that is checked
+here (every chunk's sample entry and record against the first chunk's,
+core/decoder_config), and a difference is an error rather than a package that breaks at a
+join. The joined rung keeps the first chunk's record, so the CODECS the packager reads
+from the stitched init segments describe every chunk.
 
 The thumbnails, sprites and poster come from the chunk encodes (chunked_thumbs) and are
 joined here. `encode_title_audio` is a job of its own, which a distributed run queues beside
@@ -18,6 +21,7 @@ the chunk encodes; `package_chunks` joins everything; `stitch` runs both on one 
 from __future__ import annotations
 
 import shutil
+import struct
 import threading
 import time
 import uuid
@@ -47,7 +51,9 @@ from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
 from primevod.adapters.media.package_validator import validated_package
 from primevod.adapters.media.packager import STORYBOARD, finalize
 from primevod.adapters.media.subtitle_tracks import check_sidecars, collect
+from primevod.core.decoder_config import BOX_HOLDS, config_box, decoding_part
 from primevod.core.errors import MediaError
+from primevod.core.fmp4 import video_sample_entry
 from primevod.core.ladder import Ladder
 from primevod.core.outputs import PackageResult
 from primevod.core.probe import ProbeResult
@@ -63,7 +69,8 @@ class ChunkFacts:
 
     path: Path
     frames: int
-    avcc: bytes
+    entry: str  # the sample entry: avc1, hvc1, av01
+    config: bytes  # its decoder configuration record (avcC, hvcC, av1C)
 
 
 def encode_title_audio(
@@ -94,16 +101,36 @@ def encode_title_audio(
 
 
 def chunk_facts(path: Path) -> ChunkFacts:
-    """A chunk's frame count (from its packets) and its avcC (the SPS/PPS it was coded
-    with)."""
+    """A chunk's frame count (from its packets) and its sample entry with the decoder
+    configuration record it was coded with (from its moov)."""
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
-            avcc = bytes(stream.codec_context.extradata or b"")
             frames = sum(1 for packet in container.demux(stream) if packet.size)
+        found = video_sample_entry(_movie_box(Path(path)))
     except (av.error.FFmpegError, IndexError, OSError) as exc:
         raise MediaError("encode.failed", f"unreadable chunk {Path(path).name}: {exc}") from None
-    return ChunkFacts(Path(path), frames, avcc)
+    entry, boxes = found or ("", {})
+    box = config_box(entry)
+    return ChunkFacts(Path(path), frames, entry, boxes.get(box, b"") if box else b"")
+
+
+def _movie_box(path: Path) -> bytes:
+    """The file's moov box (a chunk file writes it before its first fragment); empty when
+    there is none before the end or a box of unknown length."""
+    with path.open("rb") as f:
+        while len(header := f.read(8)) == 8:
+            size, kind = struct.unpack(">I4s", header)
+            wide = f.read(8) if size == 1 else b""  # a 64-bit size follows the type
+            if wide:
+                size = struct.unpack(">Q", wide)[0]
+            head = len(header) + len(wide)
+            if size < head:  # 0: the box runs to the end of the file
+                break
+            if kind == b"moov":
+                return header + wide + f.read(size - head)
+            f.seek(size - head, 1)
+    return b""
 
 
 def check_chunk_frames(rungs: Sequence[Sequence[ChunkFacts]]) -> None:
@@ -117,23 +144,48 @@ def check_chunk_frames(rungs: Sequence[Sequence[ChunkFacts]]) -> None:
         )
 
 
-def check_parameter_sets(rungs: Sequence[Sequence[ChunkFacts]]) -> None:
-    """Every chunk of a rung carries the SPS/PPS of its first chunk: the one init segment
-    the package has for the rung describes them all."""
+def check_decoder_configs(rungs: Sequence[Sequence[ChunkFacts]]) -> None:
+    """Every chunk of a rung was coded as its first chunk: the same sample entry and the
+    same decoding part of its avcC, hvcC or av1C (core/decoder_config.decoding_part). The
+    rung's one init segment holds the first chunk's record for them all."""
     for i, chunks in enumerate(rungs):
         if not chunks:
             raise MediaError("encode.failed", f"rung {i} has no chunks")
-        reference = chunks[0].avcc
-        if not reference:
-            raise MediaError("encode.failed", f"{chunks[0].path.name} carries no avcC")
+        first = chunks[0]
+        box = config_box(first.entry)
+        if box is None or not first.config:
+            raise MediaError(
+                "encode.failed",
+                f"{first.path.name} carries no decoder configuration record "
+                f"(sample entry {first.entry or 'none'})",
+            )
+        reference = decoding_part(first.entry, first.config)
         for chunk in chunks[1:]:
-            if chunk.avcc != reference:
+            if chunk.entry != first.entry:
                 raise MediaError(
                     "encode.failed",
-                    f"rung {i}: {chunk.path.name} was coded with other SPS/PPS than "
-                    f"{chunks[0].path.name} ({chunk.avcc.hex()} != {reference.hex()}); "
-                    "one init segment cannot serve both",
+                    f"rung {i}: {chunk.path.name} is coded as {chunk.entry or 'nothing known'}, "
+                    f"{first.path.name} as {first.entry}: one init segment cannot serve both",
                 )
+            mine = decoding_part(chunk.entry, chunk.config)
+            if mine != reference:
+                raise MediaError(
+                    "encode.failed",
+                    f"rung {i} ({first.entry}): {chunk.path.name} was coded with another "
+                    f"{box} ({BOX_HOLDS[box]}) than {first.path.name} "
+                    f"({_difference(mine, reference)}); one init segment cannot serve both",
+                )
+
+
+def _difference(mine: bytes, reference: bytes) -> str:
+    """Where two records part: both in hex when short, else the first differing byte."""
+    if max(len(mine), len(reference)) <= 48:
+        return f"{mine.hex()} != {reference.hex()}"
+    at = next(
+        (n for n, (a, b) in enumerate(zip(mine, reference, strict=False)) if a != b),
+        min(len(mine), len(reference)),
+    )
+    return f"{len(mine)} and {len(reference)} bytes, first different at byte {at}"
 
 
 def concat_list(chunks: Sequence[ChunkFacts], fps: Fraction) -> str:
@@ -251,7 +303,7 @@ def package_chunks(
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise MediaError("request.invalid", f"output directory {out_dir} is not empty")
     facts = [[chunk_facts(Path(p)) for p in paths] for paths in chunks_per_rung]
-    check_parameter_sets(facts)
+    check_decoder_configs(facts)
     check_chunk_frames(facts)
     workdir = _sibling(out_dir, "partial")
     scratch = _sibling(out_dir, "stitch")

@@ -33,6 +33,7 @@ from primevod.adapters.media.complexity_scan import (
     scan_windows,
 )
 from primevod.adapters.media.quality_meter import default_metric
+from primevod.core.codec_families import CodecFamily, parse_codecs
 from primevod.core.errors import MediaError
 from primevod.core.ladder import AutoLadderConfig, output_frame_rate
 from primevod.core.probe import ProbeResult
@@ -56,7 +57,7 @@ __all__ = [
     "still_is_cheap",
 ]
 
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4  # 4: probes per codec family
 
 
 def analyze(
@@ -67,16 +68,20 @@ def analyze(
     preset: str = "veryfast",
     cache_dir: Path | None = None,
     checksum: str | None = None,
+    codecs: tuple[CodecFamily, ...] = (CodecFamily.H264,),
 ) -> ComplexityAnalysis:
-    """Measure bitrate against quality on samples of the title at a few resolutions; cached
-    in `cache_dir/<sha256>-<settings>.json` when a cache folder is given."""
+    """Measure bitrate against quality on samples of the title at a few resolutions, for
+    each codec family in `codecs` (one decode of the samples, one scan, one reference for
+    all of them); cached in `cache_dir/<sha256>-<settings>.json` when a cache folder is
+    given."""
     started = time.monotonic()
     video = probe.primary_video
     if video is None:
         raise MediaError("source.no_video", "the auto ladder needs a video stream")
     fps = output_frame_rate(video)
     p_preset = probe_preset(preset)
-    key = settings_key(config, p_preset)
+    codecs = parse_codecs(codecs)
+    key = settings_key(config, p_preset, codecs)
     cache_file = None
     if cache_dir is not None:
         checksum = checksum or sha256_of(source)
@@ -99,6 +104,7 @@ def analyze(
         static=title.static,
         metric=metric,
         timing=timing,
+        codecs=codecs,
     )
     analysis = ComplexityAnalysis(
         version=ANALYSIS_VERSION,
@@ -111,6 +117,7 @@ def analyze(
         scene_cuts=[round(c, 3) for c in title.cuts],
         static=static,
         preset=p_preset,
+        codecs=list(codecs),
         points=points,
         seconds=round(time.monotonic() - started, 3),
         timing={k: round(v, 3) for k, v in timing.items()},
@@ -120,7 +127,9 @@ def analyze(
     return analysis
 
 
-def settings_key(config: AutoLadderConfig, preset: str) -> str:
+def settings_key(
+    config: AutoLadderConfig, preset: str, codecs: tuple[CodecFamily, ...] = (CodecFamily.H264,)
+) -> str:
     """What besides the source decides an analysis: part of its cache file's name, so that
     other settings or a new analysis version never read an old result."""
     return hashlib.sha256(
@@ -134,6 +143,7 @@ def settings_key(config: AutoLadderConfig, preset: str) -> str:
                 config.sample_seconds,
                 preset,
                 default_metric(),
+                {str(c): config.for_family(c).probe_crfs for c in codecs},
             ]
         ).encode()
     ).hexdigest()[:12]

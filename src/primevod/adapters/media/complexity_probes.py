@@ -15,6 +15,7 @@ from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import PRESETS
 from primevod.adapters.media.quality_meter import Comparison, compare
 from primevod.adapters.media.quality_meter import reference_size as score_size
+from primevod.core.codec_families import CodecFamily
 from primevod.core.errors import MediaError
 from primevod.core.ladder import (
     AutoLadderConfig,
@@ -33,7 +34,25 @@ from primevod.core.quality import Metric, ProbePoint, probe_sizes
 STILL_MAX_BPP = 0.012
 PROBE_PRESET_FLOOR = "veryfast"  # probes never run slower than this
 
-Probe = tuple[int, int, int]  # width, height, CRF
+# SVT-AV1's probes: its fastest preset (SVT-AV1 4 maps 12 to 11); like x264's veryfast
+# floor, the probes rank sizes and CRFs, and the slower final preset only saves more
+AV1_PROBE_PRESET = 12
+# a raw bitstream per family (no container: the probe's kbps is the video's alone)
+PROBE_FORMAT: dict[CodecFamily, str] = {
+    CodecFamily.H264: "h264",
+    CodecFamily.HEVC: "hevc",
+    CodecFamily.AV1: "obu",
+}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One probe encode: a family, a size and a CRF in the family's own scale."""
+
+    family: CodecFamily
+    width: int
+    height: int
+    crf: int
 
 
 def probe_preset(preset: str) -> str:
@@ -82,9 +101,11 @@ def run_probes(
     static: bool,
     metric: Metric,
     timing: dict[str, float],
+    codecs: tuple[CodecFamily, ...] = (CodecFamily.H264,),
 ) -> tuple[list[ProbePoint], bool]:
-    """Encode and score the probes; returns their points and whether the title is still
-    pictures after all (a costly "still" title is probed at every size)."""
+    """Encode and score the probes of every family in `codecs`; returns their points and
+    whether the title is still pictures after all (a costly "still" title is probed at
+    every size)."""
     video = probe.primary_video
     assert video is not None
     sizes = rung_sizes(probe, config)
@@ -93,20 +114,32 @@ def run_probes(
         # still pictures: the full size wins at every bitrate worth having; the smallest
         # size stays as the fallback for the bottom of the ladder
         probed, skipped = [sizes[0], sizes[-1]], sizes[1:-1]
-    crfs = config.probe_crfs
     with tempfile.TemporaryDirectory(prefix="primevod-analysis-") as tmp:
         run = ProbeRun.plan(source, video, samples, fps, preset, Path(tmp), metric, timing)
-        outs = [(w, h, crf) for w, h in probed for crf in crfs]
+        outs = probe_grid(probed, config, codecs)
         run.encode(outs, 0)
         points = run.score(outs, 0, static=static)
-        if static and skipped and not still_is_cheap(points, float(fps)):
+        h264 = [p for p in points if p.codec is CodecFamily.H264]
+        if static and skipped and not still_is_cheap(h264, float(fps)):
             # "still" by the scan, but the full picture is costly (grain, fine texture the
             # 32x18 scan cannot see): probe the sizes in between after all
             static = False
-            more = [(w, h, crf) for w, h in skipped for crf in crfs]
+            more = probe_grid(skipped, config, codecs)
             run.encode(more, len(outs))
             points += run.score(more, len(outs), static=static)
     return points, static
+
+
+def probe_grid(
+    sizes: list[tuple[int, int]], config: AutoLadderConfig, codecs: tuple[CodecFamily, ...]
+) -> list[Probe]:
+    """Every size at each family's probe CRFs (the H.264 ones mapped to its scale)."""
+    return [
+        Probe(family, w, h, crf)
+        for family in codecs
+        for w, h in sizes
+        for crf in config.for_family(family).probe_crfs
+    ]
 
 
 @dataclass
@@ -164,8 +197,8 @@ class ProbeRun:
             timing=timing,
         )
 
-    def probe_file(self, number: int) -> Path:
-        return self.work / f"probe{number}.h264"
+    def probe_file(self, number: int, family: CodecFamily) -> Path:
+        return self.work / f"probe{number}.{PROBE_FORMAT[family]}"
 
     def encode(self, outs: list[Probe], first: int) -> None:
         """One FFmpeg run: the probes `first`... from the samples, and the samples
@@ -183,12 +216,12 @@ class ProbeRun:
         split = f"[cat]split={len(outs) + (first == 0)}{labels}"
         graph = [head, split]
         maps: list[str] = []
-        for i, (w, h, crf) in enumerate(outs):
-            graph.append(f"[c{i}]scale={w}:{h}:flags=bicubic,setsar=1,format=yuv420p[e{i}]")
-            maps += ["-map", f"[e{i}]", "-c:v", "libx264", "-preset", self.preset]
-            maps += ["-threads", "1", "-crf", str(crf), "-g", str(self.gop_frames)]
-            maps += ["-keyint_min", str(self.gop_frames), "-sc_threshold", "0"]
-            maps += ["-f", "h264", str(self.probe_file(first + i))]
+        for i, o in enumerate(outs):
+            graph.append(
+                f"[c{i}]scale={o.width}:{o.height}:flags=bicubic,setsar=1,format=yuv420p[e{i}]"
+            )
+            maps += ["-map", f"[e{i}]", *self.encoder_args(o)]
+            maps += ["-f", PROBE_FORMAT[o.family], str(self.probe_file(first + i, o.family))]
         if first == 0:
             maps += ["-map", "[ref]", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"]
             maps += ["-threads", "1", str(self.ref_file)]
@@ -200,16 +233,39 @@ class ProbeRun:
             raise MediaError("encode.failed", f"probe encodes failed: {tail[0]}")
         self._add_time("probe_encodes", t0)
 
+    def encoder_args(self, probe: Probe) -> list[str]:
+        """One probe's encoder: single-threaded (the run encodes many probes side by side),
+        a key frame per GOP and none at scene cuts, as the final encode has."""
+        gop = str(self.gop_frames)
+        if probe.family is CodecFamily.AV1:
+            return [
+                *("-c:v", "libsvtav1", "-preset", str(AV1_PROBE_PRESET), "-crf", str(probe.crf)),
+                *("-g", gop, "-svtav1-params", "lp=1:scd=0"),
+            ]
+        if probe.family is CodecFamily.HEVC:
+            params = f"keyint={gop}:min-keyint={gop}:scenecut=0:pools=1:frame-threads=1"
+            params += ":log-level=error"
+            return [
+                *("-c:v", "libx265", "-preset", self.preset, "-crf", str(probe.crf)),
+                *("-x265-params", params),
+            ]
+        return [
+            *("-c:v", "libx264", "-preset", self.preset, "-threads", "1"),
+            *("-crf", str(probe.crf), "-g", gop, "-keyint_min", gop, "-sc_threshold", "0"),
+        ]
+
     def score(self, outs: list[Probe], first: int, *, static: bool) -> list[ProbePoint]:
         """The probes `first`... against the reference: quality, and kbps from file size."""
-        files = [self.probe_file(first + i) for i in range(len(outs))]
+        files = [self.probe_file(first + i, o.family) for i, o in enumerate(outs)]
         comparisons = [
             Comparison(
-                distorted=["-f", "h264", "-framerate", str(self.fps), "-i", str(f)],
+                distorted=[
+                    *("-f", PROBE_FORMAT[o.family], "-framerate", str(self.fps), "-i", str(f))
+                ],
                 reference=["-i", str(self.ref_file)],
-                label=f"{w}x{h}@{crf}",
+                label=f"{o.family}-{o.width}x{o.height}@{o.crf}",
             )
-            for f, (w, h, crf) in zip(files, outs, strict=True)
+            for f, o in zip(files, outs, strict=True)
         ]
         # about 6 scored frames per second; 2 when the pictures stand still
         subsample = max(1, round(float(self.fps) / (2 if static else 6)))
@@ -218,13 +274,14 @@ class ProbeRun:
         self._add_time("scores", t0)
         return [
             ProbePoint(
-                width=w,
-                height=h,
-                crf=crf,
+                width=o.width,
+                height=o.height,
+                crf=o.crf,
                 kbps=round(f.stat().st_size * 8 / 1000 / self.seconds, 2),
                 quality=score.mean,
+                codec=o.family,
             )
-            for f, (w, h, crf), score in zip(files, outs, scores, strict=True)
+            for f, o, score in zip(files, outs, scores, strict=True)
         ]
 
     def _add_time(self, phase: str, since: float) -> None:

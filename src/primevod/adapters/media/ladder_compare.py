@@ -12,6 +12,7 @@ from typing import Any
 from primevod.adapters.media.ffmpeg_command import EncodeOptions
 from primevod.adapters.media.quality_meter import measure_package
 from primevod.adapters.media.transcoder import MediaEngine
+from primevod.core.codec_families import FAMILY_ORDER, CodecFamily
 from primevod.core.ladder import LadderPolicy
 from primevod.core.probe import ProbeResult
 from primevod.core.quality import bd_rate
@@ -48,6 +49,7 @@ def encode_and_score(
         rungs.append(
             {
                 "name": rendition.name,
+                "family": str(rendition.family or CodecFamily.H264),
                 "size": f"{rendition.width}x{rendition.height}",
                 "average_kbps": round(rendition.average_bitrate / 1000, 1),
                 "peak_kbps": round(rendition.peak_bitrate / 1000, 1),
@@ -78,6 +80,27 @@ def encode_and_score(
 
 def points(entry: dict[str, Any]) -> list[tuple[float, float]]:
     return [(r["average_kbps"], r["vmaf"]) for r in entry["rungs"] if r["vmaf"] is not None]
+
+
+def family_entry(entry: dict[str, Any], family: str) -> dict[str, Any]:
+    """The entry narrowed to one codec family's rungs (its bytes, its top rung)."""
+    rungs = [r for r in entry["rungs"] if r.get("family", "h264") == family]
+    return {
+        **entry,
+        "rungs": rungs,
+        "video_bytes": sum(r["bytes"] for r in rungs),
+        "top_vmaf": rungs[-1]["vmaf"] if rungs else None,
+    }
+
+
+def against_anchor_by_family(entry: dict[str, Any], anchor: dict[str, Any]) -> dict[str, Any]:
+    """Each family's rungs against the anchor, the H.264 family's figures at the top level
+    (the ladder every device plays), and which family a modern device receives: the most
+    efficient one in the ladder."""
+    present = {r.get("family", "h264") for r in entry["rungs"]}
+    families = [str(f) for f in FAMILY_ORDER if str(f) in present] or ["h264"]
+    by_family = {f: against_anchor(family_entry(entry, f), anchor) for f in families}
+    return {**by_family["h264"], "families": by_family, "best_family": families[-1]}
 
 
 def against_anchor(entry: dict[str, Any], anchor: dict[str, Any]) -> dict[str, Any]:

@@ -6,9 +6,10 @@ credentials:
     build_app().synth()               # what deploy/aws/app.py runs under `cdk deploy`
 
 Context (`cdk deploy -c key=value` or cdk.json): `primevod:ladder` (the ladder policy of
-every title, default `aws-vod`), `primevod:profile` (`dev`: sources of 30 s at most, as the
-local dev profile), `primevod:cors_origins` (comma-separated origins allowed to
-call the API, PUT parts and read the packages, default `*`). Deploy-time parameters:
+every title, default `aws-vod`), `primevod:codecs` (its codec families, e.g. `h264,av1`,
+default `h264,av1`; an unknown one fails the synth), `primevod:profile` (`dev`: sources of
+30 s at most, as the local dev profile), `primevod:cors_origins` (comma-separated origins
+allowed to call the API, PUT parts and read the packages, default `*`). Deploy-time parameters:
 `SigningPublicKey`, `SigningPrivateKeyName` (delivery.py), `BudgetMonthlyUsd` (governance.py).
 
 Flags (context, `on` or `off`, default `off`):
@@ -32,7 +33,8 @@ from aws_cdk import App, Validations
 from primevod.aws.bundle import build_bundle
 from primevod.aws.cdk.cicd import PrimeVodCiCdStack
 from primevod.aws.cdk.nag import acknowledge_cicd_findings, acknowledge_findings
-from primevod.aws.cdk.stack import DEFAULT_LADDER, PrimeVodStack
+from primevod.aws.cdk.stack import DEFAULT_CODECS, DEFAULT_LADDER, PrimeVodStack
+from primevod.core.codec_families import codecs_text, parse_codecs
 
 STACK_NAME = "PrimeVod"
 CICD_STACK_NAME = "PrimeVodCiCd"
@@ -74,6 +76,7 @@ def build_app(
         STACK_NAME,
         bundle=bundle or build_bundle(default_bundle_dir()),
         ladder=setting("ladder", DEFAULT_LADDER),
+        codecs=codecs_text(parse_codecs(setting("codecs", DEFAULT_CODECS))),
         profile=setting("profile", "default"),
         cors_origins=[o.strip() for o in setting("cors_origins", "*").split(",") if o.strip()],
         search=flags["search"],

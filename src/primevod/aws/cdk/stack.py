@@ -28,8 +28,10 @@ from primevod.aws.cdk.observability import Observability
 from primevod.aws.cdk.pipeline import Pipeline, mediaconvert_queue, mediaconvert_role
 from primevod.aws.cdk.search import Search
 from primevod.aws.cdk.storage import Storage
+from primevod.core.codec_families import PRODUCT_CODECS, codecs_text
 
 DEFAULT_LADDER = "aws-vod"
+DEFAULT_CODECS = codecs_text(PRODUCT_CODECS)  # the local default too (Settings.codecs)
 UPLOAD_PREFIX = "uploads/"  # core/layout.source_key: uploads/<asset>/<file name>
 
 
@@ -41,6 +43,7 @@ class PrimeVodStack(Stack):
         *,
         bundle: Path,
         ladder: str = DEFAULT_LADDER,
+        codecs: str = DEFAULT_CODECS,
         profile: str = "default",
         cors_origins: Sequence[str] = ("*",),
         search: bool = False,
@@ -55,7 +58,7 @@ class PrimeVodStack(Stack):
         )
         self.mediaconvert_queue = mediaconvert_queue(self, "MediaConvertQueue")
         self.functions = Functions(
-            self, "Functions", bundle=bundle, environment=self._environment(ladder, profile)
+            self, "Functions", bundle=bundle, environment=self._environment(ladder, codecs, profile)
         )
         self.pipeline = Pipeline(
             self,
@@ -98,7 +101,7 @@ class PrimeVodStack(Stack):
         tag_for_costs(self)
         self._outputs()
 
-    def _environment(self, ladder: str, profile: str) -> dict[str, str]:
+    def _environment(self, ladder: str, codecs: str, profile: str) -> dict[str, str]:
         """What every function's handler reads (handlers/context.py)."""
         return {
             "PRIMEVOD_ASSETS_TABLE": self.data.table.table_name,
@@ -106,6 +109,7 @@ class PrimeVodStack(Stack):
             "PRIMEVOD_SOURCE_BUCKET": self.storage.source.bucket_name,
             "PRIMEVOD_DESTINATION_BUCKET": self.storage.destination.bucket_name,
             "PRIMEVOD_LADDER": ladder,
+            "PRIMEVOD_CODECS": codecs,
             "PRIMEVOD_PROFILE": profile,  # dev: sources of 30 s at most, as locally
             "PRIMEVOD_MEDIACONVERT_ROLE_ARN": self.mediaconvert_role.role_arn,
             "PRIMEVOD_MEDIACONVERT_QUEUE_ARN": self.mediaconvert_queue.attr_arn,

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config as BotoConfig
 
+from primevod.core.codec_families import PRODUCT_CODECS, codecs_text
+
 if TYPE_CHECKING:
     from primevod.adapters.aws.dynamo_assets import DynamoAssets
 
@@ -22,6 +24,7 @@ class Config:
     source_bucket: str
     destination_bucket: str
     ladder: str
+    codecs: str  # codec families of every title ("h264,av1"); a start event's `codecs` wins
     profile: str  # the source limits' profile (core/source_rules.limits_for)
     mediaconvert_role_arn: str
     mediaconvert_queue_arn: str  # empty: the account's default queue
@@ -37,6 +40,7 @@ def config() -> Config:
         source_bucket=env("PRIMEVOD_SOURCE_BUCKET", ""),
         destination_bucket=env("PRIMEVOD_DESTINATION_BUCKET", ""),
         ladder=env("PRIMEVOD_LADDER", "aws-vod"),
+        codecs=env("PRIMEVOD_CODECS", codecs_text(PRODUCT_CODECS)),
         profile=env("PRIMEVOD_PROFILE", "default"),
         mediaconvert_role_arn=env("PRIMEVOD_MEDIACONVERT_ROLE_ARN", ""),
         mediaconvert_queue_arn=env("PRIMEVOD_MEDIACONVERT_QUEUE_ARN", ""),

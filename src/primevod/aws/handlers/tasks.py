@@ -23,7 +23,7 @@ from primevod.core.assets import Asset, AssetError, AssetStatus
 from primevod.core.errors import MediaError, NotFound
 from primevod.core.layout import package_prefix
 from primevod.core.mediaconvert import create_job_request
-from primevod.core.policies import get_policy
+from primevod.core.policies import asset_policy
 from primevod.core.probe import ProbeResult
 from primevod.core.source_rules import check_source, limits_for
 
@@ -75,7 +75,9 @@ def ingest_handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]
 
 
 def plan_handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """The MediaConvert job for the title, from the configured ladder policy."""
+    """The MediaConvert job for the title, from the ladder policy and codec families the
+    execution's input names (`ladder`, `codecs`), else the deployment's (`PRIMEVOD_LADDER`,
+    `PRIMEVOD_CODECS`); an unknown one is a PlanRejected."""
     cfg = config()
     asset_id = event["asset_id"]
     prefix = package_prefix(asset_id, f"{asset_id}.1")  # one execution per asset (its name)
@@ -83,7 +85,7 @@ def plan_handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     try:
         job = create_job_request(
             ProbeResult.model_validate(event["probe"]),
-            get_policy(event.get("ladder") or cfg.ladder),
+            asset_policy(event, cfg.ladder, cfg.codecs),
             role_arn=cfg.mediaconvert_role_arn,
             input_url=event["source_url"],
             destination=destination,
