@@ -1,13 +1,16 @@
 """What the quality step costs, and how far its sampled VMAF is from scoring every frame.
 
     python benchmarks/quality_step_cost.py [--seconds 30] [--rounds 3] [--skip-pipeline]
+        [--before-tree SRC]
 
 On a 30 s 1280x720 title (Big Buck Bunny looped, as `pipeline_overhead.py`) encoded with the
 default ladder: (1) every frame of the whole title is scored once, the reference; (2) each
 sampling below scores the same package, the samplings alternating, `--rounds` times, wall
 and CPU time (of FFmpeg) and per-rendition VMAF against the reference; (3) `primevod process`
-with the quality step off and with the settings below, alternating, `--rounds` times. Medians
-are reported: the machine's speed drifts between identical runs.
+with the quality step off and with the settings below, alternating, `--rounds` times (with
+`--before-tree`, also run from that `src` folder, e.g. an export of the previous commit, to
+compare two versions of the step in the same run). Medians are reported: the machine's
+speed drifts between identical runs.
 Results: benchmarks/results/quality_step_cost.json.
 """
 
@@ -51,29 +54,20 @@ class Sampling:
     subsample: int
     size: tuple[int, int] | None = None
     threads: int = 0
+    near_keyframes: bool = True
     env: dict[str, str] = field(default_factory=dict)
 
 
 SAMPLINGS = [
-    Sampling("before: 3 segments x 4 s, every 5th", 3, None, 5),
-    Sampling("3 segments x 4 s, every 10th", 3, None, 10),
-    Sampling("6 spans x 2 s, every 5th", 6, 2.0, 5),
-    Sampling("6 spans x 2 s, every 7th", 6, 2.0, 7),
-    Sampling("6 spans x 1 s, every 5th", 6, 1.0, 5),
-    Sampling("default: 4 spans x 1 s, every 5th", 4, 1.0, 5),
-    Sampling("4 spans x 1 s, every 5th, n_threads=1", 4, 1.0, 5, threads=1),
+    Sampling("default: 4 spans x 1 s, every 5th, after source keyframes", 4, 1.0, 5),
+    Sampling("4 spans x 1 s, every 5th, source keyframes ignored", 4, 1.0, 5, near_keyframes=False),
+    Sampling("4 spans x 1 s, every 6th", 4, 1.0, 6),
     Sampling("3 spans x 1 s, every 5th", 3, 1.0, 5),
-    Sampling("3 segments x 4 s, every 5th, scored at 960x540", 3, None, 5, size=(960, 540)),
 ]
 
-# the step in `primevod process`: off, the settings before this change, the new defaults
-PIPELINE = {
+# the step in `primevod process`: off, the default settings (and `--before-tree`'s)
+PIPELINE: dict[str, dict[str, str]] = {
     "off": {"PRIMEVOD_QUALITY_CHECK": "off"},
-    "before (3 x 4 s, every 5th)": {
-        "PRIMEVOD_QUALITY_SEGMENTS": "3",
-        "PRIMEVOD_QUALITY_SPAN_SECONDS": "0",
-        "PRIMEVOD_QUALITY_SUBSAMPLE": "5",
-    },
     "default": {},
 }
 
@@ -100,6 +94,7 @@ def score(
             subsample=s.subsample,
             size=s.size,
             threads=s.threads,
+            near_keyframes=s.near_keyframes,
         )
     return [r.vmaf or 0.0 for r in rungs], time.monotonic() - wall, child_cpu() - cpu
 
@@ -161,19 +156,25 @@ def process(source: Path, home: Path, env: dict[str, str]) -> tuple[float, float
     return wall, step
 
 
-def pipeline_rounds(source: Path, work: Path, rounds: int) -> dict[str, Any]:
-    process(source, work / "warm-up", PIPELINE["off"])  # bytecode, page cache
-    walls: dict[str, list[float]] = {name: [] for name in PIPELINE}
-    steps: dict[str, list[float]] = {name: [] for name in PIPELINE}
+def pipeline_rounds(
+    source: Path, work: Path, rounds: int, before: Path | None = None
+) -> dict[str, Any]:
+    runs = dict(PIPELINE)
+    if before is not None:
+        runs["before (--before-tree)"] = {"PYTHONPATH": str(before.absolute())}
+    for n, env in enumerate(runs.values()):
+        process(source, work / f"warm-up-{n}", env)  # bytecode, page cache
+    walls: dict[str, list[float]] = {name: [] for name in runs}
+    steps: dict[str, list[float]] = {name: [] for name in runs}
     for i in range(rounds):
-        for name, env in PIPELINE.items():
+        for name, env in runs.items():
             wall, step = process(source, work / f"p{i}-{len(walls[name])}-{hash(name)}", env)
             walls[name].append(wall)
             if step is not None:
                 steps[name].append(step)
     off = walls["off"]
     out: dict[str, Any] = {}
-    for name in PIPELINE:
+    for name in runs:
         entry: dict[str, Any] = {
             "wall_s": [round(w, 2) for w in walls[name]],
             "wall_median_s": round(statistics.median(walls[name]), 2),
@@ -194,6 +195,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument("--before-tree", type=Path, help="a `src` folder of another version")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -208,12 +210,19 @@ def main() -> None:
             "load_average_at_start": os.getloadavg()[0],
             "meter": meter_rounds(package, source, args.rounds),
         }
+        save(report)  # the meter's figures, should the pipeline runs fail
         if not args.skip_pipeline:
-            report["primevod_process"] = pipeline_rounds(source, work, args.rounds)
+            report["primevod_process"] = pipeline_rounds(
+                source, work, args.rounds, args.before_tree
+            )
         report["load_average_at_end"] = os.getloadavg()[0]
+    save(report)
+    print(json.dumps(report, indent=2))
+
+
+def save(report: dict[str, Any]) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "quality_step_cost.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

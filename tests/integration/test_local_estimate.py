@@ -1,7 +1,7 @@
 """The local estimate against the recorded actual on real encodes: a machine that has run
 one title estimates its next one (the same kind of picture) from a sample of
 it, close to the CPU-seconds its encode then takes. Titles unlike each other are the
-benchmark's part (benchmarks/cost_local.py: 9.8 % in the median, 18.4 % at worst).
+benchmark's part (benchmarks/cost_local.py: 8-9 % in the median, 16-17 % at worst).
 
 The tolerance is 40 %, not the 10 % the benchmark's median holds to (benchmarks/
 cost_local.py, docs/cost.md). On a shared 2-vCPU machine, one and the same encode's CPU time

@@ -20,6 +20,8 @@ from primevod.core.local_cost import (
     Sample,
     calibrate,
     estimate_local,
+    keyframe_reach,
+    keyframe_spans,
     sample_spans,
 )
 from primevod.core.policies import get_policy
@@ -87,6 +89,40 @@ def test_sample_spans_lie_in_the_title_and_stay_small(duration: float) -> None:
         assert sampled <= max(duration * 0.05, SAMPLES * SAMPLE_MIN_SECONDS) + 0.01
     else:  # a title too short for three excerpts is sampled whole
         assert spans == [(0.0, duration)] and duration <= SAMPLES * SAMPLE_MIN_SECONDS * 2
+
+
+@given(
+    st.floats(20, 10_000),
+    st.lists(st.floats(0, 10_000), max_size=30),
+    st.floats(0, 1),
+)
+def test_keyframe_spans_start_a_lead_after_a_keyframe_and_keep_their_length(
+    duration: float, keyframes: list[float], lead: float
+) -> None:
+    spans = sample_spans(duration)
+    moved = keyframe_spans(spans, keyframes, duration, lead)
+    assert moved == sorted(moved) and len(moved) == len(spans)
+    assert len({start for start, _ in moved}) == len(moved)  # one excerpt per keyframe
+    length = spans[0][1] - spans[0][0]
+    points = {round(k, 3) for k in keyframes}
+    for (start, end), (before, _) in zip(moved, spans, strict=True):
+        assert abs((end - start) - length) < 0.01 and start >= 0 and end <= duration + 0.001
+        assert abs(start - before) <= keyframe_reach(duration) + 0.001  # still spread out
+        assert any(abs(start - lead - k) < 0.002 for k in points) or (start, end) in spans
+
+
+def test_keyframe_spans_take_the_nearest_keyframe_that_leaves_room() -> None:
+    spans = [(2.0, 3.0), (5.5, 6.5), (9.0, 10.0)]
+    keyframes = [0.0, 4.0, 8.0, 10.0]
+    # 9.0 is nearest 8.0 + 0.5; 10.0 + 0.5 + 1 would end past the title
+    assert keyframe_spans(spans, keyframes, 11.0, lead=0.5) == [
+        (0.5, 1.5),
+        (4.5, 5.5),
+        (8.5, 9.5),
+    ]
+    # a keyframe starts one excerpt; one too far away leaves the excerpt where it was
+    assert keyframe_spans([(1.0, 2.0), (2.0, 3.0)], [0.0, 10.0], 11.0) == [(0.0, 1.0), (2.0, 3.0)]
+    assert keyframe_spans(spans, [], 11.0, lead=0.5) == spans
 
 
 @given(st.none() | money, money, money, st.booleans())

@@ -47,11 +47,17 @@ PRESET_ORDER = list(PRESET_COST)
 # on the reference machine at veryfast (docs/cost.md)
 DEFAULT_CPU_PER_MEGAPIXEL = 0.058  # CPU-seconds per medium-equivalent megapixel
 DEFAULT_FILL = 0.67  # package bytes / bytes at the rungs' caps
-DEFAULT_CPU_SCALE = 0.97  # actual CPU / the sample's projection
+DEFAULT_CPU_SCALE = 1.01  # actual CPU / the sample's projection
 DEFAULT_BYTES_SCALE = 1.0  # actual bytes / the sample's projection
 SAMPLES = 3  # excerpts, at 20, 50 and 80 % of the title
 SAMPLE_SHARE = 0.05  # of the title, in all
-SAMPLE_MIN_SECONDS, SAMPLE_MAX_SECONDS = 1.0, 4.0  # each
+# each; 1.5 s rather than 1 s halved the worst miss on 12 s titles (docs/cost.md)
+SAMPLE_MIN_SECONDS, SAMPLE_MAX_SECONDS = 1.5, 4.0
+# how far a sample's excerpt may move to start at a keyframe: half the 30 % between
+# excerpts, so they stay spread over the title, and no further than sources' usual
+# keyframe interval (which bounds what the search for one reads of a long title)
+KEYFRAME_SHIFT = 0.15  # of the title
+KEYFRAME_SHIFT_MAX_SECONDS = 10.0
 RECENT = 50  # the records a calibration looks at, newest first
 SECONDS_PER_HOUR = 3600
 BYTES_PER_GB = 1e9
@@ -161,16 +167,56 @@ def bytes_at_caps(ladder: Ladder, duration: float) -> int:
     return int(kbps * 1000 / 8 * duration)
 
 
-def sample_spans(duration: float) -> list[tuple[float, float]]:
+def sample_spans(
+    duration: float, min_seconds: float = SAMPLE_MIN_SECONDS
+) -> list[tuple[float, float]]:
     """The excerpts [start, end) a sample encodes: SAMPLES of them centred at 20, 50 and 80 %
     of the title (one excerpt misses a title's changes: a slide show's next slide, a film's
-    next scene), SAMPLE_SHARE of it in all, each between the bounds (shorter excerpts show
-    too little steady state to measure); a title too short for them is sampled whole."""
-    each = min(max(duration * SAMPLE_SHARE / SAMPLES, SAMPLE_MIN_SECONDS), SAMPLE_MAX_SECONDS)
+    next scene), SAMPLE_SHARE of it in all, each between `min_seconds` and the maximum
+    (shorter excerpts show too little steady state to measure); a title too short for them
+    is sampled whole."""
+    each = min(max(duration * SAMPLE_SHARE / SAMPLES, min_seconds), SAMPLE_MAX_SECONDS)
     if duration <= each * SAMPLES * 2:
         return [(0.0, duration)]
     centres = [duration * share for share in (0.2, 0.5, 0.8)][:SAMPLES]
     return [(round(c - each / 2, 3), round(c + each / 2, 3)) for c in centres]
+
+
+def keyframe_reach(duration: float) -> float:
+    """How far a sample's excerpt may move to start at a keyframe."""
+    return min(duration * KEYFRAME_SHIFT, KEYFRAME_SHIFT_MAX_SECONDS)
+
+
+def keyframe_spans(
+    spans: list[tuple[float, float]],
+    keyframes: Iterable[float],
+    duration: float,
+    lead: float = 0.0,
+) -> list[tuple[float, float]]:
+    """The spans moved so that each starts `lead` seconds after a source keyframe (`lead`:
+    what the encode decodes before a span's first frame), so that a sample run decodes
+    nothing from an earlier keyframe. A span moves to the nearest keyframe not yet taken,
+    by at most `keyframe_reach` (so the spans stay spread over the title), keeps its length
+    and stays inside the title; a span with no such keyframe stays where it was (its runs
+    decode from the keyframe before it, which the difference of the two runs cancels)."""
+    points = sorted({round(k, 3) for k in keyframes if k >= 0})
+    reach = keyframe_reach(duration)
+    taken: set[float] = set()
+    moved = []
+    for start, end in spans:
+        length = end - start
+        fits = [
+            k
+            for k in points
+            if k not in taken and k + lead + length <= duration and abs(k + lead - start) <= reach
+        ]
+        if not fits:
+            moved.append((start, end))
+            continue
+        key = min(fits, key=lambda k: abs(k + lead - start))
+        taken.add(key)
+        moved.append((round(key + lead, 3), round(key + lead + length, 3)))
+    return sorted(moved)
 
 
 def calibrate(records: Iterable[EncodeRecord], preset: str) -> Calibration:

@@ -1,18 +1,32 @@
 """A title's cost sample: short excerpts encoded to every rung, and the audio renditions of
 the middle one, each measured as the difference of two runs from the same point (the
 excerpt and its first part; CPU time from the kernel's accounting of each FFmpeg child), so
-that a run's start-up, the decode from the keyframe before an excerpt and the encoder's
-fill and flush cancel out, and projected to the whole title. The audio is measured apart
-because its cost does not follow the picture (three AAC renditions cost as much as a small
-video ladder)."""
+that a run's start-up and the encoder's fill and flush cancel out, and projected to the
+whole title. The audio is measured apart because its cost does not follow the picture (three
+AAC renditions cost as much as a small video ladder).
+
+Each excerpt starts, where a keyframe is in reach, at one of the source's keyframes (plus
+the chunk encode's margin), so a run decodes nothing before it: from anywhere else, FFmpeg
+decodes from the keyframe before, which on a source with 10 s between keyframes can be most
+of a short run's CPU (the difference cancels it on average, not its noise). The runs are
+single-threaded, so that no encoder thread's CPU time depends on waiting for another; the
+calibration (core/local_cost.calibrate) carries the ratio to the job's threaded encode.
+What these changes, and excerpts of at least 1.5 s, did to the estimate: docs/cost.md."""
 
 from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
-from primevod.adapters.media.chunked_encode import encode_chunk
+from primevod.adapters.media.chunked_encode import (
+    MARGIN_SECONDS,
+    chunk_command,
+    chunk_file,
+    needs_two_passes,
+    output_frame_rate,
+)
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import (
     EncodeOptions,
@@ -21,13 +35,15 @@ from primevod.adapters.media.ffmpeg_command import (
     input_args,
 )
 from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
+from primevod.adapters.media.source_keyframes import keyframes_in
 from primevod.core.chunks import Chunk
 from primevod.core.ladder import Ladder
-from primevod.core.local_cost import Sample
+from primevod.core.local_cost import Sample, keyframe_reach, keyframe_spans
 from primevod.core.outputs import EncodePlan
 from primevod.core.probe import ProbeResult
 
 AUDIO_MIN_SECONDS = 3.0  # of audio sampled (an audio-only encode is cheap)
+SAMPLE_THREADS = 1  # per sample run: decoder, filters and each x264 encoder
 
 
 def measure_sample(
@@ -37,20 +53,27 @@ def measure_sample(
     spans: list[tuple[float, float]],
     work: Path,
     options: EncodeOptions,
+    *,
+    at_keyframes: bool = True,
+    threads: int | None = SAMPLE_THREADS,
 ) -> Sample | None:
     """Encode each span [start, end) of the title to every rung (no thumbnails, no audio),
     twice: whole, and its first third. The difference is the CPU of the other two thirds
-    alone: the start-up, the decode from the keyframe before the span and the encoder's
-    fill and flush are the same in both runs and cancel out. None when the differences
-    show nothing (a title too short to sample)."""
+    alone: the start-up, any decode before the span and the encoder's fill and flush are the
+    same in both runs and cancel out. With `at_keyframes` the spans move to the source's
+    keyframes first; `threads` None lets FFmpeg choose. None when the differences show
+    nothing (a title too short to sample)."""
+    if at_keyframes:
+        spans = aligned_spans(source, plan, spans)
     media_seconds = cpu_seconds = sampled = 0.0
     size = 0
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sample-", dir=work) as tmp:
         for index, (start, end) in enumerate(spans):
             head = (start, start + (end - start) / 3)
-            short = _encode_span(source, probe, plan, head, Path(tmp) / f"{index}-head", options)
-            whole = _encode_span(source, probe, plan, (start, end), Path(tmp) / str(index), options)
+            run = _SpanRun(source, probe, plan, options, threads)
+            short = run.encode(head, Path(tmp) / f"{index}-head")
+            whole = run.encode((start, end), Path(tmp) / str(index))
             media_seconds += (end - start) - (head[1] - head[0])
             cpu_seconds += whole.cpu_seconds - short.cpu_seconds
             sampled += end - start
@@ -66,23 +89,79 @@ def measure_sample(
     )
 
 
+def aligned_spans(
+    source: Path, plan: EncodePlan, spans: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """The spans moved to start just after a keyframe of the source: the chunk encode seeks
+    MARGIN_SECONDS before a span's first frame, rounded down to the frame grid, so the lead
+    is the margin and two frames (the seek then lands on the keyframe or just after it)."""
+    if not plan.ladder.rungs or not plan.ladder.frame_rate:
+        return spans
+    lead = MARGIN_SECONDS + float(2 / output_frame_rate(plan.ladder))
+    reach = keyframe_reach(plan.duration) + lead
+    stretches = [(_seconds(max(0.0, s - reach)), _seconds(s + reach)) for s, _ in spans]
+    keyframes = keyframes_in(source, stretches) or []
+    return keyframe_spans(spans, [float(k) for k in keyframes], plan.duration, lead)
+
+
+def _seconds(value: float) -> Fraction:
+    return Fraction(value).limit_denominator(1000)
+
+
 @dataclass(frozen=True)
 class _Encoded:
     cpu_seconds: float
     bytes: int
 
 
-def _encode_span(
-    source: Path,
-    probe: ProbeResult,
-    plan: EncodePlan,
-    span: tuple[float, float],
-    out: Path,
-    options: EncodeOptions,
-) -> _Encoded:
-    chunk = Chunk(index=0, start=span[0], end=span[1], last=span[1] >= plan.duration)
-    encoded = encode_chunk(source, probe, plan.ladder, chunk, out, options)
-    return _Encoded(encoded.cpu_seconds, sum(Path(f).stat().st_size for f in encoded.files))
+@dataclass(frozen=True)
+class _SpanRun:
+    """The chunk encode's commands for a span (both passes in quality mode with VBR rungs),
+    with `threads` threads in the decoder, the filter graph and every encoder."""
+
+    source: Path
+    probe: ProbeResult
+    plan: EncodePlan
+    options: EncodeOptions
+    threads: int | None
+
+    def encode(self, span: tuple[float, float], out: Path) -> _Encoded:
+        ladder = self.plan.ladder
+        chunk = Chunk(index=0, start=span[0], end=span[1], last=span[1] >= self.plan.duration)
+        out.mkdir(parents=True, exist_ok=True)
+        options = self.options
+        if self.threads is not None:
+            options = options.model_copy(update={"threads": self.threads})
+        passes = [1, 2] if needs_two_passes(ladder, options) else [None]
+        cpu = 0.0
+        for number in passes:
+            cmd = chunk_command(
+                ffmpeg_exe(),
+                self.source,
+                self.probe,
+                ladder,
+                chunk,
+                out,
+                options,
+                pass_number=number,
+            )
+            cpu += run_ffmpeg(self._threaded(cmd), duration=span[1] - span[0])
+        files = [chunk_file(out, chunk, i) for i in range(len(ladder.rungs))]
+        return _Encoded(cpu, sum(f.stat().st_size for f in files if f.exists()))
+
+    def _threaded(self, cmd: list[str]) -> list[str]:
+        """`cmd` with its filter graph and each output's encoder on `threads` threads (the
+        decoder's come from the options)."""
+        if self.threads is None:
+            return cmd
+        count = str(self.threads)
+        inputs_end = cmd.index("-i")
+        threaded = [cmd[0], "-filter_complex_threads", count]
+        for i, token in enumerate(cmd[1:], start=1):
+            if token == "-f" and i > inputs_end:
+                threaded += ["-threads", count]
+            threaded.append(token)
+        return threaded
 
 
 def audio_cpu_rate(

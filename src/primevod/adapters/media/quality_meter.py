@@ -17,12 +17,22 @@ from fractions import Fraction
 from pathlib import Path
 
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
+from primevod.adapters.media.source_keyframes import keyframes_in, video_time_base
 from primevod.core.errors import MediaError
 from primevod.core.hls import MediaPlaylistInfo, parse_media_playlist
 from primevod.core.outputs import PackageResult, RenditionOutput
 from primevod.core.probe import ProbeResult
 from primevod.core.quality import Metric, RungQuality
-from primevod.core.quality_sampling import QualitySampling, Span, plan_spans, span_of_frame
+from primevod.core.quality_sampling import (
+    SOURCE_LEAD,
+    Grid,
+    QualitySampling,
+    Span,
+    plan_spans,
+    search_windows,
+    seek_step,
+    span_of_frame,
+)
 
 VMAF_MAX_SIZE = (1920, 1080)  # the vmaf_v0.6.1 model is trained for 1080p viewing
 
@@ -183,6 +193,7 @@ def measure_package(
     metric: Metric | None = None,
     threads: int = 0,
     size: tuple[int, int] | None = None,
+    near_keyframes: bool = True,
 ) -> list[RungQuality]:
     """Score every video rendition of a finished package, whatever its codec family, against
     the source at the source's display size (capped to 1080p; `size` overrides it), each
@@ -191,7 +202,12 @@ def measure_package(
     if segments is None:
         sampling = QualitySampling(scope="full", subsample=subsample)
     else:
-        sampling = QualitySampling(spans=segments, span_seconds=span_seconds, subsample=subsample)
+        sampling = QualitySampling(
+            spans=segments,
+            span_seconds=span_seconds,
+            subsample=subsample,
+            near_keyframes=near_keyframes,
+        )
     return measure_renditions(
         result, source, probe, sampling, metric=metric, threads=threads, size=size
     )
@@ -217,9 +233,7 @@ def measure_renditions(
     root = Path(result.output_dir)
     fps = Fraction(ladder.frame_rate)
     playlists = [parse_media_playlist((root / r.playlist).read_text()) for r in renditions]
-    durations = [s.duration for s in playlists[0].segments]
-    segment_frames = round(fps * Fraction(ladder.segment_seconds))
-    spans = plan_spans(durations, fps, segment_frames, sampling)
+    spans = _plan(source, _grid(result, playlists[0], fps), sampling)
     metric = metric or default_metric()
     with tempfile.TemporaryDirectory(prefix="primevod-quality-") as tmp:
         distorted = [
@@ -234,12 +248,32 @@ def measure_renditions(
             subsample=sampling.subsample,
             metric=metric,
             threads=threads or 2,
+            source_time_base=video_time_base(source),
         )
         frames = job.run(source, distorted, Path(tmp))
     return [
         _rung_quality(rendition, spans, scored, metric)
         for rendition, scored in zip(renditions, frames, strict=True)
     ]
+
+
+def _grid(result: PackageResult, info: MediaPlaylistInfo, fps: Fraction) -> Grid:
+    ladder = result.ladder
+    gop = round(fps * Fraction(ladder.gop_seconds)) if ladder.gop_seconds else None
+    return Grid(
+        durations=[s.duration for s in info.segments],
+        fps=fps,
+        segment_frames=round(fps * Fraction(ladder.segment_seconds)),
+        gop_frames=gop,
+    )
+
+
+def _plan(source: Path, grid: Grid, sampling: QualitySampling) -> list[Span]:
+    """The spans, placed after the source's keyframes where a demux of the stretches they
+    may lie in finds them."""
+    windows = search_windows(grid, sampling) if sampling.near_keyframes else []
+    keyframes = keyframes_in(source, windows) if windows else None
+    return plan_spans(grid, sampling, keyframes)
 
 
 def _reference_filter(deinterlace: bool, frame_rate: str) -> str:
@@ -285,6 +319,7 @@ class _SpanJob:
     subsample: int
     metric: Metric
     threads: int
+    source_time_base: Fraction | None = None
 
     def run(
         self, source: Path, distorted: list[list[Path]], work: Path
@@ -297,7 +332,7 @@ class _SpanJob:
                 cmd += [*self._limit(span, span.offset), "-i", str(path)]
         for span in self.spans:
             cmd += ["-protocol_whitelist", "file", *self._seek(span)]
-            cmd += [*self._limit(span, 0), "-i", f"file:{source.absolute()}"]
+            cmd += [*self._limit(span, self._lead(span)), "-i", f"file:{source.absolute()}"]
         logs = [
             work / f"score{n}.{'json' if self.metric == 'vmaf' else 'txt'}"
             for n in range(len(distorted))
@@ -312,9 +347,28 @@ class _SpanJob:
             raise MediaError("encode.failed", f"quality measurement failed: {tail[0]}")
         return [_frame_scores(log, self.metric, self.subsample) for log in logs]
 
+    def _seek_at(self, span: Span) -> Fraction:
+        """Where the source is read from: SOURCE_LEAD or more before the span (FFmpeg's `-ss`
+        drops every frame before it, and the frame the encode's `fps` filter took for the
+        span's first frame may lie before that frame's time), on a grid the seek shifts the
+        source's timestamps by exactly, so that the `fps` filter after it rounds them as the
+        encode's did (a source frame halfway between two output frames, every 24th of a
+        24 fps source at 25, rounded the other way: a span scored one frame off)."""
+        step = seek_step(self.fps, self.source_time_base)
+        return max(Fraction(0), (span.scored_start - SOURCE_LEAD) // step * step)
+
+    def _lead(self, span: Span) -> int:
+        """Frames of the title's grid read before the span."""
+        return round((span.scored_start - self._seek_at(span)) * self.fps)
+
     def _seek(self, span: Span) -> list[str]:
-        start = span.scored_start
+        start = self._seek_at(span)
         return ["-ss", f"{float(start):.6f}"] if start else []
+
+    def _reference(self, span: Span) -> str:
+        lead = self._lead(span)
+        trim = f"trim=start_pts={lead}," if lead else ""
+        return f"{self.reference_filter},{trim}"
 
     def _limit(self, span: Span, skipped: int) -> list[str]:
         """Read a little more than the span (the graph trims it to the exact frames): the
@@ -343,7 +397,7 @@ class _SpanJob:
         for k, span in enumerate(self.spans):
             outs = "".join(f"[r{k}_{n}]" for n in range(renditions))
             graph.append(
-                f"[{reference_input + k}:v]{self._prepare(self.reference_filter + ',', span)},"
+                f"[{reference_input + k}:v]{self._prepare(self._reference(span), span)},"
                 f"split={renditions}{outs}"
             )
         for n in range(renditions):
