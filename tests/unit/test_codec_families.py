@@ -23,7 +23,7 @@ from primevod.core.errors import MediaError
 from primevod.core.ladder import AutoLadderConfig, Ladder, RateControl, plan_ladder, with_codecs
 from primevod.core.policies import POLICIES, asset_policy, get_policy
 from primevod.core.probe import ProbeResult
-from primevod.core.quality import ComplexityAnalysis, ProbePoint, auto_policy
+from primevod.core.quality import ComplexityAnalysis, ProbePoint, auto_policy, select_rungs
 from primevod.settings import Settings
 
 families = st.lists(st.sampled_from(["h264", "hevc", "av1"]), min_size=0, max_size=3)
@@ -174,6 +174,9 @@ def test_auto_ladder_picks_each_family_from_its_own_probes(
         caps = [r.max_bitrate_kbps for r in rungs]
         assert caps == sorted(caps) and len(set(caps)) == len(caps)
         assert [r.pixels for r in rungs] == sorted(r.pixels for r in rungs)
+    # the H.264 family is the H.264-only auto ladder: other families' probes change nothing
+    h264_alone = select_rungs(analysis.family_points(CodecFamily.H264), AutoLadderConfig())
+    assert [c for c in choices if c.codec is CodecFamily.H264] == h264_alone
     lo, hi = av1_crf_range
     assert all(lo <= r.crf <= hi for r in ladder.family_rungs(CodecFamily.AV1) if r.crf)
     # the same quality for fewer bits: the AV1 top rung costs no more than the H.264 one,
