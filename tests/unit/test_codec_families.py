@@ -209,3 +209,37 @@ def test_stored_ladders_name_their_families() -> None:
     assert family_of_codec_string("av01.0.04M.08") is CodecFamily.AV1
     assert family_of_codec_string("hev1.1.6.L93.B0") is CodecFamily.HEVC
     assert family_of_codec_string("mp4a.40.2") is None
+
+
+def test_a_family_reaches_down_to_the_h264_bottom_rung() -> None:
+    """Grainy content: the AV1 probes' quality is nearly flat (a small step from CRF to CRF),
+    so the walk down finds no rung 6 VMAF below the top; without a rung near the H.264
+    bottom an AV1 viewer on a slow network would have nowhere to go."""
+    points = family_points(1.0, 3.0)
+    flat = [
+        p.model_copy(update={"quality": 88 + (p.quality - 80) * 0.05})
+        if p.codec is CodecFamily.AV1
+        else p
+        for p in points
+    ]
+    analysis = ComplexityAnalysis(
+        duration=60,
+        source_size=(1920, 1080),
+        frame_rate="25",
+        samples=[(0, 1)],
+        preset="veryfast",
+        codecs=[CodecFamily.H264, CodecFamily.AV1],
+        points=flat,
+    )
+    config = AutoLadderConfig()
+    alone = select_rungs(
+        analysis.family_points(CodecFamily.AV1), config.for_family(CodecFamily.AV1)
+    )
+    _, choices = auto_policy(with_codecs(get_policy("auto"), "av1"), analysis)
+    h264 = [c for c in choices if c.codec is CodecFamily.H264]
+    av1 = [c for c in choices if c.codec is CodecFamily.AV1]
+    assert len(av1) == len(alone) + 1
+    assert av1[0].kbps <= max(h264[0].kbps, min(c.kbps for c in av1))
+    assert av1[0].kbps < av1[1].kbps / config.min_bitrate_ratio
+    assert av1[0].width * av1[0].height <= av1[1].width * av1[1].height
+    assert av1[0].max_bitrate_kbps < av1[1].max_bitrate_kbps

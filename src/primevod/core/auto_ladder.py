@@ -177,7 +177,7 @@ def auto_policy(
     config = policy.auto or AutoLadderConfig()
     h264 = family_choices(analysis, config, CodecFamily.H264)
     others = {
-        family: family_choices(analysis, config, family)
+        family: family_choices(analysis, config, family, reach_kbps=h264[0].kbps)
         for family in parse_codecs(policy.codecs)
         if family is not CodecFamily.H264 and analysis.family_points(family)
     }
@@ -195,12 +195,45 @@ def auto_policy(
 
 
 def family_choices(
-    analysis: ComplexityAnalysis, config: AutoLadderConfig, family: CodecFamily
+    analysis: ComplexityAnalysis,
+    config: AutoLadderConfig,
+    family: CodecFamily,
+    *,
+    reach_kbps: float | None = None,
 ) -> list[RungChoice]:
-    """One family's rungs from its own probes, with the knobs in its CRF scale."""
+    """One family's rungs from its own probes, with the knobs in its CRF scale; reaching
+    down to `reach_kbps` (the H.264 family's bottom rung) when the hull allows."""
     points = analysis.family_points(family)
-    choices = select_rungs(points, config.for_family(family), analysis.metric)
+    knobs = config.for_family(family)
+    choices = select_rungs(points, knobs, analysis.metric)
+    if reach_kbps is not None:
+        choices = _reach_down(choices, frontier(points, knobs, analysis.metric), reach_kbps, knobs)
     return [c.model_copy(update={"codec": family}) for c in choices]
+
+
+def _reach_down(
+    choices: list[RungChoice], hull: list[RungChoice], reach_kbps: float, config: AutoLadderConfig
+) -> list[RungChoice]:
+    """A player never switches codec family mid-play, so a family whose bottom rung sits
+    well above the H.264 family's would strand its viewers on a slow network: it gets one
+    more rung at (or just under) the H.264 bottom rate, no larger than its own bottom."""
+    bottom = choices[0]
+    if bottom.kbps <= reach_kbps * config.min_bitrate_ratio:
+        return choices
+    if len(choices) >= config.max_renditions:
+        return choices
+    below = [
+        c
+        for c in hull
+        if c.kbps <= bottom.kbps / config.min_bitrate_ratio
+        and c.width * c.height <= bottom.width * bottom.height
+    ]
+    if not below:
+        return choices
+    under = [c for c in below if c.kbps <= reach_kbps]
+    pick = max(under, key=lambda c: c.kbps) if under else min(below, key=lambda c: c.kbps)
+    cap = min(pick.max_bitrate_kbps, bottom.max_bitrate_kbps - 1)
+    return [pick.model_copy(update={"max_bitrate_kbps": max(cap, math.ceil(pick.kbps))}), *choices]
 
 
 def _templates(choices: list[RungChoice], audio_bitrates: tuple[int, int]) -> list[RungTemplate]:
