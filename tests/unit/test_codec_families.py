@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_ladder import source, sources
-from test_quality_rules import model_points
+from test_quality_rules import analysis_of, model_points
 from test_quality_rules import source as quality_source
 
 from primevod.core.codec_families import (
@@ -23,7 +23,7 @@ from primevod.core.errors import MediaError
 from primevod.core.ladder import AutoLadderConfig, Ladder, RateControl, plan_ladder, with_codecs
 from primevod.core.policies import POLICIES, asset_policy, get_policy
 from primevod.core.probe import ProbeResult
-from primevod.core.quality import ComplexityAnalysis, ProbePoint, auto_policy, select_rungs
+from primevod.core.quality import ProbePoint, auto_policy, select_rungs
 from primevod.settings import Settings
 
 families = st.lists(st.sampled_from(["h264", "hevc", "av1"]), min_size=0, max_size=3)
@@ -153,14 +153,8 @@ def family_points(complexity: float, upscale_loss: float) -> list[ProbePoint]:
 def test_auto_ladder_picks_each_family_from_its_own_probes(
     complexity: float, upscale_loss: float
 ) -> None:
-    analysis = ComplexityAnalysis(
-        duration=60,
-        source_size=(1920, 1080),
-        frame_rate="25",
-        samples=[(0, 1)],
-        preset="veryfast",
-        codecs=[CodecFamily.H264, CodecFamily.AV1],
-        points=family_points(complexity, upscale_loss),
+    analysis = analysis_of(
+        family_points(complexity, upscale_loss), [CodecFamily.H264, CodecFamily.AV1]
     )
     policy, choices = auto_policy(with_codecs(get_policy("auto"), "av1"), analysis)
     ladder = plan_ladder(quality_source(1920, 1080), policy)
@@ -187,14 +181,7 @@ def test_auto_ladder_picks_each_family_from_its_own_probes(
 
 
 def test_a_family_the_analysis_did_not_probe_is_scaled_from_h264() -> None:
-    analysis = ComplexityAnalysis(
-        duration=60,
-        source_size=(1920, 1080),
-        frame_rate="25",
-        samples=[(0, 1)],
-        preset="veryfast",
-        points=model_points(1.0, 3.0),
-    )
+    analysis = analysis_of(model_points(1.0, 3.0))
     policy, _ = auto_policy(with_codecs(get_policy("auto"), "av1"), analysis)
     assert CodecFamily.AV1 not in policy.family_rungs
     ladder = plan_ladder(quality_source(1920, 1080), policy)
@@ -222,15 +209,7 @@ def test_a_family_reaches_down_to_the_h264_bottom_rung() -> None:
         else p
         for p in points
     ]
-    analysis = ComplexityAnalysis(
-        duration=60,
-        source_size=(1920, 1080),
-        frame_rate="25",
-        samples=[(0, 1)],
-        preset="veryfast",
-        codecs=[CodecFamily.H264, CodecFamily.AV1],
-        points=flat,
-    )
+    analysis = analysis_of(flat, [CodecFamily.H264, CodecFamily.AV1])
     config = AutoLadderConfig()
     alone = select_rungs(
         analysis.family_points(CodecFamily.AV1), config.for_family(CodecFamily.AV1)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from primevod.core.codec_families import CodecFamily
 from primevod.core.ladder import AutoLadderConfig, plan_ladder
 from primevod.core.policies import get_policy
 from primevod.core.probe import ProbeResult, VideoStreamInfo
@@ -43,6 +44,21 @@ def model_points(complexity: float, upscale_loss: float, noise: float = 0.0) -> 
             quality += noise * math.sin(crf * 7.0 + i)
             points.append(ProbePoint(width=w, height=h, crf=crf, kbps=kbps, quality=quality))
     return points
+
+
+def analysis_of(
+    points: list[ProbePoint], codecs: list[CodecFamily] | None = None
+) -> ComplexityAnalysis:
+    """The analysis of a 60 s 1080p25 title that measured these probe points."""
+    return ComplexityAnalysis(
+        duration=60,
+        source_size=(1920, 1080),
+        frame_rate="25",
+        samples=[(0, 1)],
+        preset="veryfast",
+        codecs=codecs or [CodecFamily.H264],
+        points=points,
+    )
 
 
 configs = st.builds(
@@ -84,14 +100,7 @@ def test_auto_ladder_invariants(
         assert rungs[-1].quality >= config.target_vmaf
 
     # and the planner keeps them as they are: same sizes, capped CRF, rising
-    analysis = ComplexityAnalysis(
-        duration=60,
-        source_size=(1920, 1080),
-        frame_rate="25",
-        samples=[(0, 1)],
-        preset="veryfast",
-        points=points,
-    )
+    analysis = analysis_of(points)
     policy, choices = auto_policy(get_policy("auto").model_copy(update={"auto": config}), analysis)
     ladder = plan_ladder(source(1920, 1080), policy)
     assert [(r.width, r.height, r.crf) for r in ladder.rungs] == [
