@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.media_probes import DESTINATION, FILM, INPUT, NTSC, PROBES, ROLE, source
-from test_quality_rules import model_points
+from test_quality_rules import analysis_of, model_points
 
 from primevod.adapters.aws.mediaconvert_model import validate_create_job
 from primevod.adapters.price_files import read_prices
@@ -290,15 +290,7 @@ def family_analysis(complexity: float) -> ComplexityAnalysis:
             p.model_copy(update={"codec": family, "crf": crf, "kbps": p.kbps * EFFICIENCY[family]})
             for p, crf in zip(h264, crfs * (len(h264) // len(crfs)), strict=True)
         ]
-    return ComplexityAnalysis(
-        duration=60,
-        source_size=(1920, 1080),
-        frame_rate="25",
-        samples=[(0, 1)],
-        preset="veryfast",
-        codecs=[CodecFamily.H264, CodecFamily.HEVC, CodecFamily.AV1],
-        points=points,
-    )
+    return analysis_of(points, [CodecFamily.H264, CodecFamily.HEVC, CodecFamily.AV1])
 
 
 def x264_equivalent(codec: str, crf: float) -> float:
