@@ -3,13 +3,15 @@ BD-rate, sample picking and the local hull (no FFmpeg)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from primevod.core.codec_families import CodecFamily
+from primevod.core.auto_ladder import family_choices
+from primevod.core.codec_families import CodecFamily, family_crf
 from primevod.core.ladder import AutoLadderConfig, plan_ladder
 from primevod.core.policies import get_policy
 from primevod.core.probe import ProbeResult, VideoStreamInfo
@@ -69,6 +71,8 @@ configs = st.builds(
     target_vmaf=st.floats(80, 99),
     min_vmaf_step=st.floats(1, 12),
     min_bitrate_ratio=st.floats(1.2, 2.5),
+    max_bitrate_ratio=st.floats(1.5, 6.0),
+    knee_vmaf=st.floats(0.0, 3.0),
 )
 
 
@@ -116,6 +120,70 @@ def test_simple_content_gets_fewer_and_cheaper_rungs() -> None:
     hard = select_rungs(model_points(6.0, 2.0), config)
     assert len(easy) < len(hard)
     assert easy[-1].kbps < hard[-1].kbps
+
+
+def saturating_points(codec: CodecFamily = CodecFamily.H264) -> list[ProbePoint]:
+    """A grainy title's probes: every size's quality flattens out below the target (95),
+    a little higher for each larger size, while its bitrate keeps growing ~11 % per CRF
+    (in H.264's CRF scale; other families' probes sit at their own CRFs for the same)."""
+    points = []
+    for i, (w, h) in enumerate(SIZES[-4:]):
+        for crf in (19, 25, 31):
+            kbps = 0.5 * (w * h) ** 0.8 * math.exp(-0.115 * crf)
+            quality = 88.0 + 1.5 * i - 0.02 * (crf - 16) ** 2
+            points.append(
+                ProbePoint(
+                    width=w,
+                    height=h,
+                    crf=family_crf(codec, crf),
+                    kbps=kbps,
+                    quality=quality,
+                    codec=codec,
+                )
+            )
+    return points
+
+
+def test_a_flat_curve_gets_rungs_at_most_max_ratio_apart() -> None:
+    config = AutoLadderConfig()
+    rungs = select_rungs(saturating_points(), config)
+    rates = [r.kbps for r in rungs]
+    assert len(rungs) >= 3
+    assert all(b <= a * config.max_bitrate_ratio for a, b in itertools.pairwise(rates))
+    # without the gap rule the 6-VMAF quality step alone leaves rungs far apart
+    wide = select_rungs(saturating_points(), config.model_copy(update={"max_bitrate_ratio": 99}))
+    assert any(b.kbps > 5 * a.kbps for a, b in itertools.pairwise(wide))
+
+
+def test_out_of_reach_target_puts_the_top_at_the_knee() -> None:
+    config = AutoLadderConfig()
+    hull = [c for c in frontier(saturating_points(), config) if c.kbps <= config.max_bitrate_kbps]
+    best = hull[-1]
+    assert best.quality < config.target_vmaf
+    top = select_rungs(saturating_points(), config)[-1]
+    assert best.quality - config.knee_vmaf <= top.quality < best.quality
+    assert top.kbps < best.kbps / 1.5, "the last VMAF point of a flat curve costs the most"
+    cheaper = [c for c in hull if c.kbps < top.kbps]
+    assert all(c.quality < best.quality - config.knee_vmaf for c in cheaper)
+    no_knee = select_rungs(saturating_points(), config.model_copy(update={"knee_vmaf": 0}))
+    assert no_knee[-1] == best
+
+
+def test_only_the_h264_family_stops_at_the_knee() -> None:
+    """The knee saves the fallback's costly top bits; a modern family keeps its best."""
+    config = AutoLadderConfig()
+    analysis = analysis_of(
+        saturating_points() + saturating_points(CodecFamily.AV1),
+        [CodecFamily.H264, CodecFamily.AV1],
+    )
+    h264 = family_choices(analysis, config, CodecFamily.H264)
+    av1 = family_choices(analysis, config, CodecFamily.AV1, reach_kbps=h264[0].kbps)
+    av1_knobs = config.for_family(CodecFamily.AV1)
+    hull = frontier(analysis.family_points(CodecFamily.AV1), av1_knobs)
+    best_av1 = [c for c in hull if c.kbps <= config.max_bitrate_kbps][-1]
+    assert av1[-1].quality == best_av1.quality
+    no_knee = config.model_copy(update={"knee_vmaf": 0})
+    assert h264[-1].quality < select_rungs(saturating_points(), no_knee)[-1].quality
 
 
 def test_probe_sizes_follow_the_source() -> None:

@@ -10,7 +10,7 @@ from primevod.core.codec_families import CodecFamily, parse_codecs
 from primevod.core.errors import MediaError
 from primevod.core.ladder import AutoLadderConfig, LadderPolicy, RateControl, RungTemplate
 from primevod.core.probe_encodes import ComplexityAnalysis, ProbePoint
-from primevod.core.quality_report import Metric, target_quality
+from primevod.core.quality_report import Metric, in_metric, target_quality
 from primevod.core.rate_quality import (
     RateQualityCurve,
     RungChoice,
@@ -26,10 +26,14 @@ def select_rungs(
     """Pick the ladder from the envelope, ascending:
 
     - top rung: the cheapest encode that reaches the target quality (at least the minimum
-      bitrate, at most the maximum; the best reachable one when the target is out of reach);
+      bitrate, at most the maximum); when the target is out of reach, the cheapest one
+      within `knee_vmaf` of the best reachable (the last bits of a saturating curve buy
+      nothing a viewer sees);
     - walking down: each rung the richest envelope point at least `min_vmaf_step` worse and
       `min_bitrate_ratio` cheaper than the rung above, until the minimum bitrate;
     - a bottom rung near the minimum bitrate when the walk stopped well above it;
+    - gaps wider than `max_bitrate_ratio` filled from the envelope (a flat curve makes the
+      quality steps far apart in bitrate, and a player cannot step between them);
     - more than `max_renditions`: rungs evenly spaced in log-bitrate between bottom and top;
     - resolution never falls as the bitrate rises (a rung's size is at most the next's).
     """
@@ -38,20 +42,24 @@ def select_rungs(
     target, step = target_quality(config, metric)
     hull = frontier(points, config, metric)
     usable = [c for c in hull if c.kbps <= config.max_bitrate_kbps] or hull[:1]
-    top = _top_rung(usable, target, config)
+    top = _top_rung(usable, target, in_metric(config.knee_vmaf, metric), config)
     below = [c for c in usable if c.kbps < top.kbps]
     rungs = _rungs_below(top, below, step, config)
     rungs.reverse()
+    rungs = _fill_gaps(rungs, below, config)
     if len(rungs) > config.max_renditions:
         rungs = _respace(usable, rungs[0], rungs[-1], config.max_renditions)
     rungs = _monotone_sizes(rungs, points, config, metric)
     return _rising_caps(rungs)
 
 
-def _top_rung(usable: list[RungChoice], target: float, config: AutoLadderConfig) -> RungChoice:
+def _top_rung(
+    usable: list[RungChoice], target: float, knee: float, config: AutoLadderConfig
+) -> RungChoice:
     reach = [c for c in usable if c.quality >= target]
     if not reach:
-        return usable[-1]
+        best = usable[-1]
+        return next(c for c in usable if c.quality >= best.quality - knee)
     top = reach[0]
     if top.kbps < config.min_bitrate_kbps:  # so easy the target costs less than the floor
         top = next((c for c in usable if c.kbps >= config.min_bitrate_kbps), usable[-1])
@@ -92,6 +100,41 @@ def _rungs_below(
         if at_least:  # the point nearest the minimum bitrate, not below it
             rungs.append(at_least[0])
     return rungs
+
+
+def _fill_gaps(
+    rungs: list[RungChoice], hull: list[RungChoice], config: AutoLadderConfig
+) -> list[RungChoice]:
+    """Rungs (ascending) with every gap wider than `max_bitrate_ratio` split at the
+    envelope point nearest its log-middle, as long as one lies `min_bitrate_ratio` from
+    both ends."""
+    filled = rungs[:1]
+    for upper in rungs[1:]:
+        filled += _between(filled[-1], upper, hull, config)
+        filled.append(upper)
+    return filled
+
+
+def _between(
+    lower: RungChoice, upper: RungChoice, hull: list[RungChoice], config: AutoLadderConfig
+) -> list[RungChoice]:
+    if upper.kbps <= lower.kbps * config.max_bitrate_ratio:
+        return []
+    inner = [
+        c
+        for c in hull
+        if lower.kbps * config.min_bitrate_ratio <= c.kbps <= upper.kbps / config.min_bitrate_ratio
+        and lower.quality < c.quality < upper.quality
+    ]
+    if not inner:
+        return []
+    middle = math.sqrt(lower.kbps * upper.kbps)
+    pick = min(inner, key=lambda c: abs(math.log(c.kbps / middle)))
+    return [
+        *_between(lower, pick, hull, config),
+        pick,
+        *_between(pick, upper, hull, config),
+    ]
 
 
 def _rising_caps(rungs: list[RungChoice]) -> list[RungChoice]:
@@ -205,6 +248,10 @@ def family_choices(
     down to `reach_kbps` (the H.264 family's bottom rung) when the hull allows."""
     points = analysis.family_points(family)
     knobs = config.for_family(family)
+    if family is not CodecFamily.H264:
+        # the knee saves the fallback's costly top bits; a modern family's top costs a
+        # fraction of them, and its viewers should not get less than the best it reaches
+        knobs = knobs.model_copy(update={"knee_vmaf": 0.0})
     choices = select_rungs(points, knobs, analysis.metric)
     if reach_kbps is not None:
         choices = _reach_down(choices, frontier(points, knobs, analysis.metric), reach_kbps, knobs)

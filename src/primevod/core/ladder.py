@@ -84,6 +84,14 @@ class AutoLadderConfig(BaseModel):
         6.0, gt=0, description="a rung must add at least this much VMAF over the one below"
     )
     min_bitrate_ratio: float = Field(1.5, gt=1, description="adjacent rungs at least this apart")
+    max_bitrate_ratio: float = Field(
+        3.0, gt=1, description="adjacent rungs at most this apart (a wider switch shows)"
+    )
+    knee_vmaf: float = Field(
+        1.0,
+        ge=0,
+        description="target out of reach: the top rung is the cheapest this close to the best",
+    )
     maxrate_factor: float = Field(1.75, ge=1, description="cap = factor x planned average")
     crf_range: tuple[int, int] = Field((16, 40), description="CRFs the ladder may use")
     probe_crfs: list[int] = Field(default_factory=lambda: [19, 25, 31])

@@ -27,6 +27,11 @@ def target_quality(config: AutoLadderConfig, metric: Metric) -> tuple[float, flo
     )
 
 
+def in_metric(vmaf_points: float, metric: Metric) -> float:
+    """A difference of `vmaf_points` VMAF in the metric's own unit."""
+    return vmaf_points if metric == "vmaf" else vmaf_points * _PSNR_PER_VMAF
+
+
 class RungQuality(BaseModel):
     name: str
     family: str | None = Field(None, description="codec family (h264, hevc, av1)")
