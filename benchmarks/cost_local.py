@@ -16,7 +16,7 @@ them alike. `keyframes` is the pipeline's; `anywhere` the method before it (METH
 Run by hand (about 15 minutes on 2 idle cores with the three methods):
 
     python benchmarks/cost_local.py [--seconds 20] [--preset veryfast]
-        [--ladders default,apple,aws-vod] [--titles bbb,noisy,slides,bbb1080]
+        [--ladders default,apple,aws-vod] [--titles bbb,noisy,slides,bbb1080] [--codecs h264,av1]
         [--methods keyframes,keyframes-1s,anywhere] [--out FILE]
 
 Writes benchmarks/results/cost_local.json (or --out) and prints the table for docs/cost.md.
@@ -41,6 +41,7 @@ from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe, ffmpeg_version
 from primevod.adapters.media.ffmpeg_command import EncodeOptions
 from primevod.adapters.media.pyav_probe import probe_file
 from primevod.adapters.media.transcoder import MediaEngine
+from primevod.core.ladder import with_codecs
 from primevod.core.local_cost import (
     SAMPLE_MIN_SECONDS,
     EncodeRecord,
@@ -99,11 +100,11 @@ def sample_with(
 
 
 def encode(
-    source: Path, ladder_name: str, preset: str, out: Path, order: list[str]
+    source: Path, ladder_name: str, preset: str, out: Path, order: list[str], codecs: str
 ) -> dict[str, Any]:
     """Sample the title by each method (in `order`), then encode it whole."""
     probe = probe_file(source)
-    policy = get_policy(ladder_name)
+    policy = with_codecs(get_policy(ladder_name), codecs)
     engine = MediaEngine(EncodeOptions(preset=preset))
     plan = engine.plan(source, probe, policy)
     duration = probe.duration or 0.0
@@ -208,6 +209,7 @@ def main() -> None:
     parser.add_argument("--preset", default="veryfast")
     parser.add_argument("--ladders", default="default,apple,aws-vod")
     parser.add_argument("--titles", default="bbb,noisy,slides,bbb1080")
+    parser.add_argument("--codecs", default="h264,av1", help="codec families (product default)")
     parser.add_argument("--out", type=Path, default=RESULTS / "cost_local.json")
     parser.add_argument(
         "--methods", default=",".join(METHODS), help="sample methods to compare (first: reported)"
@@ -228,7 +230,7 @@ def main() -> None:
                 order = methods[turn:] + methods[:turn]
                 print(f"[{title}] {ladder} ...", flush=True)
                 out = work / f"{title}-{ladder}"
-                job = encode(sources[title], ladder, args.preset, out, order)
+                job = encode(sources[title], ladder, args.preset, out, order, args.codecs)
                 jobs.append({"title": title, "ladder_name": ladder, **job})
     results = {}
     for method in methods:
@@ -240,6 +242,7 @@ def main() -> None:
         "ffmpeg": ffmpeg_version(),
         "preset": args.preset,
         "seconds": args.seconds,
+        "codecs": args.codecs,
         "cpu_per_megapixel_median": round(statistics.median(ratios), 6),
         **results[methods[0]],
         "methods": results,

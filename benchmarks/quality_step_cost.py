@@ -1,7 +1,7 @@
 """What the quality step costs, and how far its sampled VMAF is from scoring every frame.
 
     python benchmarks/quality_step_cost.py [--seconds 30] [--rounds 3] [--skip-pipeline]
-        [--before-tree SRC]
+        [--skip-meter] [--before-tree SRC] [--out FILE]
 
 On a 30 s 1280x720 title (Big Buck Bunny looped, as `pipeline_overhead.py`) encoded with the
 default ladder: (1) every frame of the whole title is scored once, the reference; (2) each
@@ -195,6 +195,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument("--skip-meter", action="store_true", help="only the `process` rounds")
+    parser.add_argument("--out", type=Path, default=RESULTS / "quality_step_cost.json")
     parser.add_argument("--before-tree", type=Path, help="a `src` folder of another version")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -207,22 +209,23 @@ def main() -> None:
             "source": f"{name}, {args.seconds:g} s, 1280x720",
             "renditions": [r.name for r in package.renditions if r.kind == "video"],
             "cpus": os.cpu_count(),
+            "process_codecs": Settings().codecs,  # the families `primevod process` encodes
             "load_average_at_start": os.getloadavg()[0],
-            "meter": meter_rounds(package, source, args.rounds),
+            "meter": None if args.skip_meter else meter_rounds(package, source, args.rounds),
         }
-        save(report)  # the meter's figures, should the pipeline runs fail
+        save(report, args.out)  # the meter's figures, should the pipeline runs fail
         if not args.skip_pipeline:
             report["primevod_process"] = pipeline_rounds(
                 source, work, args.rounds, args.before_tree
             )
         report["load_average_at_end"] = os.getloadavg()[0]
-    save(report)
+    save(report, args.out)
     print(json.dumps(report, indent=2))
 
 
-def save(report: dict[str, Any]) -> None:
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "quality_step_cost.json").write_text(json.dumps(report, indent=2) + "\n")
+def save(report: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
