@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from support.media_probes import PROBES
 
 from primevod.core.budget import THRESHOLD, decide, usd
-from primevod.core.ladder import plan_ladder
+from primevod.core.codec_families import CodecFamily
+from primevod.core.ladder import plan_ladder, with_codecs
 from primevod.core.local_cost import (
     DEFAULT_CPU_PER_MEGAPIXEL,
     PRESET_ORDER,
@@ -22,7 +23,9 @@ from primevod.core.local_cost import (
     estimate_local,
     keyframe_reach,
     keyframe_spans,
+    rung_megapixels,
     sample_spans,
+    work_megapixels,
 )
 from primevod.core.policies import get_policy
 
@@ -61,6 +64,21 @@ def test_a_sample_decides_over_the_ladder_and_the_rungs_share_it() -> None:
     assert sampled.encode_usd == 125.0 / 3600 * 0.05
     audio = sum(a.bitrate_kbps for a in LADDER.audio) * 1000 / 8 * 120
     assert sampled.package_bytes == int(50_000_000 + audio)
+
+
+def test_each_family_weighs_by_its_own_encoder() -> None:
+    """An AV1 rung costs what SVT-AV1 costs whatever x264's preset; an HEVC rung more than
+    the H.264 rung of the same picture at the same preset."""
+    families = plan_ladder(PROBES["1080p25"], with_codecs(get_policy("apple"), "h264,hevc,av1"))
+    by_family = {
+        c: [r for r in families.rungs if r.codec is c and r.height == 1080] for c in CodecFamily
+    }
+    h264, hevc, av1 = (by_family[c][0] for c in CodecFamily)
+    for preset in ("veryfast", "medium"):
+        assert rung_megapixels(hevc, 60, preset) > rung_megapixels(h264, 60, preset)
+    assert rung_megapixels(av1, 60, "veryfast") == rung_megapixels(av1, 60, "slow")
+    assert rung_megapixels(av1, 60, "veryfast") > rung_megapixels(h264, 60, "veryfast")
+    assert work_megapixels(families, 60, "veryfast") > work_megapixels(LADDER, 60, "veryfast")
 
 
 def test_calibration_prefers_the_jobs_at_the_same_preset() -> None:

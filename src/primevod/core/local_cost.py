@@ -6,8 +6,8 @@ test card, film grain half again as much), so the estimate starts from a sample:
 excerpts of the title encoded to every rung (`sample_spans`), their CPU-seconds and bytes
 projected to the whole title. The past jobs' median of actual over projection corrects it for
 what the sample leaves out (thumbnails, audio, the run's start-up). Without a sample, the
-model falls back to the work of the ladder, output pixels weighed by the x264 preset's
-relative cost, at the past jobs' median CPU-seconds per megapixel.
+model falls back to the work of the ladder, output pixels weighed by the encoder's relative
+cost (x264's preset, SVT-AV1, x265), at the past jobs' median CPU-seconds per megapixel.
 
 The ladder is encoded in one FFmpeg run (one decode, every rung), so a rung's CPU time is not
 measured alone: it is the run's CPU shared by the rungs' work.
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from primevod.core.codec_families import CodecFamily
 from primevod.core.ladder import Ladder, Rung
 
 # x264's CPU time per pixel relative to `medium`, from its presets' usual speeds (1080p,
@@ -43,6 +44,13 @@ PRESET_COST = {
     "placebo": 20.0,
 }
 PRESET_ORDER = list(PRESET_COST)
+# the other families per pixel, relative to x264 `medium`, single-threaded on one 720p clip
+# (SVT-AV1 at the encode's preset 8: 0.89 here, 1.05 in docs/quality.md's sweep; x265 at
+# the x264 preset's name: 3.4x x264 at veryfast, 1.9x at medium, so 2.5x in between). Only
+# the split per rung and the estimate without a sample use them: a sample encodes every
+# family for real.
+AV1_COST = 0.95
+X265_OVER_X264 = 2.5
 # until this machine has a record of its own: the medians benchmarks/cost_local.py measured
 # on the reference machine at veryfast (docs/cost.md)
 DEFAULT_CPU_PER_MEGAPIXEL = 0.058  # CPU-seconds per medium-equivalent megapixel
@@ -152,9 +160,17 @@ def rung_preset(preset: str, rung: Rung) -> str:
 
 
 def rung_megapixels(rung: Rung, duration: float, preset: str) -> float:
-    """The rung's work: its pixels over the title, weighed by its preset's cost."""
+    """The rung's work: its pixels over the title, weighed by its encoder's cost."""
     frames = duration * float(Fraction(rung.frame_rate))
-    return rung.pixels * frames / 1e6 * PRESET_COST.get(rung_preset(preset, rung), 1.0)
+    return rung.pixels * frames / 1e6 * encoder_cost(rung, preset)
+
+
+def encoder_cost(rung: Rung, preset: str) -> float:
+    """CPU per pixel of the rung's encoder, relative to x264 `medium`."""
+    if rung.codec is CodecFamily.AV1:
+        return AV1_COST
+    x264 = PRESET_COST.get(rung_preset(preset, rung), 1.0)
+    return x264 * X265_OVER_X264 if rung.codec is CodecFamily.HEVC else x264
 
 
 def work_megapixels(ladder: Ladder, duration: float, preset: str) -> float:
