@@ -144,6 +144,26 @@ def test_cost_estimate_prints_a_priced_job_for_a_real_clip(clip) -> None:
     assert plain.exit_code == 0 and "per source minute" in plain.stdout
 
 
+def test_cost_estimate_prices_every_codec_family_the_encode_makes(clip, monkeypatch) -> None:
+    """AV1 beside H.264 (the product default) makes the MediaConvert job Professional; the
+    estimate follows `--codecs`, else PRIMEVOD_CODECS, as the encode does."""
+
+    def priced(*args: str) -> dict[str, Any]:
+        result = runner.invoke(cost_app, ["estimate", str(clip("long9s.mp4")), "--json", *args])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    h264 = priced("--codecs", "h264")
+    both = priced("--codecs", "h264,av1")
+    assert h264["tier"] == "basic" and both["tier"] == "professional"
+    assert "AV1" in " ".join(line["detail"] for line in both["lines"])
+    assert both["total_usd"] > h264["total_usd"]
+    monkeypatch.setenv("PRIMEVOD_CODECS", "h264,av1")
+    assert priced()["total_usd"] == both["total_usd"]
+    refused = runner.invoke(cost_app, ["estimate", str(clip("long9s.mp4")), "--codecs", "vp9"])
+    assert refused.exit_code == 2 and "request.invalid" in refused.output
+
+
 def test_cost_estimate_with_a_price_file_of_ones_own(clip, tmp_path: Path) -> None:
     data = shipped_json()
     data["mediaconvert"]["tiers"]["basic"] = [{"up_to_minutes": None, "usd_per_minute": 1.0}]

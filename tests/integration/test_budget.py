@@ -44,6 +44,25 @@ def test_a_job_over_the_budget_is_refused_before_any_encode(tmp_path: Path, clip
     assert asset.cost is not None and asset.cost["budget"]["allowed"] is False
 
 
+def test_the_estimate_prices_the_codec_families_the_asset_asks_for(tmp_path: Path, clip) -> None:
+    """`--codecs h264,av1` encodes AV1 rungs too: the budget must price them before the encode
+    (the sample encodes them; their CPU share is SVT-AV1's, not x264's)."""
+    done = run_cli(
+        tmp_path,
+        "process",
+        str(clip("small.mp4")),
+        "--codecs",
+        "h264,av1",
+        "--json",
+        PRIMEVOD_BUDGET_MONTHLY_USD=TINY,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    estimate = catalog(tmp_path).get_asset(json.loads(done.stdout)["asset_id"]).cost["estimate"]
+    assert estimate["codecs"] == "h264,av1"
+    names = [rung["name"] for rung in estimate["rungs"]]
+    assert any(n.startswith("av1-") for n in names) and any(not n.startswith("av1-") for n in names)
+
+
 def test_an_override_passes_and_is_recorded(tmp_path: Path, clip) -> None:
     done = run_cli(
         tmp_path,

@@ -86,7 +86,8 @@ def job_settings(
     codecs: Annotated[
         str | None,
         typer.Option(
-            "--codecs", help="codec families, e.g. h264,hevc,av1 [default: PRIMEVOD_CODECS or h264]"
+            "--codecs",
+            help="codec families, e.g. h264,hevc,av1 [default: PRIMEVOD_CODECS or h264,av1]",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print {request, notes, errors}")] = False,
@@ -103,6 +104,7 @@ def job_settings(
     against MediaConvert's model from botocore."""
     from primevod.adapters.aws.mediaconvert_model import validate_create_job
     from primevod.adapters.media.pyav_probe import probe_file
+    from primevod.core.codec_families import configured_codecs
     from primevod.core.ladder import with_codecs
     from primevod.core.mediaconvert import create_job_request
     from primevod.core.policies import get_policy
@@ -113,7 +115,9 @@ def job_settings(
         check_source(probe)
         job = create_job_request(
             probe,
-            with_codecs(get_policy(ladder), codecs or os.environ.get("PRIMEVOD_CODECS")),
+            with_codecs(
+                get_policy(ladder), configured_codecs(codecs, os.environ.get("PRIMEVOD_CODECS"))
+            ),
             role_arn=role_arn,
             input_url=f"s3://source/uploads/{file.name}",
             destination=destination,

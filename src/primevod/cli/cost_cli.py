@@ -1,6 +1,7 @@
 """`primevod cost`: what a title would cost before it is encoded, and what the jobs cost.
 
-    primevod cost estimate FILE [--ladder NAME] [--target aws|local] [--prices FILE] [--json]
+    primevod cost estimate FILE [--ladder NAME] [--target aws|local] [--codecs LIST]
+        [--prices FILE] [--json]
     primevod cost report [--since DATE] [--storage] [--json]
 
 `--target aws`: the MediaConvert job the AWS shape would submit for FILE
@@ -13,6 +14,7 @@ jobs this machine recorded (pipeline/costing.py), in dollars at the configured r
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +28,7 @@ from primevod.core.errors import MediaError
 
 if TYPE_CHECKING:
     from primevod.core.cost import JobEstimate
+    from primevod.core.ladder import LadderPolicy
 
 cost_app = typer.Typer(name="cost", help="Cost estimates before an encode.", no_args_is_help=True)
 
@@ -47,21 +50,27 @@ def estimate(
         str | None, typer.Option("--ladder", help="ladder policy (aws: aws-vod; local: ladder)")
     ] = None,
     target: Annotated[Target, typer.Option("--target", help="where it would run")] = Target.aws,
+    codecs: Annotated[
+        str | None,
+        typer.Option(
+            "--codecs",
+            help="codec families to price, e.g. h264,av1 [default: PRIMEVOD_CODECS or h264,av1]",
+        ),
+    ] = None,
     prices: Annotated[
         Path | None,
         typer.Option("--prices", envvar="PRIMEVOD_PRICES", help="a price file of your own"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Price FILE's encode, per output, before the encode runs."""
+    """Price FILE's encode, per output and codec family, before the encode runs."""
     if target is Target.local:
-        _estimate_local(file, ladder, as_json)
+        _estimate_local(file, ladder, codecs, as_json)
         return
     ladder = ladder or "aws-vod"
     from primevod.adapters.media.pyav_probe import probe_file
     from primevod.adapters.price_files import read_prices
     from primevod.core.cost import estimate_title
-    from primevod.core.policies import get_policy
     from primevod.core.prices import PriceFileError
     from primevod.core.source_rules import check_source
 
@@ -70,7 +79,7 @@ def estimate(
     except PriceFileError as exc:
         fail("prices.invalid", str(exc), as_json=as_json)
     try:
-        policy = get_policy(ladder)
+        policy = _policy(ladder, codecs, os.environ.get("PRIMEVOD_CODECS"))
         probe = probe_file(file)
         check_source(probe)
         result = estimate_title(probe, policy, table)
@@ -86,18 +95,25 @@ def estimate(
     _print(result, probe.duration or 0.0)
 
 
-def _estimate_local(file: Path, ladder: str | None, as_json: bool) -> None:
+def _policy(ladder: str, codecs: str | None, setting: str | None) -> LadderPolicy:
+    """The ladder with the families the encode would make: `--codecs`, else the setting."""
+    from primevod.core.codec_families import configured_codecs
+    from primevod.core.ladder import with_codecs
+    from primevod.core.policies import get_policy
+
+    return with_codecs(get_policy(ladder), configured_codecs(codecs, setting))
+
+
+def _estimate_local(file: Path, ladder: str | None, codecs: str | None, as_json: bool) -> None:
     from primevod import wiring
     from primevod.core.budget import usd
-    from primevod.core.policies import get_policy
     from primevod.pipeline import costing
 
     rt = wiring.build()
-    name = ladder or rt.settings.ladder
     try:
-        get_policy(name)
+        policy = _policy(ladder or rt.settings.ladder, codecs, rt.settings.codecs)
         probe = rt.media.inspect(file)
-        result = costing.estimate(rt, probe, name, "local", source=file)
+        result = costing.estimate(rt, probe, policy, "local", source=file)
     except MediaError as exc:
         fail_media(exc, as_json)
     if as_json:

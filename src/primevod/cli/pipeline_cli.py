@@ -71,7 +71,7 @@ CodecsOpt = Annotated[
     typer.Option(
         "--codecs",
         help="codec families: h264 (always), hevc, av1, e.g. h264,av1 "
-        "(default: PRIMEVOD_CODECS, h264)",
+        "(default: PRIMEVOD_CODECS, h264,av1)",
     ),
 ]
 CollectionOpt = Annotated[

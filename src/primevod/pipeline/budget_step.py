@@ -20,7 +20,7 @@ def budget(rt: Runtime, asset_id: str, execution_id: str) -> StepOutcome:
         planned = costing.estimate(
             rt,
             probe,
-            costing.ladder_name(rt, asset),
+            costing.policy_of(rt, asset),
             rt.settings.cost_target,
             source_path(rt, asset_id, execution_id),
             asset.checksum,

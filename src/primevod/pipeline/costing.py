@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from primevod.core.assets import Asset
+from primevod.core.codec_families import codecs_text
 from primevod.core.errors import MediaError
-from primevod.core.ladder import Ladder, plan_ladder
+from primevod.core.ladder import Ladder, LadderPolicy, plan_ladder
 from primevod.core.local_cost import (
     LocalRates,
     Sample,
@@ -24,7 +25,7 @@ from primevod.core.local_cost import (
     work_megapixels,
 )
 from primevod.core.outputs import EncodePlan, PackageResult
-from primevod.core.policies import get_policy
+from primevod.core.policies import asset_policy
 from primevod.core.probe import ProbeResult
 from primevod.pipeline.budget_guard import sample_budget
 from primevod.pipeline.runtime import Runtime
@@ -45,30 +46,31 @@ def local_rates(rt: Runtime) -> LocalRates:
     return LocalRates(s.cost_cpu_hour_usd, s.cost_storage_gb_month_usd)
 
 
-def planned_ladder(rt: Runtime, probe: ProbeResult, ladder_name: str) -> Ladder:
+def planned_ladder(rt: Runtime, probe: ProbeResult, policy: LadderPolicy) -> Ladder:
     """The ladder the encode would start from (for `auto`, the candidates before analysis:
     an upper bound)."""
-    return plan_ladder(probe, get_policy(ladder_name), segment_seconds=rt.settings.segment_seconds)
+    return plan_ladder(probe, policy, segment_seconds=rt.settings.segment_seconds)
 
 
 def estimate(
     rt: Runtime,
     probe: ProbeResult,
-    ladder_name: str,
+    policy: LadderPolicy,
     target: str,
     source: Path | None = None,
     checksum: str | None = None,
 ) -> Estimate:
-    """The job's cost at `target`; a local estimate samples `source` when given."""
+    """The job's cost at `target` with every codec family `policy` encodes; a local
+    estimate samples `source` when given."""
     if target == "aws":
-        return _estimate_aws(rt, probe, ladder_name)
+        return _estimate_aws(rt, probe, policy)
     duration = probe.duration or 0.0
-    ladder, sampled = planned_ladder(rt, probe, ladder_name), None
+    ladder, sampled = planned_ladder(rt, probe, policy), None
     if source is not None and rt.settings.cost_sample:
         plan = rt.media.plan(
             source,
             probe,
-            get_policy(ladder_name),
+            policy,
             segment_seconds=rt.settings.segment_seconds,
             checksum=checksum,
             analysis_cache=rt.settings.home / "cache" / "analysis",
@@ -78,7 +80,7 @@ def estimate(
     local = estimate_local(
         ladder, duration, rt.settings.preset, calibration, local_rates(rt), sampled
     )
-    detail = {"target": "local", "ladder": ladder_name, "duration": duration, **local.as_json()}
+    detail = {"target": "local", **_named(policy), "duration": duration, **local.as_json()}
     if sampled is not None:
         package = projected_package_bytes(ladder, duration, sampled)
         detail["sample"] = {**vars(sampled), "projected_bytes": package}
@@ -99,23 +101,26 @@ def sample(
         return None
 
 
-def _estimate_aws(rt: Runtime, probe: ProbeResult, ladder_name: str) -> Estimate:
+def _estimate_aws(rt: Runtime, probe: ProbeResult, policy: LadderPolicy) -> Estimate:
     from primevod.adapters.price_files import read_prices
     from primevod.core.cost import estimate_title
 
     result = estimate_title(
-        probe,
-        get_policy(ladder_name),
-        read_prices(rt.settings.prices),
-        segment_seconds=rt.settings.segment_seconds,
+        probe, policy, read_prices(rt.settings.prices), segment_seconds=rt.settings.segment_seconds
     )
-    detail = {"target": "aws", "ladder": ladder_name, "duration": probe.duration}
+    detail = {"target": "aws", **_named(policy), "duration": probe.duration}
     detail.update(result.as_json())
     return Estimate("aws", result.total_usd, detail)
 
 
-def ladder_name(rt: Runtime, asset: Asset) -> str:
-    return str(asset.metadata.get("ladder") or rt.settings.ladder)
+def _named(policy: LadderPolicy) -> dict[str, str]:
+    return {"ladder": policy.name, "codecs": codecs_text(policy.codecs)}
+
+
+def policy_of(rt: Runtime, asset: Asset) -> LadderPolicy:
+    """The policy the asset's encode will use: its own ladder and codec families, else the
+    deployment's (the estimate must price every family the encode makes)."""
+    return asset_policy(asset.metadata, rt.settings.ladder, rt.settings.codecs)
 
 
 # -- the actual ------------------------------------------------------------------------------
