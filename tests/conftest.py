@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 from support.server import free_port
 
@@ -18,6 +19,18 @@ from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 # test's encode stays fast (and every server and CLI it starts inherits this). The tests of
 # codec families ask for theirs with --codecs or their own PRIMEVOD_CODECS.
 os.environ["PRIMEVOD_CODECS"] = "h264"
+
+# Hypothesis fails an example slower than 200 ms; a shared 2-core machine stalls a process
+# now and then, so that deadline fails tests at random and finds no bug (speed is measured
+# by the benchmarks, not the tests).
+hypothesis.settings.register_profile("shared-machine", deadline=None)
+hypothesis.settings.load_profile("shared-machine")
+# The local cost estimate encodes a sample of every title before its encode (single-threaded,
+# the whole title when it is under 9 s: about as much CPU as the encode itself). The suite
+# turns it off so that every pipeline run costs one encode; the tests of the estimate
+# (test_local_estimate.py, test_cost_sample_keyframes.py) sample on purpose, and
+# PRIMEVOD_COST_SAMPLE=true runs the whole suite with the sample.
+os.environ.setdefault("PRIMEVOD_COST_SAMPLE", "false")
 
 
 def _small_card(seconds: int) -> list[str]:

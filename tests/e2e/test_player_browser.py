@@ -3,7 +3,7 @@ hls.js (and DASH with dash.js) under its own controls: one timeline with thumbna
 previews (keyboard too), quality that switches at once, an HLS/DASH switch that keeps the
 position. A share link plays in a fresh browser with no key and no session, an expired one is
 refused in plain words, and /embed/ plays inside another site's iframe. The server's playback
-grants live 20 s here: the player renews them and plays on past their expiry."""
+grants live 12 s here: the player renews them and plays on past their expiry."""
 
 from __future__ import annotations
 
@@ -27,18 +27,21 @@ from primevod.core.sharing import share_token, when
 from primevod.core.signing import Signer
 
 pytestmark = needs_chromium
-GRANT_SECONDS = 20
+GRANT_SECONDS = 12  # short, so that playing past a grant's expiry takes little time
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
-    """A 64 s clip on a server whose grants last 20 s: hls.js buffers 30 s ahead, so a player
-    that plays 32 s still fetches segments well after its first grant expired."""
+    """A 64 s clip on a server whose grants last 12 s: hls.js buffers 30 s ahead, so a player
+    that plays 24 s still fetches segments well after its first grant expired. No VMAF check
+    (nothing here shows quality scores): the fixture's encode is all this module waits for."""
     home = tmp_path_factory.mktemp("playhome")
     source = home.parent / f"{home.name}-long.mp4"
     made = run_cli(home, "sample", str(source), "--seconds", "64", "--size", "854x480")
     assert made.returncode == 0, made.stderr
-    done = run_cli(home, "process", str(source), "--json", timeout=300)
+    done = run_cli(
+        home, "process", str(source), "--json", timeout=300, PRIMEVOD_QUALITY_CHECK="off"
+    )
     assert done.returncode == 0, done.stderr
     server = Server(home, PRIMEVOD_PLAYBACK_TTL_SECONDS=str(GRANT_SECONDS))
     yield {"server": server, "asset": json.loads(done.stdout)["asset_id"], "home": home}
@@ -292,7 +295,7 @@ def test_an_expired_share_is_refused_with_a_clear_message(browser, site) -> None
 
 
 def test_playback_continues_past_the_grant_expiry(browser, site) -> None:
-    """With 20 s grants the player renews them (at 80 %) and plays on, with no stall and no
+    """With 12 s grants the player renews them (at 80 %) and plays on, with no stall and no
     request the edge refused, well past the first grant's expiry."""
     server = site["server"]
     began = time.time()
@@ -301,8 +304,8 @@ def test_playback_continues_past_the_grant_expiry(browser, site) -> None:
     page.goto(share_url(site))
     wait_playing(page, 0.2)
     samples: list[tuple[float, float]] = []
-    deadline = time.monotonic() + 2.5 * GRANT_SECONDS
-    while not samples or samples[-1][1] < GRANT_SECONDS + 12:  # past 32 s of media
+    deadline = time.monotonic() + 2 * (GRANT_SECONDS + 12)
+    while not samples or samples[-1][1] < GRANT_SECONDS + 12:  # past 24 s of media
         assert time.monotonic() < deadline, samples[-3:]
         samples.append((time.monotonic(), current_time(page)))
         time.sleep(1.0)

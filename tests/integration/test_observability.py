@@ -116,7 +116,7 @@ def test_failure_counts_trips_the_alarm_and_reaches_a_rule(server, corrupt, clip
     # a job the pipeline itself ends in error (here: refused by a tiny monthly budget)
     refused = subprocess.run(
         [sys.executable, "-m", "primevod.cli.main", "process", str(clip("small.mp4")), "--json"],
-        env={**server.env, "PRIMEVOD_BUDGET_MONTHLY_USD": "0.000001"},
+        env={**server.env, "PRIMEVOD_BUDGET_MONTHLY_USD": "0.00000001"},  # below any encode
         capture_output=True,
         text=True,
         timeout=120,
