@@ -23,6 +23,7 @@ from primevod.core.local_cost import (
     estimate_local,
     keyframe_reach,
     keyframe_spans,
+    run_start_up,
     rung_megapixels,
     sample_spans,
     work_megapixels,
@@ -79,6 +80,14 @@ def test_each_family_weighs_by_its_own_encoder() -> None:
     assert rung_megapixels(av1, 60, "veryfast") == rung_megapixels(av1, 60, "slow")
     assert rung_megapixels(av1, 60, "veryfast") > rung_megapixels(h264, 60, "veryfast")
     assert work_megapixels(families, 60, "veryfast") > work_megapixels(LADDER, 60, "veryfast")
+
+
+@given(st.floats(0, 5), st.floats(0.1, 20), st.floats(0.5, 10), st.floats(0.1, 0.9))
+def test_the_start_up_is_what_two_runs_from_one_point_share(
+    start_up: float, rate: float, seconds: float, share: float
+) -> None:
+    short, long = start_up + rate * seconds * share, start_up + rate * seconds
+    assert abs(run_start_up(short, long, share) - start_up) < 1e-6 * (1 + long)
 
 
 def test_calibration_prefers_the_jobs_at_the_same_preset() -> None:

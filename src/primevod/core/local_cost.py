@@ -73,11 +73,15 @@ BYTES_PER_GB = 1e9
 
 @dataclass(frozen=True)
 class Sample:
-    """The sample's CPU-seconds and video bytes projected to the whole title."""
+    """The sample's CPU-seconds and video bytes projected to the whole title. The CPU is
+    one run's start-up (every encoder's set-up, the first decode: what a run costs before
+    its first frame, the same for a long title as for a short one) plus the steady rate
+    times the title's length."""
 
     cpu_seconds: float
     video_bytes: int
     seconds: float  # of the title the sample encoded
+    start_up_cpu_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -258,6 +262,13 @@ def calibrate(records: Iterable[EncodeRecord], preset: str) -> Calibration:
         if sized
         else DEFAULT_BYTES_SCALE,
     )
+
+
+def run_start_up(short_cpu: float, long_cpu: float, short_share: float) -> float:
+    """A run's start-up CPU from two runs from the same point, the short one covering
+    `short_share` of the long one's media: each is the start-up plus its media at one rate."""
+    per_share = (long_cpu - short_cpu) / (1.0 - short_share)
+    return short_cpu - per_share * short_share
 
 
 def projected_package_bytes(ladder: Ladder, duration: float, sample: Sample) -> int:

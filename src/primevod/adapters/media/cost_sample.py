@@ -15,6 +15,7 @@ What these changes, and excerpts of at least 1.5 s, did to the estimate: docs/co
 
 from __future__ import annotations
 
+import statistics
 import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
@@ -38,12 +39,13 @@ from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
 from primevod.adapters.media.source_keyframes import keyframes_in
 from primevod.core.chunks import Chunk
 from primevod.core.ladder import Ladder
-from primevod.core.local_cost import Sample, keyframe_reach, keyframe_spans
+from primevod.core.local_cost import Sample, keyframe_reach, keyframe_spans, run_start_up
 from primevod.core.outputs import EncodePlan
 from primevod.core.probe import ProbeResult
 
 AUDIO_MIN_SECONDS = 3.0  # of audio sampled (an audio-only encode is cheap)
 SAMPLE_THREADS = 1  # per sample run: decoder, filters and each x264 encoder
+HEAD_SHARE = 1 / 3  # of each excerpt, encoded alone: the short run of the two
 
 
 def measure_sample(
@@ -60,32 +62,37 @@ def measure_sample(
     """Encode each span [start, end) of the title to every rung (no thumbnails, no audio),
     twice: whole, and its first third. The difference is the CPU of the other two thirds
     alone: the start-up, any decode before the span and the encoder's fill and flush are the
-    same in both runs and cancel out. With `at_keyframes` the spans move to the source's
-    keyframes first; `threads` None lets FFmpeg choose. None when the differences show
-    nothing (a title too short to sample)."""
+    same in both runs and cancel out. The encode pays that start-up once, so its median over
+    the spans (core/local_cost.run_start_up) is added once. With `at_keyframes` the spans
+    move to the source's keyframes first; `threads` None lets FFmpeg choose. None when the
+    differences show nothing (a title too short to sample)."""
     if at_keyframes:
         spans = aligned_spans(source, plan, spans)
     media_seconds = cpu_seconds = sampled = 0.0
     size = 0
+    start_ups: list[float] = []
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sample-", dir=work) as tmp:
         for index, (start, end) in enumerate(spans):
-            head = (start, start + (end - start) / 3)
+            head = (start, start + (end - start) * HEAD_SHARE)
             run = _SpanRun(source, probe, plan, options, threads)
             short = run.encode(head, Path(tmp) / f"{index}-head")
             whole = run.encode((start, end), Path(tmp) / str(index))
             media_seconds += (end - start) - (head[1] - head[0])
             cpu_seconds += whole.cpu_seconds - short.cpu_seconds
+            start_ups.append(run_start_up(short.cpu_seconds, whole.cpu_seconds, HEAD_SHARE))
             sampled += end - start
             size += whole.bytes
     if media_seconds <= 0 or sampled <= 0 or cpu_seconds <= 0:
         return None
     middle = spans[len(spans) // 2]
     audio_rate = audio_cpu_rate(source, probe, plan.ladder, middle, options)
+    start_up = max(0.0, statistics.median(start_ups))
     return Sample(
-        cpu_seconds=(cpu_seconds / media_seconds + audio_rate) * plan.duration,
+        cpu_seconds=start_up + (cpu_seconds / media_seconds + audio_rate) * plan.duration,
         video_bytes=int(size / sampled * plan.duration),
         seconds=sampled,
+        start_up_cpu_seconds=start_up,
     )
 
 
