@@ -45,9 +45,9 @@ PRESET_COST = {
 }
 PRESET_ORDER = list(PRESET_COST)
 # the other families per pixel, relative to x264 `medium`, single-threaded on one 720p clip
-# (benchmarks/encoder_cost.py; SVT-AV1 at the encode's preset 8: 0.89, 1.05 in
-# docs/quality.md's sweep; x265 at the x264 preset's name: 3.4x x264 at veryfast, 1.9x at
-# medium, so 2.5x in between). Only
+# (benchmarks/encoder_cost.py, on a loaded machine; SVT-AV1 at the encode's preset 8: 0.89
+# and 0.92, 1.05 in docs/quality.md's sweep; x265 at the x264 preset's name: 3.4-3.7x x264
+# at veryfast, 1.9x at medium, so 2.5x in between). Only
 # the split per rung and the estimate without a sample use them: a sample encodes every
 # family for real.
 AV1_COST = 0.95
