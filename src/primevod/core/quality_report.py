@@ -23,7 +23,7 @@ def target_quality(config: AutoLadderConfig, metric: Metric) -> tuple[float, flo
         return config.target_vmaf, config.min_vmaf_step
     return (
         _PSNR_AT_VMAF_95 + (config.target_vmaf - 95.0) * _PSNR_PER_VMAF,
-        config.min_vmaf_step * _PSNR_PER_VMAF,
+        in_metric(config.min_vmaf_step, metric),
     )
 
 
