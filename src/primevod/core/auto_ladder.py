@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from primevod.core.codec_families import CodecFamily, parse_codecs
 from primevod.core.errors import MediaError
+from primevod.core.family_reach import left_out_families
 from primevod.core.ladder import AutoLadderConfig, LadderPolicy, RateControl, RungTemplate
 from primevod.core.probe_encodes import ComplexityAnalysis, ProbePoint
 from primevod.core.quality_report import Metric, in_metric, target_quality
@@ -59,7 +60,8 @@ def _top_rung(
     reach = [c for c in usable if c.quality >= target]
     if not reach:
         best = usable[-1]
-        return next(c for c in usable if c.quality >= best.quality - knee)
+        knee_points = (c for c in usable if c.quality >= best.quality - knee)
+        return next((c for c in knee_points if c.kbps >= config.min_bitrate_kbps), best)
     top = reach[0]
     if top.kbps < config.min_bitrate_kbps:  # so easy the target costs less than the floor
         top = next((c for c in usable if c.kbps >= config.min_bitrate_kbps), usable[-1])
@@ -216,16 +218,22 @@ def auto_policy(
 ) -> tuple[LadderPolicy, list[RungChoice]]:
     """The concrete capped-CRF policy for one title: each codec family's rungs picked from
     that codec's own probes (a family the analysis did not probe is left to the H.264 rungs
-    scaled by its efficiency), as exact boxes with their CRF and cap for `plan_ladder`."""
+    scaled by its efficiency; one that saturates below H.264 is left out, with the reason
+    in `left_out`), as exact boxes with their CRF and cap for `plan_ladder`."""
     config = policy.auto or AutoLadderConfig()
+    left_out = left_out_families(analysis.points, analysis.reach, analysis.metric)
     h264 = family_choices(analysis, config, CodecFamily.H264)
     others = {
         family: family_choices(analysis, config, family, reach_kbps=h264[0].kbps)
         for family in parse_codecs(policy.codecs)
-        if family is not CodecFamily.H264 and analysis.family_points(family)
+        if family is not CodecFamily.H264
+        and analysis.family_points(family)
+        and family not in left_out
     }
     concrete = policy.model_copy(
         update={
+            "codecs": [f for f in parse_codecs(policy.codecs) if f not in left_out],
+            "left_out": {str(f): why for f, why in left_out.items()},
             "rungs": _templates(h264, audio_bitrates),
             "family_rungs": {f: _templates(c, audio_bitrates) for f, c in others.items()},
             "rate_control": RateControl.CAPPED_CRF,

@@ -145,6 +145,11 @@ class LadderPolicy(BaseModel):
         description="a family's own rungs (the auto ladder's pick from that codec's hull), "
         "CRFs in its encoder's scale; `rungs` are the H.264 ones",
     )
+    left_out: dict[str, str] = Field(
+        default_factory=dict,
+        description="codec families asked for but not encoded for this title, and why (set "
+        "by the auto ladder)",
+    )
     small_rung_slower_presets: int = Field(
         0,
         ge=0,
@@ -201,6 +206,9 @@ class Ladder(BaseModel):
     frame_rate: str | None
     deinterlace: bool = False
     source_display: tuple[int, int] | None = None
+    left_out: dict[str, str] = Field(
+        default_factory=dict, description="codec families asked for but not encoded, and why"
+    )
 
     @property
     def audio_only(self) -> bool:
@@ -267,6 +275,7 @@ def plan_ladder(
         frame_rate=fraction_str(source.fps),
         deinterlace=video.scan_type == "interlaced",
         source_display=(source.width, source.height),
+        left_out=policy.left_out,
     )
 
 

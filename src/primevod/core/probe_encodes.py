@@ -38,6 +38,11 @@ class ComplexityAnalysis(BaseModel):
         default_factory=lambda: [CodecFamily.H264], description="the families probed"
     )
     points: list[ProbePoint]
+    reach: list[ProbePoint] = Field(
+        default_factory=list,
+        description="reach probes: a family whose grid stayed under H.264's best at the "
+        "largest size, probed once far above its ladder's range (core.family_reach)",
+    )
     seconds: float = Field(0.0, description="wall time the analysis took")
     timing: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
     cached: bool = False

@@ -57,7 +57,7 @@ __all__ = [
     "still_is_cheap",
 ]
 
-ANALYSIS_VERSION = 4  # 4: probes per codec family
+ANALYSIS_VERSION = 5  # 4: probes per codec family; 5: reach probes
 
 
 def analyze(
@@ -94,7 +94,7 @@ def analyze(
     timing: dict[str, float] = {}
     title = scan_title(source, probe, config, fps, duration, timing)
     metric = default_metric()
-    points, static = run_probes(
+    points, static, reach = run_probes(
         source,
         probe,
         config,
@@ -119,6 +119,7 @@ def analyze(
         preset=p_preset,
         codecs=list(codecs),
         points=points,
+        reach=reach,
         seconds=round(time.monotonic() - started, 3),
         timing={k: round(v, 3) for k, v in timing.items()},
     )

@@ -17,6 +17,7 @@ from primevod.adapters.media.quality_meter import Comparison, compare
 from primevod.adapters.media.quality_meter import reference_size as score_size
 from primevod.core.codec_families import CodecFamily
 from primevod.core.errors import MediaError
+from primevod.core.family_reach import reach_probes
 from primevod.core.ladder import (
     AutoLadderConfig,
     LadderPolicy,
@@ -102,10 +103,10 @@ def run_probes(
     metric: Metric,
     timing: dict[str, float],
     codecs: tuple[CodecFamily, ...] = (CodecFamily.H264,),
-) -> tuple[list[ProbePoint], bool]:
-    """Encode and score the probes of every family in `codecs`; returns their points and
+) -> tuple[list[ProbePoint], bool, list[ProbePoint]]:
+    """Encode and score the probes of every family in `codecs`; returns their points,
     whether the title is still pictures after all (a costly "still" title is probed at
-    every size)."""
+    every size) and the reach probes of the families that stayed under H.264."""
     video = probe.primary_video
     assert video is not None
     sizes = rung_sizes(probe, config)
@@ -127,7 +128,12 @@ def run_probes(
             more = probe_grid(skipped, config, codecs)
             run.encode(more, len(outs))
             points += run.score(more, len(outs), static=static)
-    return points, static
+            outs += more
+        reach = [Probe(*wanted) for wanted in reach_probes(points, config, codecs)]
+        if reach:
+            run.encode(reach, len(outs))
+            return points, static, run.score(reach, len(outs), static=static)
+    return points, static, []
 
 
 def probe_grid(

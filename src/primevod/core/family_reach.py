@@ -1,0 +1,75 @@
+"""Whether a newer codec family can reach the H.264 family's top quality on a title. A player
+never switches family mid-play and takes the newest one it decodes, so a family that
+saturates below H.264 (SVT-AV1 smooths away camera grain that VMAF rewards) would give
+every modern device a worse top picture than the fallback: such a family is left out of
+that title's ladder. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from primevod.core.codec_families import CodecFamily, family_crf
+from primevod.core.ladder import AutoLadderConfig
+from primevod.core.probe_encodes import ProbePoint
+from primevod.core.quality_report import Metric
+
+# The reach probe sits this many x264 CRF steps below the lowest H.264 probe CRF, mapped to
+# the family's scale (x264 19 -> 13 -> SVT-AV1 15): about 6 steps more quality than the
+# H.264 probe it must match, far above the ladder's own range.
+REACH_CRF_STEPS = 6
+
+
+def _largest(points: Sequence[ProbePoint]) -> tuple[int, int] | None:
+    if not points:
+        return None
+    top = max(points, key=lambda p: p.width * p.height)
+    return top.width, top.height
+
+
+def _best(points: Sequence[ProbePoint], family: CodecFamily, size: tuple[int, int]) -> float | None:
+    scores = [p.quality for p in points if p.codec == family and (p.width, p.height) == size]
+    return max(scores) if scores else None
+
+
+def reach_probes(
+    points: Sequence[ProbePoint], config: AutoLadderConfig, codecs: Sequence[CodecFamily]
+) -> list[tuple[CodecFamily, int, int, int]]:
+    """(family, width, height, CRF) of the reach probes the grid's points call for: one at
+    the largest size H.264 was probed at, for each other family whose best point there
+    scored below H.264's best."""
+    h264 = [p for p in points if p.codec is CodecFamily.H264]
+    size = _largest(h264)
+    if size is None:
+        return []
+    anchor = _best(h264, CodecFamily.H264, size)
+    crf = max(0, min(config.probe_crfs) - REACH_CRF_STEPS)
+    wanted = []
+    for family in codecs:
+        if family is CodecFamily.H264:
+            continue
+        best = _best(points, family, size)
+        if best is not None and anchor is not None and best < anchor:
+            wanted.append((family, *size, family_crf(family, crf)))
+    return wanted
+
+
+def left_out_families(
+    points: Sequence[ProbePoint], reach: Sequence[ProbePoint], metric: Metric = "vmaf"
+) -> dict[CodecFamily, str]:
+    """The families that stay below H.264's best at the largest size even at their reach
+    probe's CRF, each with the reason in words."""
+    size = _largest([p for p in points if p.codec is CodecFamily.H264])
+    if size is None:
+        return {}
+    anchor = _best(points, CodecFamily.H264, size)
+    unit = "VMAF" if metric == "vmaf" else "dB PSNR"
+    left: dict[CodecFamily, str] = {}
+    for family in {p.codec for p in reach}:
+        best = _best([*points, *reach], family, size)
+        if anchor is None or best is None or best >= anchor:
+            continue
+        left[family] = (
+            f"{family} tops out at {best:.1f} {unit} at {size[0]}x{size[1]} where h264 "
+            f"reaches {anchor:.1f}: its viewers would get a worse top picture than the fallback"
+        )
+    return dict(sorted(left.items()))
