@@ -1,6 +1,6 @@
 """A codec family that cannot reach the H.264 family's top quality on a title is left out of
 its ladder: which reach probes the grid calls for, the verdict, and the ladder it makes.
-Pure, no FFmpeg (the real probes run in tests/integration/test_family_reach.py)."""
+Pure, no FFmpeg (the real probes run in tests/integration/test_reach_probes.py)."""
 
 from __future__ import annotations
 

@@ -216,6 +216,11 @@ function Renditions({ asset }) {
           })}
         </tbody>
       </table>
+      {Object.entries(asset.ladder?.left_out || {}).map(([family, why]) => (
+        <p className="muted" data-testid="left-out" key={family}>
+          {`Not encoded: ${why}.`}
+        </p>
+      ))}
     </section>
   )
 }

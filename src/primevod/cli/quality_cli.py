@@ -208,6 +208,9 @@ def _print_comparison(file: Path, entries: dict[str, dict[str, Any]]) -> None:
         for name, e in _family_rows(policy, entry):
             _add_comparison_row(table, name, e)
     out.print(table)
+    for policy, entry in entries.items():
+        for family, why in (entry.get("left_out") or {}).items():
+            out.print(f"{policy}: {family} left out: {why}")
 
 
 def _family_rows(policy: str, entry: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -66,6 +66,7 @@ def encode_and_score(
         "rungs": rungs,
         "rate_control": [r.rate_control.value for r in rungs_plan],
         "crf": [r.crf for r in rungs_plan],
+        "left_out": result.ladder.left_out,
         "video_bytes": sum(r.bytes for r in video),
         "total_bytes": result.total_bytes,
         "top_vmaf": rungs[-1]["vmaf"] if rungs else None,
