@@ -134,7 +134,6 @@ def test_security_headers(bodies) -> None:
         assert "script-src 'self';" in docs_csp and "style-src 'self' 'unsafe-inline'" in docs_csp
 
 
-
 def test_only_one_assets_embed_page_may_be_framed_by_any_site(bodies) -> None:
     framable = httpx.get(f"{bodies.base}/embed/00000000-0000-4000-8000-000000000000")
     assert "frame-ancestors *" in framable.headers["Content-Security-Policy"]

@@ -59,9 +59,7 @@ def test_av1_that_tops_out_under_h264_is_left_out_of_the_ladder(tmp_path: Path) 
     assert [(p.codec, p.width, p.height, p.crf) for p in analysis.reach] == [
         (CodecFamily.AV1, 1280, 720, 15)
     ]
-    x264_best = max(
-        p.quality for p in analysis.family_points(CodecFamily.H264) if p.height == 720
-    )
+    x264_best = max(p.quality for p in analysis.family_points(CodecFamily.H264) if p.height == 720)
     assert analysis.reach[0].quality < x264_best
     assert analysis.reach[0].kbps > max(
         p.kbps for p in analysis.family_points(CodecFamily.AV1) if p.height == 720
