@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from primevod.core.codec_families import CodecFamily
 from primevod.core.errors import MediaError
 from primevod.core.ladder import (
     RateControl,
@@ -15,6 +16,7 @@ from primevod.core.ladder import (
     output_frame_rate,
     plan_ladder,
     quality_to_crf,
+    with_codecs,
 )
 from primevod.core.policies import POLICIES, get_policy
 from primevod.core.probe import AudioStreamInfo, ProbeResult, VideoStreamInfo
@@ -247,3 +249,28 @@ def test_small_rungs_never_go_past_slow() -> None:
     assert slower_preset("slow", 1) == "slow"  # quality mode's preset stays
     assert slower_preset("veryslow", 1) == "veryslow"
     assert slower_preset("custom", 1) == "custom"
+
+
+def test_av1_encoders_share_the_cores_of_a_run_with_many_encoders(monkeypatch) -> None:
+    from pathlib import Path
+
+    from primevod.adapters.media import ffmpeg_command
+    from primevod.adapters.media.ffmpeg_command import EncodeOptions, build_command
+
+    assert ffmpeg_command.svt_parallelism(1, cores=8) == ""  # alone: SVT-AV1's own choice
+    assert ffmpeg_command.svt_parallelism(2, cores=8) == ":lp=4"
+    assert ffmpeg_command.svt_parallelism(12, cores=2) == ":lp=1"
+    monkeypatch.setattr(ffmpeg_command.os, "cpu_count", lambda: 2)
+    ladder = plan_ladder(source(1280, 720), with_codecs(get_policy("default"), "av1"))
+    cmd = build_command(
+        "ffmpeg",
+        Path("in.mp4"),
+        source(1280, 720),
+        ladder,
+        Path("out"),
+        EncodeOptions(preset="medium", thumbnails=False),
+        None,
+    )
+    av1 = [i for i, r in enumerate(ladder.rungs) if r.codec is CodecFamily.AV1]
+    assert av1 and len(ladder.rungs) > 2
+    assert all(cmd[cmd.index(f"-svtav1-params:v:{i}") + 1] == "scd=0:lp=1" for i in av1)

@@ -219,7 +219,9 @@ def chunk_command(
         path = chunk_file(out_dir, chunk, i)
         cmd += ["-map", f"[v{i}]", "-map_metadata", "-1", "-map_chapters", "-1"]
         # stream index 0 of this output; the pass log is named after the output file
-        cmd += video_args(0, rung, options, path.with_suffix(""), pass_number)
+        cmd += video_args(
+            0, rung, options, path.with_suffix(""), pass_number, encoders=len(ladder.rungs)
+        )
         cmd += chunk_encoder_args(rung, keyframes)
         if pass_number == 1:
             cmd += ["-f", "null", "-"]

@@ -3,6 +3,7 @@ segments with both an HLS and a DASH manifest."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -136,7 +137,7 @@ def build_command(
     cmd += maps
     cmd += ["-map_metadata", "-1", "-map_chapters", "-1"]
     for i, rung in enumerate(ladder.rungs):
-        cmd += video_args(i, rung, options, workdir, pass_number)
+        cmd += video_args(i, rung, options, workdir, pass_number, encoders=len(ladder.rungs))
     audio = probe.primary_audio
     language = audio.language if audio is not None else None
     for j, rendition in enumerate(ladder.audio):
@@ -259,11 +260,18 @@ def audio_graph_and_maps(probe: ProbeResult, ladder: Ladder) -> tuple[list[str],
 
 
 def video_args(
-    i: int, rung: Rung, options: EncodeOptions, workdir: Path, pass_number: int | None
+    i: int,
+    rung: Rung,
+    options: EncodeOptions,
+    workdir: Path,
+    pass_number: int | None,
+    *,
+    encoders: int = 1,
 ) -> list[str]:
-    """Output stream `i`'s encoder options, by the rung's codec family."""
+    """Output stream `i`'s encoder options, by the rung's codec family; `encoders`: how many
+    video encoders the FFmpeg run holds (they share the machine's cores)."""
     if rung.codec is CodecFamily.AV1:
-        return svtav1_args(i, rung, options)
+        return svtav1_args(i, rung, options, encoders=encoders)
     if rung.codec is CodecFamily.HEVC:
         return x265_args(i, rung, options)
     return x264_args(i, rung, options, workdir, pass_number)
@@ -296,7 +304,7 @@ def x265_args(i: int, rung: Rung, options: EncodeOptions) -> list[str]:
     return [*args, f"-b:v:{i}", f"{rung.bitrate_kbps}k"]
 
 
-def svtav1_args(i: int, rung: Rung, options: EncodeOptions) -> list[str]:
+def svtav1_args(i: int, rung: Rung, options: EncodeOptions, *, encoders: int = 1) -> list[str]:
     """libsvtav1: a key frame every segment (`-g`, SVT-AV1's intra period; its default
     intra refresh is a closed-GOP key frame), no scene-change key frames (scd=0) between.
     SVT-AV1 takes a maximum bitrate only with CRF: capped-CRF rungs are capped, VBR rungs
@@ -309,7 +317,7 @@ def svtav1_args(i: int, rung: Rung, options: EncodeOptions) -> list[str]:
         f"-g:v:{i}",
         str(rung.gop_frames),
         f"-svtav1-params:v:{i}",
-        "scd=0",
+        "scd=0" + svt_parallelism(encoders),
     ]
     if rung.rate_control is RateControl.CAPPED_CRF:
         return [
@@ -322,6 +330,17 @@ def svtav1_args(i: int, rung: Rung, options: EncodeOptions) -> list[str]:
             f"{rung.buffer_kbits}k",
         ]
     return [*args, f"-b:v:{i}", f"{rung.bitrate_kbps}k"]
+
+
+def svt_parallelism(encoders: int, cores: int | None = None) -> str:
+    """SVT-AV1's `lp` (the cores one encoder targets) for an FFmpeg run of `encoders` video
+    encoders: each its share of the cores. By default every SVT-AV1 instance sizes its
+    threads for the whole machine; with a dozen encoders in one run on 2 cores that cost 9 %
+    more CPU on the noisy benchmark title (docs/quality.md). The bitstream is the same
+    whatever `lp` is."""
+    if encoders <= 1:
+        return ""
+    return f":lp={max(1, (cores or os.cpu_count() or 1) // encoders)}"
 
 
 def x264_args(
