@@ -15,6 +15,8 @@ from primevod.core.policies import get_policy
 from primevod.core.quality import ProbePoint, auto_policy
 
 H264, AV1 = CodecFamily.H264, CodecFamily.AV1
+# a target above every probe: the bar a family must reach is H.264's best
+HIGH = AutoLadderConfig(target_vmaf=99.9)
 
 
 def shifted(points: list[ProbePoint], family: CodecFamily, vmaf: float) -> list[ProbePoint]:
@@ -42,32 +44,48 @@ def best_h264(points: list[ProbePoint]) -> float:
 
 def test_a_family_under_h264_at_the_largest_size_gets_one_reach_probe() -> None:
     points = shifted(family_points(1.0, 3.0), AV1, -30.0)
-    wanted = reach_probes(points, AutoLadderConfig(), [H264, AV1])
+    wanted = reach_probes(points, HIGH, [H264, AV1])
     # x264's lowest probe CRF 19, six steps more quality (13), in SVT-AV1's scale: 15
     assert wanted == [(AV1, *largest(points), 15)]
 
 
 def test_a_family_at_or_above_h264_needs_no_reach_probe() -> None:
     points = shifted(family_points(1.0, 3.0), AV1, +30.0)
-    assert reach_probes(points, AutoLadderConfig(), [H264, AV1]) == []
-    assert reach_probes(points, AutoLadderConfig(), [H264]) == []  # nothing else asked for
-    assert reach_probes([], AutoLadderConfig(), [H264, AV1]) == []
+    assert reach_probes(points, HIGH, [H264, AV1]) == []
+    assert reach_probes(points, HIGH, [H264]) == []  # nothing else asked for
+    assert reach_probes([], HIGH, [H264, AV1]) == []
 
 
 def test_a_family_whose_reach_probe_stays_under_h264_is_left_out_with_the_reason() -> None:
     points = shifted(family_points(1.0, 3.0), AV1, -30.0)
     anchor = best_h264(points)
-    left = left_out_families(points, [reach_point(points, anchor - 0.5)])
+    left = left_out_families(points, [reach_point(points, anchor - 0.5)], HIGH)
     assert list(left) == [AV1]
     w, h = largest(points)
     assert f"{w}x{h}" in left[AV1] and f"{anchor:.1f}" in left[AV1] and "VMAF" in left[AV1]
-    assert "dB PSNR" in left_out_families(points, [reach_point(points, anchor - 0.5)], "psnr")[AV1]
+    low = shifted(points, AV1, -60.0)  # every AV1 point under 43.2, the target in dB
+    psnr = left_out_families(low, [reach_point(points, 10.0)], HIGH, "psnr")
+    assert "dB PSNR" in psnr[AV1]
 
 
 def test_a_family_whose_reach_probe_matches_h264_is_kept() -> None:
     points = shifted(family_points(1.0, 3.0), AV1, -30.0)
-    assert left_out_families(points, [reach_point(points, best_h264(points))]) == {}
-    assert left_out_families(points, []) == {}  # no reach probe ran: nothing to judge
+    assert left_out_families(points, [reach_point(points, best_h264(points))], HIGH) == {}
+    assert left_out_families(points, [], HIGH) == {}  # no reach probe ran: nothing to judge
+
+
+def test_a_family_that_reaches_the_target_is_kept_though_h264_goes_higher() -> None:
+    """Both families' top rungs sit at the target then (a tiny test pattern: x264 CRF 19
+    scored 98.9 VMAF, SVT-AV1 CRF 27 97.0 and its reach probe 98.5, the target 95)."""
+    points = shifted(family_points(1.0, 3.0), AV1, -30.0)
+    anchor = best_h264(points)
+    target = AutoLadderConfig(target_vmaf=anchor - 2)
+    assert left_out_families(points, [reach_point(points, anchor - 1)], target) == {}
+    assert AV1 in left_out_families(points, [reach_point(points, anchor - 3)], target)
+    # a grid already at the target needs no reach probe
+    at_target = shifted(family_points(1.0, 3.0), AV1, 0.0)
+    best_av1 = max(p.quality for p in at_target if p.codec is AV1)
+    assert reach_probes(at_target, AutoLadderConfig(target_vmaf=best_av1), [H264, AV1]) == []
 
 
 def test_the_ladder_of_a_left_out_family_is_h264_alone_and_says_why() -> None:
@@ -75,12 +93,13 @@ def test_the_ladder_of_a_left_out_family_is_h264_alone_and_says_why() -> None:
     analysis = analysis_of(points, [H264, AV1]).model_copy(
         update={"reach": [reach_point(points, best_h264(points) - 3)]}
     )
-    policy, choices = auto_policy(with_codecs(get_policy("auto"), "av1"), analysis)
+    auto = get_policy("auto").model_copy(update={"auto": HIGH})
+    policy, choices = auto_policy(with_codecs(auto, "av1"), analysis)
     assert policy.codecs == [H264] and AV1 not in policy.family_rungs
     assert {c.codec for c in choices} == {H264}
     ladder = plan_ladder(quality_source(1920, 1080), policy)
     assert ladder.families == [H264]
     assert "av1" in ladder.left_out and "h264 reaches" in ladder.left_out["av1"]
     # and the same title without the reach verdict keeps both families
-    kept, _ = auto_policy(with_codecs(get_policy("auto"), "av1"), analysis_of(points, [H264, AV1]))
+    kept, _ = auto_policy(with_codecs(auto, "av1"), analysis_of(points, [H264, AV1]))
     assert kept.codecs == [H264, AV1] and kept.left_out == {}

@@ -274,3 +274,19 @@ def test_av1_encoders_share_the_cores_of_a_run_with_many_encoders(monkeypatch) -
     av1 = [i for i, r in enumerate(ladder.rungs) if r.codec is CodecFamily.AV1]
     assert av1 and len(ladder.rungs) > 2
     assert all(cmd[cmd.index(f"-svtav1-params:v:{i}") + 1] == "scd=0:lp=1" for i in av1)
+
+
+def test_av1_rungs_under_720p_encode_one_preset_slower() -> None:
+    from pathlib import Path
+
+    from primevod.adapters.media.ffmpeg_command import EncodeOptions, build_command
+
+    ladder = plan_ladder(source(1920, 1080), with_codecs(get_policy("default"), "av1"))
+    options = EncodeOptions(preset="medium", thumbnails=False)
+    cmd = build_command(
+        "ffmpeg", Path("in.mp4"), source(1920, 1080), ladder, Path("o"), options, None
+    )
+    av1 = [(i, r) for i, r in enumerate(ladder.rungs) if r.codec is CodecFamily.AV1]
+    presets = {r.height: cmd[cmd.index(f"-preset:v:{i}") + 1] for i, r in av1}
+    assert presets[1080] == presets[720] == str(options.av1_preset)
+    assert {presets[h] for h in presets if h < 720} == {str(options.av1_preset - 1)}

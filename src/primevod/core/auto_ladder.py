@@ -221,7 +221,7 @@ def auto_policy(
     scaled by its efficiency; one that saturates below H.264 is left out, with the reason
     in `left_out`), as exact boxes with their CRF and cap for `plan_ladder`."""
     config = policy.auto or AutoLadderConfig()
-    left_out = left_out_families(analysis.points, analysis.reach, analysis.metric)
+    left_out = left_out_families(analysis.points, analysis.reach, config, analysis.metric)
     h264 = family_choices(analysis, config, CodecFamily.H264)
     others = {
         family: family_choices(analysis, config, family, reach_kbps=h264[0].kbps)

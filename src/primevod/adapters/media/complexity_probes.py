@@ -129,7 +129,7 @@ def run_probes(
             run.encode(more, len(outs))
             points += run.score(more, len(outs), static=static)
             outs += more
-        reach = [Probe(*wanted) for wanted in reach_probes(points, config, codecs)]
+        reach = [Probe(*wanted) for wanted in reach_probes(points, config, codecs, metric)]
         if reach:
             run.encode(reach, len(outs))
             return points, static, run.score(reach, len(outs), static=static)
