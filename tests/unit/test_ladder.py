@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -213,10 +214,17 @@ def test_quality_levels_map_to_crf() -> None:
         quality_to_crf(11)
 
 
-def test_auto_ladder_encodes_its_small_rungs_one_preset_slower() -> None:
+def encode_command(ladder: Any, probe: ProbeResult, options: Any = None) -> list[str]:
+    """The one FFmpeg command of this ladder (x264 `medium`, no thumbnails by default)."""
     from pathlib import Path
 
     from primevod.adapters.media.ffmpeg_command import EncodeOptions, build_command
+
+    options = options or EncodeOptions(preset="medium", thumbnails=False)
+    return build_command("ffmpeg", Path("in.mp4"), probe, ladder, Path("out"), options, None)
+
+
+def test_auto_ladder_encodes_its_small_rungs_one_preset_slower() -> None:
 
     # the auto policy's stand-in rungs (no analysis): 360p and 540p under a 720p top
     ladder = plan_ladder(source(1280, 720), get_policy("auto"))
@@ -224,15 +232,7 @@ def test_auto_ladder_encodes_its_small_rungs_one_preset_slower() -> None:
     steps = {r.height: r.preset_steps for r in ladder.rungs}
     assert steps[720] == 0 and steps[360] == 1
     assert all((r.preset_steps == 1) == (r.pixels * 2 <= top) for r in ladder.rungs)
-    cmd = build_command(
-        "ffmpeg",
-        Path("in.mp4"),
-        source(1280, 720),
-        ladder,
-        Path("out"),
-        EncodeOptions(preset="medium", thumbnails=False),
-        None,
-    )
+    cmd = encode_command(ladder, source(1280, 720))
     presets = [cmd[cmd.index(f"-preset:v:{i}") + 1] for i in range(len(ladder.rungs))]
     assert presets == ["slow" if r.preset_steps else "medium" for r in ladder.rungs]
     # fixed ladders keep one preset for every rung
@@ -252,40 +252,27 @@ def test_small_rungs_never_go_past_slow() -> None:
 
 
 def test_av1_encoders_share_the_cores_of_a_run_with_many_encoders(monkeypatch) -> None:
-    from pathlib import Path
 
     from primevod.adapters.media import ffmpeg_command
-    from primevod.adapters.media.ffmpeg_command import EncodeOptions, build_command
 
     assert ffmpeg_command.svt_parallelism(1, cores=8) == ""  # alone: SVT-AV1's own choice
     assert ffmpeg_command.svt_parallelism(2, cores=8) == ":lp=4"
     assert ffmpeg_command.svt_parallelism(12, cores=2) == ":lp=1"
     monkeypatch.setattr(ffmpeg_command.os, "cpu_count", lambda: 2)
     ladder = plan_ladder(source(1280, 720), with_codecs(get_policy("default"), "av1"))
-    cmd = build_command(
-        "ffmpeg",
-        Path("in.mp4"),
-        source(1280, 720),
-        ladder,
-        Path("out"),
-        EncodeOptions(preset="medium", thumbnails=False),
-        None,
-    )
+    cmd = encode_command(ladder, source(1280, 720))
     av1 = [i for i, r in enumerate(ladder.rungs) if r.codec is CodecFamily.AV1]
     assert av1 and len(ladder.rungs) > 2
     assert all(cmd[cmd.index(f"-svtav1-params:v:{i}") + 1] == "scd=0:lp=1" for i in av1)
 
 
 def test_av1_rungs_under_720p_encode_one_preset_slower() -> None:
-    from pathlib import Path
 
-    from primevod.adapters.media.ffmpeg_command import EncodeOptions, build_command
+    from primevod.adapters.media.ffmpeg_command import EncodeOptions
 
     ladder = plan_ladder(source(1920, 1080), with_codecs(get_policy("default"), "av1"))
     options = EncodeOptions(preset="medium", thumbnails=False)
-    cmd = build_command(
-        "ffmpeg", Path("in.mp4"), source(1920, 1080), ladder, Path("o"), options, None
-    )
+    cmd = encode_command(ladder, source(1920, 1080), options)
     av1 = [(i, r) for i, r in enumerate(ladder.rungs) if r.codec is CodecFamily.AV1]
     presets = {r.height: cmd[cmd.index(f"-preset:v:{i}") + 1] for i, r in av1}
     assert presets[1080] == presets[720] == str(options.av1_preset)
