@@ -343,7 +343,7 @@ def svtav1_args(i: int, rung: Rung, options: EncodeOptions, *, encoders: int = 1
 def svt_parallelism(encoders: int, cores: int | None = None) -> str:
     """SVT-AV1's `lp` (the cores one encoder targets) for an FFmpeg run of `encoders` video
     encoders: each its share of the cores. By default every SVT-AV1 instance sizes its
-    threads for the whole machine; with a dozen encoders in one run on 2 cores that cost 9 %
+    threads for the whole machine; with a dozen encoders in one run on 2 cores that cost 10 %
     more CPU on the noisy benchmark title (docs/quality.md). The bitstream is the same
     whatever `lp` is."""
     if encoders <= 1:
