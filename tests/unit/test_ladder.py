@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from primevod.core.codec_families import CodecFamily
 from primevod.core.errors import MediaError
 from primevod.core.ladder import (
+    Ladder,
     RateControl,
     gop_seconds_for,
     output_frame_rate,
@@ -214,7 +215,7 @@ def test_quality_levels_map_to_crf() -> None:
         quality_to_crf(11)
 
 
-def encode_command(ladder: Any, probe: ProbeResult, options: Any = None) -> list[str]:
+def encode_command(ladder: Ladder, probe: ProbeResult, options: Any = None) -> list[str]:
     """The one FFmpeg command of this ladder (x264 `medium`, no thumbnails by default)."""
     from pathlib import Path
 

@@ -222,17 +222,16 @@ def auto_policy(
     in `left_out`), as exact boxes with their CRF and cap for `plan_ladder`."""
     config = policy.auto or AutoLadderConfig()
     left_out = left_out_families(analysis.points, analysis.reach, config, analysis.metric)
+    kept = [f for f in parse_codecs(policy.codecs) if f not in left_out]
     h264 = family_choices(analysis, config, CodecFamily.H264)
     others = {
         family: family_choices(analysis, config, family, reach_kbps=h264[0].kbps)
-        for family in parse_codecs(policy.codecs)
-        if family is not CodecFamily.H264
-        and analysis.family_points(family)
-        and family not in left_out
+        for family in kept
+        if family is not CodecFamily.H264 and analysis.family_points(family)
     }
     concrete = policy.model_copy(
         update={
-            "codecs": [f for f in parse_codecs(policy.codecs) if f not in left_out],
+            "codecs": kept,
             "left_out": {str(f): why for f, why in left_out.items()},
             "rungs": _templates(h264, audio_bitrates),
             "family_rungs": {f: _templates(c, audio_bitrates) for f, c in others.items()},

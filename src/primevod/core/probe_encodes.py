@@ -40,8 +40,8 @@ class ComplexityAnalysis(BaseModel):
     points: list[ProbePoint]
     reach: list[ProbePoint] = Field(
         default_factory=list,
-        description="reach probes: a family whose grid stayed under H.264's best at the "
-        "largest size, probed once far above its ladder's range (core.family_reach)",
+        description="reach probes: a family whose grid stayed under H.264's best (or the "
+        "target) at the largest size, probed once far above its range (core.family_reach)",
     )
     seconds: float = Field(0.0, description="wall time the analysis took")
     timing: dict[str, float] = Field(default_factory=dict, description="seconds per stage")

@@ -117,23 +117,16 @@ def run_probes(
         probed, skipped = [sizes[0], sizes[-1]], sizes[1:-1]
     with tempfile.TemporaryDirectory(prefix="primevod-analysis-") as tmp:
         run = ProbeRun.plan(source, video, samples, fps, preset, Path(tmp), metric, timing)
-        outs = probe_grid(probed, config, codecs)
-        run.encode(outs, 0)
-        points = run.score(outs, 0, static=static)
+        points = run.measure(probe_grid(probed, config, codecs), static=static)
         h264 = [p for p in points if p.codec is CodecFamily.H264]
         if static and skipped and not still_is_cheap(h264, float(fps)):
             # "still" by the scan, but the full picture is costly (grain, fine texture the
             # 32x18 scan cannot see): probe the sizes in between after all
             static = False
-            more = probe_grid(skipped, config, codecs)
-            run.encode(more, len(outs))
-            points += run.score(more, len(outs), static=static)
-            outs += more
-        reach = [Probe(*wanted) for wanted in reach_probes(points, config, codecs, metric)]
-        if reach:
-            run.encode(reach, len(outs))
-            return points, static, run.score(reach, len(outs), static=static)
-    return points, static, []
+            points += run.measure(probe_grid(skipped, config, codecs), static=static)
+        wanted = [Probe(*w) for w in reach_probes(points, config, codecs, metric)]
+        reach = run.measure(wanted, static=static) if wanted else []
+    return points, static, reach
 
 
 def probe_grid(
@@ -164,6 +157,7 @@ class ProbeRun:
     ref_size: tuple[int, int]
     metric: Metric
     timing: dict[str, float]
+    measured: int = 0  # probes encoded so far: the next one's file number
 
     @classmethod
     def plan(
@@ -205,6 +199,13 @@ class ProbeRun:
 
     def probe_file(self, number: int, family: CodecFamily) -> Path:
         return self.work / f"probe{number}.{PROBE_FORMAT[family]}"
+
+    def measure(self, outs: list[Probe], *, static: bool) -> list[ProbePoint]:
+        """Encode and score `outs` after the probes measured so far."""
+        first = self.measured
+        self.encode(outs, first)
+        self.measured += len(outs)
+        return self.score(outs, first, static=static)
 
     def encode(self, outs: list[Probe], first: int) -> None:
         """One FFmpeg run: the probes `first`... from the samples, and the samples
