@@ -1,5 +1,5 @@
 """CPU per pixel of each codec family's encoder against x264 `medium`: the weights of
-core/local_cost.py (AV1_COST, X265_OVER_X264) that split a sampled estimate per rung and
+core/local_cost.py (AV1_PRESET_COST, X265_OVER_X264) that split a sampled estimate per rung and
 price a ladder without a sample.
 
     python benchmarks/encoder_cost.py [--seconds 8] [--rounds 3]
@@ -28,6 +28,7 @@ VARIANTS: dict[str, list[str]] = {
     "x264 veryfast": ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-threads", "1"],
     "x264 medium": ["-c:v", "libx264", "-preset", "medium", "-crf", "23", "-threads", "1"],
     "svtav1 preset 8": ["-c:v", "libsvtav1", "-preset", "8", "-crf", "35", "-threads", "1"],
+    "svtav1 preset 9": ["-c:v", "libsvtav1", "-preset", "9", "-crf", "35", "-threads", "1"],
     "x265 veryfast": [
         *("-c:v", "libx265", "-preset", "veryfast", "-crf", "25"),
         *("-x265-params", X265_ONE_THREAD),

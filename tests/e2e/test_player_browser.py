@@ -102,7 +102,7 @@ def test_hls_playback_advances_and_lists_renditions(browser, site, tmp_path) -> 
     page = open_page(browser, site, f"/watch/{site['asset']}")
     page.wait_for_selector("[data-testid=level]", timeout=30_000)
     levels = page.locator("[data-testid=level]")
-    assert levels.count() == 2  # 234p and 360p of the 480p source
+    assert levels.count() == 3  # 234p, 360p and the 480p source's own size
     wait_playing(page, 2.0)
     poster = page.get_attribute("[data-testid=video]", "poster")
     assert poster and "/vod/" in poster and "Signature=" in poster
@@ -195,7 +195,7 @@ def test_hls_dash_switch_keeps_the_position(browser, site) -> None:
     resumed = current_time(page)
     assert abs(resumed - position) < 2.0, (position, resumed)
     wait_playing(page, resumed + 1.0)  # and it plays on
-    assert page.locator("[data-testid=level]").count() == 2
+    assert page.locator("[data-testid=level]").count() == 3
     lowest = page.locator("[data-testid=level]").first
     height = lowest.inner_text().split("p")[0]
     lowest.click()  # dash.js: the representation replaced at once

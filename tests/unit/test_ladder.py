@@ -125,6 +125,27 @@ def test_qcif_source_gets_one_valid_rung() -> None:
         assert ladder.rungs[0].frame_rate == "15"
 
 
+@pytest.mark.parametrize(
+    ("size", "top"),
+    [((854, 480), (854, 480)), ((640, 480), (640, 480)), ((480, 854), (480, 854))],
+)
+def test_a_source_between_boxes_keeps_its_own_size_on_top(size, top) -> None:
+    # the 540p box would upscale a 480p source and the 360p one shows 56 % of its pixels
+    ladder = plan_ladder(source(*size), get_policy("default"))
+    sizes = [(r.width, r.height) for r in ladder.rungs]
+    assert sizes[-1] == top and len(sizes) == 3
+    # priced as the 540p box's template, scaled down with the pixels
+    assert ladder.rungs[-1].max_bitrate_kbps < 2000 * 1.75
+
+
+def test_a_top_box_close_to_the_source_adds_no_source_size_rung() -> None:
+    # Apple's 432p box keeps 81 % of an 854x480 source; a 320x240 clip fills the 234p box
+    apple = plan_ladder(source(854, 480), get_policy("apple"))
+    assert max((r.width, r.height) for r in apple.rungs) == (768, 432)
+    small = plan_ladder(source(320, 240), get_policy("default"))
+    assert [(r.width, r.height) for r in small.rungs] == [(312, 234)]
+
+
 def test_apple_ladder_on_720p_tops_at_720p() -> None:
     ladder = plan_ladder(source(1280, 720), get_policy("apple"))
     assert [(r.width, r.height, r.bitrate_kbps) for r in ladder.rungs] == [

@@ -130,6 +130,14 @@ class LadderPolicy(BaseModel):
     buffer_factor: float = Field(2.0, description="bufsize = factor x maxrate")
     max_frame_rate: float = MAX_FRAME_RATE
     upscale_tolerance: float = Field(1.1, description="a box this much above the source fits")
+    source_rung_share: float = Field(
+        0.75,
+        ge=0.0,
+        le=1.0,
+        description="the top rung keeps at least this share of the source's pixels: when "
+        "the boxes that fit leave more out (a 480p source between the 360p and 540p boxes), "
+        "the next box up gives a rung at the source's own size",
+    )
     dedup_ratio: float = Field(1.2, description="same size rungs closer than this are one")
     auto: AutoLadderConfig | None = Field(
         None, description="content-adaptive: rungs are picked from probe encodes of the title"
@@ -339,9 +347,11 @@ def _source_facts(
 
 def _fit_sizes(source: _SourceFacts, policy: LadderPolicy) -> list[tuple[int, int, RungTemplate]]:
     """Each template's box turned to the source's orientation and filled at its aspect ratio,
-    smallest box first; boxes well above the source are left out."""
+    smallest box first; boxes well above the source are left out, but the first of them
+    gives a rung at the source's size when the boxes that fit would lose much of it."""
     src_long, src_short = max(source.width, source.height), min(source.width, source.height)
     planned: list[tuple[int, int, RungTemplate]] = []
+    above: RungTemplate | None = None
     for template in sorted(policy.rungs, key=lambda t: (t.width * t.height, t.bitrate_kbps)):
         box_long, box_short = (
             max(template.width, template.height),
@@ -349,7 +359,8 @@ def _fit_sizes(source: _SourceFacts, policy: LadderPolicy) -> list[tuple[int, in
         )
         scale = min(box_long / src_long, box_short / src_short)
         if scale > policy.upscale_tolerance:
-            continue  # the box is well above the source: it would upscale
+            above = above or template  # the box is well above the source: it would upscale
+            continue
         scale = min(scale, 1.0)
         long_side, short_side = _even(src_long * scale), _even(src_short * scale)
         width, height = (short_side, long_side) if source.portrait else (long_side, short_side)
@@ -360,7 +371,14 @@ def _fit_sizes(source: _SourceFacts, policy: LadderPolicy) -> list[tuple[int, in
         # Smaller than every box (a 176x144 phone clip): one rung at source size.
         smallest = min(policy.rungs, key=lambda t: t.width * t.height)
         planned.append((source.width, source.height, smallest))
+    elif above is not None and _loses_source(planned[-1], source, policy.source_rung_share):
+        planned.append((source.width, source.height, above))
     return planned
+
+
+def _loses_source(top: tuple[int, int, RungTemplate], source: _SourceFacts, share: float) -> bool:
+    """The top rung shows less than `share` of the source's pixels."""
+    return top[0] * top[1] < share * source.width * source.height
 
 
 def _rates(

@@ -9,14 +9,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from primevod.core.codec_families import CodecFamily
+from primevod.core.codec_families import AV1_PRESET, CodecFamily, av1_preset_for
 from primevod.core.ladder import AudioRendition, Ladder, RateControl, Rung
 from primevod.core.probe import AudioStreamInfo, ProbeResult
 from primevod.core.thumbnails import ThumbnailPlan
-
-# SVT-AV1 rungs with fewer pixels than 720p are cheap (a 432p rung has a third of 720p's
-# pixels): they take one preset slower, which saves more bits there (docs/quality.md)
-AV1_FAST_PIXELS = 1280 * 720
 
 
 class EncodeOptions(BaseModel):
@@ -30,18 +26,17 @@ class EncodeOptions(BaseModel):
     )
     quality_preset: str = "slow"
     av1_preset: int = Field(
-        9,
+        AV1_PRESET,
         ge=1,
         le=13,
         description="SVT-AV1 preset of the av1 family's rungs of 720p's pixels and more "
-        "(higher: faster); smaller rungs encode one preset slower, where it costs little "
-        "(docs/quality.md: 9 meets the wall-time goal on the noisy title, 8 does not; 10 and "
-        "up are SVT-AV1's tooling presets)",
+        "(higher: faster); smaller rungs encode one preset slower (core/codec_families.py "
+        "says why)",
     )
 
     def av1_preset_for(self, rung: Rung) -> int:
         """The rung's SVT-AV1 preset: `av1_preset`, one slower under 720p's pixels."""
-        return self.av1_preset if rung.pixels >= AV1_FAST_PIXELS else self.av1_preset - 1
+        return av1_preset_for(rung.pixels, self.av1_preset)
 
     @property
     def effective_preset(self) -> str:
