@@ -20,6 +20,7 @@ from primevod.core.local_cost import (
     LocalRates,
     Sample,
     calibrate,
+    encoder_cost,
     estimate_local,
     keyframe_reach,
     keyframe_spans,
@@ -80,6 +81,9 @@ def test_each_family_weighs_by_its_own_encoder() -> None:
     assert rung_megapixels(av1, 60, "veryfast") == rung_megapixels(av1, 60, "slow")
     assert rung_megapixels(av1, 60, "veryfast") > rung_megapixels(h264, 60, "veryfast")
     assert work_megapixels(families, 60, "veryfast") > work_megapixels(LADDER, 60, "veryfast")
+    # a rung under 720p's pixels encodes one SVT-AV1 preset slower: more CPU per pixel
+    small = min((r for r in families.rungs if r.codec is CodecFamily.AV1), key=lambda r: r.pixels)
+    assert encoder_cost(small, "veryfast") > encoder_cost(av1, "veryfast")
 
 
 @given(st.floats(0, 5), st.floats(0.1, 20), st.floats(0.5, 10), st.floats(0.1, 0.9))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from primevod.core.codec_families import CodecFamily
+from primevod.core.codec_families import CodecFamily, av1_preset_for
 from primevod.core.ladder import Ladder, Rung
 
 # x264's CPU time per pixel relative to `medium`, from its presets' usual speeds (1080p,
@@ -45,12 +45,11 @@ PRESET_COST = {
 }
 PRESET_ORDER = list(PRESET_COST)
 # the other families per pixel, relative to x264 `medium`, single-threaded on one 720p clip
-# (benchmarks/encoder_cost.py, on a loaded machine; SVT-AV1 at the encode's preset 8: 0.89
-# and 0.92, 1.05 in docs/quality.md's sweep; x265 at the x264 preset's name: 3.4-3.7x x264
-# at veryfast, 1.9x at medium, so 2.5x in between). Only
-# the split per rung and the estimate without a sample use them: a sample encodes every
-# family for real.
-AV1_COST = 0.95
+# (benchmarks/encoder_cost.py: SVT-AV1 0.90 at preset 8 and 0.54 at 9, the presets of the
+# encode's small and large rungs; x265 at the x264 preset's name: 3.4-3.7x x264 at veryfast,
+# 1.9x at medium, so 2.5x in between). Only the split per rung and the estimate without a
+# sample use them: a sample encodes every family for real.
+AV1_PRESET_COST = {8: 0.90, 9: 0.54}
 X265_OVER_X264 = 2.5
 # until this machine has a record of its own: the medians benchmarks/cost_local.py measured
 # on the reference machine at veryfast (docs/cost.md)
@@ -173,7 +172,7 @@ def rung_megapixels(rung: Rung, duration: float, preset: str) -> float:
 def encoder_cost(rung: Rung, preset: str) -> float:
     """CPU per pixel of the rung's encoder, relative to x264 `medium`."""
     if rung.codec is CodecFamily.AV1:
-        return AV1_COST
+        return AV1_PRESET_COST[av1_preset_for(rung.pixels)]
     x264 = PRESET_COST.get(rung_preset(preset, rung), 1.0)
     return x264 * X265_OVER_X264 if rung.codec is CodecFamily.HEVC else x264
 
