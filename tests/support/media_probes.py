@@ -22,15 +22,19 @@ def source(
     rotation: int = 0,
     duration: float | None = 60.0,
     video: bool = True,
+    transfer: str | None = None,
 ) -> ProbeResult:
     stream = VideoStreamInfo(
         index=0,
-        codec="h264",
+        codec="hevc" if transfer else "h264",
         width=width,
         height=height,
         frame_rate=fps,
         scan_type=scan,
         rotation=rotation,
+        color_transfer=transfer,
+        color_primaries="bt2020" if transfer else None,
+        color_matrix="bt2020nc" if transfer else None,
     )
     sound = AudioStreamInfo(index=1, codec="aac", channels=channels, sample_rate=48000)
     return ProbeResult(
@@ -53,4 +57,6 @@ PROBES: dict[str, ProbeResult] = {
     "1080p25-silent": source(audio=False),
     "720p25-mono": source(1280, 720, channels=1),
     "phone-rotated-90": source(1920, 1080, 30.0, rotation=90),
+    "phone-hlg-1080x1920-30": source(1080, 1920, 30.0, transfer="arib-std-b67"),
+    "hdr10-2160p23.976": source(3840, 2160, FILM, transfer="smpte2084"),
 }

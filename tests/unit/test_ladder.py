@@ -201,6 +201,28 @@ def test_interlaced_source_is_deinterlaced() -> None:
     assert plan_ladder(source(scan="interlaced"), get_policy("default")).deinterlace
 
 
+@pytest.mark.parametrize("transfer", ["smpte2084", "arib-std-b67"])
+def test_an_hdr_source_is_tone_mapped_before_the_frame_rate_and_the_scales(transfer) -> None:
+    probe = source(scan="interlaced")
+    probe.video[0].color_transfer = transfer
+    ladder = plan_ladder(probe, get_policy("default"))
+    assert ladder.tone_map == transfer
+    command = encode_command(ladder, probe)
+    graph = command[command.index("-filter_complex") + 1]
+    first = graph.split(";")[0]
+    assert first.index("bwdif") < first.index(f"zscale=tin={transfer}") < first.index("fps=")
+    assert "tonemap=tonemap=mobius" in first and "zscale=t=bt709:m=bt709:r=tv" in first
+
+
+def test_an_sdr_source_is_not_tone_mapped() -> None:
+    for transfer in (None, "bt709", "smpte170m"):
+        probe = source()
+        probe.video[0].color_transfer = transfer
+        ladder = plan_ladder(probe, get_policy("default"))
+        assert ladder.tone_map is None
+        assert "tonemap" not in " ".join(encode_command(ladder, probe))
+
+
 def test_mono_audio_gets_half_the_bits() -> None:
     ladder = plan_ladder(source(channels=1), get_policy("default"))
     assert {a.channels for a in ladder.audio} == {1}

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from support.media_probes import DESTINATION, FILM, INPUT, NTSC, ROLE, source
 from support.media_probes import PROBES as FIXED_PROBES
 
+from primevod.adapters.aws.mediaconvert_model import validate_create_job
 from primevod.core import mediaconvert, mediaconvert_outputs
 from primevod.core.errors import MediaError
 from primevod.core.ladder import (
@@ -226,6 +227,20 @@ def test_an_interlaced_source_is_deinterlaced_everywhere() -> None:
         assert all(
             "VideoPreprocessors" not in o["VideoDescription"] for o in video_outputs(progressive)
         )
+
+
+def test_an_hdr_source_is_tone_mapped_to_sdr_everywhere() -> None:
+    for policy in POLICY_NAMES:
+        for name in ("phone-hlg-1080x1920-30", "hdr10-2160p23.976"):
+            request = job(PROBES[name], policy).request
+            outputs = video_outputs(request) + thumbnail_groups(request)[0]["Outputs"]
+            for output in outputs:
+                corrector = output["VideoDescription"]["VideoPreprocessors"]["ColorCorrector"]
+                assert corrector["ColorSpaceConversion"] == "FORCE_709"
+                assert corrector["HdrToSdrToneMapper"] == "PRESERVE_DETAILS"
+            assert validate_create_job(request) == [], name
+        sdr = job(PROBES["1080p25"], policy).request
+        assert all("VideoPreprocessors" not in o["VideoDescription"] for o in video_outputs(sdr))
 
 
 def test_a_portrait_source_gets_portrait_rungs() -> None:

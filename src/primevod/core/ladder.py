@@ -213,6 +213,11 @@ class Ladder(BaseModel):
     gop_seconds: float
     frame_rate: str | None
     deinterlace: bool = False
+    tone_map: str | None = Field(
+        None,
+        description="the source's HDR transfer (smpte2084: PQ, arib-std-b67: HLG): every rung "
+        "is tone-mapped to SDR BT.709, which every device shows right",
+    )
     source_display: tuple[int, int] | None = None
     left_out: dict[str, str] = Field(
         default_factory=dict, description="codec families asked for but not encoded, and why"
@@ -282,6 +287,7 @@ def plan_ladder(
         gop_seconds=gop_s,
         frame_rate=fraction_str(source.fps),
         deinterlace=video.scan_type == "interlaced",
+        tone_map=video.hdr_transfer,
         source_display=(source.width, source.height),
         left_out=policy.left_out,
     )

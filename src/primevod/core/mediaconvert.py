@@ -359,4 +359,4 @@ def _thumbnails(
             f"{OUTPUT_SIDE[0]} px, left out"
         )
         return None
-    return thumbnail_group(prefix, plan, probe.duration, ladder.deinterlace)
+    return thumbnail_group(prefix, plan, probe.duration, ladder)

@@ -226,14 +226,26 @@ def _deinterlacer() -> JsonDict:
     }
 
 
-def _video_description(
-    codec: JsonDict, deinterlace: bool, size: tuple[int, int] | None
-) -> JsonDict:
+def _tone_mapper() -> JsonDict:
+    """An HDR source to SDR BT.709, as the local encode's tone map does."""
+    return {
+        "ColorCorrector": {
+            "ColorSpaceConversion": "FORCE_709",
+            "HdrToSdrToneMapper": "PRESERVE_DETAILS",
+        }
+    }
+
+
+def _video_description(codec: JsonDict, ladder: Ladder, size: tuple[int, int] | None) -> JsonDict:
     description: JsonDict = {"CodecSettings": codec, "AntiAlias": "ENABLED"}
     if size is not None:
         description.update(Width=size[0], Height=size[1], ScalingBehavior="STRETCH_TO_OUTPUT")
-    if deinterlace:
-        description["VideoPreprocessors"] = _deinterlacer()
+    preprocessors = {
+        **(_deinterlacer() if ladder.deinterlace else {}),
+        **(_tone_mapper() if ladder.tone_map else {}),
+    }
+    if preprocessors:
+        description["VideoPreprocessors"] = preprocessors
     return description
 
 
@@ -251,9 +263,7 @@ def video_output(rung: Rung, ladder: Ladder, level: float | None) -> JsonDict:
     return {
         "NameModifier": f"_{rung.name}",
         "ContainerSettings": _cmfc(AudioRenditionSets=rung.audio_group),
-        "VideoDescription": _video_description(
-            codec, ladder.deinterlace, (rung.width, rung.height)
-        ),
+        "VideoDescription": _video_description(codec, ladder, (rung.width, rung.height)),
     }
 
 
@@ -275,7 +285,7 @@ def automated_video_output(ladder: Ladder, audio_group: str | None) -> JsonDict:
     return {
         "NameModifier": "_video",
         "ContainerSettings": _cmfc(AudioRenditionSets=audio_group),
-        "VideoDescription": _video_description(codec, ladder.deinterlace, None),
+        "VideoDescription": _video_description(codec, ladder, None),
     }
 
 
@@ -301,7 +311,7 @@ def audio_output(rendition: AudioRendition, track_type: str) -> JsonDict:
 
 
 def thumbnail_group(
-    prefix: str, plan: ThumbnailPlan, duration: float | None, deinterlace: bool
+    prefix: str, plan: ThumbnailPlan, duration: float | None, ladder: Ladder
 ) -> JsonDict:
     """Frame-capture JPEGs every `plan.interval` seconds at the thumbnail size, in a file group
     beside the CMAF package (`thumbs/`)."""
@@ -325,7 +335,7 @@ def thumbnail_group(
             {
                 "Extension": "jpg",
                 "ContainerSettings": {"Container": "RAW"},
-                "VideoDescription": _video_description(codec, deinterlace, size),
+                "VideoDescription": _video_description(codec, ladder, size),
             }
         ],
     }

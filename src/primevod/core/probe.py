@@ -7,6 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+# transfers of high-dynamic-range video: PQ (SMPTE ST 2084, HDR10 and Dolby Vision) and
+# HLG (ARIB STD-B67, phones' HDR); the ladder tone-maps them to SDR (docs/media.md)
+HDR_TRANSFERS = ("smpte2084", "arib-std-b67")
+
 
 class VideoStreamInfo(BaseModel):
     index: int
@@ -28,6 +32,16 @@ class VideoStreamInfo(BaseModel):
     duration: float | None = None
     language: str | None = None
     default: bool = False
+    color_transfer: str | None = Field(
+        None, description="FFmpeg's name: bt709, smpte2084 (HDR10's PQ), arib-std-b67 (HLG)"
+    )
+    color_primaries: str | None = Field(None, description="FFmpeg's name: bt709, bt2020, ...")
+    color_matrix: str | None = Field(None, description="FFmpeg's name: bt709, bt2020nc, ...")
+
+    @property
+    def hdr_transfer(self) -> str | None:
+        """The high-dynamic-range transfer the picture is coded with (PQ or HLG), if any."""
+        return self.color_transfer if self.color_transfer in HDR_TRANSFERS else None
 
     @property
     def sar(self) -> Fraction:

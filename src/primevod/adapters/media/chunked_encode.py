@@ -44,6 +44,7 @@ from primevod.adapters.media.ffmpeg_command import (
     EncodeOptions,
     input_args,
     rung_scale,
+    source_filters,
     video_args,
 )
 from primevod.adapters.media.ffmpeg_runner import run_ffmpeg
@@ -134,7 +135,7 @@ def chunk_decode_args(
     at = cmd.index("-i")
     cmd[at:at] = window
 
-    steps = ["bwdif=mode=send_frame:parity=auto:deint=all"] if ladder.deinterlace else []
+    steps = source_filters(ladder.deinterlace, ladder.tone_map)
     # start_time: a grid point; frames missing right after the seek point (a variable
     # frame rate gap) are padded there, so the chunk's frame count still holds
     steps.append(f"fps={ladder.frame_rate}" + (f":start_time={float(seek):.6f}" if seek else ""))

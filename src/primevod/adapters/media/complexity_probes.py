@@ -12,7 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
-from primevod.adapters.media.ffmpeg_command import PRESETS
+from primevod.adapters.media.ffmpeg_command import PRESETS, source_filters
 from primevod.adapters.media.quality_meter import Comparison, compare
 from primevod.adapters.media.quality_meter import reference_size as score_size
 from primevod.core.codec_families import CodecFamily
@@ -171,10 +171,8 @@ class ProbeRun:
         metric: Metric,
         timing: dict[str, float],
     ) -> ProbeRun:
-        deinterlace = video.scan_type == "interlaced"
-        pre = ("bwdif=mode=send_frame:parity=auto:deint=all," if deinterlace else "") + (
-            f"fps={fps}"
-        )
+        steps = source_filters(video.scan_type == "interlaced", video.hdr_transfer)
+        pre = ",".join([*steps, f"fps={fps}"])
         frames = sum(max(1, round(d * float(fps))) for _, d in samples)
         sample_inputs: list[str] = []
         for start, length in samples:

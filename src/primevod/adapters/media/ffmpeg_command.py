@@ -174,10 +174,7 @@ def _video_graph(index: int, ladder: Ladder, thumbs: ThumbnailPlan | None) -> li
     """Decode once, then one branch per rung (`[v0]`, `[v1]`, ...) and, with thumbnails, two
     more for the thumbnails and sprites (`[thumbs]`, `[sprite]`) and the poster (`[poster]`)."""
     branches = len(ladder.rungs) + (2 if thumbs else 0)
-    pre = []
-    if ladder.deinterlace:
-        pre.append("bwdif=mode=send_frame:parity=auto:deint=all")
-    pre.append(f"fps={ladder.frame_rate}")
+    pre = [*source_filters(ladder.deinterlace, ladder.tone_map), f"fps={ladder.frame_rate}"]
     graph = [
         f"[0:{index}]{','.join(pre)},split={branches}" + "".join(f"[s{i}]" for i in range(branches))
     ]
@@ -185,6 +182,28 @@ def _video_graph(index: int, ladder: Ladder, thumbs: ThumbnailPlan | None) -> li
     if thumbs:
         graph += thumbnail_graph(thumbs, len(ladder.rungs))
     return graph
+
+
+def source_filters(deinterlace: bool, tone_map: str | None) -> list[str]:
+    """What every picture of the source goes through before the frame rate and the rungs'
+    scales: the deinterlacer, and an HDR source's tone map to SDR."""
+    steps = ["bwdif=mode=send_frame:parity=auto:deint=all"] if deinterlace else []
+    if tone_map:
+        steps.append(tone_map_filter(tone_map))
+    return steps
+
+
+def tone_map_filter(transfer: str) -> str:
+    """HDR (PQ or HLG, BT.2020) to SDR BT.709: linear light with SDR's white at 100 nits,
+    BT.709 primaries, Mobius's curve (linear up to 0.3, then the highlights compressed),
+    then BT.709's transfer and matrix in limited range. Every player shows SDR BT.709 right;
+    8-bit HDR would band. Mobius, not the usual Hable: Hable darkened the picture a fifth
+    (benchmarks/tone_map_curves.py, docs/media.md)."""
+    return (
+        f"zscale=tin={transfer}:pin=bt2020:min=bt2020nc:t=linear:npl=100,format=gbrpf32le,"
+        "zscale=p=bt709,tonemap=tonemap=mobius:desat=0,"
+        "zscale=t=bt709:m=bt709:r=tv,format=yuv420p"
+    )
 
 
 def rung_scale(i: int, rung: Rung) -> str:

@@ -34,6 +34,29 @@ def _is_default(stream: av.stream.Stream) -> bool:
         return False
 
 
+# FFmpeg's names of the colour codes (ISO/IEC 23091-2) sources carry; a code not listed
+# (unspecified, reserved, rare) reads as None
+TRANSFERS = {
+    1: "bt709",
+    4: "bt470m",
+    5: "bt470bg",
+    6: "smpte170m",
+    7: "smpte240m",
+    8: "linear",
+    13: "iec61966-2-1",
+    14: "bt2020-10",
+    15: "bt2020-12",
+    16: "smpte2084",
+    18: "arib-std-b67",
+}
+PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020", 11: "smpte431", 12: "smpte432"}
+MATRICES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020nc", 10: "bt2020c"}
+
+
+def _color(names: dict[int, str], code: object) -> str | None:
+    return names.get(code) if isinstance(code, int) else None
+
+
 def _ratio_str(value: Fraction | None) -> str | None:
     if not value:
         return None
@@ -119,6 +142,9 @@ def _describe_video(stream: av.video.stream.VideoStream, duration: float | None)
         duration=duration,
         language=_language(stream),
         default=_is_default(stream),
+        color_transfer=_color(TRANSFERS, getattr(ctx, "color_trc", None)),
+        color_primaries=_color(PRIMARIES, getattr(ctx, "color_primaries", None)),
+        color_matrix=_color(MATRICES, getattr(ctx, "colorspace", None)),
     )
 
 

@@ -17,9 +17,11 @@ from fractions import Fraction
 from pathlib import Path
 
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
+from primevod.adapters.media.ffmpeg_command import source_filters
 from primevod.adapters.media.source_keyframes import keyframes_in, video_time_base
 from primevod.core.errors import MediaError
 from primevod.core.hls import MediaPlaylistInfo, parse_media_playlist
+from primevod.core.ladder import Ladder
 from primevod.core.outputs import PackageResult, RenditionOutput
 from primevod.core.probe import ProbeResult
 from primevod.core.quality import Metric, RungQuality
@@ -244,7 +246,7 @@ def measure_renditions(
             spans=spans,
             fps=fps,
             size=size or reference_size(*video.display_size),
-            reference_filter=_reference_filter(ladder.deinterlace, ladder.frame_rate),
+            reference_filter=_reference_filter(ladder),
             subsample=sampling.subsample,
             metric=metric,
             threads=threads or 2,
@@ -276,10 +278,11 @@ def _plan(source: Path, grid: Grid, sampling: QualitySampling) -> list[Span]:
     return plan_spans(grid, sampling, keyframes)
 
 
-def _reference_filter(deinterlace: bool, frame_rate: str) -> str:
-    """What the encoder did to the source before its scale: deinterlace, then frame rate."""
-    bwdif = "bwdif=mode=send_frame:parity=auto:deint=all," if deinterlace else ""
-    return f"{bwdif}fps={frame_rate}"
+def _reference_filter(ladder: Ladder) -> str:
+    """What the encoder did to the source before its scale: deinterlace, tone map, then
+    frame rate (an HDR source is scored as the SDR picture its rungs aim at)."""
+    steps = source_filters(ladder.deinterlace, ladder.tone_map)
+    return ",".join([*steps, f"fps={ladder.frame_rate}"])
 
 
 def _span_files(
