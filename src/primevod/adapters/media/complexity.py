@@ -57,7 +57,7 @@ __all__ = [
     "still_is_cheap",
 ]
 
-ANALYSIS_VERSION = 5  # 4: probes per codec family; 5: reach probes
+ANALYSIS_VERSION = 6  # 4: probes per codec family; 5: reach probes; 6: HDR tone-mapped
 
 
 def analyze(
