@@ -2,7 +2,8 @@
 (testsrc2, 1280x720) made HDR the standard way (BT.2408: SDR's white at the 203-nit HDR
 reference white; BT.2020, PQ or HLG, 10-bit x265), then mapped back to SDR BT.709 by the
 encode's filter chain with each of FFmpeg's curves. Prints the PSNR against the original
-and the mean RGB value of each; writes benchmarks/results/tone_map_curves.json.
+(FFmpeg's, over Y, U and V, every frame) and the mean RGB value of one frame of each;
+writes benchmarks/results/tone_map_curves.json.
 
     python benchmarks/tone_map_curves.py
 """
@@ -15,10 +16,10 @@ import tempfile
 from pathlib import Path
 
 import av
-import numpy as np
 
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import tone_map_filter
+from primevod.adapters.media.quality_meter import Comparison, compare
 
 RESULTS = Path(__file__).parent / "results"
 CURVES = ("mobius", "hable", "reinhard")
@@ -29,16 +30,17 @@ def run(*args: str) -> None:
     subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args], check=True)
 
 
-def frame(path: Path, n: int = 10) -> np.ndarray:
+def mean_rgb(path: Path, n: int = 10) -> float:
     with av.open(str(path)) as container:
         for i, picture in enumerate(container.decode(video=0)):
             if i == n:
-                return picture.to_ndarray(format="rgb24").astype(float)
+                return float(picture.to_ndarray(format="rgb24").mean())
     raise ValueError(f"{path} has fewer than {n + 1} frames")
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(255**2 / np.mean((a - b) ** 2)))
+def psnr(mapped: Path, original: Path) -> float:
+    pair = Comparison(distorted=["-i", str(mapped)], reference=["-i", str(original)])
+    return compare([pair], (1280, 720), metric="psnr")[0].mean
 
 
 def make_hdr(sdr: Path, out: Path, transfer: str) -> None:
@@ -62,7 +64,7 @@ def main() -> None:
             *("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25:duration=1"),
             *("-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", str(sdr)),
         )
-        original = frame(sdr)
+        original = round(mean_rgb(sdr), 1)
         for transfer in TRANSFERS:
             hdr = work / f"{transfer}.mp4"
             make_hdr(sdr, hdr, transfer)
@@ -70,13 +72,12 @@ def main() -> None:
                 chain = tone_map_filter(transfer).replace("tonemap=mobius", f"tonemap={curve}")
                 out = work / f"{transfer}-{curve}.mkv"
                 run("-i", str(hdr), "-vf", chain, "-c:v", "libx264", "-qp", "0", str(out))
-                mapped = frame(out)
                 row = {
                     "transfer": transfer,
                     "curve": curve,
-                    "psnr_db": round(psnr(mapped, original), 2),
-                    "mean_rgb": round(float(mapped.mean()), 1),
-                    "original_mean_rgb": round(float(original.mean()), 1),
+                    "psnr_db": round(psnr(out, sdr), 2),
+                    "mean_rgb": round(mean_rgb(out), 1),
+                    "original_mean_rgb": original,
                 }
                 rows.append(row)
                 print(row, flush=True)
