@@ -227,7 +227,8 @@ def _deinterlacer() -> JsonDict:
 
 
 def _tone_mapper() -> JsonDict:
-    """An HDR source to SDR BT.709, as the local encode's tone map does."""
+    """An HDR source to SDR BT.709 by MediaConvert's own tone mapper: what the local
+    encode's `tonemap` filter does for the same ladder."""
     return {
         "ColorCorrector": {
             "ColorSpaceConversion": "FORCE_709",
