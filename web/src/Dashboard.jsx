@@ -251,14 +251,28 @@ function chartSeries(spec) {
   ]
 }
 
+// uPlot's own axis font, to measure labels as it draws them
+const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif'
+// the widest labels the time axis draws on the dashboard's spans: a time, a date under it
+const WIDEST_TIME_LABELS = ['12:00pm', '12/31/26']
+
+// Room at the right for the last time label, centred on its tick, when no axis is there.
+// A label sits on the right edge whenever the last minute falls on a tick, so the room is
+// half the widest label, whatever the clock says.
+function timeLabelRoom() {
+  const ctx = document.createElement('canvas').getContext('2d')
+  ctx.font = AXIS_FONT
+  const widest = Math.max(...WIDEST_TIME_LABELS.map((t) => ctx.measureText(t).width))
+  return Math.ceil(widest / 2) + 4
+}
+
 // uPlot's options for a chart `width` wide drawn into the `box` ref's element.
 function chartOptions(spec, box, width) {
   return {
     width,
     height: 180,
     legend: { show: true, live: true },
-    // room at the right for the last time label (centred on its tick) when no axis is there
-    padding: [12, spec.unit2 ? 8 : 24, 0, 8],
+    padding: [12, spec.unit2 ? 8 : timeLabelRoom(), 0, 8],
     hooks: {
       // the span drawn, for people reading the page source and for the tests
       setScale: [(u, key) => {
