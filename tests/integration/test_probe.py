@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
+from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.pyav_probe import probe_file
 from primevod.core.errors import MediaError
 
@@ -94,6 +96,27 @@ def test_a_text_file_named_txt_is_not_video(tmp_path) -> None:
     with pytest.raises(MediaError) as info:
         probe_file(notes)
     assert info.value.code == "source.unreadable" and "is text" in info.value.message
+
+
+@pytest.mark.parametrize("name", ["poster.jpg", "poster.png", "poster.webp", "no-extension"])
+def test_a_still_picture_is_refused_as_no_video(name, tmp_path) -> None:
+    picture = tmp_path / name
+    encoder = {"poster.jpg": "mjpeg", "poster.webp": "libwebp"}.get(name, "png")
+    card = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=1"]
+    one = ["-frames:v", "1", "-c:v", encoder, "-f", "image2", str(picture)]
+    subprocess.run([ffmpeg_exe(), "-v", "error", *card, *one], check=True)
+    with pytest.raises(MediaError) as info:
+        probe_file(picture)
+    assert info.value.code == "source.duration"
+    assert info.value.message == f"{name} is a still picture, not a video"
+
+
+def test_an_animated_gif_is_video(tmp_path) -> None:
+    gif = tmp_path / "loop.gif"
+    card = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10"]
+    subprocess.run([ffmpeg_exe(), "-v", "error", *card, "-t", "1", str(gif)], check=True)
+    video = probe_file(gif).primary_video
+    assert video is not None and video.frame_count != 1
 
 
 def test_probe_missing_file(tmp_path) -> None:

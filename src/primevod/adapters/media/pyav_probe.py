@@ -51,6 +51,9 @@ def probe_file(path: str | os.PathLike[str], *, check_decode: bool = True) -> Pr
     if container.format.name in TEXT_DEMUXERS:
         container.close()
         raise MediaError("source.unreadable", f"{file.name} is text, not a media file")
+    if is_still_picture(container.format.name):
+        container.close()
+        raise MediaError("source.duration", f"{file.name} is a still picture, not a video")
     try:
         with container:
             result = describe(container, file, size)
@@ -63,6 +66,13 @@ def probe_file(path: str | os.PathLike[str], *, check_decode: bool = True) -> Pr
         raise MediaError(
             "source.unreadable", f"{file.name} could not be read ({_reason(exc)})"
         ) from None
+
+
+def is_still_picture(format_name: str) -> bool:
+    """FFmpeg's single-picture demuxers: `image2` for a file by its name (.jpg, .png, ...)
+    and the `*_pipe` ones that recognise a picture by its bytes (`png_pipe`, `webp_pipe`).
+    Animated formats have demuxers of their own (`gif`, `apng`)."""
+    return format_name == "image2" or format_name.endswith("_pipe")
 
 
 def _reason(exc: BaseException) -> str:
