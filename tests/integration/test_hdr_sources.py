@@ -10,6 +10,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from support.segments import first_segment_file
 
 from primevod.adapters.media.ffmpeg_binary import ffmpeg_exe
 from primevod.adapters.media.ffmpeg_command import EncodeOptions
@@ -17,9 +18,7 @@ from primevod.adapters.media.package_validator import validate_package
 from primevod.adapters.media.pyav_probe import probe_file
 from primevod.adapters.media.quality_meter import measure_package
 from primevod.adapters.media.transcoder import MediaEngine
-from primevod.core.hls import parse_media_playlist
 from primevod.core.ladder import with_codecs
-from primevod.core.outputs import PackageResult, RenditionOutput
 from primevod.core.policies import get_policy
 
 OPTIONS = EncodeOptions(preset="ultrafast", av1_preset=12, thumbnails=False)
@@ -66,18 +65,6 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255**2 / np.mean((a - b) ** 2)))
 
 
-def first_segment(result: PackageResult, rendition: RenditionOutput, work: Path) -> Path:
-    """The rendition's init segment and first media segment as one playable file."""
-    root = Path(result.output_dir)
-    info = parse_media_playlist((root / rendition.playlist).read_text())
-    assert rendition.init_segment
-    joined = work / f"{rendition.name}.mp4"
-    joined.write_bytes(
-        (root / rendition.init_segment).read_bytes() + (root / info.segments[0].uri).read_bytes()
-    )
-    return joined
-
-
 @pytest.mark.parametrize("transfer", ["smpte2084", "arib-std-b67"])
 def test_an_hdr_source_becomes_sdr_bt709_in_every_family(sdr, transfer, tmp_path) -> None:
     source = make_hdr(sdr, transfer)
@@ -98,7 +85,8 @@ def test_an_hdr_source_becomes_sdr_bt709_in_every_family(sdr, transfer, tmp_path
     for rendition in (r for r in result.renditions if r.kind == "video"):
         tops[rendition.family] = rendition  # renditions come smallest first per family
     for rendition in tops.values():
-        segment = first_segment(result, rendition, tmp_path)
+        root = Path(result.output_dir)
+        segment = first_segment_file(root, rendition.playlist, tmp_path / f"{rendition.name}.mp4")
         with av.open(str(segment)) as container:
             context = container.streams.video[0].codec_context
             assert (context.color_primaries, context.color_trc, context.colorspace) == (

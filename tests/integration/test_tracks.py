@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from support.segments import first_segment_file
 from support.tracks_media import french_sidecar, multi_track_source
 
 from primevod.adapters.media.chunked_encode import encode_chunk, plan_title_chunks
@@ -109,11 +110,7 @@ def test_the_mpd_has_an_audio_adaptation_set_per_language(package: PackageResult
 
 def pitch(root: Path, uri: str) -> float:
     """The frequency of a (sine) audio rendition's first segment, from its zero crossings."""
-    info = parse_media_playlist((root / uri).read_text())
-    joined = root / f"probe-{Path(uri).stem}.mp4"
-    joined.write_bytes(
-        (root / str(info.map_uri)).read_bytes() + (root / info.segments[0].uri).read_bytes()
-    )
+    joined = first_segment_file(root, uri, root / f"probe-{Path(uri).stem}.mp4")
     try:
         raw = subprocess.run(
             [ffmpeg_exe(), "-v", "error", "-i", str(joined), *MONO_PCM],
