@@ -135,10 +135,10 @@ def chunk_decode_args(
     at = cmd.index("-i")
     cmd[at:at] = window
 
-    steps = source_filters(ladder.deinterlace, ladder.tone_map)
     # start_time: a grid point; frames missing right after the seek point (a variable
     # frame rate gap) are padded there, so the chunk's frame count still holds
-    steps.append(f"fps={ladder.frame_rate}" + (f":start_time={float(seek):.6f}" if seek else ""))
+    start = f":start_time={float(seek):.6f}" if seek else ""
+    steps = [source_filters(ladder.deinterlace, ladder.tone_map, ladder.frame_rate, start)]
     steps.append(f"trim=start_pts={first}" + (f":end_pts={end}" if end is not None else ""))
     steps.append(f"setpts=PTS-{first}")
     n = len(ladder.rungs)

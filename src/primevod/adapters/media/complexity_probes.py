@@ -171,8 +171,7 @@ class ProbeRun:
         metric: Metric,
         timing: dict[str, float],
     ) -> ProbeRun:
-        steps = source_filters(video.scan_type == "interlaced", video.hdr_transfer)
-        pre = ",".join([*steps, f"fps={fps}"])
+        pre = source_filters(video.scan_type == "interlaced", video.hdr_transfer, str(fps))
         frames = sum(max(1, round(d * float(fps))) for _, d in samples)
         sample_inputs: list[str] = []
         for start, length in samples:

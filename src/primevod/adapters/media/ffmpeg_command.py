@@ -174,23 +174,26 @@ def _video_graph(index: int, ladder: Ladder, thumbs: ThumbnailPlan | None) -> li
     """Decode once, then one branch per rung (`[v0]`, `[v1]`, ...) and, with thumbnails, two
     more for the thumbnails and sprites (`[thumbs]`, `[sprite]`) and the poster (`[poster]`)."""
     branches = len(ladder.rungs) + (2 if thumbs else 0)
-    pre = [*source_filters(ladder.deinterlace, ladder.tone_map), f"fps={ladder.frame_rate}"]
-    graph = [
-        f"[0:{index}]{','.join(pre)},split={branches}" + "".join(f"[s{i}]" for i in range(branches))
-    ]
+    pre = source_filters(ladder.deinterlace, ladder.tone_map, ladder.frame_rate)
+    graph = [f"[0:{index}]{pre},split={branches}" + "".join(f"[s{i}]" for i in range(branches))]
     graph += [rung_scale(i, rung) for i, rung in enumerate(ladder.rungs)]
     if thumbs:
         graph += thumbnail_graph(thumbs, len(ladder.rungs))
     return graph
 
 
-def source_filters(deinterlace: bool, tone_map: str | None) -> list[str]:
-    """What every picture of the source goes through before the frame rate and the rungs'
-    scales: the deinterlacer, and an HDR source's tone map to SDR."""
+def source_filters(
+    deinterlace: bool, tone_map: str | None, frame_rate: str, fps_options: str = ""
+) -> str:
+    """What every picture of the source goes through before the rungs' scales, in the
+    encode, its chunks, the analysis probes and the VMAF reference alike: the deinterlacer,
+    an HDR source's tone map to SDR, then the output frame rate (`fps_options`: more of
+    the `fps` filter's options, such as a chunk's start time)."""
     steps = ["bwdif=mode=send_frame:parity=auto:deint=all"] if deinterlace else []
     if tone_map:
         steps.append(tone_map_filter(tone_map))
-    return steps
+    steps.append(f"fps={frame_rate}{fps_options}")
+    return ",".join(steps)
 
 
 def tone_map_filter(transfer: str) -> str:

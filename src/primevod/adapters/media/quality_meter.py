@@ -21,7 +21,6 @@ from primevod.adapters.media.ffmpeg_command import source_filters
 from primevod.adapters.media.source_keyframes import keyframes_in, video_time_base
 from primevod.core.errors import MediaError
 from primevod.core.hls import MediaPlaylistInfo, parse_media_playlist
-from primevod.core.ladder import Ladder
 from primevod.core.outputs import PackageResult, RenditionOutput
 from primevod.core.probe import ProbeResult
 from primevod.core.quality import Metric, RungQuality
@@ -246,7 +245,9 @@ def measure_renditions(
             spans=spans,
             fps=fps,
             size=size or reference_size(*video.display_size),
-            reference_filter=_reference_filter(ladder),
+            # what the encoder did to the source before its scale: an HDR source is scored
+            # as the SDR picture its rungs aim at
+            reference_filter=source_filters(ladder.deinterlace, ladder.tone_map, ladder.frame_rate),
             subsample=sampling.subsample,
             metric=metric,
             threads=threads or 2,
@@ -276,13 +277,6 @@ def _plan(source: Path, grid: Grid, sampling: QualitySampling) -> list[Span]:
     windows = search_windows(grid, sampling) if sampling.near_keyframes else []
     keyframes = keyframes_in(source, windows) if windows else None
     return plan_spans(grid, sampling, keyframes)
-
-
-def _reference_filter(ladder: Ladder) -> str:
-    """What the encoder did to the source before its scale: deinterlace, tone map, then
-    frame rate (an HDR source is scored as the SDR picture its rungs aim at)."""
-    steps = source_filters(ladder.deinterlace, ladder.tone_map)
-    return ",".join([*steps, f"fps={ladder.frame_rate}"])
 
 
 def _span_files(
